@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/connctl/connctl/internal/app"
+	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/secretstore"
+	"github.com/connctl/connctl/internal/secretstore/secretstoretest"
+)
+
+// canary is part of every secret the scripts use. After each script, no
+// file the script's connctl runs left behind may contain it.
+const canary = "CANARY"
+
+// realKeyring reports whether the scripts run against the real Secret
+// Service (scripts/test.sh sets CONNCTL_TEST_KEYRING=real inside a private
+// dbus-run-session with gnome-keyring-daemon).
+func realKeyring() bool { return os.Getenv("CONNCTL_TEST_KEYRING") == "real" }
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"connctl": func() { os.Exit(app.Run(os.Args[1:], testDeps())) },
+	})
+}
+
+// testDeps is deps.System with the secret store swapped for the fake that
+// persists across processes, unless the real keyring was asked for (by the
+// suite, or by a script testing an unreachable keyring). Only this test
+// binary can make the swap: the shipped binary has no such switch.
+func testDeps() *deps.Deps {
+	d := deps.System()
+	if realKeyring() || os.Getenv("CONNCTL_TEST_SCRIPT_KEYRING") == "real" {
+		return d
+	}
+	fake := secretstoretest.NewFileFake(os.Getenv("CONNCTL_TEST_FAKE_KEYRING"))
+	fake.ReportedName = "keyring"
+	d.Secrets = func() (secretstore.Store, error) { return fake, nil }
+	return d
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup:               setup,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"secrets":   cmdSecrets,
+			"json-len":  cmdJSONLen,
+			"make-conf": cmdMakeConf,
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "realkeyring":
+				return realKeyring(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+	})
+}
+
+func setup(env *testscript.Env) error {
+	home := filepath.Join(env.WorkDir, "home")
+	for _, dir := range []string{".config", ".local/share", ".local/state", "run"} {
+		if err := os.MkdirAll(filepath.Join(home, dir), 0o700); err != nil {
+			return err
+		}
+	}
+	env.Setenv("HOME", home)
+	env.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	env.Setenv("XDG_DATA_HOME", filepath.Join(home, ".local/share"))
+	env.Setenv("XDG_STATE_HOME", filepath.Join(home, ".local/state"))
+	env.Setenv("CONFIG", filepath.Join(home, ".config", "connctl", "config.yaml"))
+	fakeKeyring := filepath.Join(env.WorkDir, ".fake-keyring.json")
+	env.Setenv("CONNCTL_TEST_FAKE_KEYRING", fakeKeyring)
+	if realKeyring() {
+		env.Setenv("CONNCTL_TEST_KEYRING", "real")
+		env.Setenv("DBUS_SESSION_BUS_ADDRESS", os.Getenv("DBUS_SESSION_BUS_ADDRESS"))
+		env.Setenv("XDG_RUNTIME_DIR", os.Getenv("XDG_RUNTIME_DIR"))
+	}
+	// Files from the script's archive may hold secrets on purpose; every
+	// other file left in the work folder must not.
+	given := map[string]bool{}
+	_ = filepath.WalkDir(env.WorkDir, func(p string, de fs.DirEntry, err error) error {
+		if err == nil && !de.IsDir() {
+			given[p] = true
+		}
+		return nil
+	})
+	env.Defer(func() {
+		_ = filepath.WalkDir(env.WorkDir, func(p string, de fs.DirEntry, err error) error {
+			if err != nil || de.IsDir() || given[p] || p == fakeKeyring || strings.HasSuffix(p, ".lock") {
+				return nil
+			}
+			b, rerr := os.ReadFile(p)
+			if rerr == nil && bytes.Contains(b, []byte(canary)) {
+				env.T().Fatal(fmt.Sprintf("secret canary found in %s", p))
+			}
+			return nil
+		})
+	})
+	return nil
+}
+
+// secrets N: the secret store holds exactly N connctl items.
+func cmdSecrets(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: secrets N")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("secrets: %v", err)
+	}
+	seen := seenIDs(ts)
+	var keys []string
+	if realKeyring() {
+		out, err := exec.Command("secret-tool", "search", "--all", "service", secretstore.Service).CombinedOutput()
+		if err != nil && len(out) > 0 && !bytes.Contains(out, []byte("No matching")) {
+			ts.Fatalf("secret-tool: %v: %s", err, out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if k, ok := strings.CutPrefix(line, "attribute.username = "); ok {
+				keys = append(keys, k)
+			}
+		}
+	} else {
+		items, err := secretstoretest.NewFileFake(ts.Getenv("CONNCTL_TEST_FAKE_KEYRING")).Items()
+		if err != nil {
+			ts.Fatalf("read fake keyring: %v", err)
+		}
+		for k := range items {
+			keys = append(keys, k)
+		}
+	}
+	got := 0
+	for _, k := range keys {
+		id, _, _ := strings.Cut(k, "/")
+		if seen[id] {
+			got++
+		}
+	}
+	if (got == want) == neg {
+		ts.Fatalf("secret store holds %d connctl items, want %s%d", got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+// seenIDs returns the ids of every connection this script's config has held
+// at any `secrets` call, so that counts ignore other scripts' items in a
+// shared real keyring.
+func seenIDs(ts *testscript.TestScript) map[string]bool {
+	record := filepath.Join(ts.Getenv("WORK"), ".seen-ids")
+	seen := map[string]bool{}
+	if b, err := os.ReadFile(record); err == nil {
+		for _, id := range strings.Fields(string(b)) {
+			seen[id] = true
+		}
+	}
+	if b, err := os.ReadFile(ts.Getenv("CONFIG")); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if id, ok := strings.CutPrefix(strings.TrimSpace(line), "- id: "); ok {
+				seen[id] = true
+			}
+		}
+	}
+	var ids []string
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	_ = os.WriteFile(record, []byte(strings.Join(ids, "\n")), 0o600)
+	return seen
+}
+
+// json-len N: stdout is a JSON array of N items.
+func cmdJSONLen(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: json-len N")
+	}
+	var arr []json.RawMessage
+	if err := json.Unmarshal([]byte(ts.ReadFile("stdout")), &arr); err != nil {
+		ts.Fatalf("stdout is not a JSON array: %v", err)
+	}
+	want, _ := strconv.Atoi(args[0])
+	if (len(arr) == want) == neg {
+		ts.Fatalf("stdout has %d items, want %d", len(arr), want)
+	}
+}
+
+// make-conf FILE N: writes a config with N freshdesk connections (no secrets).
+func cmdMakeConf(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: make-conf FILE N")
+	}
+	n, _ := strconv.Atoi(args[1])
+	var b strings.Builder
+	b.WriteString("schema_version: 1\nconnections:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - id: conn_%016x\n    name: conn-%05d\n    connector: s3\n    fields: {bucket: b%d, access_key_id: AK%d}\n    status: authorized\n    created_at: 2026-01-02T03:04:05Z\n    updated_at: 2026-01-02T03:04:05Z\n", i, i, i, i)
+	}
+	p := ts.MkAbs(args[0])
+	_ = os.MkdirAll(filepath.Dir(p), 0o700)
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		ts.Fatalf("%v", err)
+	}
+}

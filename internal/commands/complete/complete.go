@@ -1,0 +1,58 @@
+// Package complete provides shell completion for connection names and
+// connector ids. It reads the config file only: never the keyring or the
+// network, so completion stays instant.
+package complete
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connctl/connctl/internal/deps"
+)
+
+// ConnectionNames completes the first argument with connection names.
+func ConnectionNames(d *deps.Deps) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(c *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return Names(d, prefix), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// Names returns connection names starting with prefix (case-insensitive).
+func Names(d *deps.Deps, prefix string) []string {
+	cfg, err := d.Config()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	lp := strings.ToLower(prefix)
+	for _, c := range cfg.Connections() {
+		if strings.HasPrefix(strings.ToLower(c.Name), lp) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// ConnectorIDs completes connector ids, with their names as descriptions.
+func ConnectorIDs(d *deps.Deps) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(c *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, ctr := range d.Catalog().All() {
+			if strings.HasPrefix(ctr.ID, prefix) {
+				out = append(out, ctr.ID+"\t"+ctr.Name)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// Values completes a flag with a fixed list.
+func Values(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}

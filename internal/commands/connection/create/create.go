@@ -1,0 +1,208 @@
+// Package create implements `connctl create`.
+package create
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connctl/connctl/internal/commands/complete"
+	"github.com/connctl/connctl/internal/commands/connview"
+	"github.com/connctl/connctl/internal/commands/secretflags"
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector"
+	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/iostreams"
+	"github.com/connctl/connctl/internal/jsonexport"
+)
+
+// Options are the inputs of create.
+type Options struct {
+	Deps *deps.Deps
+
+	Connector string
+	Name      string
+	Set       []string
+	Secret    *secretflags.Flags
+	Export    jsonexport.Exporter
+}
+
+// NewCmd returns `connctl create`.
+func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{Deps: d}
+	if runF == nil {
+		runF = run
+	}
+	cmd := &cobra.Command{
+		Use:   "create --connector <id> [--name <name>] [--set field=value]... [--secret-stdin]",
+		Short: "Create a connection",
+		Long: `Create a connection to an external system.
+
+Fields are given with --set (see ` + "`connctl connectors show <id>`" + ` for each
+connector's fields). Secrets never go in argv: give them with --secret-stdin,
+--secret-file or --secret-env, or type them at the hidden prompt on a terminal.
+Key-based connections are authorized once saved; OAuth connections are saved
+as not_authorized until ` + "`connctl authorize <name>`" + ` signs in.
+
+The name defaults to the connector id (then id-2, id-3 ...). On a terminal,
+missing fields are asked for; otherwise a missing required field is an error
+(exit 2) that names it.`,
+		Example: `  # Freshdesk, API key from a variable, no prompt
+  printf %s "$FD_KEY" | connctl create --connector freshdesk --name support --set domain=acme --secret-stdin
+
+  # S3-compatible store
+  connctl create --connector s3 --name archive --set bucket=exports --set access_key_id=AKIA... \
+      --set endpoint=https://minio.internal:9000 --secret-env AWS_SECRET_ACCESS_KEY
+
+  # BigQuery with a service-account key file
+  connctl create --connector bigquery --set project_id=acme-dw --secret-file key.json
+
+  # Jira with email + API token (asks for the token on a terminal)
+  connctl create --connector jira --set site_url=https://acme.atlassian.net --set email=me@acme.com`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runF(c.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Connector, "connector", "c", "", "connector `id` or alias (see `connctl connectors`)")
+	cmd.Flags().StringVarP(&opts.Name, "name", "n", "", "connection `name` (default: the connector id)")
+	cmd.Flags().StringArrayVarP(&opts.Set, "set", "s", nil, "set a field: `field=value` (repeatable)")
+	opts.Secret = secretflags.Add(cmd)
+	jsonexport.AddFlags(cmd, &opts.Export, connview.Fields)
+	_ = cmd.RegisterFlagCompletionFunc("connector", complete.ConnectorIDs(d))
+	return cmd
+}
+
+func run(ctx context.Context, opts *Options) error {
+	d := opts.Deps
+	exp := opts.Export
+	ios := d.IO
+	cat := d.Catalog()
+	if opts.Connector == "" {
+		if !ios.CanPrompt() {
+			return exitcode.WithHint(exitcode.UsageError("--connector is required"), "see the connectors with `connctl connectors`")
+		}
+		var err error
+		if opts.Connector, err = promptConnector(ios, cat); err != nil {
+			return err
+		}
+	}
+	ctr, ok := cat.Lookup(opts.Connector)
+	if !ok {
+		return exitcode.WithHint(exitcode.UsageError("unknown connector %q", opts.Connector),
+			"choose one of: "+strings.Join(cat.IDs(), ", ")+" (details: `connctl connectors`)")
+	}
+	var sets []connection.Assignment
+	for _, s := range opts.Set {
+		a, err := connection.ParseAssignment(s)
+		if err != nil {
+			return err
+		}
+		sets = append(sets, a)
+	}
+	m, err := connection.ResolveAuth(ctr, "", sets)
+	if err != nil {
+		return err
+	}
+	fields, err := connection.ApplyFields(ctr, m, nil, sets, nil)
+	if err != nil {
+		return err
+	}
+	mgr, err := connview.Manager(d)
+	if err != nil {
+		return err
+	}
+	// Refuse early, before any prompt or keyring call.
+	if opts.Name != "" {
+		if err := configstore.ValidateName(opts.Name); err != nil {
+			return exitcode.UsageError("%s", err.Error())
+		}
+		if c, taken := mgr.Config.Find(opts.Name); taken {
+			return connection.NameTaken(opts.Name, c.Name)
+		}
+	}
+	if err := mgr.CheckRules(mgr.Config.Document(), ctr); err != nil {
+		return err
+	}
+	if miss := connection.MissingRequired(ctr, m, fields); len(miss) > 0 {
+		if !ios.CanPrompt() {
+			names := make([]string, len(miss))
+			for i, f := range miss {
+				names[i] = f.Name
+			}
+			return exitcode.WithHint(exitcode.UsageError("%s needs the field %s", ctr.ID, strings.Join(names, ", ")),
+				fmt.Sprintf("give it with --set %s=... (%s)", miss[0].Name, miss[0].Help))
+		}
+		for _, f := range miss {
+			v, err := promptField(ios, f)
+			if err != nil {
+				return err
+			}
+			fields[f.Name] = v
+		}
+	}
+	secrets, err := opts.Secret.Collect(ios, d.Getenv, connection.SecretFields(ctr, m), !m.Kind.Interactive())
+	if err != nil {
+		return err
+	}
+	conn, err := mgr.Create(ctx, connection.CreateRequest{Connector: ctr, Auth: m, Name: opts.Name, Fields: fields, Secrets: secrets})
+	if err != nil {
+		return err
+	}
+	if m.Kind.Interactive() {
+		ios.Statusf("%sCreated connection %s (%s, %s)", ios.Success(), conn.Name, ctr.ID, conn.Status)
+		ios.Statusf("Next: sign in with `connctl authorize %s`", connection.QuoteArg(conn.Name))
+	} else {
+		ios.Statusf("%sCreated connection %s (%s, %s)", ios.Success(), conn.Name, ctr.ID, conn.Status)
+	}
+	if exp != nil {
+		return exp.Write(ios.Out, connview.From(cat, conn))
+	}
+	return nil
+}
+
+func promptConnector(ios *iostreams.IOStreams, cat *connector.Catalogue) (string, error) {
+	fmt.Fprintln(ios.ErrOut, "Connectors: "+strings.Join(cat.IDs(), ", "))
+	for range 3 {
+		v, err := ios.Prompt("Connector: ")
+		if err != nil {
+			return "", err
+		}
+		if _, ok := cat.Lookup(v); ok {
+			return v, nil
+		}
+		fmt.Fprintf(ios.ErrOut, "unknown connector %q\n", v)
+	}
+	return "", exitcode.UsageError("no valid connector given")
+}
+
+func promptField(ios *iostreams.IOStreams, f connector.Field) (string, error) {
+	label := f.Label
+	if label == "" {
+		label = f.Name
+	}
+	if f.Help != "" {
+		fmt.Fprintln(ios.ErrOut, f.Help)
+	}
+	for range 3 {
+		v, err := ios.Prompt(label + ": ")
+		if err != nil {
+			return "", err
+		}
+		v = strings.TrimSpace(v)
+		if v == "" {
+			fmt.Fprintf(ios.ErrOut, "%s is required\n", f.Name)
+			continue
+		}
+		if err := connection.CheckValue(&f, v); err != nil {
+			fmt.Fprintln(ios.ErrOut, err.Error())
+			continue
+		}
+		return v, nil
+	}
+	return "", exitcode.UsageError("no valid value for %s", f.Name)
+}

@@ -1,0 +1,156 @@
+// Package list implements `connctl list`.
+package list
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connctl/connctl/internal/commands/complete"
+	"github.com/connctl/connctl/internal/commands/connview"
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/jsonexport"
+	"github.com/connctl/connctl/internal/tableprint"
+)
+
+// Options are the inputs of list.
+type Options struct {
+	Deps *deps.Deps
+
+	Search    string
+	Connector string
+	Status    string
+	Export    jsonexport.Exporter
+}
+
+// NewCmd returns `connctl list`.
+func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{Deps: d}
+	if runF == nil {
+		runF = run
+	}
+	var statuses []string
+	for _, s := range configstore.Statuses {
+		statuses = append(statuses, string(s))
+	}
+	cmd := &cobra.Command{
+		Use:     "list [--search TEXT] [--connector ID] [--status STATUS]",
+		Aliases: []string{"ls"},
+		Short:   "List connections",
+		Long: `List connections, sorted by name.
+
+On a terminal: NAME, CONNECTOR, STATUS, ACCOUNT, CREATED and FAILED 24H, which
+marks connections with failed activities in the last 24 hours.
+When piped, one tab-separated row per connection with the columns
+name, connector, status, account, created_at (RFC 3339 UTC), failed_24h.
+
+No connections, or none matching, is not an error: exit 0.
+list reads only the config file; it never touches the keyring or the network.`,
+		Example: `  connctl list
+  connctl list --search prod
+  connctl list --connector sfdc --status authorized
+  connctl list --jq '.[] | select(.status != "authorized") | .name'`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runF(c.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Search, "search", "", "only connections whose name contains `text` (case-insensitive)")
+	cmd.Flags().StringVar(&opts.Connector, "connector", "", "only connections of this connector `id` or alias")
+	cmd.Flags().StringVar(&opts.Status, "status", "", "only connections with this `status`: "+strings.Join(statuses, ", "))
+	jsonexport.AddFlags(cmd, &opts.Export, connview.Fields)
+	_ = cmd.RegisterFlagCompletionFunc("connector", complete.ConnectorIDs(d))
+	_ = cmd.RegisterFlagCompletionFunc("status", complete.Values(statuses...))
+	return cmd
+}
+
+func run(_ context.Context, opts *Options) error {
+	d := opts.Deps
+	exp := opts.Export
+	cat := d.Catalog()
+	connectorID := ""
+	if opts.Connector != "" {
+		ctr, ok := cat.Lookup(opts.Connector)
+		if !ok {
+			return exitcode.WithHint(exitcode.UsageError("unknown connector %q", opts.Connector), "choose one of: "+strings.Join(cat.IDs(), ", "))
+		}
+		connectorID = ctr.ID
+	}
+	var status configstore.Status
+	if opts.Status != "" {
+		var err error
+		if status, err = configstore.ParseStatus(opts.Status); err != nil {
+			return exitcode.UsageError("--status: %s", err.Error())
+		}
+	}
+	cfg, err := d.Config()
+	if err != nil {
+		return err
+	}
+	conns := Filter(cfg.Connections(), opts.Search, connectorID, status)
+	if exp != nil {
+		views := make([]connview.Connection, len(conns))
+		for i := range conns {
+			views[i] = connview.From(cat, conns[i])
+		}
+		return exp.Write(d.IO.Out, views)
+	}
+	if len(conns) == 0 {
+		if d.IO.IsStdoutTTY() {
+			if len(cfg.Connections()) == 0 {
+				d.IO.Statusf("No connections yet. Create one with `connctl create --connector <id>` (see `connctl connectors`).")
+			} else {
+				d.IO.Statusf("No connections match.")
+			}
+		}
+		return nil
+	}
+	return Render(d, conns, d.Now())
+}
+
+// Filter returns the connections matching every non-empty criterion, sorted
+// by name (case-insensitive).
+func Filter(all []configstore.Connection, search, connectorID string, status configstore.Status) []*configstore.Connection {
+	needle := strings.ToLower(search)
+	out := make([]*configstore.Connection, 0, len(all))
+	for i := range all {
+		c := &all[i]
+		if connectorID != "" && c.Connector != connectorID {
+			continue
+		}
+		if status != "" && c.Status != status {
+			continue
+		}
+		if needle != "" && !strings.Contains(strings.ToLower(c.Name), needle) {
+			continue
+		}
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name)
+	})
+	return out
+}
+
+// Render prints the connections table (TTY) or TSV rows (pipe).
+func Render(d *deps.Deps, conns []*configstore.Connection, now time.Time) error {
+	tty := d.IO.IsStdoutTTY()
+	// The last column is the product's info icon: failed activities in the
+	// last 24 hours (filled by the activity log).
+	headers := []string{"NAME", "CONNECTOR", "STATUS", "ACCOUNT", "CREATED", "FAILED 24H"}
+	t := tableprint.NewIO(d.IO, headers...)
+	for _, c := range conns {
+		if tty {
+			t.Row(c.Name, c.Connector, string(c.Status), c.Account, tableprint.RelativeTime(now, c.CreatedAt), "")
+			continue
+		}
+		t.Row(c.Name, c.Connector, string(c.Status), c.Account, c.CreatedAt.UTC().Format(time.RFC3339), strconv.Itoa(0))
+	}
+	return t.Render()
+}

@@ -1,0 +1,63 @@
+// Package connview is how connections look in output: the stable JSON
+// fields and the values commands print.
+package connview
+
+import (
+	"sort"
+	"time"
+
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector"
+	"github.com/connctl/connctl/internal/deps"
+)
+
+// Fields are the JSON field names of a connection, in CSV/TSV column order.
+// Adding a field is fine; renaming or removing one breaks scripts.
+var Fields = []string{"id", "name", "connector", "auth", "status", "account", "secret_backend",
+	"fields", "secrets", "failed_24h", "created_at", "updated_at", "authorized_at"}
+
+// Connection is one connection as printed with -o json.
+type Connection struct {
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	Connector     string            `json:"connector"`
+	Auth          string            `json:"auth"`
+	Status        string            `json:"status"`
+	Account       string            `json:"account"`
+	SecretBackend string            `json:"secret_backend"`
+	Fields        map[string]string `json:"fields"`
+	Secrets       []string          `json:"secrets"`
+	Failed24h     int               `json:"failed_24h"`
+	CreatedAt     time.Time         `json:"created_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
+	AuthorizedAt  *time.Time        `json:"authorized_at"`
+}
+
+// From builds the view of c, with its effective fields (defaults filled in).
+func From(cat *connector.Catalogue, c *configstore.Connection) Connection {
+	v := Connection{
+		ID: c.ID, Name: c.Name, Connector: c.Connector, Auth: c.Auth, Status: string(c.Status),
+		Account: c.Account, SecretBackend: c.SecretBackend, Fields: c.Fields,
+		Secrets: append([]string{}, c.Secrets...), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, AuthorizedAt: c.AuthorizedAt,
+	}
+	if ctr, ok := cat.Lookup(c.Connector); ok {
+		if m, err := ctr.Auth(c.Auth); err == nil {
+			v.Fields = connection.Effective(ctr, m, c.Fields)
+		}
+	}
+	if v.Fields == nil {
+		v.Fields = map[string]string{}
+	}
+	sort.Strings(v.Secrets)
+	return v
+}
+
+// Manager builds the connection manager from the command's dependencies.
+func Manager(d *deps.Deps) (*connection.Manager, error) {
+	cfg, err := d.Config()
+	if err != nil {
+		return nil, err
+	}
+	return &connection.Manager{Config: cfg, Secrets: d.Secrets, Catalog: d.Catalog(), Now: d.Now}, nil
+}

@@ -1,0 +1,83 @@
+package root
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connctl/connctl/internal/configstore"
+)
+
+// Help topics are commands with no Run: `connctl help environment` prints
+// their Long text.
+func addHelpTopics(root *cobra.Command) {
+	var env strings.Builder
+	env.WriteString(`connctl reads these environment variables:
+
+  CONNCTL_CONFIG        config file (default $XDG_CONFIG_HOME/connctl/config.yaml); --config wins
+  CONNCTL_PASSPHRASE    passphrase of the encrypted secrets file (secrets.backend file)
+  CONNCTL_NO_PROMPT     never prompt; missing input is an error (exit 2) naming the flag
+  CONNCTL_FORCE_TTY     format output as for a terminal even when piped (a number sets the width)
+  CONNCTL_DEBUG         print wrapped error detail (never secrets)
+  NO_COLOR              no colour on a terminal
+  CLICOLOR_FORCE        colour even when not on a terminal
+  BROWSER               command that opens authorization URLs (OAuth connectors)
+
+Every setting (see ` + "`connctl config list`" + `) can also be set for one run with its variable:
+
+`)
+	for _, s := range configstore.Settings {
+		fmt.Fprintf(&env, "  %-26s %s\n", s.EnvName(), s.Help)
+	}
+	env.WriteString("\nPrecedence: flags, then environment, then the config file, then defaults.")
+
+	topics := []*cobra.Command{
+		{
+			Use:   "environment",
+			Short: "Environment variables connctl reads",
+			Long:  env.String(),
+		},
+		{
+			Use:   "exit-codes",
+			Short: "What connctl's exit codes mean",
+			Long: `connctl exits with:
+
+  0    success, including a list or search with no results
+  1    failure: remote error, I/O error, something unexpected
+  2    usage: unknown command, flag or connector; invalid or missing input;
+       a prompt was needed but connctl is not running interactively
+  3    partial: some of several jobs failed
+  4    authorization needed: no secret, a rejected refresh, keyring locked,
+       unreachable or timed out
+  8    pending: a wait timed out while work was still running
+  130  interrupted: Ctrl-C, SIGTERM or input ended at a prompt
+
+Treat any other non-zero code as failure. With -o json a failure also writes
+{"error":{"code":N,"message":"..."}} to stderr.`,
+		},
+		{
+			Use:   "formatting",
+			Short: "Output formats: tables, TSV, JSON, YAML, CSV and --jq",
+			Long: `On a terminal, commands print aligned tables with a header, relative times and
+columns truncated to the window. When stdout is piped they print tab-separated
+rows with no header and no colour, times in RFC 3339 UTC; the column order is
+part of each command's help and does not change.
+
+-o/--output chooses a format on any command that prints data:
+  table  the default described above
+  json   stable snake_case fields; lists are arrays ([] when empty)
+  yaml   the same fields as YAML
+  csv    a header row of field names, then one row per item
+  tsv    like csv, tab-separated, with tabs and newlines escaped
+
+--jq EXPR filters the JSON output with a jq expression (implies -o json):
+  connctl list --jq '.[] | select(.status != "authorized") | .name'
+
+Data goes to stdout; confirmations, warnings, prompts and errors go to stderr.`,
+		},
+	}
+	for _, t := range topics {
+		root.AddCommand(t)
+	}
+}

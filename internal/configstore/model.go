@@ -1,0 +1,122 @@
+package configstore
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// SchemaVersion is the config file format this build writes. A file with a
+// newer version is refused, never rewritten.
+const SchemaVersion = 1
+
+// Status is a connection's authorization state.
+type Status string
+
+// Statuses.
+const (
+	StatusNotAuthorized        Status = "not_authorized"
+	StatusAuthorized           Status = "authorized"
+	StatusRevoked              Status = "revoked"
+	StatusNeedsReauthorization Status = "needs_reauthorization"
+)
+
+// Statuses lists every status, for validation and completion.
+var Statuses = []Status{StatusNotAuthorized, StatusAuthorized, StatusRevoked, StatusNeedsReauthorization}
+
+// ParseStatus validates s.
+func ParseStatus(s string) (Status, error) {
+	for _, st := range Statuses {
+		if string(st) == s {
+			return st, nil
+		}
+	}
+	names := make([]string, len(Statuses))
+	for i, st := range Statuses {
+		names[i] = string(st)
+	}
+	return "", fmt.Errorf("unknown status %q (choose one of: %s)", s, strings.Join(names, ", "))
+}
+
+// Connection is one named, authorized link to an external system. It holds
+// no secret: Secrets names the items kept in the secret store under ID.
+type Connection struct {
+	ID            string            `yaml:"id" json:"id"`
+	Name          string            `yaml:"name" json:"name"`
+	Connector     string            `yaml:"connector" json:"connector"`
+	Auth          string            `yaml:"auth,omitempty" json:"auth"`
+	Fields        map[string]string `yaml:"fields,omitempty" json:"fields"`
+	Secrets       []string          `yaml:"secrets,omitempty" json:"secrets"`
+	SecretBackend string            `yaml:"secret_backend,omitempty" json:"secret_backend"`
+	Status        Status            `yaml:"status" json:"status"`
+	Account       string            `yaml:"account,omitempty" json:"account"`
+	CreatedAt     time.Time         `yaml:"created_at" json:"created_at"`
+	UpdatedAt     time.Time         `yaml:"updated_at" json:"updated_at"`
+	AuthorizedAt  *time.Time        `yaml:"authorized_at,omitempty" json:"authorized_at"`
+}
+
+// HasSecret reports whether kind is recorded as stored for c.
+func (c *Connection) HasSecret(kind string) bool {
+	for _, s := range c.Secrets {
+		if s == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Document is the whole config file.
+type Document struct {
+	SchemaVersion int            `yaml:"schema_version"`
+	Settings      map[string]any `yaml:"settings,omitempty"`
+	Connections   []Connection   `yaml:"connections"`
+}
+
+// Find returns the connection whose name matches name case-insensitively.
+func (d *Document) Find(name string) (int, *Connection) {
+	key := NameKey(name)
+	for i := range d.Connections {
+		if NameKey(d.Connections[i].Name) == key {
+			return i, &d.Connections[i]
+		}
+	}
+	return -1, nil
+}
+
+// MaxNameLen is the longest connection name, in characters.
+const MaxNameLen = 64
+
+// NameKey is the form names are compared in: NFC, case-folded.
+func NameKey(name string) string {
+	return strings.ToLower(norm.NFC.String(name))
+}
+
+// ValidateName checks a connection name: printable text up to 64
+// characters, no control or format characters, no "/", no leading "-" and no
+// surrounding spaces.
+func ValidateName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("connection name is empty: give one with --name")
+	case !utf8.ValidString(name):
+		return fmt.Errorf("connection name is not valid UTF-8")
+	case utf8.RuneCountInString(name) > MaxNameLen:
+		return fmt.Errorf("connection name is %d characters long: the limit is %d", utf8.RuneCountInString(name), MaxNameLen)
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("connection name %q starts or ends with a space: remove it", name)
+	case strings.HasPrefix(name, "-"):
+		return fmt.Errorf("connection name %q starts with \"-\": choose a name that starts with a letter or digit", name)
+	case strings.Contains(name, "/"):
+		return fmt.Errorf("connection name %q contains \"/\": use another separator such as \"-\"", name)
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) {
+			return fmt.Errorf("connection name %q contains the non-printable character %U: remove it", name, r)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,263 @@
+package configstore
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+)
+
+// Setting describes one key connctl understands in `connctl config`.
+type Setting struct {
+	Key     string
+	Default string
+	Help    string
+	// Validate checks and normalises a value given to `config set`.
+	Validate func(string) (any, error) `json:"-"`
+}
+
+// EnvName is the environment variable that overrides the setting.
+func (s Setting) EnvName() string {
+	return "CONNCTL_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(s.Key))
+}
+
+func positiveInt(v string) (any, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 {
+		return nil, fmt.Errorf("%q is not a whole number of at least 1", v)
+	}
+	return n, nil
+}
+
+func duration(v string) (any, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d <= 0 {
+		return nil, fmt.Errorf("%q is not a positive duration such as 10s or 1m", v)
+	}
+	return d.String(), nil
+}
+
+func oneOf(values ...string) func(string) (any, error) {
+	return func(v string) (any, error) {
+		for _, ok := range values {
+			if v == ok {
+				return v, nil
+			}
+		}
+		return nil, fmt.Errorf("%q is not one of: %s", v, strings.Join(values, ", "))
+	}
+}
+
+func anyText(v string) (any, error) { return v, nil }
+
+// Settings is every setting connctl reads, in display order.
+var Settings = []Setting{
+	{Key: "limits.crm", Default: "1", Help: "how many CRM systems (distinct connectors) may have connections", Validate: positiveInt},
+	{Key: "limits.support", Default: "1", Help: "how many Support systems (distinct connectors) may have connections", Validate: positiveInt},
+	{Key: "keyring.timeout", Default: "10s", Help: "how long a keyring call may take before connctl gives up", Validate: duration},
+	{Key: "secrets.backend", Default: "keyring", Help: "where secrets live: keyring (the OS keyring) or file (age-encrypted, passphrase from CONNCTL_PASSPHRASE)", Validate: oneOf("keyring", "file")},
+	{Key: "secrets.file", Default: "", Help: "path of the encrypted secrets file (default $XDG_DATA_HOME/connctl/secrets.age)", Validate: anyText},
+}
+
+// LookupSetting finds a setting by key.
+func LookupSetting(key string) (Setting, error) {
+	for _, s := range Settings {
+		if s.Key == key {
+			return s, nil
+		}
+	}
+	keys := make([]string, len(Settings))
+	for i, s := range Settings {
+		keys[i] = s.Key
+	}
+	return Setting{}, fmt.Errorf("unknown setting %q (known: %s)", key, strings.Join(keys, ", "))
+}
+
+// Source says where an effective setting came from.
+type Source string
+
+// Sources, highest precedence first.
+const (
+	SourceEnv     Source = "env"
+	SourceFile    Source = "file"
+	SourceDefault Source = "default"
+)
+
+// SettingValue is a setting's effective value.
+type SettingValue struct {
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Source Source `json:"source"`
+}
+
+type settingsView struct {
+	v *viper.Viper
+}
+
+// view builds the viper instance that resolves settings: CONNCTL_* env over
+// the file over defaults. Only settings go through viper; connections are
+// typed and read directly.
+func (s *Store) view() *settingsView {
+	if s.settings != nil {
+		return s.settings
+	}
+	v := viper.New()
+	v.SetEnvPrefix("CONNCTL")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
+	for _, st := range Settings {
+		v.SetDefault(st.Key, st.Default)
+		_ = v.BindEnv(st.Key)
+	}
+	if s.doc.Settings != nil {
+		_ = v.MergeConfigMap(s.doc.Settings)
+	}
+	s.settings = &settingsView{v: v}
+	return s.settings
+}
+
+// Get returns the effective value of key and where it came from.
+func (s *Store) Get(key string) (SettingValue, error) {
+	st, err := LookupSetting(key)
+	if err != nil {
+		return SettingValue{}, err
+	}
+	val := s.view().v.GetString(key)
+	src := SourceDefault
+	if s.getenv(st.EnvName()) != "" {
+		src = SourceEnv
+	} else if _, ok := lookupNested(s.doc.Settings, key); ok {
+		src = SourceFile
+	}
+	return SettingValue{Key: key, Value: val, Source: src}, nil
+}
+
+// Int returns an integer setting, falling back to its default when the
+// environment or file holds something unusable.
+func (s *Store) Int(key string) int {
+	sv, err := s.Get(key)
+	if err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(sv.Value)); err == nil && n > 0 {
+			return n
+		}
+	}
+	st, _ := LookupSetting(key)
+	n, _ := strconv.Atoi(st.Default)
+	return n
+}
+
+// Duration returns a duration setting (default on a bad value).
+func (s *Store) Duration(key string) time.Duration {
+	sv, err := s.Get(key)
+	if err == nil {
+		if d, err := time.ParseDuration(strings.TrimSpace(sv.Value)); err == nil && d > 0 {
+			return d
+		}
+	}
+	st, _ := LookupSetting(key)
+	d, _ := time.ParseDuration(st.Default)
+	return d
+}
+
+// String returns a text setting.
+func (s *Store) String(key string) string {
+	sv, _ := s.Get(key)
+	return sv.Value
+}
+
+// All returns every setting's effective value.
+func (s *Store) All() []SettingValue {
+	out := make([]SettingValue, 0, len(Settings))
+	for _, st := range Settings {
+		sv, _ := s.Get(st.Key)
+		out = append(out, sv)
+	}
+	return out
+}
+
+// Set validates value and writes it into the file's settings.
+func (s *Store) Set(ctx context.Context, key, value string) error {
+	st, err := LookupSetting(key)
+	if err != nil {
+		return err
+	}
+	v, err := st.Validate(value)
+	if err != nil {
+		return fmt.Errorf("invalid value for %s: %w", key, err)
+	}
+	return s.Update(ctx, func(d *Document) error {
+		if d.Settings == nil {
+			d.Settings = map[string]any{}
+		}
+		setNested(d.Settings, key, v)
+		return nil
+	})
+}
+
+// Unset removes key from the file's settings, so the default applies.
+func (s *Store) Unset(ctx context.Context, key string) error {
+	if _, err := LookupSetting(key); err != nil {
+		return err
+	}
+	return s.Update(ctx, func(d *Document) error {
+		deleteNested(d.Settings, key)
+		return nil
+	})
+}
+
+func lookupNested(m map[string]any, key string) (any, bool) {
+	parts := strings.Split(key, ".")
+	var cur any = m
+	for _, p := range parts {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur, ok = mm[p]
+		if !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+func setNested(m map[string]any, key string, v any) {
+	parts := strings.Split(key, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = v
+}
+
+func deleteNested(m map[string]any, key string) {
+	if m == nil {
+		return
+	}
+	parts := strings.Split(key, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			return
+		}
+		m = next
+	}
+	delete(m, parts[len(parts)-1])
+}
+
+// SettingKeys returns every setting key, sorted (for completion).
+func SettingKeys() []string {
+	keys := make([]string, len(Settings))
+	for i, s := range Settings {
+		keys[i] = s.Key
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,261 @@
+// Package configstore holds connection definitions and settings on disk: one
+// YAML file, connections as a list (viper lowercases map keys, and names keep
+// their case), written only under a lock, atomically, 0600 in a 0700 folder.
+// A file that fails to parse is never written. It holds no secret.
+package configstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+	"go.yaml.in/yaml/v3"
+)
+
+// Store is the config file: its path and the document as last read or written.
+type Store struct {
+	path     string
+	doc      Document
+	exists   bool
+	getenv   func(string) string
+	settings *settingsView
+}
+
+// DefaultPath is $XDG_CONFIG_HOME/connctl/config.yaml (os.UserConfigDir).
+func DefaultPath() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find a config folder (%v): set CONNCTL_CONFIG or pass --config", err)
+	}
+	return filepath.Join(dir, "connctl", "config.yaml"), nil
+}
+
+// Open reads the config at path. A missing file is an empty config; a file
+// that cannot be parsed is an error naming the file and the line.
+func Open(path string, getenv func(string) string) (*Store, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	s := &Store{path: path, getenv: getenv}
+	doc, exists, err := readDocument(path)
+	if err != nil {
+		return nil, err
+	}
+	s.doc, s.exists = doc, exists
+	return s, nil
+}
+
+// Path is the config file's path.
+func (s *Store) Path() string { return s.path }
+
+// Exists reports whether the file existed when last read.
+func (s *Store) Exists() bool { return s.exists }
+
+// Document returns the document as last read or written. Callers must not
+// modify it; use Update.
+func (s *Store) Document() *Document { return &s.doc }
+
+// Connections returns every connection, in file order.
+func (s *Store) Connections() []Connection { return s.doc.Connections }
+
+// Find returns the connection named name (case-insensitive).
+func (s *Store) Find(name string) (*Connection, bool) {
+	_, c := s.doc.Find(name)
+	return c, c != nil
+}
+
+// ErrNotFound is wrapped by errors for unknown connection names.
+var ErrNotFound = errors.New("not found")
+
+// LockTimeout bounds how long a writer waits for another connctl process.
+const LockTimeout = 30 * time.Second
+
+// Update locks the file, re-reads it (another process may have changed it),
+// applies fn and writes the result atomically. If fn fails, nothing is
+// written. The in-memory document is replaced only on success.
+func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create config folder: %w", err)
+	}
+	lock := flock.New(s.path + ".lock")
+	lctx, cancel := context.WithTimeout(ctx, LockTimeout)
+	defer cancel()
+	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
+	if err != nil || !ok {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("config file %s is locked by another connctl process (waited %s)", s.path, LockTimeout)
+	}
+	defer func() { _ = lock.Unlock() }()
+
+	doc, _, err := readDocument(s.path)
+	if err != nil {
+		return err
+	}
+	if err := fn(&doc); err != nil {
+		return err
+	}
+	doc.SchemaVersion = SchemaVersion
+	if err := validateDocument(s.path, &doc); err != nil {
+		return fmt.Errorf("refusing to write an invalid config: %w", err)
+	}
+	out, err := marshalDocument(&doc)
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(s.path, out); err != nil {
+		return err
+	}
+	s.doc, s.exists = doc, true
+	s.settings = nil
+	return nil
+}
+
+func marshalDocument(doc *Document) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString("# connctl configuration. Secrets are not kept here: they live in the OS keyring.\n")
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("encode config: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode config: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (line \d+: )?`)
+
+func readDocument(path string) (Document, bool, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Document{SchemaVersion: SchemaVersion}, false, nil
+	}
+	if err != nil {
+		return Document{}, false, fmt.Errorf("read config file: %w", err)
+	}
+	doc, err := parseDocument(path, raw)
+	return doc, true, err
+}
+
+func parseDocument(path string, raw []byte) (Document, error) {
+	var doc Document
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return doc, fmt.Errorf("config file %s is empty: restore it from %s.bak or delete it to start afresh", path, path)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		msg := err.Error()
+		line := ""
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line = strings.TrimSuffix(strings.TrimPrefix(m[1], "line "), ": ")
+			msg = strings.TrimPrefix(msg, m[0])
+		}
+		msg = strings.ReplaceAll(msg, "\n", "; ")
+		if line != "" {
+			return Document{}, fmt.Errorf("config file %s:%s cannot be read: %s (fix that line; connctl never rewrites a file it cannot read)", path, line, msg)
+		}
+		return Document{}, fmt.Errorf("config file %s cannot be read: %s (connctl never rewrites a file it cannot read)", path, msg)
+	}
+	if doc.SchemaVersion > SchemaVersion {
+		return Document{}, fmt.Errorf("config file %s has schema_version %d, newer than this connctl understands (%d): upgrade connctl", path, doc.SchemaVersion, SchemaVersion)
+	}
+	if doc.SchemaVersion < 0 {
+		return Document{}, fmt.Errorf("config file %s has an invalid schema_version %d", path, doc.SchemaVersion)
+	}
+	if doc.SchemaVersion == 0 {
+		doc.SchemaVersion = SchemaVersion
+	}
+	if err := validateDocument(path, &doc); err != nil {
+		return Document{}, err
+	}
+	return doc, nil
+}
+
+func validateDocument(path string, doc *Document) error {
+	seenName := make(map[string]string, len(doc.Connections))
+	seenID := make(map[string]bool, len(doc.Connections))
+	for i := range doc.Connections {
+		c := &doc.Connections[i]
+		if c.ID == "" {
+			return fmt.Errorf("config file %s: connection %d (%q) has no id", path, i+1, c.Name)
+		}
+		if seenID[c.ID] {
+			return fmt.Errorf("config file %s: connection id %s appears twice", path, c.ID)
+		}
+		seenID[c.ID] = true
+		if err := ValidateName(c.Name); err != nil {
+			return fmt.Errorf("config file %s: connection %d: %w", path, i+1, err)
+		}
+		key := NameKey(c.Name)
+		if other, dup := seenName[key]; dup {
+			return fmt.Errorf("config file %s: connection names %q and %q differ only in case", path, other, c.Name)
+		}
+		seenName[key] = c.Name
+		if c.Connector == "" {
+			return fmt.Errorf("config file %s: connection %q has no connector", path, c.Name)
+		}
+		if _, err := ParseStatus(string(c.Status)); err != nil {
+			return fmt.Errorf("config file %s: connection %q: %w", path, c.Name, err)
+		}
+	}
+	return nil
+}
+
+// writeAtomic writes data to a temp file in path's folder (0600), syncs it,
+// keeps the previous file as path.bak, renames it over path and syncs the
+// folder, so a crash leaves either the old or the new file, never half.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".config-*.tmp")
+	if err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	tmpName := tmp.Name()
+	defer func() {
+		if tmpName != "" {
+			_ = os.Remove(tmpName)
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("write config: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("write config: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return fmt.Errorf("write config: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	// The last good file becomes the backup; a failure here is not fatal.
+	if _, err := os.Stat(path); err == nil {
+		_ = os.Remove(path + ".bak")
+		_ = os.Link(path, path+".bak")
+	}
+	if err := os.Rename(tmpName, path); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	tmpName = ""
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}

@@ -1,0 +1,645 @@
+// Package connection is the lifecycle of connections: create, edit, delete,
+// revoke and reauthorize, keeping the config file and the secret store in
+// step so that nothing is lost or orphaned. It never prints and never
+// prompts; commands gather input and present results.
+package connection
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connector"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/secretstore"
+)
+
+// Manager changes connections. Secrets is called only by operations that
+// need the secret store, so listing and showing never touch the keyring.
+type Manager struct {
+	Config  *configstore.Store
+	Secrets func() (secretstore.Store, error)
+	Catalog *connector.Catalogue
+	Now     func() time.Time
+}
+
+// NewID returns a stable, opaque connection id; secrets are keyed by it, so
+// renaming a connection keeps them.
+func NewID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return "conn_" + hex.EncodeToString(b[:])
+}
+
+// NotFound is the error for an unknown connection name.
+func NotFound(name string) error {
+	return exitcode.WithHint(exitcode.UsageError("connection %q not found", name),
+		"list connections with `connctl list`")
+}
+
+// Lookup returns the connector of a connection and its auth method.
+func (mg *Manager) Lookup(c *configstore.Connection) (*connector.Connector, *connector.AuthMethod, error) {
+	ctr, ok := mg.Catalog.Lookup(c.Connector)
+	if !ok {
+		return nil, nil, fmt.Errorf("connection %q uses connector %q, which this connctl does not know: upgrade connctl", c.Name, c.Connector)
+	}
+	m, err := ctr.Auth(c.Auth)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ctr, m, nil
+}
+
+// CreateRequest is a new connection, fully specified and validated by ApplyFields.
+type CreateRequest struct {
+	Connector *connector.Connector
+	Auth      *connector.AuthMethod
+	Name      string // empty: the connector id, then -2, -3 ...
+	Fields    map[string]string
+	Secrets   map[string]string // by secret field name
+}
+
+// DefaultName returns the first free name among id, id-2, id-3 ...
+func DefaultName(d *configstore.Document, id string) string {
+	if _, c := d.Find(id); c == nil {
+		return id
+	}
+	for n := 2; ; n++ {
+		name := fmt.Sprintf("%s-%d", id, n)
+		if _, c := d.Find(name); c == nil {
+			return name
+		}
+	}
+}
+
+// CheckRules enforces the product's rules for adding a connection of ctr:
+// single-connection connectors, and the CRM / Support system limits.
+func (mg *Manager) CheckRules(d *configstore.Document, ctr *connector.Connector) error {
+	if !ctr.Multiple {
+		for _, c := range d.Connections {
+			if c.Connector == ctr.ID {
+				return exitcode.WithHint(exitcode.UsageError("connector %s allows one connection, and %q already exists", ctr.ID, c.Name),
+					fmt.Sprintf("change it with `connctl edit %s` or `connctl reauthorize %s`, or delete it first", quoteArg(c.Name), quoteArg(c.Name)))
+			}
+		}
+	}
+	var key string
+	switch ctr.Category {
+	case connector.CategoryCRM:
+		key = "limits.crm"
+	case connector.CategorySupport:
+		key = "limits.support"
+	default:
+		return nil
+	}
+	limit := mg.Config.Int(key)
+	systems := map[string]string{} // connector id -> first connection name
+	var order []string
+	for _, c := range d.Connections {
+		other, ok := mg.Catalog.Lookup(c.Connector)
+		if !ok || other.Category != ctr.Category {
+			continue
+		}
+		if other.ID == ctr.ID {
+			return nil // this system already counts; more connections of it are fine
+		}
+		if _, seen := systems[other.ID]; !seen {
+			systems[other.ID] = c.Name
+			order = append(order, other.ID)
+		}
+	}
+	if len(systems) < limit {
+		return nil
+	}
+	label := strings.ToUpper(string(ctr.Category))
+	if ctr.Category == connector.CategorySupport {
+		label = "Support"
+	}
+	blocker := order[0]
+	return exitcode.WithHint(
+		exitcode.UsageError("%s limit reached: %d %s system(s) allowed, and connection %q (%s) already uses it", label, limit, label, systems[blocker], blocker),
+		fmt.Sprintf("allow more with `connctl config set %s %d`", key, limit+1))
+}
+
+func quoteArg(s string) string {
+	if strings.ContainsAny(s, " \t'\"$`\\!*?[]{}()<>|&;#~") {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
+}
+
+// QuoteArg quotes a connection name for a shell hint.
+func QuoteArg(s string) string { return quoteArg(s) }
+
+// Create stores the secrets, then adds the connection. If the secrets cannot
+// be stored, nothing is added; if the config cannot be written, the stored
+// secrets are removed again.
+func (mg *Manager) Create(ctx context.Context, req CreateRequest) (*configstore.Connection, error) {
+	ctr, m := req.Connector, req.Auth
+	if req.Name != "" {
+		if err := configstore.ValidateName(req.Name); err != nil {
+			return nil, exitcode.UsageError("%s", err.Error())
+		}
+	}
+	// Cheap checks first, so a refusal never waits on the keyring.
+	pre := mg.Config.Document()
+	if req.Name != "" {
+		if _, c := pre.Find(req.Name); c != nil {
+			return nil, NameTaken(req.Name, c.Name)
+		}
+	}
+	if err := mg.CheckRules(pre, ctr); err != nil {
+		return nil, err
+	}
+	now := mg.Now().UTC()
+	conn := configstore.Connection{
+		ID:        NewID(),
+		Name:      req.Name,
+		Connector: ctr.ID,
+		Auth:      m.ID,
+		Fields:    req.Fields,
+		Status:    configstore.StatusNotAuthorized,
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	stored, backend, err := mg.storeSecrets(ctx, conn.ID, req.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	conn.Secrets = stored
+	conn.SecretBackend = backend
+	if !m.Kind.Interactive() && len(stored) > 0 {
+		conn.Status = configstore.StatusAuthorized
+		conn.AuthorizedAt = &now
+	}
+	err = mg.Config.Update(ctx, func(d *configstore.Document) error {
+		if conn.Name == "" {
+			conn.Name = DefaultName(d, ctr.ID)
+		} else if _, c := d.Find(conn.Name); c != nil {
+			return NameTaken(conn.Name, c.Name)
+		}
+		if err := mg.CheckRules(d, ctr); err != nil {
+			return err
+		}
+		d.Connections = append(d.Connections, conn)
+		return nil
+	})
+	if err != nil {
+		mg.forget(conn.ID, stored)
+		return nil, err
+	}
+	return &conn, nil
+}
+
+// NameTaken is the error for a name already used (case-insensitively) by existing.
+func NameTaken(name, existing string) error {
+	if name == existing {
+		return exitcode.WithHint(exitcode.UsageError("a connection named %q already exists", existing), "choose another --name, or change it with `connctl edit "+quoteArg(existing)+"`")
+	}
+	return exitcode.WithHint(exitcode.UsageError("connection name %q is taken by %q (names are compared ignoring case)", name, existing), "choose another --name")
+}
+
+// storeSecrets writes every secret; on any failure it removes those it wrote.
+func (mg *Manager) storeSecrets(ctx context.Context, id string, secrets map[string]string) ([]string, string, error) {
+	if len(secrets) == 0 {
+		return nil, "", nil
+	}
+	st, err := mg.Secrets()
+	if err != nil {
+		return nil, "", SecretStoreError(err)
+	}
+	var stored []string
+	for _, kind := range sortedKeys(secrets) {
+		if err := st.Set(ctx, id, kind, secrets[kind]); err != nil {
+			for _, k := range stored {
+				_ = st.Delete(context.WithoutCancel(ctx), id, k)
+			}
+			return nil, "", SecretStoreError(fmt.Errorf("store %s: %w", kind, err))
+		}
+		stored = append(stored, kind)
+	}
+	return stored, st.Name(), nil
+}
+
+// forget removes secrets after a failed change (best effort: the config was
+// not written, so nothing refers to them).
+func (mg *Manager) forget(id string, kinds []string) {
+	if len(kinds) == 0 {
+		return
+	}
+	st, err := mg.Secrets()
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, k := range kinds {
+		_ = st.Delete(ctx, id, k)
+	}
+}
+
+// SecretStoreError turns a secret store failure into an authorization-needed
+// error (exit 4) with the fix.
+func SecretStoreError(err error) error {
+	switch {
+	case errors.Is(err, secretstore.ErrUnavailable):
+		return exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, err),
+			"start a Secret Service (e.g. gnome-keyring) or use the encrypted file: `connctl config set secrets.backend file` with CONNCTL_PASSPHRASE set (see `connctl help environment`)")
+	case errors.Is(err, secretstore.ErrTimeout):
+		return exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, err),
+			"unlock the keyring, or raise the limit with `connctl config set keyring.timeout 30s`")
+	case errors.Is(err, secretstore.ErrTooBig):
+		return exitcode.WithCode(exitcode.Usage, err)
+	}
+	return err
+}
+
+// EditRequest changes an existing connection.
+type EditRequest struct {
+	Set     []Assignment
+	Unset   []string
+	Rename  string
+	Secrets map[string]string
+}
+
+// Edit applies req to the connection named name. New secrets are stored
+// first; if the config cannot be written the old values are put back.
+func (mg *Manager) Edit(ctx context.Context, name string, req EditRequest) (*configstore.Connection, []Change, error) {
+	cur, ok := mg.Config.Find(name)
+	if !ok {
+		return nil, nil, NotFound(name)
+	}
+	ctr, _, err := mg.Lookup(cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := ResolveAuth(ctr, cur.Auth, req.Set)
+	if err != nil {
+		return nil, nil, err
+	}
+	fields, err := ApplyFields(ctr, m, cur.Fields, req.Set, req.Unset)
+	if err != nil {
+		return nil, nil, err
+	}
+	if miss := MissingRequired(ctr, m, fields); len(miss) > 0 {
+		return nil, nil, exitcode.UsageError("field %s is required for %s: give it with --set %s=...", miss[0].Name, ctr.ID, miss[0].Name)
+	}
+	if req.Rename != "" {
+		if err := configstore.ValidateName(req.Rename); err != nil {
+			return nil, nil, exitcode.UsageError("%s", err.Error())
+		}
+	}
+	if err := checkSecretKinds(ctr, m, req.Secrets); err != nil {
+		return nil, nil, err
+	}
+	// A switch of auth method needs the new method's main secret.
+	if m.ID != cur.Auth && !m.Kind.Interactive() {
+		if p, ok := PrimarySecret(ctr, m); ok && p.Required && req.Secrets[p.Name] == "" && !cur.HasSecret(p.Name) {
+			return nil, nil, exitcode.UsageError("auth method %s needs the secret %s: pass it with --secret-stdin", m.ID, p.Name)
+		}
+	}
+	restore, err := mg.replaceSecrets(ctx, cur.ID, req.Secrets)
+	if err != nil {
+		return nil, nil, err
+	}
+	var changes []Change
+	var updated configstore.Connection
+	err = mg.Config.Update(ctx, func(d *configstore.Document) error {
+		i, c := d.Find(cur.Name)
+		if c == nil || c.ID != cur.ID {
+			return NotFound(name)
+		}
+		next := *c
+		if req.Rename != "" && req.Rename != c.Name {
+			if _, o := d.Find(req.Rename); o != nil && o.ID != c.ID {
+				return NameTaken(req.Rename, o.Name)
+			}
+			changes = append(changes, Change{Field: "name", Old: c.Name, New: req.Rename})
+			next.Name = req.Rename
+		}
+		changes = append(changes, diffFields(c.Fields, fields)...)
+		if c.Auth != m.ID {
+			changes = append(changes, Change{Field: "auth", Old: c.Auth, New: m.ID})
+		}
+		next.Fields, next.Auth = fields, m.ID
+		for kind := range req.Secrets {
+			changes = append(changes, Change{Field: kind, Secret: true})
+			if !next.HasSecret(kind) {
+				next.Secrets = append(append([]string{}, next.Secrets...), kind)
+			}
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		next.UpdatedAt = mg.Now().UTC()
+		if len(req.Secrets) > 0 && !m.Kind.Interactive() && next.Status != configstore.StatusRevoked {
+			next.Status = configstore.StatusAuthorized
+		}
+		d.Connections[i] = next
+		updated = next
+		return nil
+	})
+	if err != nil {
+		restore()
+		return nil, nil, err
+	}
+	if updated.ID == "" {
+		updated = *cur
+	}
+	// Secrets of an auth method the connection no longer uses are removed.
+	mg.pruneSecrets(ctx, ctr, m, &updated)
+	return &updated, changes, nil
+}
+
+func (mg *Manager) pruneSecrets(ctx context.Context, ctr *connector.Connector, m *connector.AuthMethod, c *configstore.Connection) {
+	keep := map[string]bool{}
+	for _, f := range SecretFields(ctr, m) {
+		keep[f.Name] = true
+	}
+	var drop []string
+	for _, k := range c.Secrets {
+		if !keep[k] && !strings.HasPrefix(k, "oauth_") {
+			drop = append(drop, k)
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	st, err := mg.Secrets()
+	if err != nil {
+		return
+	}
+	var gone []string
+	for _, k := range drop {
+		if err := st.Delete(ctx, c.ID, k); err == nil || errors.Is(err, secretstore.ErrNotFound) {
+			gone = append(gone, k)
+		}
+	}
+	_ = mg.Config.Update(ctx, func(d *configstore.Document) error {
+		i, cc := d.Find(c.Name)
+		if cc == nil || cc.ID != c.ID {
+			return nil
+		}
+		d.Connections[i].Secrets = without(cc.Secrets, gone)
+		*c = d.Connections[i]
+		return nil
+	})
+}
+
+func without(list, drop []string) []string {
+	var out []string
+	for _, s := range list {
+		keep := true
+		for _, d := range drop {
+			if s == d {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func checkSecretKinds(ctr *connector.Connector, m *connector.AuthMethod, secrets map[string]string) error {
+	allowed := map[string]*connector.Field{}
+	sec := SecretFields(ctr, m)
+	for i := range sec {
+		allowed[sec[i].Name] = &sec[i]
+	}
+	for k, v := range secrets {
+		f, ok := allowed[k]
+		if !ok {
+			return exitcode.UsageError("auth method %s of %s has no secret %q (secrets: %s)", m.ID, ctr.ID, k, fieldNames(sec, true))
+		}
+		if v == "" {
+			return exitcode.UsageError("the secret %s is empty", k)
+		}
+		if f.Validate != nil {
+			if err := f.Validate(v); err != nil {
+				return exitcode.UsageError("secret %s: %s", k, err.Error())
+			}
+		}
+	}
+	return nil
+}
+
+// replaceSecrets stores new values and returns a function that puts the old
+// ones back (or removes new ones that had no predecessor).
+func (mg *Manager) replaceSecrets(ctx context.Context, id string, secrets map[string]string) (func(), error) {
+	if len(secrets) == 0 {
+		return func() {}, nil
+	}
+	st, err := mg.Secrets()
+	if err != nil {
+		return nil, SecretStoreError(err)
+	}
+	type prev struct {
+		kind, value string
+		existed     bool
+	}
+	var done []prev
+	undo := func() {
+		bg, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, p := range done {
+			if p.existed {
+				_ = st.Set(bg, id, p.kind, p.value)
+			} else {
+				_ = st.Delete(bg, id, p.kind)
+			}
+		}
+	}
+	for _, kind := range sortedKeys(secrets) {
+		old, gerr := st.Get(ctx, id, kind)
+		existed := gerr == nil
+		if gerr != nil && !errors.Is(gerr, secretstore.ErrNotFound) {
+			undo()
+			return nil, SecretStoreError(fmt.Errorf("read %s: %w", kind, gerr))
+		}
+		if err := st.Set(ctx, id, kind, secrets[kind]); err != nil {
+			undo()
+			return nil, SecretStoreError(fmt.Errorf("store %s: %w", kind, err))
+		}
+		done = append(done, prev{kind: kind, value: old, existed: existed})
+	}
+	return undo, nil
+}
+
+// Change is one field changed by an edit; secrets carry no values.
+type Change struct {
+	Field  string `json:"field"`
+	Old    string `json:"old,omitempty"`
+	New    string `json:"new,omitempty"`
+	Secret bool   `json:"secret,omitempty"`
+}
+
+func diffFields(old, cur map[string]string) []Change {
+	var out []Change
+	keys := map[string]bool{}
+	for k := range old {
+		keys[k] = true
+	}
+	for k := range cur {
+		keys[k] = true
+	}
+	for _, k := range sortedKeysBool(keys) {
+		if k == "auth" {
+			continue
+		}
+		if old[k] != cur[k] {
+			out = append(out, Change{Field: k, Old: old[k], New: cur[k]})
+		}
+	}
+	return out
+}
+
+// Delete removes the connection's secrets, then its definition. When the
+// secret store cannot be reached the connection is kept (nothing is orphaned)
+// unless keepSecrets is set.
+func (mg *Manager) Delete(ctx context.Context, name string, keepSecrets bool) (*configstore.Connection, error) {
+	cur, ok := mg.Config.Find(name)
+	if !ok {
+		return nil, NotFound(name)
+	}
+	if !keepSecrets {
+		if err := mg.deleteSecrets(ctx, cur); err != nil {
+			return nil, exitcode.WithHint(err, "to remove only the definition and leave its secrets in the keyring, pass --keep-secrets")
+		}
+	}
+	err := mg.Config.Update(ctx, func(d *configstore.Document) error {
+		i, c := d.Find(cur.Name)
+		if c == nil || c.ID != cur.ID {
+			return NotFound(name)
+		}
+		d.Connections = append(d.Connections[:i], d.Connections[i+1:]...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cur, nil
+}
+
+func (mg *Manager) deleteSecrets(ctx context.Context, c *configstore.Connection) error {
+	if len(c.Secrets) == 0 {
+		return nil
+	}
+	st, err := mg.Secrets()
+	if err != nil {
+		return SecretStoreError(err)
+	}
+	for _, k := range c.Secrets {
+		if err := st.Delete(ctx, c.ID, k); err != nil && !errors.Is(err, secretstore.ErrNotFound) {
+			return SecretStoreError(fmt.Errorf("remove %s of %q: %w", k, c.Name, err))
+		}
+	}
+	return nil
+}
+
+// Revoke removes the connection's secrets and marks it revoked; the
+// definition stays so it can be reauthorized.
+func (mg *Manager) Revoke(ctx context.Context, name string) (*configstore.Connection, error) {
+	cur, ok := mg.Config.Find(name)
+	if !ok {
+		return nil, NotFound(name)
+	}
+	if err := mg.deleteSecrets(ctx, cur); err != nil {
+		return nil, err
+	}
+	return mg.setStatus(ctx, cur, configstore.StatusRevoked, func(c *configstore.Connection) {
+		c.Secrets = nil
+		c.SecretBackend = ""
+		c.AuthorizedAt = nil
+	})
+}
+
+// Authorize stores new credentials for a key-based connection and marks it
+// authorized. It serves both authorize and reauthorize.
+func (mg *Manager) Authorize(ctx context.Context, name string, secrets map[string]string) (*configstore.Connection, error) {
+	cur, ok := mg.Config.Find(name)
+	if !ok {
+		return nil, NotFound(name)
+	}
+	ctr, m, err := mg.Lookup(cur)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSecretKinds(ctr, m, secrets); err != nil {
+		return nil, err
+	}
+	for _, f := range SecretFields(ctr, m) {
+		if f.Required && secrets[f.Name] == "" {
+			return nil, exitcode.UsageError("the secret %s is required to authorize %q: pass it with --secret-stdin, --secret-file or --secret-env", f.Name, cur.Name)
+		}
+	}
+	restore, err := mg.replaceSecrets(ctx, cur.ID, secrets)
+	if err != nil {
+		return nil, err
+	}
+	st, _ := mg.Secrets()
+	now := mg.Now().UTC()
+	updated, err := mg.setStatus(ctx, cur, configstore.StatusAuthorized, func(c *configstore.Connection) {
+		for k := range secrets {
+			if !c.HasSecret(k) {
+				c.Secrets = append(append([]string{}, c.Secrets...), k)
+			}
+		}
+		c.SecretBackend = st.Name()
+		c.AuthorizedAt = &now
+	})
+	if err != nil {
+		restore()
+		return nil, err
+	}
+	return updated, nil
+}
+
+func (mg *Manager) setStatus(ctx context.Context, cur *configstore.Connection, s configstore.Status, edit func(*configstore.Connection)) (*configstore.Connection, error) {
+	var out configstore.Connection
+	err := mg.Config.Update(ctx, func(d *configstore.Document) error {
+		i, c := d.Find(cur.Name)
+		if c == nil || c.ID != cur.ID {
+			return NotFound(cur.Name)
+		}
+		next := *c
+		next.Status = s
+		next.UpdatedAt = mg.Now().UTC()
+		if edit != nil {
+			edit(&next)
+		}
+		d.Connections[i] = next
+		out = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make(map[string]bool, len(m))
+	for k := range m {
+		keys[k] = true
+	}
+	return sortedKeysBool(keys)
+}
+
+func sortedKeysBool(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

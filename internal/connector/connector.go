@@ -1,0 +1,234 @@
+// Package connector defines what connctl knows about an external system (a
+// connector): its fields, how it authenticates, and its OAuth endpoints. The
+// Catalogue holds every connector; connector/all fills it explicitly. This
+// package never talks to the network, the keyring or the terminal.
+package connector
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Category groups connectors. CRM and Support are limited per the product
+// (settings limits.crm and limits.support).
+type Category string
+
+// Categories.
+const (
+	CategoryCRM       Category = "crm"
+	CategorySupport   Category = "support"
+	CategoryProject   Category = "project"
+	CategoryAnalytics Category = "analytics"
+	CategoryStorage   Category = "storage"
+	CategorySurvey    Category = "survey"
+	CategoryGainsight Category = "gainsight"
+	CategoryGeneric   Category = "generic"
+)
+
+// AuthKind is how a connection proves who it is.
+type AuthKind string
+
+// Auth kinds.
+const (
+	AuthOAuth2         AuthKind = "oauth2"
+	AuthAPIKey         AuthKind = "api_key"
+	AuthBasic          AuthKind = "basic"
+	AuthAWSKeys        AuthKind = "aws_keys"
+	AuthServiceAccount AuthKind = "service_account"
+)
+
+// Interactive reports whether authorizing needs the browser flow (OAuth).
+func (k AuthKind) Interactive() bool { return k == AuthOAuth2 }
+
+// Field is one setting of a connection. Secret fields are kept only in the
+// secret store, never in the config file, argv or output.
+type Field struct {
+	Name     string   // snake_case key used with --set
+	Label    string   // human label for prompts
+	Help     string   // one line: what it is and where to find it
+	Required bool     // must have a value before the connection is saved
+	Secret   bool     // lives in the secret store only
+	Default  string   // value used when none is given
+	Enum     []string // allowed values, when closed
+	Example  string   // shown in connectors show
+	// Validate checks a non-empty value; it returns a message naming the fix.
+	Validate func(string) error `json:"-" yaml:"-"`
+	// MaxBytes bounds secret values (Windows Credential Manager caps an item at 2,560 bytes).
+	MaxBytes int
+}
+
+// OAuthSpec holds what the OAuth flow needs for a connector. Templated URLs
+// use {field} placeholders filled from the connection's fields
+// (e.g. https://{subdomain}.zendesk.com/oauth/tokens).
+type OAuthSpec struct {
+	AuthURL      string
+	TokenURL     string
+	RevokeURL    string // empty: the provider has no revocation endpoint
+	RevokeStyle  string // "rfc7009", "query" (Google, Zoho), "delete" (Zendesk), "hubspot", "" (none)
+	UserinfoURL  string // who-am-I used by connctl test and to fill account
+	Scopes       []string
+	AuthStyle    string            // "params" or "header": token endpoint client auth, never autodetected
+	PKCE         bool              // send S256 PKCE (always true unless the provider rejects it)
+	RedirectURI  string            // fixed, registered redirect; empty means loopback any-port
+	AuthParams   map[string]string // extra authorize parameters (access_type=offline, audience=...)
+	ClientSecret string            // "required", "optional" or "none"
+	Quirks       []string          // human notes from providers.md
+}
+
+// AuthMethod is one way to authenticate to a connector (e.g. Jira has OAuth
+// 3LO and email + API token). A connection picks one with the `auth` field.
+type AuthMethod struct {
+	ID     string // value of the connection's auth field: "oauth2", "api_token", ...
+	Kind   AuthKind
+	Label  string
+	Fields []Field // fields only this method uses, secrets included
+	OAuth  *OAuthSpec
+	// HowTo tells a new user how to get the credentials, in a few lines.
+	HowTo string
+}
+
+// Source is a kind of records a job can fetch (filled in by the jobs issue).
+type Source struct {
+	Name             string
+	Help             string
+	Params           []Field
+	PrimaryKey       string
+	IncrementalField string
+}
+
+// Connector describes one external system.
+type Connector struct {
+	ID       string
+	Name     string
+	Aliases  []string
+	Category Category
+	Multiple bool    // several connections allowed
+	Fields   []Field // common fields, every auth method
+	Auths    []AuthMethod
+	Sources  []Source
+	DocsURL  string
+}
+
+// AuthKinds returns the distinct auth kinds, in method order.
+func (c *Connector) AuthKinds() []AuthKind {
+	var out []AuthKind
+	seen := map[AuthKind]bool{}
+	for _, a := range c.Auths {
+		if !seen[a.Kind] {
+			seen[a.Kind] = true
+			out = append(out, a.Kind)
+		}
+	}
+	return out
+}
+
+// DefaultAuth is the first auth method.
+func (c *Connector) DefaultAuth() *AuthMethod { return &c.Auths[0] }
+
+// Auth returns the method with id, or the default when id is empty.
+func (c *Connector) Auth(id string) (*AuthMethod, error) {
+	if id == "" {
+		return c.DefaultAuth(), nil
+	}
+	ids := make([]string, 0, len(c.Auths))
+	for i := range c.Auths {
+		if c.Auths[i].ID == id {
+			return &c.Auths[i], nil
+		}
+		ids = append(ids, c.Auths[i].ID)
+	}
+	return nil, fmt.Errorf("connector %s has no auth method %q (choose one of: %s)", c.ID, id, strings.Join(ids, ", "))
+}
+
+// FieldsFor returns the connector's common fields followed by those of the
+// auth method: everything a connection using that method may set.
+func (c *Connector) FieldsFor(m *AuthMethod) []Field {
+	out := make([]Field, 0, len(c.Fields)+len(m.Fields))
+	out = append(out, c.Fields...)
+	out = append(out, m.Fields...)
+	return out
+}
+
+// Field finds a field by name among the common fields and every auth method's.
+func (c *Connector) Field(name string) (*Field, bool) {
+	for i := range c.Fields {
+		if c.Fields[i].Name == name {
+			return &c.Fields[i], true
+		}
+	}
+	for j := range c.Auths {
+		for i := range c.Auths[j].Fields {
+			if c.Auths[j].Fields[i].Name == name {
+				return &c.Auths[j].Fields[i], true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Catalogue is the registry of connectors, looked up by id or alias.
+type Catalogue struct {
+	byID  map[string]*Connector
+	alias map[string]string
+	order []string
+}
+
+// NewCatalogue returns an empty catalogue.
+func NewCatalogue() *Catalogue {
+	return &Catalogue{byID: map[string]*Connector{}, alias: map[string]string{}}
+}
+
+// Add registers c. It panics on a duplicate id or alias: the catalogue is
+// built once, from code, and a clash is a programming error caught by tests.
+func (cat *Catalogue) Add(c *Connector) {
+	key := strings.ToLower(c.ID)
+	if _, dup := cat.byID[key]; dup {
+		panic("connector: duplicate id " + c.ID)
+	}
+	if _, dup := cat.alias[key]; dup {
+		panic("connector: id clashes with an alias: " + c.ID)
+	}
+	cat.byID[key] = c
+	cat.order = append(cat.order, key)
+	for _, a := range c.Aliases {
+		a = strings.ToLower(a)
+		if _, dup := cat.byID[a]; dup {
+			panic("connector: alias clashes with an id: " + a)
+		}
+		if _, dup := cat.alias[a]; dup {
+			panic("connector: duplicate alias " + a)
+		}
+		cat.alias[a] = key
+	}
+}
+
+// Lookup finds a connector by id or alias, case-insensitively.
+func (cat *Catalogue) Lookup(idOrAlias string) (*Connector, bool) {
+	key := strings.ToLower(strings.TrimSpace(idOrAlias))
+	if c, ok := cat.byID[key]; ok {
+		return c, true
+	}
+	if id, ok := cat.alias[key]; ok {
+		return cat.byID[id], true
+	}
+	return nil, false
+}
+
+// All returns every connector sorted by id.
+func (cat *Catalogue) All() []*Connector {
+	ids := append([]string(nil), cat.order...)
+	sort.Strings(ids)
+	out := make([]*Connector, len(ids))
+	for i, id := range ids {
+		out[i] = cat.byID[id]
+	}
+	return out
+}
+
+// IDs returns every connector id, sorted.
+func (cat *Catalogue) IDs() []string {
+	ids := append([]string(nil), cat.order...)
+	sort.Strings(ids)
+	return ids
+}

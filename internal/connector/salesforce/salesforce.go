@@ -1,0 +1,97 @@
+// Package salesforce describes the Salesforce connector: OAuth 2.0 web-server
+// flow with PKCE against a login host (production, sandbox or My Domain). It
+// holds the catalogue entry only and never talks to the network.
+package salesforce
+
+import (
+	"github.com/connctl/connctl/internal/connector"
+	"github.com/connctl/connctl/internal/connector/fieldkit"
+)
+
+// RedirectURI is the callback the Salesforce CLI registers, so a Connected
+// App set up for `sf org login web` works for connctl unchanged. Salesforce
+// matches callbacks exactly, port included.
+const RedirectURI = "http://localhost:1717/OauthRedirect"
+
+// Connector returns the catalogue entry for Salesforce.
+func Connector() *connector.Connector {
+	clientID := fieldkit.ClientID("Consumer Key of your External Client App or Connected App; may be left out when the config sets a default client for salesforce")
+	clientID.Required = false // a per-connector default client may come from the config
+	return &connector.Connector{
+		ID:       "salesforce",
+		Name:     "Salesforce",
+		Aliases:  []string{"sfdc"},
+		Category: connector.CategoryCRM,
+		Multiple: true,
+		Fields: []connector.Field{
+			{
+				Name:  "login_url",
+				Label: "Login URL",
+				Help: "login host: https://login.salesforce.com for production and Developer Edition, " +
+					"https://test.salesforce.com for sandboxes, or your My Domain " +
+					"(https://acme.my.salesforce.com, https://acme--dev.sandbox.my.salesforce.com)",
+				Default:  "https://login.salesforce.com",
+				Example:  "https://test.salesforce.com",
+				Validate: fieldkit.URL("login_url", "https://login.salesforce.com", fieldkit.OriginOnly),
+			},
+			fieldkit.BaseURL("API base; default: the instance_url Salesforce returns at sign-in", "https://acme.my.salesforce.com"),
+		},
+		Auths: []connector.AuthMethod{{
+			ID:    "oauth2",
+			Kind:  connector.AuthOAuth2,
+			Label: "OAuth 2.0 (browser sign-in)",
+			Fields: []connector.Field{
+				clientID,
+				fieldkit.ClientSecret("optional", "Consumer Secret; leave empty if the app does not require a secret for the web-server and refresh-token flows"),
+			},
+			OAuth: &connector.OAuthSpec{
+				AuthURL:      "{login_url}/services/oauth2/authorize",
+				TokenURL:     "{login_url}/services/oauth2/token",
+				RevokeURL:    "{login_url}/services/oauth2/revoke",
+				RevokeStyle:  "rfc7009",
+				UserinfoURL:  "{login_url}/services/oauth2/userinfo",
+				Scopes:       []string{"api", "refresh_token", "id", "openid"},
+				AuthStyle:    "params",
+				PKCE:         true,
+				RedirectURI:  RedirectURI,
+				ClientSecret: "optional",
+				Quirks: []string{
+					"the token response carries instance_url, the base of every data call: store it with the connection",
+					"sandboxes sign in at https://test.salesforce.com and My Domain orgs at their own host: set login_url",
+					"the redirect URI must match a registered callback exactly, port included; any-port loopback is not supported",
+					"refresh tokens may rotate (per-app policy): persist the new one from each refresh",
+					"revoke: POST token= (close to RFC 7009); revoking the refresh token also revokes its access tokens",
+					"API limit exhaustion is HTTP 403 REQUEST_LIMIT_EXCEEDED, not 429",
+				},
+			},
+			HowTo: "In Salesforce Setup, create an External Client App (or a Connected App) with OAuth enabled:\n" +
+				"  callback URL " + RedirectURI + "\n" +
+				"  scopes: Manage user data via APIs (api), Perform requests at any time (refresh_token, offline_access),\n" +
+				"          Access the identity URL service (id), Access unique user identifiers (openid)\n" +
+				"  enable \"Require Proof Key for Code Exchange (PKCE)\".\n" +
+				"Set client_id to the Consumer Key. Either turn off \"Require Secret for Web Server Flow\" and\n" +
+				"\"Require Secret for Refresh Token Flow\", or also give the Consumer Secret as client_secret.\n" +
+				"Sandbox: login_url=https://test.salesforce.com. App changes can take a few minutes to apply.",
+		}},
+		Sources: []connector.Source{
+			{Name: "accounts", Help: "Account records (REST query, Bulk API 2.0 for large volumes)", PrimaryKey: "Id", IncrementalField: "SystemModstamp"},
+			{Name: "contacts", Help: "Contact records", PrimaryKey: "Id", IncrementalField: "SystemModstamp"},
+			{Name: "opportunities", Help: "Opportunity records", PrimaryKey: "Id", IncrementalField: "SystemModstamp"},
+			{Name: "users", Help: "User records", PrimaryKey: "Id", IncrementalField: "SystemModstamp"},
+			{
+				Name: "soql",
+				Help: "the records of any SOQL query; select Id and SystemModstamp to run it incrementally",
+				Params: []connector.Field{{
+					Name:     "query",
+					Label:    "SOQL query",
+					Help:     "a SOQL SELECT without a WHERE on SystemModstamp (connctl adds it)",
+					Required: true,
+					Example:  "SELECT Id, Name, SystemModstamp FROM Case",
+				}},
+				PrimaryKey:       "Id",
+				IncrementalField: "SystemModstamp",
+			},
+		},
+		DocsURL: "https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_web_server_flow.htm",
+	}
+}

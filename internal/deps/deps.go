@@ -1,0 +1,121 @@
+// Package deps is every side effect a command may use. System builds the
+// real ones; tests fill in only the fields they need. Constructors are lazy:
+// a command that never asks for the secret store never touches the keyring.
+package deps
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connector"
+	"github.com/connctl/connctl/internal/connector/all"
+	"github.com/connctl/connctl/internal/iostreams"
+	"github.com/connctl/connctl/internal/secretstore"
+)
+
+// Deps is what commands reach the outside world through.
+type Deps struct {
+	IO      *iostreams.IOStreams
+	Getenv  func(string) string
+	Now     func() time.Time
+	Catalog func() *connector.Catalogue
+	// Config reads the config file on first use, then returns the same store.
+	Config func() (*configstore.Store, error)
+	// Secrets opens the secret store chosen by the settings (keyring or file).
+	Secrets func() (secretstore.Store, error)
+
+	configPath string // --config, set by the root command before any RunE
+}
+
+// SetConfigPath records the --config flag; it must be called before Config.
+func (d *Deps) SetConfigPath(p string) { d.configPath = p }
+
+// ConfigPath resolves the config file: --config, then CONNCTL_CONFIG, then
+// $XDG_CONFIG_HOME/connctl/config.yaml.
+func (d *Deps) ConfigPath() (string, error) {
+	if d.configPath != "" {
+		return filepath.Abs(d.configPath)
+	}
+	if p := d.Getenv("CONNCTL_CONFIG"); p != "" {
+		return filepath.Abs(p)
+	}
+	return configstore.DefaultPath()
+}
+
+// System builds the real dependencies for this process.
+func System() *Deps {
+	d := &Deps{
+		Getenv: os.Getenv,
+		Now:    time.Now,
+	}
+	d.IO = iostreams.System(d.Getenv)
+	d.Catalog = sync.OnceValue(all.Catalogue)
+	d.Config = sync.OnceValues(func() (*configstore.Store, error) {
+		p, err := d.ConfigPath()
+		if err != nil {
+			return nil, err
+		}
+		return configstore.Open(p, d.Getenv)
+	})
+	d.Secrets = sync.OnceValues(func() (secretstore.Store, error) {
+		return d.systemSecrets()
+	})
+	return d
+}
+
+// systemSecrets opens the backend the settings choose. There is no silent
+// fallback: the file backend is used only when configured.
+func (d *Deps) systemSecrets() (secretstore.Store, error) {
+	cfg, err := d.Config()
+	if err != nil {
+		return nil, err
+	}
+	switch cfg.String("secrets.backend") {
+	case "file":
+		path := cfg.String("secrets.file")
+		if path == "" {
+			path = DefaultSecretsFile(d.Getenv)
+		}
+		return secretstore.NewFile(path, d.passphrase(path)), nil
+	default:
+		return secretstore.NewKeyring(cfg.Duration("keyring.timeout")), nil
+	}
+}
+
+// DefaultSecretsFile is $XDG_DATA_HOME/connctl/secrets.age.
+func DefaultSecretsFile(getenv func(string) string) string {
+	base := getenv("XDG_DATA_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = "."
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "connctl", "secrets.age")
+}
+
+// passphrase reads CONNCTL_PASSPHRASE, or asks on a terminal.
+func (d *Deps) passphrase(path string) func() (string, error) {
+	return func() (string, error) {
+		if p := d.Getenv("CONNCTL_PASSPHRASE"); p != "" {
+			return p, nil
+		}
+		if !d.IO.CanPrompt() {
+			return "", fmt.Errorf("%w: the encrypted secrets file %s needs a passphrase: set CONNCTL_PASSPHRASE", secretstore.ErrUnavailable, path)
+		}
+		p, err := d.IO.PromptSecret(fmt.Sprintf("Passphrase for %s: ", path))
+		if err != nil {
+			return "", err
+		}
+		if p == "" {
+			return "", errors.New("empty passphrase")
+		}
+		return p, nil
+	}
+}

@@ -1,0 +1,184 @@
+// Package iostreams holds the process's standard streams and what connctl
+// knows about them: whether each is a terminal, whether prompting is allowed,
+// the terminal width and colour. Commands write data to Out and everything
+// else (progress, hints, prompts, confirmations) to ErrOut.
+package iostreams
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// IOStreams is the set of streams a command uses.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	stdinTTY  bool
+	stdoutTTY bool
+	stderrTTY bool
+	noPrompt  bool
+	color     bool
+	width     int
+
+	inFd int // file descriptor for no-echo reads; -1 when In is not a terminal
+	// readSecret reads one line without echo; replaced in tests.
+	readSecret func() (string, error)
+	reader     *bufio.Reader
+	quiet      bool
+}
+
+// System returns streams for the real process, reading the environment for
+// CONNCTL_FORCE_TTY, CONNCTL_NO_PROMPT, NO_COLOR and CLICOLOR_FORCE.
+func System(getenv func(string) string) *IOStreams {
+	io := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, inFd: -1}
+	io.stdinTTY = term.IsTerminal(int(os.Stdin.Fd()))
+	io.stdoutTTY = term.IsTerminal(int(os.Stdout.Fd()))
+	io.stderrTTY = term.IsTerminal(int(os.Stderr.Fd()))
+	if io.stdinTTY {
+		io.inFd = int(os.Stdin.Fd())
+	}
+	if force := getenv("CONNCTL_FORCE_TTY"); force != "" && force != "0" && force != "false" {
+		io.stdoutTTY = true
+		if n, err := strconv.Atoi(force); err == nil && n > 1 {
+			io.width = n
+		}
+	}
+	if io.width == 0 && io.stdoutTTY {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 0 {
+			io.width = w
+		} else {
+			io.width = 80
+		}
+	}
+	io.noPrompt = getenv("CONNCTL_NO_PROMPT") != ""
+	io.color = io.stdoutTTY && getenv("NO_COLOR") == ""
+	if getenv("CLICOLOR_FORCE") != "" && getenv("CLICOLOR_FORCE") != "0" {
+		io.color = true
+	}
+	return io
+}
+
+// Test returns streams backed by buffers: (streams, stdin, stdout, stderr).
+func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
+	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, inFd: -1, width: 80}, in, out, errOut
+}
+
+// SetTTY sets whether stdin, stdout and stderr count as terminals (tests).
+func (s *IOStreams) SetTTY(stdin, stdout, stderr bool) {
+	s.stdinTTY, s.stdoutTTY, s.stderrTTY = stdin, stdout, stderr
+}
+
+// SetSecretReader replaces the no-echo reader (tests).
+func (s *IOStreams) SetSecretReader(f func() (string, error)) { s.readSecret = f }
+
+// IsStdoutTTY reports whether stdout is a terminal (or forced to be one).
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+
+// IsStdinTTY reports whether stdin is a terminal.
+func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
+
+// IsStderrTTY reports whether stderr is a terminal.
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// ColorEnabled reports whether output may use ANSI colour.
+func (s *IOStreams) ColorEnabled() bool { return s.color }
+
+// TerminalWidth is the width tables fit into; 0 when not a terminal.
+func (s *IOStreams) TerminalWidth() int {
+	if !s.stdoutTTY {
+		return 0
+	}
+	return s.width
+}
+
+// CanPrompt reports whether connctl may ask questions: stdin and stdout are
+// terminals and CONNCTL_NO_PROMPT is unset.
+func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stdoutTTY && !s.noPrompt }
+
+// ErrPromptAborted is returned when the user ends input (Ctrl-D) at a prompt.
+var ErrPromptAborted = errors.New("prompt aborted")
+
+func (s *IOStreams) lineReader() *bufio.Reader {
+	if s.reader == nil {
+		s.reader = bufio.NewReader(s.In)
+	}
+	return s.reader
+}
+
+// Prompt writes label to ErrOut and reads one line from In.
+func (s *IOStreams) Prompt(label string) (string, error) {
+	fmt.Fprint(s.ErrOut, label)
+	line, err := s.lineReader().ReadString('\n')
+	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
+		if errors.Is(err, io.EOF) {
+			return "", ErrPromptAborted
+		}
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// PromptSecret asks for a value without echoing it.
+func (s *IOStreams) PromptSecret(label string) (string, error) {
+	fmt.Fprint(s.ErrOut, label)
+	defer fmt.Fprintln(s.ErrOut)
+	if s.readSecret != nil {
+		return s.readSecret()
+	}
+	if s.inFd < 0 {
+		return "", errors.New("cannot read a secret without echo: stdin is not a terminal")
+	}
+	b, err := term.ReadPassword(s.inFd)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// Confirm asks a yes/no question; the default answer is no.
+func (s *IOStreams) Confirm(question string) (bool, error) {
+	ans, err := s.Prompt(question + " [y/N] ")
+	if err != nil {
+		return false, err
+	}
+	switch strings.ToLower(strings.TrimSpace(ans)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
+
+// SetQuiet silences confirmations written with Statusf (--quiet).
+func (s *IOStreams) SetQuiet(q bool) { s.quiet = q }
+
+// Statusf writes a confirmation line to ErrOut unless --quiet was given.
+func (s *IOStreams) Statusf(format string, args ...any) {
+	if s.quiet {
+		return
+	}
+	fmt.Fprintf(s.ErrOut, format+"\n", args...)
+}
+
+// Warnf writes a warning line to ErrOut, even with --quiet.
+func (s *IOStreams) Warnf(format string, args ...any) {
+	fmt.Fprintf(s.ErrOut, "warning: "+format+"\n", args...)
+}
+
+// Success returns a check mark on a colour terminal, else nothing.
+func (s *IOStreams) Success() string {
+	if s.stderrTTY && s.color {
+		return "\x1b[32m✓\x1b[0m "
+	}
+	return ""
+}
