@@ -17,20 +17,26 @@ CACHE=${CONNCTL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/connctl-test-tools}
 BIN="$CACHE/goreleaser-$GORELEASER_VERSION/goreleaser"
 
 if command -v goreleaser >/dev/null 2>&1 &&
-	goreleaser --version 2>/dev/null | grep -q "GitVersion:[[:space:]]*${GORELEASER_VERSION#v}\$"; then
+	goreleaser --version 2>/dev/null | grep -q "GitVersion:[[:space:]]*v\?${GORELEASER_VERSION#v}\$"; then
 	BIN=$(command -v goreleaser)
 elif [[ ! -x $BIN ]]; then
 	echo "goreleaser.sh: building goreleaser $GORELEASER_VERSION into $(dirname "$BIN") (2-3 minutes, once)" >&2
 	work=$(mktemp -d "${TMPDIR:-/tmp}/goreleaser-build.XXXXXX")
 	trap 'rm -rf "$work"' EXIT
-	(
-		cd "$work"
-		go mod init goreleaser-tool >/dev/null 2>&1
-		go get -tool "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION"
-		go build -o goreleaser github.com/goreleaser/goreleaser/v2
-	)
+	if ! (
+		cd "$work" &&
+			go mod init goreleaser-tool &&
+			go get -tool "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION" &&
+			go build -o goreleaser github.com/goreleaser/goreleaser/v2
+	) >"$work/build.log" 2>&1; then
+		cat "$work/build.log" >&2
+		echo "goreleaser.sh: building goreleaser $GORELEASER_VERSION failed" >&2
+		exit 1
+	fi
 	mkdir -p "$(dirname "$BIN")"
 	mv "$work/goreleaser" "$BIN.tmp" && mv "$BIN.tmp" "$BIN"
+	rm -rf "$work" # exec below would skip the EXIT trap
+	trap - EXIT
 fi
 
 exec "$BIN" "$@"

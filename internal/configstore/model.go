@@ -71,9 +71,9 @@ func (c *Connection) HasSecret(kind string) bool {
 
 // Document is the whole config file.
 type Document struct {
-	SchemaVersion int            `yaml:"schema_version"`
-	Settings      map[string]any `yaml:"settings,omitempty"`
-	Connections   []Connection   `yaml:"connections"`
+	SchemaVersion int            `yaml:"schema_version" json:"schema_version"`
+	Settings      map[string]any `yaml:"settings,omitempty" json:"settings,omitempty"`
+	Connections   []Connection   `yaml:"connections" json:"connections"`
 }
 
 // Find returns the connection whose name matches name case-insensitively.

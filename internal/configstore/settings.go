@@ -99,21 +99,24 @@ type settingsView struct {
 }
 
 // view builds the viper instance that resolves settings: CONNCTL_* env over
-// the file over defaults. Only settings go through viper; connections are
+// the file over defaults (flags, when a command binds one, over all). Only settings go through viper; connections are
 // typed and read directly.
 func (s *Store) view() *settingsView {
 	if s.settings != nil {
 		return s.settings
 	}
 	v := viper.New()
-	v.SetEnvPrefix("CONNCTL")
-	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
-	for _, st := range Settings {
-		v.SetDefault(st.Key, st.Default)
-		_ = v.BindEnv(st.Key)
-	}
 	if s.doc.Settings != nil {
 		_ = v.MergeConfigMap(s.doc.Settings)
+	}
+	for _, st := range Settings {
+		v.SetDefault(st.Key, st.Default)
+		// The environment is read through the injected getenv (not viper's
+		// AutomaticEnv, which reads the process) and set as an override,
+		// viper's highest layer.
+		if e := s.getenv(st.EnvName()); e != "" {
+			v.Set(st.Key, e)
+		}
 	}
 	s.settings = &settingsView{v: v}
 	return s.settings

@@ -109,30 +109,17 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 	if err := validateDocument(s.path, &doc); err != nil {
 		return fmt.Errorf("refusing to write an invalid config: %w", err)
 	}
-	out, err := marshalDocument(&doc)
+	out, err := encodeDocument(&doc)
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(s.path, out); err != nil {
+	if err := writeAtomic(s.path, out, true); err != nil {
 		return err
 	}
+	storeCached(s.path, out, &doc)
 	s.doc, s.exists = doc, true
 	s.settings = nil
 	return nil
-}
-
-func marshalDocument(doc *Document) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString("# connctl configuration. Secrets are not kept here: they live in the OS keyring.\n")
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
-		return nil, fmt.Errorf("encode config: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("encode config: %w", err)
-	}
-	return buf.Bytes(), nil
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: (line \d+: )?`)
@@ -145,7 +132,13 @@ func readDocument(path string) (Document, bool, error) {
 	if err != nil {
 		return Document{}, false, fmt.Errorf("read config file: %w", err)
 	}
+	if doc, ok := loadCached(path, raw); ok {
+		return doc, true, nil
+	}
 	doc, err := parseDocument(path, raw)
+	if err == nil {
+		storeCached(path, raw, &doc)
+	}
 	return doc, true, err
 }
 
@@ -215,9 +208,10 @@ func validateDocument(path string, doc *Document) error {
 }
 
 // writeAtomic writes data to a temp file in path's folder (0600), syncs it,
-// keeps the previous file as path.bak, renames it over path and syncs the
-// folder, so a crash leaves either the old or the new file, never half.
-func writeAtomic(path string, data []byte) error {
+// keeps the previous file as path.bak when backup is set, renames it over
+// path and syncs the folder, so a crash leaves either the old or the new
+// file, never half.
+func writeAtomic(path string, data []byte, backup bool) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".config-*.tmp")
 	if err != nil {
@@ -245,7 +239,7 @@ func writeAtomic(path string, data []byte) error {
 		return fmt.Errorf("write config: %w", err)
 	}
 	// The last good file becomes the backup; a failure here is not fatal.
-	if _, err := os.Stat(path); err == nil {
+	if _, err := os.Stat(path); err == nil && backup {
 		_ = os.Remove(path + ".bak")
 		_ = os.Link(path, path+".bak")
 	}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 
 	"filippo.io/age"
@@ -195,12 +196,18 @@ func (f *File) decrypt(data []byte) (map[string]string, error) {
 		return nil, newError(fmt.Sprintf("cannot decrypt %s: not passphrase-encrypted", f.path), ErrUnavailable)
 	case errors.As(err, &noMatch):
 		return nil, newError(fmt.Sprintf("cannot decrypt %s: wrong passphrase?", f.path), ErrUnavailable)
+	case len(data) == 0:
+		return nil, f.corrupt("the file is empty")
+	case err != nil && strings.HasPrefix(err.Error(), "failed to read header"):
+		// age's parse errors quote the file's first bytes, which could be a
+		// secret if someone pointed connctl at a plain-text file.
+		return nil, f.corrupt("not an age-encrypted file")
 	case err != nil:
-		return nil, f.corrupt(err.Error())
+		return nil, f.corrupt(err.Error()) // a malformed header stanza: no plaintext in it
 	}
 	plain, err := io.ReadAll(r)
 	if err != nil {
-		return nil, f.corrupt(err.Error()) // truncated or tampered payload
+		return nil, f.corrupt("truncated or tampered with: the content does not authenticate")
 	}
 	items := map[string]string{}
 	// The JSON decoder's errors can quote the plaintext, so they are dropped.

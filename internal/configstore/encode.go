@@ -1,0 +1,147 @@
+package configstore
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// encodeDocument writes doc as YAML. The connections list, which can hold
+// thousands of entries, is written directly (yaml.v3's emitter takes over a
+// second for 10,000 connections); settings go through yaml.v3. Every scalar
+// is either plain, when that cannot be misread, or a double-quoted JSON
+// string, which YAML reads back unchanged. TestEncodeRoundTrip and
+// FuzzEncodeString hold this to yaml.v3's decoder.
+func encodeDocument(doc *Document) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(256 + 320*len(doc.Connections))
+	b.WriteString("# connctl configuration. Secrets are not kept here: they live in the OS keyring.\n")
+	fmt.Fprintf(&b, "schema_version: %d\n", doc.SchemaVersion)
+	if len(doc.Settings) > 0 {
+		s, err := yaml.Marshal(map[string]any{"settings": doc.Settings})
+		if err != nil {
+			return nil, fmt.Errorf("encode settings: %w", err)
+		}
+		b.Write(s)
+	}
+	if len(doc.Connections) == 0 {
+		b.WriteString("connections: []\n")
+		return b.Bytes(), nil
+	}
+	b.WriteString("connections:\n")
+	for i := range doc.Connections {
+		c := &doc.Connections[i]
+		b.WriteString("  - id: ")
+		writeString(&b, c.ID)
+		line(&b, "name", c.Name)
+		line(&b, "connector", c.Connector)
+		if c.Auth != "" {
+			line(&b, "auth", c.Auth)
+		}
+		if len(c.Fields) > 0 {
+			b.WriteString("\n    fields:")
+			keys := make([]string, 0, len(c.Fields))
+			for k := range c.Fields {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				b.WriteString("\n      ")
+				writeString(&b, k)
+				b.WriteString(": ")
+				writeString(&b, c.Fields[k])
+			}
+		}
+		if len(c.Secrets) > 0 {
+			b.WriteString("\n    secrets:")
+			for _, s := range c.Secrets {
+				b.WriteString("\n      - ")
+				writeString(&b, s)
+			}
+		}
+		if c.SecretBackend != "" {
+			line(&b, "secret_backend", c.SecretBackend)
+		}
+		line(&b, "status", string(c.Status))
+		if c.Account != "" {
+			line(&b, "account", c.Account)
+		}
+		timeLine(&b, "created_at", c.CreatedAt)
+		timeLine(&b, "updated_at", c.UpdatedAt)
+		if c.AuthorizedAt != nil {
+			timeLine(&b, "authorized_at", *c.AuthorizedAt)
+		}
+		b.WriteByte('\n')
+	}
+	return b.Bytes(), nil
+}
+
+func line(b *bytes.Buffer, key, value string) {
+	b.WriteString("\n    ")
+	b.WriteString(key)
+	b.WriteString(": ")
+	writeString(b, value)
+}
+
+func timeLine(b *bytes.Buffer, key string, t time.Time) {
+	b.WriteString("\n    ")
+	b.WriteString(key)
+	b.WriteString(": ")
+	b.WriteString(t.Format(time.RFC3339Nano))
+}
+
+// plainSafe matches strings YAML reads back as the same string when written
+// plain: starting with a letter, made of unambiguous characters, not ending
+// in a colon.
+var plainSafe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.@/+-]*$`)
+
+// yamlWords are plain scalars YAML 1.1 or 1.2 readers turn into booleans or null.
+var yamlWords = map[string]bool{"y": true, "yes": true, "n": true, "no": true, "true": true, "false": true,
+	"on": true, "off": true, "null": true, "nan": true, "inf": true}
+
+func writeString(b *bytes.Buffer, s string) {
+	if plainSafe.MatchString(s) && !yamlWords[strings.ToLower(s)] {
+		b.WriteString(s)
+		return
+	}
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case yamlPrintable(r):
+			b.WriteRune(r)
+		case r > 0xFFFF:
+			fmt.Fprintf(b, `\U%08X`, r)
+		default:
+			fmt.Fprintf(b, `\u%04X`, r)
+		}
+	}
+	b.WriteByte('"')
+}
+
+// yamlPrintable reports whether YAML allows r unescaped (YAML 1.2 §5.1,
+// minus the byte order mark and NEL, which some readers mishandle).
+func yamlPrintable(r rune) bool {
+	switch {
+	case r >= 0x20 && r <= 0x7E:
+		return true
+	case r >= 0xA0 && r <= 0xD7FF:
+		return true
+	case r >= 0xE000 && r <= 0xFFFD && r != 0xFEFF:
+		return true
+	case r >= 0x10000 && r <= 0x10FFFF:
+		return true
+	}
+	return false
+}

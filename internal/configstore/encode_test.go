@@ -1,0 +1,76 @@
+package configstore
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func TestEncodeRoundTrip(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 26, 12, 30, 5, 123456789, time.UTC)
+	doc := Document{
+		SchemaVersion: 1,
+		Settings:      map[string]any{"limits": map[string]any{"crm": 2}, "keyring": map[string]any{"timeout": "30s"}},
+		Connections: []Connection{
+			{ID: "conn_1", Name: "CRM-Prod", Connector: "salesforce", Auth: "oauth2", Status: StatusNotAuthorized, CreatedAt: at, UpdatedAt: at},
+			{ID: "conn_2", Name: "yes", Connector: "s3", Fields: map[string]string{
+				"bucket": "true", "endpoint": "http://127.0.0.1:9000", "region": "", "prefix": "a: b # c",
+				"quote": `she said "hi"\n`, "unicode": "données – ✓", "num": "0123", "neg": "-1", "star": "*x", "amp": "&a",
+				"multi": "line1\nline2", "tab": "a\tb", "lead": " x", "colon": "x:", "null": "~", "bang": "!x", "pct": "%x",
+			}, Secrets: []string{"secret_access_key"}, SecretBackend: "keyring", Status: StatusAuthorized,
+				Account: "arn:aws:iam::1:user/etl", CreatedAt: at, UpdatedAt: at, AuthorizedAt: &at},
+		},
+	}
+	out, err := encodeDocument(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Document
+	dec := yaml.NewDecoder(bytes.NewReader(out))
+	dec.KnownFields(true)
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("decode: %v\n%s", err, out)
+	}
+	// yaml.v3 decodes ints in settings as int.
+	if !reflect.DeepEqual(got, doc) {
+		t.Fatalf("round trip differs:\n%s\ngot  %#v\nwant %#v", out, got, doc)
+	}
+	if !strings.Contains(string(out), "  - id: conn_1\n    name: CRM-Prod\n") {
+		t.Errorf("plain strings should stay plain:\n%s", out)
+	}
+	empty, _ := encodeDocument(&Document{SchemaVersion: 1})
+	var e Document
+	if err := yaml.Unmarshal(empty, &e); err != nil || e.Connections == nil {
+		t.Fatalf("empty doc: %v %q", err, empty)
+	}
+}
+
+func FuzzEncodeString(f *testing.F) {
+	for _, s := range []string{"", "a", "yes", "No", "1", "a: b", "- x", "#", "'", `"`, "\\", "\x00", "é", "a\nb", "null", "~", "@x", "x@y.z", "e5", "1e5", "0x10", ".inf", "2026-01-01"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8Valid(s) {
+			t.Skip()
+		}
+		doc := Document{SchemaVersion: 1, Connections: []Connection{{ID: "i", Name: "n", Connector: "c", Status: StatusAuthorized, Account: s, Fields: map[string]string{"k": s}}}}
+		out, err := encodeDocument(&doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got Document
+		if err := yaml.Unmarshal(out, &got); err != nil {
+			t.Fatalf("%q: %v\n%s", s, err, out)
+		}
+		if got.Connections[0].Account != s || got.Connections[0].Fields["k"] != s {
+			t.Fatalf("%q came back as %q / %q\n%s", s, got.Connections[0].Account, got.Connections[0].Fields["k"], out)
+		}
+	})
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
