@@ -34,7 +34,7 @@ build: ## build bin/connctl with version, commit and date stamped in
 run: build ## build, then run bin/connctl with ARGS, e.g. make run ARGS="list -o json"
 	./$(BIN) $(ARGS)
 
-test: ## the full test run: deps, lint, go test -race, real-keyring e2e (scripts/test.sh)
+test: ## the full test run: deps, lint, generated files, go test -race, real-keyring e2e (scripts/test.sh)
 	scripts/test.sh
 
 test-unit: ## go test -race ./... only (in-memory keyring, no installs)
@@ -49,17 +49,14 @@ lint: ## gofmt check and go vet (golangci-lint too, if installed)
 docs: ## regenerate docs/cli, docs/man and completions/ from the command tree
 	$(GO) run ./cmd/gen-docs
 
-check-generated: docs ## fail if generated docs, completions or go.mod/go.sum are stale
-	$(GO) mod tidy
-	@git diff --exit-code -- . || { echo 'check-generated: the files above are stale: run `make docs` and `go mod tidy`, then commit them' >&2; exit 1; }
-	@untracked=$$(git ls-files --others --exclude-standard -- docs completions); \
-	if [[ -n $$untracked ]]; then printf 'check-generated: generated but not committed:\n%s\n' "$$untracked" >&2; exit 1; fi
+check-generated: ## fail if docs/cli, docs/man, completions/ or go.mod/go.sum are stale (run make docs)
+	scripts/check-generated.sh
 
-release-check: ## validate .goreleaser.yaml (builds goreleaser once if needed)
-	$(GORELEASER) check
+release-check: ## goreleaser check, a snapshot release into dist/, and a run of its binary and .deb
+	scripts/release-check.sh
 
 snapshot: ## build every release artifact into dist/ without publishing
-	$(GORELEASER) release --snapshot --clean
+	$(GORELEASER) release --snapshot --clean --skip=publish
 
 clean: ## remove bin/ and dist/
 	rm -rf bin dist

@@ -7,6 +7,8 @@
 # Steps:
 #   deps  install the Debian packages the tests need, if missing (scripts/install-deps.sh)
 #   lint  gofmt check and go vet (scripts/lint.sh)
+#   generated  docs/cli, docs/man, completions/ and go.mod/go.sum match the
+#         source (scripts/check-generated.sh; on failure run `make docs`)
 #   unit  go test -race ./...: unit tests and the testscript suite on the in-memory keyring
 #   real  the end-to-end suite again, against a real gnome-keyring Secret Service on a
 #         private D-Bus (scripts/with-keyring.sh), with CONNCTL_TEST_KEYRING=real
@@ -28,6 +30,7 @@ fi
 
 step_deps() { scripts/install-deps.sh; }
 step_lint() { scripts/lint.sh; }
+step_generated() { scripts/check-generated.sh; }
 step_unit() {
 	# The in-memory keyring run: no test may reach a real keyring, so point
 	# the session bus nowhere and clear a CONNCTL_TEST_KEYRING left in the shell.
@@ -38,7 +41,7 @@ step_real() {
 	scripts/with-keyring.sh env CONNCTL_TEST_KEYRING=real "${GO_TEST[@]}" "${REAL_KEYRING_PKGS[@]}"
 }
 
-all_steps=(deps lint unit real)
+all_steps=(deps lint generated unit real)
 steps=("$@")
 ((${#steps[@]})) || steps=("${all_steps[@]}")
 for s in "${steps[@]}"; do
@@ -62,9 +65,9 @@ for s in "${steps[@]}"; do
 	rc=$?
 	set -e
 	if ((rc == 0)); then
-		summary+=("$(printf '  ok    %-5s %4ss' "$s" $((SECONDS - start)))")
+		summary+=("$(printf '  ok    %-9s %4ss' "$s" $((SECONDS - start)))")
 	else
-		summary+=("$(printf '  FAIL  %-5s %4ss  (exit %s)' "$s" $((SECONDS - start)) "$rc")")
+		summary+=("$(printf '  FAIL  %-9s %4ss  (exit %s)' "$s" $((SECONDS - start)) "$rc")")
 		failed+=("$s")
 	fi
 done
