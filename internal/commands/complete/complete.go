@@ -1,6 +1,6 @@
-// Package complete provides shell completion for connection names and
-// connector ids. It reads the config file only: never the keyring or the
-// network, so completion stays instant.
+// Package complete provides shell completion for connection names, connector
+// ids and fixed flag values. It reads the config file only: never the keyring
+// or the network, so completion stays instant and never prompts.
 package complete
 
 import (
@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/deps"
 )
 
@@ -17,8 +18,22 @@ func ConnectionNames(d *deps.Deps) func(*cobra.Command, []string, string) ([]str
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return Names(d, prefix), cobra.ShellCompDirectiveNoFileComp
+		cfg, err := config(c, d)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return matching(cfg, prefix), cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// config opens the config file the command line names. cobra does not run
+// the root's PersistentPreRunE while completing, so a --config flag has not
+// reached d yet: take it from the parsed flags here.
+func config(c *cobra.Command, d *deps.Deps) (*configstore.Store, error) {
+	if f := c.Flag("config"); f != nil && f.Changed {
+		d.SetConfigPath(f.Value.String())
+	}
+	return d.Config()
 }
 
 // Names returns connection names starting with prefix (case-insensitive).
@@ -27,6 +42,10 @@ func Names(d *deps.Deps, prefix string) []string {
 	if err != nil {
 		return nil
 	}
+	return matching(cfg, prefix)
+}
+
+func matching(cfg *configstore.Store, prefix string) []string {
 	var out []string
 	lp := strings.ToLower(prefix)
 	for _, c := range cfg.Connections() {
