@@ -1,0 +1,65 @@
+package keycheck
+
+import (
+	"testing"
+
+	"github.com/connctl/connctl/internal/connector/all"
+)
+
+// TestCatalogueAgrees guards against drift between keycheck and the
+// catalogue: every method keycheck supports exists, is its connector's
+// default (so an empty auth id selects it), and every field and secret it
+// reads exists with the right secrecy.
+func TestCatalogueAgrees(t *testing.T) {
+	t.Parallel()
+	reads := map[string]struct{ fields, secrets []string }{
+		"freshdesk":     {[]string{"domain", "base_url"}, []string{"api_key"}},
+		"zendesk":       {[]string{"subdomain", "email", "base_url"}, []string{"api_token"}},
+		"jira":          {[]string{"site_url", "email", "base_url"}, []string{"api_token"}},
+		"hubspot":       {[]string{"base_url"}, []string{"access_token"}},
+		"surveymonkey":  {[]string{"base_url"}, []string{"access_token"}},
+		"mixpanel":      {[]string{"project_id", "region", "service_account_username", "base_url"}, []string{"service_account_secret"}},
+		"gainsight-px":  {[]string{"region", "base_url"}, []string{"api_key"}},
+		"gainsight-api": {[]string{"domain", "base_url"}, []string{"access_key"}},
+		"s3":            {[]string{"bucket", "region", "endpoint", "path_style", "base_url", "access_key_id"}, []string{"secret_access_key", "session_token"}},
+		"bigquery":      {[]string{"project_id", "base_url"}, []string{"service_account_key"}},
+	}
+	cat := all.Catalogue()
+	for _, m := range methods() {
+		c, ok := cat.Lookup(m.connector)
+		if !ok || c.ID != m.connector {
+			t.Errorf("connector %s is not in the catalogue", m.connector)
+			continue
+		}
+		am, err := c.Auth(m.auth)
+		if err != nil {
+			t.Errorf("%s: %v", m.connector, err)
+			continue
+		}
+		if c.DefaultAuth().ID != m.auth {
+			t.Errorf("%s: %s is not the default auth method (%s is)", m.connector, m.auth, c.DefaultAuth().ID)
+		}
+		if am.Kind.Interactive() {
+			t.Errorf("%s/%s is an OAuth method", m.connector, m.auth)
+		}
+		r, ok := reads[m.connector]
+		if !ok {
+			t.Errorf("%s: add the fields its check reads to this test", m.connector)
+			continue
+		}
+		byName := map[string]bool{} // name -> secret
+		for _, f := range c.FieldsFor(am) {
+			byName[f.Name] = f.Secret
+		}
+		for _, name := range r.fields {
+			if secret, ok := byName[name]; !ok || secret {
+				t.Errorf("%s/%s has no non-secret field %s", m.connector, m.auth, name)
+			}
+		}
+		for _, name := range r.secrets {
+			if secret, ok := byName[name]; !ok || !secret {
+				t.Errorf("%s/%s has no secret field %s", m.connector, m.auth, name)
+			}
+		}
+	}
+}
