@@ -76,6 +76,47 @@ func encodeDocument(doc *Document) ([]byte, error) {
 		if c.AuthorizedAt != nil {
 			timeLine(&b, "authorized_at", *c.AuthorizedAt)
 		}
+		if o := c.OAuth; o != nil {
+			b.WriteString("\n    oauth:")
+			if len(o.Scopes) > 0 {
+				b.WriteString("\n      scopes:")
+				for _, s := range o.Scopes {
+					b.WriteString("\n        - ")
+					writeString(&b, s)
+				}
+			}
+			if o.IssuedAt != nil {
+				b.WriteString("\n      issued_at: ")
+				b.WriteString(o.IssuedAt.Format(time.RFC3339Nano))
+			}
+			if o.ExpiresAt != nil {
+				b.WriteString("\n      expires_at: ")
+				b.WriteString(o.ExpiresAt.Format(time.RFC3339Nano))
+			}
+			for _, kv := range [][2]string{{"api_base", o.APIBase}, {"subject", o.Subject}, {"org", o.Org}} {
+				if kv[1] != "" {
+					b.WriteString("\n      " + kv[0] + ": ")
+					writeString(&b, kv[1])
+				}
+			}
+			if len(o.Extra) > 0 {
+				b.WriteString("\n      extra:")
+				keys := make([]string, 0, len(o.Extra))
+				for k := range o.Extra {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					b.WriteString("\n        ")
+					writeString(&b, k)
+					b.WriteString(": ")
+					writeString(&b, o.Extra[k])
+				}
+			}
+			if len(o.Scopes) == 0 && o.IssuedAt == nil && o.ExpiresAt == nil && o.APIBase == "" && o.Subject == "" && o.Org == "" && len(o.Extra) == 0 {
+				b.WriteString(" {}")
+			}
+		}
 		b.WriteByte('\n')
 	}
 	return b.Bytes(), nil

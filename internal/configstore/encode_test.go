@@ -24,6 +24,10 @@ func TestEncodeRoundTrip(t *testing.T) {
 				"multi": "line1\nline2", "tab": "a\tb", "lead": " x", "colon": "x:", "null": "~", "bang": "!x", "pct": "%x",
 			}, Secrets: []string{"secret_access_key"}, SecretBackend: "keyring", Status: StatusAuthorized,
 				Account: "arn:aws:iam::1:user/etl", CreatedAt: at, UpdatedAt: at, AuthorizedAt: &at},
+			{ID: "conn_3", Name: "sf", Connector: "salesforce", Auth: "oauth2", Status: StatusAuthorized, CreatedAt: at, UpdatedAt: at,
+				OAuth: &OAuthState{Scopes: []string{"api", "refresh_token"}, IssuedAt: &at, ExpiresAt: &at, APIBase: "https://acme.my.salesforce.com",
+					Subject: "005xx", Org: "00Dxx", Extra: map[string]string{"id_url": "https://login.salesforce.com/id/00D/005", "yes": "no"}}},
+			{ID: "conn_4", Name: "empty-oauth", Connector: "oauth2", Status: StatusNotAuthorized, CreatedAt: at, UpdatedAt: at, OAuth: &OAuthState{}},
 		},
 	}
 	out, err := encodeDocument(&doc)

@@ -57,6 +57,19 @@ type Connection struct {
 	CreatedAt     time.Time         `yaml:"created_at" json:"created_at"`
 	UpdatedAt     time.Time         `yaml:"updated_at" json:"updated_at"`
 	AuthorizedAt  *time.Time        `yaml:"authorized_at,omitempty" json:"authorized_at"`
+	OAuth         *OAuthState       `yaml:"oauth,omitempty" json:"oauth,omitempty"`
+}
+
+// OAuthState is what connctl records about an OAuth grant, never the tokens
+// themselves (they live in the secret store).
+type OAuthState struct {
+	Scopes    []string          `yaml:"scopes,omitempty" json:"scopes"`
+	IssuedAt  *time.Time        `yaml:"issued_at,omitempty" json:"issued_at"`
+	ExpiresAt *time.Time        `yaml:"expires_at,omitempty" json:"expires_at"`
+	APIBase   string            `yaml:"api_base,omitempty" json:"api_base"` // instance_url, api_domain, access_url, site
+	Subject   string            `yaml:"subject,omitempty" json:"subject"`   // the user who authorized
+	Org       string            `yaml:"org,omitempty" json:"org"`           // the org/instance/site authorized; reauthorize must match it
+	Extra     map[string]string `yaml:"extra,omitempty" json:"extra"`       // provider details: accounts_server, cloud_id, ...
 }
 
 // HasSecret reports whether kind is recorded as stored for c.

@@ -3,6 +3,7 @@ package configstore
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,18 +64,32 @@ var Settings = []Setting{
 	{Key: "secrets.file", Default: "", Help: "path of the encrypted secrets file (default $XDG_DATA_HOME/connctl/secrets.age)", Validate: anyText},
 }
 
-// LookupSetting finds a setting by key.
+var clientIDKey = regexp.MustCompile(`^oauth\.([a-z0-9-]+)\.client_id$`)
+
+func noSpaces(v string) (any, error) {
+	if v == "" || strings.ContainsAny(v, " \t\r\n") {
+		return nil, fmt.Errorf("%q is not a client ID (no spaces)", v)
+	}
+	return v, nil
+}
+
+// LookupSetting finds a setting by key. Besides the fixed settings,
+// oauth.<connector>.client_id holds a default OAuth client ID for that
+// connector's connections.
 func LookupSetting(key string) (Setting, error) {
 	for _, s := range Settings {
 		if s.Key == key {
 			return s, nil
 		}
 	}
+	if m := clientIDKey.FindStringSubmatch(key); m != nil {
+		return Setting{Key: key, Help: "default OAuth client ID for " + m[1] + " connections", Validate: noSpaces}, nil
+	}
 	keys := make([]string, len(Settings))
 	for i, s := range Settings {
 		keys[i] = s.Key
 	}
-	return Setting{}, fmt.Errorf("unknown setting %q (known: %s)", key, strings.Join(keys, ", "))
+	return Setting{}, fmt.Errorf("unknown setting %q (known: %s, oauth.<connector>.client_id)", key, strings.Join(keys, ", "))
 }
 
 // Source says where an effective setting came from.
@@ -109,7 +124,7 @@ func (s *Store) view() *settingsView {
 	if s.doc.Settings != nil {
 		_ = v.MergeConfigMap(s.doc.Settings)
 	}
-	for _, st := range Settings {
+	for _, st := range s.knownSettings() {
 		v.SetDefault(st.Key, st.Default)
 		// The environment is read through the injected getenv (not viper's
 		// AutomaticEnv, which reads the process) and set as an override,
@@ -130,8 +145,8 @@ func (s *Store) Get(key string) (SettingValue, error) {
 	}
 	val := s.view().v.GetString(key)
 	src := SourceDefault
-	if s.getenv(st.EnvName()) != "" {
-		src = SourceEnv
+	if e := s.getenv(st.EnvName()); e != "" {
+		src, val = SourceEnv, e
 	} else if _, ok := lookupNested(s.doc.Settings, key); ok {
 		src = SourceFile
 	}
@@ -171,10 +186,30 @@ func (s *Store) String(key string) string {
 	return sv.Value
 }
 
+// knownSettings is the fixed settings plus the per-connector client IDs the
+// file holds.
+func (s *Store) knownSettings() []Setting {
+	out := append([]Setting(nil), Settings...)
+	if oauth, ok := s.doc.Settings["oauth"].(map[string]any); ok {
+		ids := make([]string, 0, len(oauth))
+		for id := range oauth {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			if st, err := LookupSetting("oauth." + id + ".client_id"); err == nil {
+				out = append(out, st)
+			}
+		}
+	}
+	return out
+}
+
 // All returns every setting's effective value.
 func (s *Store) All() []SettingValue {
-	out := make([]SettingValue, 0, len(Settings))
-	for _, st := range Settings {
+	known := s.knownSettings()
+	out := make([]SettingValue, 0, len(known))
+	for _, st := range known {
 		sv, _ := s.Get(st.Key)
 		out = append(out, sv)
 	}

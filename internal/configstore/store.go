@@ -253,3 +253,13 @@ func writeAtomic(path string, data []byte, backup bool) error {
 	}
 	return nil
 }
+
+// Reload re-reads the file (another process may have changed it).
+func (s *Store) Reload() error {
+	doc, exists, err := readDocument(s.path)
+	if err != nil {
+		return err
+	}
+	s.doc, s.exists, s.settings = doc, exists, nil
+	return nil
+}

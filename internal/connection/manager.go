@@ -549,18 +549,7 @@ func (mg *Manager) deleteSecrets(ctx context.Context, c *configstore.Connection)
 // Revoke removes the connection's secrets and marks it revoked; the
 // definition stays so it can be reauthorized.
 func (mg *Manager) Revoke(ctx context.Context, name string) (*configstore.Connection, error) {
-	cur, ok := mg.Config.Find(name)
-	if !ok {
-		return nil, NotFound(name)
-	}
-	if err := mg.deleteSecrets(ctx, cur); err != nil {
-		return nil, err
-	}
-	return mg.setStatus(ctx, cur, configstore.StatusRevoked, func(c *configstore.Connection) {
-		c.Secrets = nil
-		c.SecretBackend = ""
-		c.AuthorizedAt = nil
-	})
+	return mg.RevokeLocal(ctx, name, false)
 }
 
 // Authorize stores new credentials for a key-based connection and marks it

@@ -6,6 +6,7 @@ package connector
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 )
@@ -142,12 +143,67 @@ func (c *Connector) Auth(id string) (*AuthMethod, error) {
 }
 
 // FieldsFor returns the connector's common fields followed by those of the
-// auth method: everything a connection using that method may set.
+// auth method, then, for OAuth methods, the fields every OAuth connection
+// has (scopes, redirect_uri and endpoint overrides): everything a connection
+// using that method may set.
 func (c *Connector) FieldsFor(m *AuthMethod) []Field {
-	out := make([]Field, 0, len(c.Fields)+len(m.Fields))
+	out := make([]Field, 0, len(c.Fields)+len(m.Fields)+6)
 	out = append(out, c.Fields...)
 	out = append(out, m.Fields...)
+	if m.OAuth != nil {
+		have := map[string]bool{}
+		for _, f := range out {
+			have[f.Name] = true
+		}
+		for _, f := range OAuthFields(m.OAuth) {
+			if !have[f.Name] {
+				out = append(out, f)
+			}
+		}
+	}
 	return out
+}
+
+// OAuthFields are the fields every OAuth method takes: the scopes to ask for
+// (space- or comma-separated), the redirect URI registered with the
+// provider, and endpoint overrides for proxies, sovereign clouds and local
+// test servers.
+func OAuthFields(spec *OAuthSpec) []Field {
+	endpoint := func(name, what, def string) Field {
+		help := "override the " + what + " (proxies, sovereign clouds, test servers)"
+		if def != "" {
+			help += "; default " + def
+		}
+		return Field{Name: name, Label: what, Help: help, Validate: validHTTPURL}
+	}
+	return []Field{
+		{Name: "scopes", Label: "Scopes", Help: "scopes to request, space- or comma-separated", Default: strings.Join(spec.Scopes, " ")},
+		{Name: "redirect_uri", Label: "Redirect URI", Help: "the redirect URI registered with the provider (a loopback URL); empty: http://127.0.0.1:<any port>/callback", Default: spec.RedirectURI, Validate: validLoopbackURL},
+		endpoint("auth_url", "authorization endpoint", spec.AuthURL),
+		endpoint("token_url", "token endpoint", spec.TokenURL),
+		endpoint("revoke_url", "revocation endpoint", spec.RevokeURL),
+		endpoint("userinfo_url", "who-am-I endpoint", spec.UserinfoURL),
+	}
+}
+
+func validHTTPURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", v)
+	}
+	return nil
+}
+
+func validLoopbackURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme != "http" {
+		return fmt.Errorf("%q is not an http:// loopback URL such as http://127.0.0.1:8976/callback", v)
+	}
+	switch u.Hostname() {
+	case "127.0.0.1", "::1", "localhost":
+		return nil
+	}
+	return fmt.Errorf("%q is not a loopback URL: use 127.0.0.1, [::1] or localhost", v)
 }
 
 // Field finds a field by name among the common fields and every auth method's.
@@ -161,6 +217,16 @@ func (c *Connector) Field(name string) (*Field, bool) {
 		for i := range c.Auths[j].Fields {
 			if c.Auths[j].Fields[i].Name == name {
 				return &c.Auths[j].Fields[i], true
+			}
+		}
+	}
+	for j := range c.Auths {
+		if c.Auths[j].OAuth == nil {
+			continue
+		}
+		for _, f := range OAuthFields(c.Auths[j].OAuth) {
+			if f.Name == name {
+				return &f, true
 			}
 		}
 	}

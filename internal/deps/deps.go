@@ -6,11 +6,14 @@ package deps
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/connctl/connctl/internal/browser"
+	"github.com/connctl/connctl/internal/build"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/connector/all"
@@ -28,6 +31,10 @@ type Deps struct {
 	Config func() (*configstore.Store, error)
 	// Secrets opens the secret store chosen by the settings (keyring or file).
 	Secrets func() (secretstore.Store, error)
+	// HTTP is the client for provider calls: timeouts, a User-Agent.
+	HTTP func() *http.Client
+	// Browser opens authorization URLs ($BROWSER or the platform opener).
+	Browser browser.Opener
 
 	configPath string // --config, set by the root command before any RunE
 }
@@ -65,7 +72,35 @@ func System() *Deps {
 	d.Secrets = sync.OnceValues(func() (secretstore.Store, error) {
 		return d.systemSecrets()
 	})
+	d.HTTP = sync.OnceValue(func() *http.Client {
+		return &http.Client{Timeout: 60 * time.Second, Transport: userAgent{base: http.DefaultTransport}}
+	})
+	d.Browser = browser.System{Getenv: d.Getenv}
 	return d
+}
+
+// userAgent names connctl to providers.
+type userAgent struct{ base http.RoundTripper }
+
+func (u userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("User-Agent") == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("User-Agent", "connctl/"+build.Info().Version)
+	}
+	return u.base.RoundTrip(r)
+}
+
+// StateDir is $XDG_STATE_HOME/connctl (~/.local/state/connctl).
+func (d *Deps) StateDir() string {
+	base := d.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = "."
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "connctl")
 }
 
 // systemSecrets opens the backend the settings choose. There is no silent

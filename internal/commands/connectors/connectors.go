@@ -155,7 +155,9 @@ func Describe(c *connector.Connector) Detail {
 	d := Detail{ID: c.ID, Name: c.Name, Aliases: append([]string{}, c.Aliases...), Category: string(c.Category),
 		Multiple: c.Multiple, Fields: fieldViews(c.Fields), DocsURL: c.DocsURL}
 	for _, m := range c.Auths {
-		a := AuthView{ID: m.ID, Kind: string(m.Kind), Label: m.Label, Fields: fieldViews(m.Fields), HowTo: m.HowTo}
+		// The method's own fields, then (for OAuth) scopes, redirect_uri
+		// and the endpoint overrides every OAuth method takes.
+		a := AuthView{ID: m.ID, Kind: string(m.Kind), Label: m.Label, Fields: fieldViews(c.FieldsFor(&m)[len(c.Fields):]), HowTo: m.HowTo}
 		if m.OAuth != nil {
 			a.Scopes = append([]string{}, m.OAuth.Scopes...)
 			a.RedirectURI = m.OAuth.RedirectURI

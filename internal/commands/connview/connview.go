@@ -3,19 +3,25 @@
 package connview
 
 import (
+	"fmt"
+	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/connctl/connctl/internal/authorization"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/exitcode"
 )
 
 // Fields are the JSON field names of a connection, in CSV/TSV column order.
 // Adding a field is fine; renaming or removing one breaks scripts.
 var Fields = []string{"id", "name", "connector", "auth", "status", "account", "secret_backend",
-	"fields", "secrets", "failed_24h", "created_at", "updated_at", "authorized_at"}
+	"fields", "secrets", "scopes", "expires_at", "api_base", "failed_24h", "created_at", "updated_at", "authorized_at"}
 
 // Connection is one connection as printed with -o json.
 type Connection struct {
@@ -28,6 +34,9 @@ type Connection struct {
 	SecretBackend string            `json:"secret_backend"`
 	Fields        map[string]string `json:"fields"`
 	Secrets       []string          `json:"secrets"`
+	Scopes        []string          `json:"scopes"`
+	ExpiresAt     *time.Time        `json:"expires_at"`
+	APIBase       string            `json:"api_base"`
 	Failed24h     int               `json:"failed_24h"`
 	CreatedAt     time.Time         `json:"created_at"`
 	UpdatedAt     time.Time         `json:"updated_at"`
@@ -46,6 +55,13 @@ func From(cat *connector.Catalogue, c *configstore.Connection) Connection {
 			v.Fields = connection.Effective(ctr, m, c.Fields)
 		}
 	}
+	v.Scopes = []string{}
+	if c.OAuth != nil {
+		if c.OAuth.Scopes != nil {
+			v.Scopes = c.OAuth.Scopes
+		}
+		v.ExpiresAt, v.APIBase = c.OAuth.ExpiresAt, c.OAuth.APIBase
+	}
 	if v.Fields == nil {
 		v.Fields = map[string]string{}
 	}
@@ -60,4 +76,32 @@ func Manager(d *deps.Deps) (*connection.Manager, error) {
 		return nil, err
 	}
 	return &connection.Manager{Config: cfg, Secrets: d.Secrets, Catalog: d.Catalog(), Now: d.Now}, nil
+}
+
+// Authz builds the OAuth service from the command's dependencies.
+func Authz(d *deps.Deps) (*authorization.Service, error) {
+	mgr, err := Manager(d)
+	if err != nil {
+		return nil, err
+	}
+	s := &authorization.Service{Mgr: mgr, HTTP: d.HTTP(), Opener: d.Browser, Stderr: d.IO.ErrOut, LockDir: filepath.Join(d.StateDir(), "locks")}
+	if d.IO.CanPrompt() {
+		s.Prompt = func(q string, options []string) (int, error) {
+			fmt.Fprintln(d.IO.ErrOut, q)
+			for i, o := range options {
+				fmt.Fprintf(d.IO.ErrOut, "  %d) %s\n", i+1, o)
+			}
+			for range 3 {
+				a, err := d.IO.Prompt("Choose 1-" + strconv.Itoa(len(options)) + ": ")
+				if err != nil {
+					return 0, err
+				}
+				if n, err := strconv.Atoi(strings.TrimSpace(a)); err == nil && n >= 1 && n <= len(options) {
+					return n - 1, nil
+				}
+			}
+			return 0, exitcode.UsageError("no valid choice given")
+		}
+	}
+	return s, nil
 }

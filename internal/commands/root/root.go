@@ -14,6 +14,8 @@ import (
 	listcmd "github.com/connctl/connctl/internal/commands/connection/list"
 	revokecmd "github.com/connctl/connctl/internal/commands/connection/revoke"
 	showcmd "github.com/connctl/connctl/internal/commands/connection/show"
+	testcmd "github.com/connctl/connctl/internal/commands/connection/test"
+	tokencmd "github.com/connctl/connctl/internal/commands/connection/token"
 	connectorscmd "github.com/connctl/connctl/internal/commands/connectors"
 	versioncmd "github.com/connctl/connctl/internal/commands/version"
 	"github.com/connctl/connctl/internal/deps"
@@ -62,6 +64,8 @@ keyring (or, when chosen, an encrypted file).`,
 		authorizecmd.NewCmd(d, nil, false),
 		authorizecmd.NewCmd(d, nil, true),
 		revokecmd.NewCmd(d, nil),
+		testcmd.NewCmd(d, nil),
+		tokencmd.NewCmd(d, nil),
 	} {
 		c.GroupID = "conn"
 		cmd.AddCommand(c)

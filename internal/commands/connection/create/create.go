@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/connctl/connctl/internal/authorization"
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/commands/secretflags"
@@ -29,6 +31,10 @@ type Options struct {
 	Set       []string
 	Secret    *secretflags.Flags
 	Export    jsonexport.Exporter
+
+	NoAuthorize bool
+	NoBrowser   bool
+	Timeout     time.Duration
 }
 
 // NewCmd returns `connctl create`.
@@ -71,6 +77,9 @@ missing fields are asked for; otherwise a missing required field is an error
 	cmd.Flags().StringVarP(&opts.Connector, "connector", "c", "", "connector `id` or alias (see `connctl connectors`)")
 	cmd.Flags().StringVarP(&opts.Name, "name", "n", "", "connection `name` (default: the connector id)")
 	cmd.Flags().StringArrayVarP(&opts.Set, "set", "s", nil, "set a field: `field=value` (repeatable)")
+	cmd.Flags().BoolVar(&opts.NoAuthorize, "no-authorize", false, "save an OAuth connection without signing in now (authorize later)")
+	cmd.Flags().BoolVar(&opts.NoBrowser, "no-browser", false, "print the authorization URL instead of opening a browser (OAuth)")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "give up waiting for the browser after this long (OAuth)")
 	opts.Secret = secretflags.Add(cmd)
 	jsonexport.AddFlags(cmd, &opts.Export, connview.Fields)
 	_ = cmd.RegisterFlagCompletionFunc("connector", complete.ConnectorIDs(d))
@@ -153,11 +162,27 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	ios.Statusf("%sCreated connection %s (%s, %s)", ios.Success(), conn.Name, ctr.ID, conn.Status)
 	if m.Kind.Interactive() {
-		ios.Statusf("%sCreated connection %s (%s, %s)", ios.Success(), conn.Name, ctr.ID, conn.Status)
-		ios.Statusf("Next: sign in with `connctl authorize %s`", connection.QuoteArg(conn.Name))
-	} else {
-		ios.Statusf("%sCreated connection %s (%s, %s)", ios.Success(), conn.Name, ctr.ID, conn.Status)
+		q := connection.QuoteArg(conn.Name)
+		if opts.NoAuthorize {
+			ios.Statusf("Next: sign in with `connctl authorize %s`", q)
+		} else {
+			svc, err := connview.Authz(d)
+			if err != nil {
+				return err
+			}
+			authorized, err := svc.Authorize(ctx, conn.Name, authorization.Options{NoBrowser: opts.NoBrowser, Timeout: opts.Timeout})
+			if err != nil {
+				return exitcode.WithHint(err, fmt.Sprintf("the connection is saved as not_authorized; try again with `connctl authorize %s`", q))
+			}
+			conn = authorized
+			who := ""
+			if conn.Account != "" {
+				who = " as " + conn.Account
+			}
+			ios.Statusf("%sAuthorized connection %s%s", ios.Success(), conn.Name, who)
+		}
 	}
 	if exp != nil {
 		return exp.Write(ios.Out, connview.From(cat, conn))

@@ -21,6 +21,7 @@ type Options struct {
 	Name        string
 	Yes         bool
 	KeepSecrets bool
+	KeepRemote  bool
 }
 
 // NewCmd returns `connctl delete`.
@@ -33,8 +34,9 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		Use:     "delete <name> [--yes]",
 		Aliases: []string{"rm"},
 		Short:   "Delete a connection and its secrets",
-		Long: `Delete a connection: its secrets are removed from the keyring first, then its
-definition from the config. If the keyring cannot be reached, nothing is
+		Long: `Delete a connection: an OAuth grant is revoked at the provider first (unless
+--keep-remote), its secrets are removed from the keyring, then its definition
+from the config. If the keyring cannot be reached, nothing is
 deleted (no secret is left orphaned) unless --keep-secrets is given.
 
 On a terminal, delete asks for confirmation; otherwise it needs --yes (exit 2
@@ -49,6 +51,7 @@ without it).`,
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking")
+	cmd.Flags().BoolVar(&opts.KeepRemote, "keep-remote", false, "do not revoke an OAuth grant at the provider first")
 	cmd.Flags().BoolVar(&opts.KeepSecrets, "keep-secrets", false, "remove only the definition, leaving its secrets in the store (when the keyring is unreachable)")
 	return cmd
 }
@@ -73,6 +76,19 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		if !ok {
 			return exitcode.New(exitcode.Interrupted, "deletion of %q cancelled", c.Name)
+		}
+	}
+	if !opts.KeepRemote && !opts.KeepSecrets {
+		svc, err := connview.Authz(d)
+		if err != nil {
+			return err
+		}
+		if svc.IsOAuth(c) && len(c.Secrets) > 0 {
+			rep, err := svc.Revoke(ctx, c.Name)
+			if err != nil {
+				return exitcode.WithHint(err, "the connection was not deleted; delete it anyway with --keep-remote")
+			}
+			d.IO.Statusf("%s: %s", rep.Name, rep.Remote)
 		}
 	}
 	deleted, err := mgr.Delete(ctx, c.Name, opts.KeepSecrets)

@@ -35,6 +35,12 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 status becomes revoked, so nothing can use it. The definition stays; bring
 it back with ` + "`connctl reauthorize <name>`" + `.
 
+OAuth connections are first revoked at the provider (RFC 7009 or the
+provider's own call), then their tokens are removed locally; connctl says
+which happened: "revoked at provider", "provider has no revocation endpoint:
+removed locally", or the provider's error (exit 1, the local tokens are still
+removed). The client secret is kept for reauthorization.
+
 Key-based connectors (API keys, access keys) have nothing to call at the
 provider: to invalidate the key itself, reset it in the provider's admin.`,
 		Example: `  connctl revoke support
@@ -68,11 +74,28 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		return nil
 	}
+	svc, err := connview.Authz(d)
+	if err != nil {
+		return err
+	}
+	if svc.IsOAuth(cur) {
+		rep, err := svc.Revoke(ctx, cur.Name)
+		if rep == nil {
+			return err
+		}
+		if err == nil {
+			d.IO.Statusf("%sRevoked connection %s: %s", d.IO.Success(), rep.Name, rep.Remote)
+		}
+		if exp != nil && rep.Connection != nil {
+			_ = exp.Write(d.IO.Out, connview.From(d.Catalog(), rep.Connection))
+		}
+		return err
+	}
 	c, err := mgr.Revoke(ctx, opts.Name)
 	if err != nil {
 		return err
 	}
-	d.IO.Statusf("%sRevoked connection %s: secrets removed locally (the provider has no revocation call for %s)", d.IO.Success(), c.Name, c.Connector)
+	d.IO.Statusf("%sRevoked connection %s: secrets removed locally (%s keys are not revoked through an API: reset the key in %s to invalidate it)", d.IO.Success(), c.Name, c.Connector, c.Connector)
 	if exp != nil {
 		return exp.Write(d.IO.Out, connview.From(d.Catalog(), c))
 	}

@@ -1,0 +1,315 @@
+package authorization
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/oauthflow"
+)
+
+// Options are the choices of one authorization.
+type Options struct {
+	NoBrowser bool
+	Timeout   time.Duration
+	Force     bool // reauthorize against another org/instance than before
+}
+
+// Authorize runs the browser flow for the connection named name and records
+// the grant. Nothing is stored unless the flow succeeds and, on a
+// reauthorization, the new grant is for the same org as before (or Force).
+func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*configstore.Connection, error) {
+	c, ok := s.Mgr.Config.Find(name)
+	if !ok {
+		return nil, connection.NotFound(name)
+	}
+	e, err := s.Resolve(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	fctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cfg := oauthflow.Config{
+		Name: c.Name, ClientID: e.ClientID, ClientSecret: e.ClientSecret, AuthURL: e.AuthURL, TokenURL: e.TokenURL,
+		Scopes: e.Scopes, AuthStyle: e.AuthStyle, RedirectURI: e.RedirectURI, AuthParams: e.AuthParams,
+		Issuer: e.Issuer, RequireIss: e.RequireIss, NoBrowser: opts.NoBrowser, Opener: s.Opener, Stderr: s.Stderr, HTTPClient: s.HTTP,
+	}
+	if e.Connector.ID == "zoho" {
+		cfg.TokenURLFromCallback = zohoTokenURL(e.TokenURL)
+	}
+	res, err := oauthflow.Run(fctx, cfg)
+	if err != nil {
+		return nil, flowError(err)
+	}
+	tok := res.Token
+	state := configstore.OAuthState{Extra: map[string]string{}}
+	issued := s.now().UTC()
+	state.IssuedAt = &issued
+	if !tok.Expiry.IsZero() {
+		exp := tok.Expiry.UTC()
+		state.ExpiresAt = &exp
+	}
+	state.Scopes = grantedScopes(tok, e.Scopes)
+	if err := s.describeGrant(ctx, e, res, &state); err != nil {
+		s.discard(ctx, e, tok)
+		return nil, err
+	}
+	account, subject, org := s.whoAmI(ctx, e, tok.AccessToken, &state)
+	state.Subject = subject
+	if state.Org == "" {
+		state.Org = org
+	}
+	if prev := c.OAuth; prev != nil && prev.Org != "" && state.Org != "" && prev.Org != state.Org && !opts.Force {
+		s.discard(ctx, e, tok)
+		return nil, exitcode.WithHint(exitcode.UsageError("the new grant is for %s, but %q was authorized for %s: nothing was changed", state.Org, c.Name, prev.Org),
+			"sign in to the same org, or pass --force to switch the connection to the new one")
+	}
+	return s.Mgr.StoreGrant(ctx, c.Name, connection.Grant{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Account: account, State: state})
+}
+
+// discard revokes a token connctl obtained but will not keep (best effort).
+func (s *Service) discard(ctx context.Context, e *Endpoints, tok *oauth2.Token) {
+	if e.RevokeURL == "" {
+		return
+	}
+	t, hint := tok.RefreshToken, "refresh_token"
+	if t == "" {
+		t, hint = tok.AccessToken, "access_token"
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = oauthflow.Revoke(rctx, e.Client(s.HTTP), e.RevokeURL, e.RevokeStyle, t, hint)
+}
+
+func flowError(err error) error {
+	var fe *oauthflow.Error
+	if errors.As(err, &fe) {
+		switch fe.Kind {
+		case "listen":
+			return exitcode.WithCode(exitcode.Failure, err)
+		case "denied":
+			return exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, err), "run the command again and allow access, or sign in as another user")
+		}
+		return err
+	}
+	return err
+}
+
+func grantedScopes(tok *oauth2.Token, asked []string) []string {
+	if s, ok := tok.Extra("scope").(string); ok && s != "" {
+		return strings.Fields(s)
+	}
+	return asked
+}
+
+// zohoTokenURL exchanges the code at the data centre named in the
+// callback's accounts-server, when it is a Zoho accounts server (or the
+// configured one, e.g. a test server).
+func zohoTokenURL(configured string) func(url.Values) (string, error) {
+	return func(q url.Values) (string, error) {
+		as := q.Get("accounts-server")
+		if as == "" {
+			return "", nil
+		}
+		u, err := url.Parse(as)
+		if err != nil || u.Host == "" {
+			return "", fmt.Errorf("the callback's accounts-server %q is not a URL", as)
+		}
+		cu, _ := url.Parse(configured)
+		host := strings.ToLower(u.Hostname())
+		zoho := u.Scheme == "https" && strings.HasPrefix(host, "accounts.") &&
+			(strings.Contains(host, ".zoho.") || strings.HasSuffix(host, ".zohocloud.ca"))
+		if !zoho && (cu == nil || !strings.EqualFold(cu.Host, u.Host)) {
+			return "", fmt.Errorf("the callback's accounts-server %q is not a Zoho accounts server: refusing to send the code there", as)
+		}
+		return strings.TrimSuffix(as, "/") + "/oauth/v2/token", nil
+	}
+}
+
+// describeGrant records provider details from the token response and
+// callback: where the API is, and which org the grant is for.
+func (s *Service) describeGrant(ctx context.Context, e *Endpoints, res *oauthflow.Result, st *configstore.OAuthState) error {
+	tok := res.Token
+	extra := func(k string) string { v, _ := tok.Extra(k).(string); return v }
+	switch e.Connector.ID {
+	case "salesforce":
+		st.APIBase = extra("instance_url")
+		st.Extra["instance_url"] = st.APIBase
+		if id := extra("id"); id != "" {
+			st.Extra["id_url"] = id
+			// https://login.salesforce.com/id/<org id>/<user id>
+			if parts := strings.Split(strings.TrimSuffix(id, "/"), "/"); len(parts) >= 2 {
+				st.Org = parts[len(parts)-2]
+			}
+		}
+	case "zoho":
+		if as := res.Callback.Get("accounts-server"); as != "" {
+			st.Extra["accounts_server"] = as
+		}
+		if loc := res.Callback.Get("location"); loc != "" {
+			st.Extra["location"] = loc
+		}
+		st.APIBase = extra("api_domain")
+		st.Extra["api_domain"] = st.APIBase
+	case "surveymonkey":
+		st.APIBase = extra("access_url")
+		st.Extra["access_url"] = st.APIBase
+	case "jira":
+		site, err := s.atlassianSite(ctx, e, tok.AccessToken)
+		if err != nil {
+			return err
+		}
+		st.Extra["cloud_id"], st.Extra["site_url"] = site.ID, site.URL
+		st.APIBase = "https://api.atlassian.com/ex/jira/" + site.ID
+		st.Org = site.ID
+	case "dynamics":
+		st.APIBase = strings.TrimSuffix(e.Scopes[0], "/.default")
+		st.Org = st.APIBase
+	}
+	if e.Issuer != "" && st.Org == "" {
+		st.Org = e.Issuer
+	}
+	return nil
+}
+
+type atlassianSite struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+// atlassianSite picks the Jira site: the one matching the connection's
+// site_url, the only one, or the user's choice.
+func (s *Service) atlassianSite(ctx context.Context, e *Endpoints, access string) (*atlassianSite, error) {
+	base := "https://api.atlassian.com"
+	if b := e.Fields["base_url"]; b != "" {
+		base = strings.TrimSuffix(b, "/")
+	}
+	var sites []atlassianSite
+	if err := s.getJSON(ctx, base+"/oauth/token/accessible-resources", "Bearer "+access, &sites); err != nil {
+		return nil, fmt.Errorf("list the Atlassian sites this grant reaches: %w", err)
+	}
+	if len(sites) == 0 {
+		return nil, errors.New("the grant reaches no Jira site: sign in with an account that has Jira access")
+	}
+	if want := strings.TrimSuffix(e.Fields["site_url"], "/"); want != "" {
+		for i := range sites {
+			if strings.EqualFold(strings.TrimSuffix(sites[i].URL, "/"), want) {
+				return &sites[i], nil
+			}
+		}
+		return nil, fmt.Errorf("the grant does not reach site %s (it reaches: %s)", want, siteList(sites))
+	}
+	if len(sites) == 1 {
+		return &sites[0], nil
+	}
+	if s.Prompt == nil {
+		return nil, exitcode.WithHint(exitcode.UsageError("the grant reaches several Jira sites (%s) and connctl is not running interactively", siteList(sites)),
+			"choose one with `--set site_url=https://<site>.atlassian.net` and authorize again")
+	}
+	opts := make([]string, len(sites))
+	for i, st := range sites {
+		opts[i] = st.Name + " (" + st.URL + ")"
+	}
+	i, err := s.Prompt("Which Jira site should this connection use?", opts)
+	if err != nil {
+		return nil, err
+	}
+	return &sites[i], nil
+}
+
+func siteList(sites []atlassianSite) string {
+	urls := make([]string, len(sites))
+	for i, s := range sites {
+		urls[i] = s.URL
+	}
+	return strings.Join(urls, ", ")
+}
+
+// getJSON GETs url with an Authorization header and decodes the JSON answer.
+func (s *Service) getJSON(ctx context.Context, u, auth string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", auth)
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.httpClient().Do(req)
+	if err != nil {
+		return &CallError{Kind: "network", Message: "cannot reach " + hostOf(u) + ": " + shortErr(err)}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return &CallError{Kind: "unauthorized", Status: resp.StatusCode, Message: hostOf(u) + " rejected the credentials (HTTP 401)"}
+	case resp.StatusCode == http.StatusForbidden:
+		return &CallError{Kind: "forbidden", Status: resp.StatusCode, Message: hostOf(u) + " refused access (HTTP 403): the account or app lacks a permission or scope"}
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return &CallError{Kind: "rate_limit", Status: resp.StatusCode, Message: hostOf(u) + " is rate limiting (HTTP 429): try again later"}
+	case resp.StatusCode >= 500:
+		return &CallError{Kind: "server", Status: resp.StatusCode, Message: fmt.Sprintf("%s answered HTTP %d (a server error): try again later", hostOf(u), resp.StatusCode)}
+	case resp.StatusCode >= 300:
+		return &CallError{Kind: "server", Status: resp.StatusCode, Message: fmt.Sprintf("%s answered HTTP %d", hostOf(u), resp.StatusCode)}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return &CallError{Kind: "server", Status: resp.StatusCode, Message: hostOf(u) + " answered with something that is not JSON"}
+	}
+	return nil
+}
+
+// CallError is a failed call to a provider, typed for `connctl test`.
+type CallError struct {
+	Kind    string // unauthorized, forbidden, revoked, network, server, rate_limit
+	Status  int
+	Message string
+}
+
+func (e *CallError) Error() string { return e.Message }
+
+func (s *Service) httpClient() *http.Client {
+	if s.HTTP != nil {
+		return s.HTTP
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+func hostOf(u string) string {
+	if p, err := url.Parse(u); err == nil && p.Host != "" {
+		return p.Host
+	}
+	return "the provider"
+}
+
+func shortErr(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return "timed out"
+		}
+		err = ue.Err
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return msg
+}

@@ -1,0 +1,180 @@
+package authorization
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/oauthflow"
+	"github.com/connctl/connctl/internal/secretstore"
+)
+
+// RefreshMargin is how long before expiry a token is refreshed.
+const RefreshMargin = 60 * time.Second
+
+// Token is a usable access token and what scripts need with it.
+type Token struct {
+	AccessToken string     `json:"access_token"`
+	TokenType   string     `json:"token_type"`
+	ExpiresAt   *time.Time `json:"expires_at"`
+	Scopes      []string   `json:"scopes"`
+	APIBase     string     `json:"api_base"`
+	Refreshed   bool       `json:"refreshed"`
+}
+
+// usable checks c's status before any token is handed out.
+func usable(c *configstore.Connection) error {
+	q := connection.QuoteArg(c.Name)
+	switch c.Status {
+	case configstore.StatusAuthorized:
+		return nil
+	case configstore.StatusNotAuthorized:
+		return exitcode.WithHint(exitcode.New(exitcode.AuthNeeded, "connection %q is not authorized yet", c.Name), "run `connctl authorize "+q+"`")
+	case configstore.StatusRevoked:
+		return exitcode.WithHint(exitcode.New(exitcode.AuthNeeded, "connection %q is revoked", c.Name), "run `connctl reauthorize "+q+"`")
+	default:
+		return connection.NeedsReauthorization(c.Name, "the provider rejected its credentials earlier")
+	}
+}
+
+func fresh(c *configstore.Connection, now time.Time) bool {
+	if c.OAuth == nil || c.OAuth.ExpiresAt == nil {
+		return true // no expiry: a long-lived token (SurveyMonkey) or the provider did not say
+	}
+	return c.OAuth.ExpiresAt.After(now.Add(RefreshMargin))
+}
+
+// AccessToken returns a valid access token for the connection, refreshing
+// it when it has expired or is about to (force refreshes regardless).
+// Refreshes are serialised across processes by a per-connection lock; the
+// stored token is re-read under the lock, so a token another process just
+// refreshed is used as is, and a rotated refresh token is persisted before
+// the new access token is returned.
+func (s *Service) AccessToken(ctx context.Context, name string, force bool) (*Token, error) {
+	c, ok := s.Mgr.Config.Find(name)
+	if !ok {
+		return nil, connection.NotFound(name)
+	}
+	if !s.IsOAuth(c) {
+		return nil, exitcode.UsageError("connection %q uses %s, not OAuth: it has no access token", c.Name, c.Auth)
+	}
+	if err := usable(c); err != nil {
+		return nil, err
+	}
+	if !force && fresh(c, s.now()) {
+		if t, err := s.stored(ctx, c, false); err == nil || !errors.Is(err, errRefresh) {
+			return t, err
+		}
+	}
+	if err := os.MkdirAll(s.LockDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create lock folder: %w", err)
+	}
+	lock := flock.New(s.lockPath(c))
+	lctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if ok, err := lock.TryLockContext(lctx, 20*time.Millisecond); err != nil || !ok {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("another connctl process is refreshing %q and has not finished", c.Name)
+	}
+	defer func() { _ = lock.Unlock() }()
+
+	before := c.OAuth
+	if err := s.Mgr.Config.Reload(); err != nil {
+		return nil, err
+	}
+	if c, ok = s.Mgr.Config.Find(name); !ok {
+		return nil, connection.NotFound(name)
+	}
+	if err := usable(c); err != nil {
+		return nil, err
+	}
+	// Another process refreshed while we waited: use its token.
+	if c.OAuth != nil && before != nil && c.OAuth.IssuedAt != nil && before.IssuedAt != nil &&
+		c.OAuth.IssuedAt.After(*before.IssuedAt) && fresh(c, s.now()) {
+		return s.stored(ctx, c, false)
+	}
+	if !force && fresh(c, s.now()) {
+		if t, err := s.stored(ctx, c, false); err == nil || !errors.Is(err, errRefresh) {
+			return t, err
+		}
+	}
+	return s.refresh(ctx, c)
+}
+
+var errRefresh = errors.New("refresh needed")
+
+func (s *Service) stored(ctx context.Context, c *configstore.Connection, refreshed bool) (*Token, error) {
+	v, err := s.Mgr.Secret(ctx, c, connection.KindAccessToken)
+	if errors.Is(err, secretstore.ErrNotFound) {
+		if c.HasSecret(connection.KindRefreshToken) && !refreshed {
+			return nil, errRefresh
+		}
+		return nil, s.Mgr.MarkNeedsReauthorization(ctx, c, "its access token is missing from the secret store")
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := &Token{AccessToken: v, TokenType: "Bearer", Refreshed: refreshed, Scopes: []string{}}
+	if c.OAuth != nil {
+		t.ExpiresAt, t.APIBase = c.OAuth.ExpiresAt, c.OAuth.APIBase
+		if c.OAuth.Scopes != nil {
+			t.Scopes = c.OAuth.Scopes
+		}
+	}
+	return t, nil
+}
+
+func (s *Service) refresh(ctx context.Context, c *configstore.Connection) (*Token, error) {
+	rt, err := s.Mgr.Secret(ctx, c, connection.KindRefreshToken)
+	if errors.Is(err, secretstore.ErrNotFound) {
+		return nil, s.Mgr.MarkNeedsReauthorization(ctx, c, "its access token expired and there is no refresh token")
+	}
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.Resolve(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := oauthflow.Refresh(ctx, e.Client(s.HTTP), rt)
+	if err != nil {
+		if oauthflow.IsInvalidGrant(err) {
+			return nil, s.Mgr.MarkNeedsReauthorization(ctx, c, "the provider rejected its refresh token (invalid_grant)")
+		}
+		return nil, fmt.Errorf("refresh the token of %q: %s", c.Name, oauthflow.DescribeTokenError(err))
+	}
+	var exp *time.Time
+	if !tok.Expiry.IsZero() {
+		t := tok.Expiry.UTC()
+		exp = &t
+	}
+	newRT := ""
+	if tok.RefreshToken != "" && tok.RefreshToken != rt {
+		newRT = tok.RefreshToken
+	}
+	var scopes []string
+	if sc, ok := tok.Extra("scope").(string); ok && sc != "" {
+		scopes = grantedScopes(tok, nil)
+	}
+	updated, err := s.Mgr.UpdateTokens(ctx, c, tok.AccessToken, newRT, s.now().UTC(), exp, scopes)
+	if err != nil {
+		return nil, err
+	}
+	out := &Token{AccessToken: tok.AccessToken, TokenType: "Bearer", ExpiresAt: exp, Refreshed: true, Scopes: []string{}}
+	if updated.OAuth != nil {
+		out.APIBase = updated.OAuth.APIBase
+		if updated.OAuth.Scopes != nil {
+			out.Scopes = updated.OAuth.Scopes
+		}
+	}
+	return out, nil
+}

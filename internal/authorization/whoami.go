@@ -1,0 +1,122 @@
+package authorization
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/connctl/connctl/internal/configstore"
+)
+
+// whoAmI asks the provider who the token belongs to (OIDC userinfo or the
+// provider's own who-am-I). It is best effort during authorization: a
+// failure leaves the account empty.
+func (s *Service) whoAmI(ctx context.Context, e *Endpoints, access string, st *configstore.OAuthState) (account, subject, org string) {
+	info, err := s.identity(ctx, e, access, st)
+	if err != nil {
+		return "", "", ""
+	}
+	return info.Account, info.Subject, info.Org
+}
+
+// Identity is who a connection is authorized as.
+type Identity struct {
+	Account string `json:"account"`
+	Subject string `json:"subject"`
+	Org     string `json:"org"`
+}
+
+func (s *Service) identity(ctx context.Context, e *Endpoints, access string, st *configstore.OAuthState) (*Identity, error) {
+	u := e.UserinfoURL
+	if st != nil && strings.Contains(u, "{") {
+		vars := map[string]string{}
+		for k, v := range st.Extra {
+			vars[k] = v
+		}
+		for k, v := range e.Fields {
+			vars[k] = v
+		}
+		var err error
+		if u, err = expand(u, vars); err != nil {
+			return nil, fmt.Errorf("who-am-I endpoint %s", err)
+		}
+	}
+	if u == "" {
+		return nil, fmt.Errorf("%s has no who-am-I endpoint", e.Connector.Name)
+	}
+	var doc map[string]any
+	if e.Connector.ID == "hubspot" {
+		if err := s.postForm(ctx, u, url.Values{"client_id": {e.ClientID}, "client_secret": {e.ClientSecret}, "token": {access}, "token_type_hint": {"access_token"}}, &doc); err != nil {
+			return nil, err
+		}
+		if active, ok := doc["active"].(bool); ok && !active {
+			return nil, &CallError{Kind: "revoked", Message: "HubSpot says the token is not active"}
+		}
+	} else {
+		auth := "Bearer " + access
+		if e.Connector.ID == "zoho" {
+			auth = "Zoho-oauthtoken " + access
+		}
+		if err := s.getJSON(ctx, u, auth, &doc); err != nil {
+			return nil, err
+		}
+	}
+	return pickIdentity(doc), nil
+}
+
+func (s *Service) postForm(ctx context.Context, u string, form url.Values, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.httpClient().Do(req)
+	if err != nil {
+		return &CallError{Kind: "network", Message: "cannot reach " + hostOf(u) + ": " + shortErr(err)}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode >= 300 {
+		return &CallError{Kind: "server", Status: resp.StatusCode, Message: fmt.Sprintf("%s answered HTTP %d", hostOf(u), resp.StatusCode)}
+	}
+	return json.Unmarshal(body, out)
+}
+
+// pickIdentity finds the user's name, id and org in a who-am-I answer,
+// looking at the top level, then "user", then the first of "users".
+func pickIdentity(doc map[string]any) *Identity {
+	scopes := []map[string]any{doc}
+	if u, ok := doc["user"].(map[string]any); ok {
+		scopes = append(scopes, u)
+	}
+	if us, ok := doc["users"].([]any); ok && len(us) > 0 {
+		if u, ok := us[0].(map[string]any); ok {
+			scopes = append(scopes, u)
+		}
+	}
+	first := func(keys ...string) string {
+		for _, m := range scopes {
+			for _, k := range keys {
+				switch v := m[k].(type) {
+				case string:
+					if v != "" {
+						return v
+					}
+				case float64:
+					return fmt.Sprintf("%.0f", v)
+				}
+			}
+		}
+		return ""
+	}
+	return &Identity{
+		Account: first("email", "preferred_username", "username", "name", "user", "UserId", "user_id", "sub"),
+		Subject: first("sub", "user_id", "account_id", "UserId", "id"),
+		Org:     first("organization_id", "OrganizationId", "hub_id"),
+	}
+}

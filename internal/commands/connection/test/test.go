@@ -1,0 +1,157 @@
+// Package test implements `connctl test`.
+package test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connctl/connctl/internal/authorization"
+	"github.com/connctl/connctl/internal/commands/complete"
+	"github.com/connctl/connctl/internal/commands/connview"
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/jsonexport"
+	"github.com/connctl/connctl/internal/keycheck"
+	"github.com/connctl/connctl/internal/secretstore"
+)
+
+// Result is the outcome of a test, as printed with -o json.
+type Result struct {
+	Name    string `json:"name"`
+	OK      bool   `json:"ok"`
+	Reason  string `json:"reason"` // "", unauthorized, forbidden, revoked, network, server, rate_limit, config
+	Message string `json:"message"`
+	Account string `json:"account"`
+}
+
+// Options are the inputs of test.
+type Options struct {
+	Deps *deps.Deps
+
+	Name   string
+	Export jsonexport.Exporter
+}
+
+// NewCmd returns `connctl test`.
+func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{Deps: d}
+	if runF == nil {
+		runF = run
+	}
+	cmd := &cobra.Command{
+		Use:   "test <name>",
+		Short: "Check a connection's credentials with the provider's who-am-I call",
+		Long: `Call the provider's cheapest who-am-I endpoint with the connection's credentials
+and report ok, or why not: unauthorized, forbidden, revoked, network, server or
+rate_limit, with the fix. Credentials the provider rejects mark the connection
+needs_reauthorization (exit 4). OAuth tokens are refreshed first when needed.`,
+		Example: `  connctl test support
+  connctl test crm -o json`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: complete.ConnectionNames(d),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			return runF(c.Context(), opts)
+		},
+	}
+	jsonexport.AddFlags(cmd, &opts.Export, []string{"name", "ok", "reason", "message", "account"})
+	return cmd
+}
+
+func run(ctx context.Context, opts *Options) error {
+	d := opts.Deps
+	svc, err := connview.Authz(d)
+	if err != nil {
+		return err
+	}
+	c, ok := svc.Mgr.Config.Find(opts.Name)
+	if !ok {
+		return connection.NotFound(opts.Name)
+	}
+	res := Result{Name: c.Name}
+	var testErr error
+	if svc.IsOAuth(c) {
+		id, err := svc.Test(ctx, c.Name)
+		if err == nil {
+			res.Account = id.Account
+		}
+		testErr = err
+	} else {
+		res.Account, testErr = keyTest(ctx, d, svc.Mgr, c)
+	}
+	if testErr == nil {
+		res.OK = true
+		res.Message = "ok"
+		if res.Account != "" {
+			res.Message = "ok: authorized as " + res.Account
+		}
+		if opts.Export != nil {
+			return opts.Export.Write(d.IO.Out, res)
+		}
+		fmt.Fprintf(d.IO.Out, "%s: %s\n", c.Name, res.Message)
+		return nil
+	}
+	res.Reason, res.Message = classify(testErr)
+	if opts.Export != nil {
+		_ = opts.Export.Write(d.IO.Out, res)
+	}
+	return testErr
+}
+
+func classify(err error) (string, string) {
+	var ce *authorization.CallError
+	if errors.As(err, &ce) {
+		return ce.Kind, ce.Message
+	}
+	var ke *keycheck.Error
+	if errors.As(err, &ke) {
+		return ke.Kind, ke.Message
+	}
+	if exitcode.FromError(err) == exitcode.AuthNeeded {
+		return "unauthorized", err.Error()
+	}
+	return "error", err.Error()
+}
+
+// keyTest checks a key-based connection with keycheck.
+func keyTest(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *configstore.Connection) (string, error) {
+	if c.Status != configstore.StatusAuthorized {
+		q := connection.QuoteArg(c.Name)
+		return "", exitcode.WithHint(exitcode.New(exitcode.AuthNeeded, "connection %q is %s", c.Name, c.Status), "run `connctl reauthorize "+q+"`")
+	}
+	ctr, m, err := mg.Lookup(c)
+	if err != nil {
+		return "", err
+	}
+	if !keycheck.Supported(ctr.ID, m.ID) {
+		return "", exitcode.New(exitcode.Failure, "connctl cannot test %s connections (auth %s) yet", ctr.ID, m.ID)
+	}
+	secrets := map[string]string{}
+	for _, f := range connection.SecretFields(ctr, m) {
+		if !c.HasSecret(f.Name) {
+			continue
+		}
+		v, err := mg.Secret(ctx, c, f.Name)
+		if errors.Is(err, secretstore.ErrNotFound) {
+			return "", mg.MarkNeedsReauthorization(ctx, c, fmt.Sprintf("its %s is missing from the secret store", f.Name))
+		}
+		if err != nil {
+			return "", err
+		}
+		secrets[f.Name] = v
+	}
+	id, err := keycheck.Check(ctx, d.HTTP(), ctr.ID, m.ID, connection.Effective(ctr, m, c.Fields), secrets)
+	var ke *keycheck.Error
+	if errors.As(err, &ke) && ke.Kind == "unauthorized" {
+		return "", mg.MarkNeedsReauthorization(ctx, c, ke.Message)
+	}
+	if err != nil {
+		return "", err
+	}
+	return id.Account, nil
+}

@@ -1,0 +1,168 @@
+package connection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/secretstore"
+)
+
+// Secret kinds of an OAuth grant. Access and refresh tokens are separate
+// items (Windows caps an item at 2,560 bytes).
+const (
+	KindAccessToken  = "oauth_access_token"
+	KindRefreshToken = "oauth_refresh_token"
+)
+
+// Grant is a new OAuth authorization to record.
+type Grant struct {
+	AccessToken  string
+	RefreshToken string // empty: the provider issued none (the old one is removed)
+	Account      string
+	State        configstore.OAuthState
+}
+
+// StoreGrant stores the grant's tokens, then records the grant in the
+// config and marks the connection authorized. If the config cannot be
+// written the previous tokens are put back.
+func (mg *Manager) StoreGrant(ctx context.Context, name string, g Grant) (*configstore.Connection, error) {
+	cur, ok := mg.Config.Find(name)
+	if !ok {
+		return nil, NotFound(name)
+	}
+	secrets := map[string]string{KindAccessToken: g.AccessToken}
+	if g.RefreshToken != "" {
+		secrets[KindRefreshToken] = g.RefreshToken
+	}
+	restore, err := mg.replaceSecrets(ctx, cur.ID, secrets)
+	if err != nil {
+		return nil, err
+	}
+	st, _ := mg.Secrets()
+	now := mg.Now().UTC()
+	updated, err := mg.setStatus(ctx, cur, configstore.StatusAuthorized, func(c *configstore.Connection) {
+		kinds := []string{}
+		for _, k := range c.Secrets {
+			if k != KindAccessToken && k != KindRefreshToken {
+				kinds = append(kinds, k)
+			}
+		}
+		kinds = append(kinds, KindAccessToken)
+		if g.RefreshToken != "" {
+			kinds = append(kinds, KindRefreshToken)
+		}
+		c.Secrets = kinds
+		c.SecretBackend = st.Name()
+		c.AuthorizedAt = &now
+		c.Account = g.Account
+		state := g.State
+		c.OAuth = &state
+	})
+	if err != nil {
+		restore()
+		return nil, err
+	}
+	if g.RefreshToken == "" && cur.HasSecret(KindRefreshToken) {
+		_ = st.Delete(ctx, cur.ID, KindRefreshToken)
+	}
+	return updated, nil
+}
+
+// UpdateTokens persists refreshed tokens: the secret store first (a rotated
+// refresh token must be saved before the new access token is used), then
+// the expiry in the config.
+func (mg *Manager) UpdateTokens(ctx context.Context, c *configstore.Connection, access, refresh string, issued time.Time, expires *time.Time, scopes []string) (*configstore.Connection, error) {
+	st, err := mg.Secrets()
+	if err != nil {
+		return nil, SecretStoreError(err)
+	}
+	if refresh != "" {
+		if err := st.Set(ctx, c.ID, KindRefreshToken, refresh); err != nil {
+			return nil, SecretStoreError(fmt.Errorf("save the new refresh token of %q: %w", c.Name, err))
+		}
+	}
+	if err := st.Set(ctx, c.ID, KindAccessToken, access); err != nil {
+		return nil, SecretStoreError(fmt.Errorf("save the new access token of %q: %w", c.Name, err))
+	}
+	return mg.setStatus(ctx, c, c.Status, func(n *configstore.Connection) {
+		if n.OAuth == nil {
+			n.OAuth = &configstore.OAuthState{}
+		}
+		n.OAuth.IssuedAt = &issued
+		n.OAuth.ExpiresAt = expires
+		if len(scopes) > 0 {
+			n.OAuth.Scopes = scopes
+		}
+		if refresh != "" && !n.HasSecret(KindRefreshToken) {
+			n.Secrets = append(append([]string{}, n.Secrets...), KindRefreshToken)
+		}
+	})
+}
+
+// MarkNeedsReauthorization records that the provider rejected the
+// connection's credentials (or they went missing) and returns the exit-4
+// error that tells the user what to run.
+func (mg *Manager) MarkNeedsReauthorization(ctx context.Context, c *configstore.Connection, why string) error {
+	_, _ = mg.setStatus(ctx, c, configstore.StatusNeedsReauthorization, nil)
+	return NeedsReauthorization(c.Name, why)
+}
+
+// NeedsReauthorization is the exit-4 error naming the fix.
+func NeedsReauthorization(name, why string) error {
+	return exitcode.WithHint(exitcode.New(exitcode.AuthNeeded, "connection %q needs reauthorization: %s", name, why),
+		fmt.Sprintf("run `connctl reauthorize %s`", quoteArg(name)))
+}
+
+// Secret reads one secret of c; a missing one is an exit-4 error.
+func (mg *Manager) Secret(ctx context.Context, c *configstore.Connection, kind string) (string, error) {
+	st, err := mg.Secrets()
+	if err != nil {
+		return "", SecretStoreError(err)
+	}
+	v, err := st.Get(ctx, c.ID, kind)
+	if errors.Is(err, secretstore.ErrNotFound) {
+		return "", err
+	}
+	if err != nil {
+		return "", SecretStoreError(err)
+	}
+	return v, nil
+}
+
+// RevokeLocal removes the connection's credentials (for OAuth connections
+// only the tokens, keeping the client secret for reauthorization) and
+// marks it revoked.
+func (mg *Manager) RevokeLocal(ctx context.Context, name string, oauthOnly bool) (*configstore.Connection, error) {
+	cur, ok := mg.Config.Find(name)
+	if !ok {
+		return nil, NotFound(name)
+	}
+	keep := []string{}
+	drop := *cur
+	drop.Secrets = nil
+	for _, k := range cur.Secrets {
+		if oauthOnly && k != KindAccessToken && k != KindRefreshToken {
+			keep = append(keep, k)
+		} else {
+			drop.Secrets = append(drop.Secrets, k)
+		}
+	}
+	if err := mg.deleteSecrets(ctx, &drop); err != nil {
+		return nil, err
+	}
+	return mg.setStatus(ctx, cur, configstore.StatusRevoked, func(c *configstore.Connection) {
+		c.Secrets = keep
+		if len(keep) == 0 {
+			c.SecretBackend = ""
+		}
+		c.AuthorizedAt = nil
+		if c.OAuth != nil {
+			c.OAuth.ExpiresAt = nil
+			c.OAuth.IssuedAt = nil
+		}
+	})
+}
