@@ -250,6 +250,9 @@ func (mg *Manager) forget(id string, kinds []string) {
 // error (exit 4) with the fix.
 func SecretStoreError(err error) error {
 	switch {
+	case errors.Is(err, secretstore.ErrPassphrase):
+		return exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, err),
+			"check CONNCTL_PASSPHRASE (or the passphrase you typed): it must be the one the secrets file was created with")
 	case errors.Is(err, secretstore.ErrUnavailable):
 		return exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, err),
 			"start a Secret Service (e.g. gnome-keyring) or use the encrypted file: `connctl config set secrets.backend file` with CONNCTL_PASSPHRASE set (see `connctl help environment`)")

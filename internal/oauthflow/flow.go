@@ -297,7 +297,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		page(w, http.StatusOK, cfg.Name, true, "")
 		finish(outcome{res: &Result{Token: tok, RedirectURI: redirect, Callback: cb, TokenURL: tokenURL}})
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	if path != "/" {
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	for _, l := range ls {
 		go func() { _ = srv.Serve(l) }()

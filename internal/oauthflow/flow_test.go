@@ -350,3 +350,26 @@ func TestRejectsForeignHostHeader(t *testing.T) {
 		t.Fatalf("status %d, %d token calls", s, f.tokenCalls.Load())
 	}
 }
+
+// Microsoft's registered redirect is http://localhost with any port: the
+// callback path is "/" and the port is chosen at run time.
+func TestLocalhostRootRedirect(t *testing.T) {
+	t.Parallel()
+	f := newFakeAS(t)
+	cfg := baseConfig(f, func(_ context.Context, u string) error {
+		go func() {
+			if resp, err := callback(u, nil); err == nil {
+				resp.Body.Close()
+			}
+		}()
+		return nil
+	})
+	cfg.RedirectURI = "http://localhost"
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.RedirectURI, "http://localhost:") {
+		t.Fatalf("redirect %q", res.RedirectURI)
+	}
+}

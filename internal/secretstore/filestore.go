@@ -195,7 +195,7 @@ func (f *File) decrypt(data []byte) (map[string]string, error) {
 	case errors.As(err, &noMatch) && !slices.Contains(noMatch.StanzaTypes, "scrypt"):
 		return nil, newError(fmt.Sprintf("cannot decrypt %s: not passphrase-encrypted", f.path), ErrUnavailable)
 	case errors.As(err, &noMatch):
-		return nil, newError(fmt.Sprintf("cannot decrypt %s: wrong passphrase?", f.path), ErrUnavailable)
+		return nil, newError(fmt.Sprintf("cannot decrypt %s: wrong passphrase?", f.path), ErrUnavailable, ErrPassphrase)
 	case len(data) == 0:
 		return nil, f.corrupt("the file is empty")
 	case err != nil && strings.HasPrefix(err.Error(), "failed to read header"):

@@ -32,6 +32,9 @@ var (
 	ErrUnavailable = errors.New("secret store unavailable")
 	ErrTimeout     = errors.New("secret store timed out")
 	ErrTooBig      = errors.New("secret too large")
+	// ErrPassphrase is also wrapped when the encrypted file does not open
+	// with the passphrase given.
+	ErrPassphrase = errors.New("wrong passphrase")
 )
 
 // MaxItemBytes is the largest item connctl stores, so that a connection made

@@ -80,4 +80,8 @@ Data goes to stdout; confirmations, warnings, prompts and errors go to stderr.`,
 	for _, t := range topics {
 		root.AddCommand(t)
 	}
+	// List topics as they are read: `connctl help environment`.
+	root.SetUsageTemplate(strings.Replace(root.UsageTemplate(),
+		`{{rpad .CommandPath .CommandPathPadding}} {{.Short}}{{end}}{{end}}{{end}}`,
+		`{{rpad (printf "%s help %s" .Parent.CommandPath .Name) 28}} {{.Short}}{{end}}{{end}}{{end}}`, 1))
 }
