@@ -12,6 +12,7 @@ PACKAGES=(
 	dbus              # dbus-daemon
 	dbus-user-session # dbus-run-session: a private session bus per test run
 	libsecret-tools   # secret-tool: checks the keyring works before the tests
+	chromium          # headless browser for the OAuth flow tests (internal/testpeer/browsersim)
 )
 
 if [[ ${CONNCTL_SKIP_APT:-} == 1 ]]; then
