@@ -28,7 +28,7 @@ if [[ ${CI:-} == true ]]; then
 	export CONNCTL_TEST_DISALLOW_SKIP=1
 fi
 
-step_deps() { scripts/install-deps.sh; }
+step_deps() { scripts/install-deps.sh; scripts/build-test-tools.sh; }
 step_lint() { scripts/lint.sh; }
 step_generated() { scripts/check-generated.sh; }
 step_unit() {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,19 +12,28 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/connctl/connctl/internal/app"
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/secretstore"
 	"github.com/connctl/connctl/internal/secretstore/secretstoretest"
+	"github.com/connctl/connctl/internal/testpeer"
+	"github.com/connctl/connctl/internal/testpeer/browsersim"
+	"github.com/connctl/connctl/internal/testpeer/hydra"
 )
 
-// canary is part of every secret the scripts use. After each script, no
-// file the script's connctl runs left behind may contain it.
-const canary = "CANARY"
+// leakMarks are parts of every secret the scripts handle: the canary in the
+// secrets they give, and the prefixes of Hydra's access, refresh and
+// authorization codes. After each script, no file its connctl runs left
+// behind may contain one (the fake keyring excepted).
+var leakMarks = [][]byte{[]byte("CANARY"), []byte("ory_at_"), []byte("ory_rt_"), []byte("ory_ac_")}
 
 // realKeyring reports whether the scripts run against the real Secret
 // Service (scripts/test.sh sets CONNCTL_TEST_KEYRING=real inside a private
@@ -31,7 +42,8 @@ func realKeyring() bool { return os.Getenv("CONNCTL_TEST_KEYRING") == "real" }
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"connctl": func() { os.Exit(app.Run(os.Args[1:], testDeps())) },
+		"connctl":         func() { os.Exit(app.Run(os.Args[1:], testDeps())) },
+		"browser-standin": browsersim.Main,
 	})
 }
 
@@ -42,7 +54,18 @@ func TestMain(m *testing.M) {
 func testDeps() *deps.Deps {
 	d := deps.System()
 	if realKeyring() || os.Getenv("CONNCTL_TEST_SCRIPT_KEYRING") == "real" {
+		if off := os.Getenv("CONNCTL_TEST_CLOCK_OFFSET"); off != "" {
+			if dur, err := time.ParseDuration(off); err == nil {
+				d.Now = func() time.Time { return time.Now().Add(dur) }
+			}
+		}
 		return d
+	}
+	if off := os.Getenv("CONNCTL_TEST_CLOCK_OFFSET"); off != "" {
+		// Scripts move the clock forward instead of sleeping (token expiry).
+		if dur, err := time.ParseDuration(off); err == nil {
+			d.Now = func() time.Time { return time.Now().Add(dur) }
+		}
 	}
 	fake := secretstoretest.NewFileFake(os.Getenv("CONNCTL_TEST_FAKE_KEYRING"))
 	fake.ReportedName = "keyring"
@@ -50,21 +73,40 @@ func testDeps() *deps.Deps {
 	return d
 }
 
+// hydraServer is the real OAuth server the scripts share (nil when it is
+// not built and skipping is allowed).
+var hydraServer *hydra.Server
+
 func TestScripts(t *testing.T) {
+	srv, stop, err := hydra.StartProcess(hydra.Options{})
+	switch {
+	case err == nil:
+		hydraServer = srv
+		t.Cleanup(stop)
+	case errors.Is(err, hydra.ErrNotBuilt) && testpeer.SkipAllowed():
+		t.Logf("OAuth scripts skipped: %v", err)
+	default:
+		t.Fatalf("start ORY Hydra: %v (%s)", err, hydra.BuildFix)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup:               setup,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"secrets":   cmdSecrets,
-			"json-len":  cmdJSONLen,
-			"make-conf": cmdMakeConf,
+			"secrets":       cmdSecrets,
+			"json-len":      cmdJSONLen,
+			"make-conf":     cmdMakeConf,
+			"refresh-token": cmdRefreshToken,
+			"exits":         cmdExits,
+			"hydra-subject": func(ts *testscript.TestScript, neg bool, args []string) { hydraServer.SetSubject(args[0]) },
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "realkeyring":
 				return realKeyring(), nil
+			case "hydra":
+				return hydraServer != nil, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -90,6 +132,16 @@ func setup(env *testscript.Env) error {
 		env.Setenv("DBUS_SESSION_BUS_ADDRESS", os.Getenv("DBUS_SESSION_BUS_ADDRESS"))
 		env.Setenv("XDG_RUNTIME_DIR", os.Getenv("XDG_RUNTIME_DIR"))
 	}
+	if hydraServer != nil {
+		id, _, err := hydraServer.CreateClient(context.Background(), hydra.ClientOptions{Public: true,
+			RedirectURIs: []string{"http://127.0.0.1/callback"}, Scopes: []string{"openid", "offline_access", "offline", "email"}})
+		if err != nil {
+			return fmt.Errorf("create a Hydra client: %w", err)
+		}
+		env.Setenv("HYDRA_ISSUER", hydraServer.Issuer)
+		env.Setenv("CLIENT_ID", id)
+		env.Setenv("BROWSER", "browser-standin")
+	}
 	// Files from the script's archive may hold secrets on purpose; every
 	// other file left in the work folder must not.
 	given := map[string]bool{}
@@ -105,8 +157,13 @@ func setup(env *testscript.Env) error {
 				return nil
 			}
 			b, rerr := os.ReadFile(p)
-			if rerr == nil && bytes.Contains(b, []byte(canary)) {
-				env.T().Fatal(fmt.Sprintf("secret canary found in %s", p))
+			if rerr != nil {
+				return nil
+			}
+			for _, m := range leakMarks {
+				if bytes.Contains(b, m) {
+					env.T().Fatal(fmt.Sprintf("secret %q found in %s", m, p))
+				}
 			}
 			return nil
 		})
@@ -180,6 +237,73 @@ func seenIDs(ts *testscript.TestScript) map[string]bool {
 	}
 	_ = os.WriteFile(record, []byte(strings.Join(ids, "\n")), 0o600)
 	return seen
+}
+
+// exits N CMD ARGS...: run CMD and require exit status N exactly.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || neg {
+		ts.Fatalf("usage: exits N command [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: %v", err)
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		got = ee.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("exits: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+var savedTokens sync.Map // *testscript.TestScript -> refresh token
+
+// refresh-token NAME save|active|inactive: save the connection's refresh
+// token from the secret store (in memory, never a file), or check the saved
+// one at Hydra's introspection endpoint.
+func cmdRefreshToken(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || hydraServer == nil {
+		ts.Fatalf("usage: refresh-token NAME save|active|inactive (needs Hydra)")
+	}
+	switch args[1] {
+	case "save":
+		cfg, err := configstore.Open(ts.Getenv("CONFIG"), func(string) string { return "" })
+		if err != nil {
+			ts.Fatalf("%v", err)
+		}
+		c, ok := cfg.Find(args[0])
+		if !ok {
+			ts.Fatalf("no connection %s", args[0])
+		}
+		var st secretstore.Store = secretstoretest.NewFileFake(ts.Getenv("CONNCTL_TEST_FAKE_KEYRING"))
+		if realKeyring() {
+			st = secretstore.NewKeyring(10 * time.Second)
+		}
+		v, err := st.Get(context.Background(), c.ID, connection.KindRefreshToken)
+		if err != nil {
+			ts.Fatalf("read refresh token: %v", err)
+		}
+		savedTokens.Store(ts, v)
+	case "active", "inactive":
+		v, ok := savedTokens.Load(ts)
+		if !ok {
+			ts.Fatalf("no saved refresh token")
+		}
+		active, err := hydraServer.Introspect(context.Background(), v.(string))
+		if err != nil {
+			ts.Fatalf("introspect: %v", err)
+		}
+		if active != (args[1] == "active") {
+			ts.Fatalf("refresh token active=%v, want %s", active, args[1])
+		}
+	default:
+		ts.Fatalf("refresh-token: unknown action %q", args[1])
+	}
 }
 
 // json-len N: stdout is a JSON array of N items.

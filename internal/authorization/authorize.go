@@ -60,10 +60,7 @@ func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*co
 	state := configstore.OAuthState{Extra: map[string]string{}}
 	issued := s.now().UTC()
 	state.IssuedAt = &issued
-	if !tok.Expiry.IsZero() {
-		exp := tok.Expiry.UTC()
-		state.ExpiresAt = &exp
-	}
+	state.ExpiresAt = s.expiry(tok.Expiry)
 	state.Scopes = grantedScopes(tok, e.Scopes)
 	if err := s.describeGrant(ctx, e, res, &state); err != nil {
 		s.discard(ctx, e, tok)

@@ -39,8 +39,9 @@ type provider struct {
 	callbackArgs url.Values // extra callback parameters
 	tokenExtra   map[string]any
 	sites        []map[string]string
-	tokenHits    map[string]int
-	refreshCount int
+	tokenHits     map[string]int
+	refreshCount  int
+	rejectRefresh bool
 }
 
 func newProvider(t *testing.T) *provider {
@@ -63,6 +64,13 @@ func newProvider(t *testing.T) *provider {
 		p.mu.Lock()
 		p.tokenHits[r.URL.Path]++
 		if r.PostForm.Get("grant_type") == "refresh_token" {
+			if p.rejectRefresh {
+				p.mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"The refresh token is invalid."}`))
+				return
+			}
 			p.refreshCount++
 		}
 		body := map[string]any{"access_token": fmt.Sprintf("at-%d", p.refreshCount), "refresh_token": fmt.Sprintf("rt-%d", p.refreshCount), "token_type": "Bearer", "expires_in": 3600}
@@ -242,5 +250,30 @@ func TestRefreshRotatesAndPersistsBeforeUse(t *testing.T) {
 	}
 	if v, _ := mem.Get(context.Background(), c.ID, connection.KindRefreshToken); v != "rt-1" {
 		t.Fatalf("rotated refresh token not stored: %q", v)
+	}
+}
+
+func TestInvalidGrantNeedsReauthorization(t *testing.T) {
+	t.Parallel()
+	p := newProvider(t)
+	s, _ := newService(t)
+	create(t, s, "oauth2", "idp", map[string]string{"client_id": "cid", "auth_url": p.srv.URL + "/authorize", "token_url": p.srv.URL + "/token"}, nil)
+	if _, err := s.Authorize(context.Background(), "idp", Options{Timeout: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.rejectRefresh = true
+	p.mu.Unlock()
+	_, err := s.AccessToken(context.Background(), "idp", true)
+	if exitcode.FromError(err) != exitcode.AuthNeeded || !strings.Contains(strings.Join(exitcode.Hints(err), " "), "connctl reauthorize idp") {
+		t.Fatalf("got %v %v", err, exitcode.Hints(err))
+	}
+	c, _ := s.Mgr.Config.Find("idp")
+	if c.Status != configstore.StatusNeedsReauthorization {
+		t.Fatalf("status %s", c.Status)
+	}
+	// Later calls say so at once, without another refresh.
+	if _, err := s.AccessToken(context.Background(), "idp", false); exitcode.FromError(err) != exitcode.AuthNeeded {
+		t.Fatalf("second call: %v", err)
 	}
 }

@@ -97,10 +97,13 @@ func (s *Service) AccessToken(ctx context.Context, name string, force bool) (*To
 	if err := usable(c); err != nil {
 		return nil, err
 	}
-	// Another process refreshed while we waited: use its token.
+	// Another process refreshed while we waited: its token is as new as a
+	// refresh of ours would be, so use it.
 	if c.OAuth != nil && before != nil && c.OAuth.IssuedAt != nil && before.IssuedAt != nil &&
-		c.OAuth.IssuedAt.After(*before.IssuedAt) && fresh(c, s.now()) {
-		return s.stored(ctx, c, false)
+		c.OAuth.IssuedAt.After(*before.IssuedAt) {
+		if t, err := s.stored(ctx, c, false); err == nil || !errors.Is(err, errRefresh) {
+			return t, err
+		}
 	}
 	if !force && fresh(c, s.now()) {
 		if t, err := s.stored(ctx, c, false); err == nil || !errors.Is(err, errRefresh) {
@@ -111,6 +114,16 @@ func (s *Service) AccessToken(ctx context.Context, name string, force bool) (*To
 }
 
 var errRefresh = errors.New("refresh needed")
+
+// expiry converts x/oauth2's expiry (wall clock at receipt + expires_in) to
+// connctl's clock; nil when the provider gave none.
+func (s *Service) expiry(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	e := s.now().Add(time.Until(t)).UTC().Round(time.Second)
+	return &e
+}
 
 func (s *Service) stored(ctx context.Context, c *configstore.Connection, refreshed bool) (*Token, error) {
 	v, err := s.Mgr.Secret(ctx, c, connection.KindAccessToken)
@@ -152,11 +165,7 @@ func (s *Service) refresh(ctx context.Context, c *configstore.Connection) (*Toke
 		}
 		return nil, fmt.Errorf("refresh the token of %q: %s", c.Name, oauthflow.DescribeTokenError(err))
 	}
-	var exp *time.Time
-	if !tok.Expiry.IsZero() {
-		t := tok.Expiry.UTC()
-		exp = &t
-	}
+	exp := s.expiry(tok.Expiry)
 	newRT := ""
 	if tok.RefreshToken != "" && tok.RefreshToken != rt {
 		newRT = tok.RefreshToken

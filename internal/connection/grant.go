@@ -166,3 +166,12 @@ func (mg *Manager) RevokeLocal(ctx context.Context, name string, oauthOnly bool)
 		}
 	})
 }
+
+// RecordAccount stores who the connection is authorized as, when a check
+// with the provider found out (best effort: a failure changes nothing).
+func (mg *Manager) RecordAccount(ctx context.Context, c *configstore.Connection, account string) {
+	if account == "" || account == c.Account {
+		return
+	}
+	_, _ = mg.setStatus(ctx, c, c.Status, func(n *configstore.Connection) { n.Account = account })
+}

@@ -85,6 +85,9 @@ func run(ctx context.Context, opts *Options) error {
 		res.Account, testErr = keyTest(ctx, d, svc.Mgr, c)
 	}
 	if testErr == nil {
+		if cur, ok := svc.Mgr.Config.Find(c.Name); ok {
+			svc.Mgr.RecordAccount(ctx, cur, res.Account)
+		}
 		res.OK = true
 		res.Message = "ok"
 		if res.Account != "" {
