@@ -6,6 +6,7 @@ package deps
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -73,7 +74,11 @@ func System() *Deps {
 		return d.systemSecrets()
 	})
 	d.HTTP = sync.OnceValue(func() *http.Client {
-		return &http.Client{Timeout: 60 * time.Second, Transport: userAgent{base: http.DefaultTransport}}
+		var rt http.RoundTripper = userAgent{base: http.DefaultTransport}
+		if d.Getenv("CONNCTL_DEBUG") != "" {
+			rt = trace{base: rt, w: d.IO.ErrOut}
+		}
+		return &http.Client{Timeout: 60 * time.Second, Transport: rt}
 	})
 	d.Browser = browser.System{Getenv: d.Getenv}
 	return d
@@ -88,6 +93,26 @@ func (u userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Header.Set("User-Agent", "connctl/"+build.Info().Version)
 	}
 	return u.base.RoundTrip(r)
+}
+
+// trace logs each request's method, scheme, host and path and the answer's
+// status (CONNCTL_DEBUG). Never headers, query strings or bodies: they carry
+// codes, tokens and keys.
+type trace struct {
+	base http.RoundTripper
+	w    io.Writer
+}
+
+func (t trace) RoundTrip(r *http.Request) (*http.Response, error) {
+	start := time.Now()
+	target := r.URL.Scheme + "://" + r.URL.Host + r.URL.EscapedPath()
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		fmt.Fprintf(t.w, "debug: %s %s: failed after %s\n", r.Method, target, time.Since(start).Round(time.Millisecond))
+		return resp, err
+	}
+	fmt.Fprintf(t.w, "debug: %s %s: HTTP %d in %s\n", r.Method, target, resp.StatusCode, time.Since(start).Round(time.Millisecond))
+	return resp, nil
 }
 
 // StateDir is $XDG_STATE_HOME/connctl (~/.local/state/connctl).

@@ -19,7 +19,8 @@ func addHelpTopics(root *cobra.Command) {
   CONNCTL_PASSPHRASE    passphrase of the encrypted secrets file (secrets.backend file)
   CONNCTL_NO_PROMPT     never prompt; missing input is an error (exit 2) naming the flag
   CONNCTL_FORCE_TTY     format output as for a terminal even when piped (a number sets the width)
-  CONNCTL_DEBUG         print wrapped error detail (never secrets)
+  CONNCTL_DEBUG         log each HTTP request's method, host, path and status to stderr
+                        (never headers, query strings or bodies)
   NO_COLOR              no colour on a terminal
   CLICOLOR_FORCE        colour even when not on a terminal
   BROWSER               command that opens authorization URLs (OAuth connectors)
