@@ -24,6 +24,10 @@ cd "$ROOT"
 REAL_KEYRING_PKGS=(./cmd/connctl/... ./internal/secretstore/...)
 GO_TEST=(go test -race -count=1)
 
+# One tools cache for every step: the real-keyring step runs with a throwaway
+# HOME, and must still find the Hydra that the deps step built.
+export CONNCTL_TEST_TOOLS=${CONNCTL_TEST_TOOLS:-${CONNCTL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/connctl-test-tools}}
+
 if [[ ${CI:-} == true ]]; then
 	export CONNCTL_TEST_DISALLOW_SKIP=1
 fi

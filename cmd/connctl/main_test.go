@@ -133,8 +133,7 @@ func setup(env *testscript.Env) error {
 		env.Setenv("XDG_RUNTIME_DIR", os.Getenv("XDG_RUNTIME_DIR"))
 	}
 	if hydraServer != nil {
-		id, _, err := hydraServer.CreateClient(context.Background(), hydra.ClientOptions{Public: true,
-			RedirectURIs: []string{"http://127.0.0.1/callback"}, Scopes: []string{"openid", "offline_access", "offline", "email"}})
+		id, err := newHydraClient()
 		if err != nil {
 			return fmt.Errorf("create a Hydra client: %w", err)
 		}
@@ -262,6 +261,27 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 var savedTokens sync.Map // *testscript.TestScript -> refresh token
+
+var hydraClientMu sync.Mutex
+
+// newHydraClient registers a public PKCE client. Hydra's in-memory store
+// refuses concurrent writes ("unable to serialize access"), so scripts
+// register one at a time, retrying briefly.
+func newHydraClient() (string, error) {
+	hydraClientMu.Lock()
+	defer hydraClientMu.Unlock()
+	var err error
+	for attempt := range 5 {
+		var id string
+		id, _, err = hydraServer.CreateClient(context.Background(), hydra.ClientOptions{Public: true,
+			RedirectURIs: []string{"http://127.0.0.1/callback"}, Scopes: []string{"openid", "offline_access", "offline", "email"}})
+		if err == nil {
+			return id, nil
+		}
+		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+	}
+	return "", err
+}
 
 // refresh-token NAME save|active|inactive: save the connection's refresh
 // token from the secret store (in memory, never a file), or check the saved

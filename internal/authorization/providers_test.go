@@ -34,11 +34,11 @@ import (
 
 // provider is a fake authorization server with per-test hooks.
 type provider struct {
-	srv          *httptest.Server
-	mu           sync.Mutex
-	callbackArgs url.Values // extra callback parameters
-	tokenExtra   map[string]any
-	sites        []map[string]string
+	srv           *httptest.Server
+	mu            sync.Mutex
+	callbackArgs  url.Values // extra callback parameters
+	tokenExtra    map[string]any
+	sites         []map[string]string
 	tokenHits     map[string]int
 	refreshCount  int
 	rejectRefresh bool
