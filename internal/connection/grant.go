@@ -69,6 +69,15 @@ func (mg *Manager) StoreGrant(ctx context.Context, name string, g Grant) (*confi
 	if g.RefreshToken == "" && cur.HasSecret(KindRefreshToken) {
 		_ = st.Delete(ctx, cur.ID, KindRefreshToken)
 	}
+	changes := []Change{{Field: "status", Old: string(cur.Status), New: string(updated.Status)}}
+	if cur.Account != updated.Account {
+		changes = append(changes, Change{Field: "account", Old: cur.Account, New: updated.Account})
+	}
+	changes = append(changes, Change{Field: KindAccessToken, Secret: true})
+	if g.RefreshToken != "" {
+		changes = append(changes, Change{Field: KindRefreshToken, Secret: true})
+	}
+	mg.notify(ctx, authorizeAction(cur.Status), updated, changes)
 	return updated, nil
 }
 
@@ -154,7 +163,7 @@ func (mg *Manager) RevokeLocal(ctx context.Context, name string, oauthOnly bool)
 	if err := mg.deleteSecrets(ctx, &drop); err != nil {
 		return nil, err
 	}
-	return mg.setStatus(ctx, cur, configstore.StatusRevoked, func(c *configstore.Connection) {
+	updated, err := mg.setStatus(ctx, cur, configstore.StatusRevoked, func(c *configstore.Connection) {
 		c.Secrets = keep
 		if len(keep) == 0 {
 			c.SecretBackend = ""
@@ -165,6 +174,14 @@ func (mg *Manager) RevokeLocal(ctx context.Context, name string, oauthOnly bool)
 			c.OAuth.IssuedAt = nil
 		}
 	})
+	if err == nil {
+		changes := []Change{{Field: "status", Old: string(cur.Status), New: string(updated.Status)}}
+		for _, k := range drop.Secrets {
+			changes = append(changes, Change{Field: k, Secret: true})
+		}
+		mg.notify(ctx, "revoke", updated, changes)
+	}
+	return updated, err
 }
 
 // RecordAccount stores who the connection is authorized as, when a check

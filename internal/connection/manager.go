@@ -27,6 +27,8 @@ type Manager struct {
 	Secrets func() (secretstore.Store, error)
 	Catalog *connector.Catalogue
 	Now     func() time.Time
+	// OnUpdate, when set, is told of every change (update activities).
+	OnUpdate func(context.Context, Update)
 }
 
 // NewID returns a stable, opaque connection id; secrets are keyed by it, so
@@ -196,6 +198,7 @@ func (mg *Manager) Create(ctx context.Context, req CreateRequest) (*configstore.
 		mg.forget(conn.ID, stored)
 		return nil, err
 	}
+	mg.notify(ctx, "create", &conn, createChanges(&conn))
 	return &conn, nil
 }
 
@@ -359,6 +362,9 @@ func (mg *Manager) Edit(ctx context.Context, name string, req EditRequest) (*con
 	}
 	// Secrets of an auth method the connection no longer uses are removed.
 	mg.pruneSecrets(ctx, ctr, m, &updated)
+	if len(changes) > 0 {
+		mg.notify(ctx, "edit", &updated, changes)
+	}
 	return &updated, changes, nil
 }
 
@@ -530,6 +536,7 @@ func (mg *Manager) Delete(ctx context.Context, name string, keepSecrets bool) (*
 	if err != nil {
 		return nil, err
 	}
+	mg.notify(ctx, "delete", cur, nil)
 	return cur, nil
 }
 
@@ -593,6 +600,11 @@ func (mg *Manager) Authorize(ctx context.Context, name string, secrets map[strin
 		restore()
 		return nil, err
 	}
+	changes := []Change{{Field: "status", Old: string(cur.Status), New: string(updated.Status)}}
+	for _, k := range sortedKeys(secrets) {
+		changes = append(changes, Change{Field: k, Secret: true})
+	}
+	mg.notify(ctx, authorizeAction(cur.Status), updated, changes)
 	return updated, nil
 }
 

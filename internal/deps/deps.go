@@ -9,10 +9,12 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/connctl/connctl/internal/activitylog"
 	"github.com/connctl/connctl/internal/browser"
 	"github.com/connctl/connctl/internal/build"
 	"github.com/connctl/connctl/internal/configstore"
@@ -36,6 +38,9 @@ type Deps struct {
 	HTTP func() *http.Client
 	// Browser opens authorization URLs ($BROWSER or the platform opener).
 	Browser browser.Opener
+	// Activities opens the activity log ($XDG_STATE_HOME/connctl/state.db)
+	// on first use; commands that do not record or read activities never do.
+	Activities func() (*activitylog.Store, error)
 
 	configPath string // --config, set by the root command before any RunE
 }
@@ -81,7 +86,33 @@ func System() *Deps {
 		return &http.Client{Timeout: 60 * time.Second, Transport: rt}
 	})
 	d.Browser = browser.System{Getenv: d.Getenv}
+	d.Activities = sync.OnceValues(func() (*activitylog.Store, error) {
+		return activitylog.Open(filepath.Join(d.StateDir(), activitylog.FileName), activitylog.WithClock(d.Now))
+	})
 	return d
+}
+
+// ActivitiesIfAny opens the activity log only if it exists (so that reading
+// commands such as list create nothing); nil when there is none.
+func (d *Deps) ActivitiesIfAny() (*activitylog.Store, error) {
+	if d.Activities == nil {
+		return nil, nil
+	}
+	if _, err := os.Stat(filepath.Join(d.StateDir(), activitylog.FileName)); err != nil {
+		return nil, nil
+	}
+	return d.Activities()
+}
+
+// Who is the OS user, for update activities.
+func (d *Deps) Who() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := d.Getenv("USER"); u != "" {
+		return u
+	}
+	return "unknown"
 }
 
 // userAgent names connctl to providers.

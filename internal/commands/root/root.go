@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/connctl/connctl/internal/build"
+	activitiescmd "github.com/connctl/connctl/internal/commands/activities"
 	configcmd "github.com/connctl/connctl/internal/commands/config"
 	authorizecmd "github.com/connctl/connctl/internal/commands/connection/authorize"
 	createcmd "github.com/connctl/connctl/internal/commands/connection/create"
@@ -71,6 +72,7 @@ keyring (or, when chosen, an encrypted file).`,
 		cmd.AddCommand(c)
 	}
 	for _, c := range []*cobra.Command{
+		activitiescmd.NewCmd(d),
 		connectorscmd.NewCmd(d),
 		configcmd.NewCmd(d),
 		versioncmd.NewCmd(d, nil),

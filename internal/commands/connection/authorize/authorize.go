@@ -114,6 +114,13 @@ func run(ctx context.Context, opts *Options) error {
 	if m.Kind.Interactive() {
 		c, err = AuthorizeOAuth(ctx, d, cur.Name, opts.Secret, authorization.Options{NoBrowser: opts.NoBrowser, Timeout: opts.Timeout, Force: opts.Force})
 		if err != nil {
+			if ctx.Err() == nil && exitcode.FromError(err) != exitcode.Usage {
+				action := "authorize"
+				if opts.Re {
+					action = "reauthorize"
+				}
+				connview.RecordFailedAuthorization(ctx, d, cur, action, err)
+			}
 			return err
 		}
 		who := ""

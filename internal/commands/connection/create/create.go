@@ -174,6 +174,9 @@ func run(ctx context.Context, opts *Options) error {
 			}
 			authorized, err := svc.Authorize(ctx, conn.Name, authorization.Options{NoBrowser: opts.NoBrowser, Timeout: opts.Timeout})
 			if err != nil {
+				if ctx.Err() == nil && exitcode.FromError(err) != exitcode.Usage {
+					connview.RecordFailedAuthorization(ctx, d, conn, "authorize", err)
+				}
 				return exitcode.WithHint(err, fmt.Sprintf("the connection is saved as not_authorized; try again with `connctl authorize %s`", q))
 			}
 			conn = authorized

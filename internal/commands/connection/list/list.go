@@ -3,6 +3,7 @@ package list
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,7 +47,8 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		Long: `List connections, sorted by name.
 
 On a terminal: NAME, CONNECTOR, STATUS, ACCOUNT, CREATED and FAILED 24H, which
-marks connections with failed activities in the last 24 hours.
+marks connections with failed activities in the last 24 hours (see them with
+` + "`connctl activities --connection <name> --failed --since 24h`" + `).
 When piped, one tab-separated row per connection with the columns
 name, connector, status, account, created_at (RFC 3339 UTC), failed_24h.
 
@@ -70,7 +72,7 @@ list reads only the config file; it never touches the keyring or the network.`,
 	return cmd
 }
 
-func run(_ context.Context, opts *Options) error {
+func run(ctx context.Context, opts *Options) error {
 	d := opts.Deps
 	exp := opts.Export
 	cat := d.Catalog()
@@ -94,10 +96,12 @@ func run(_ context.Context, opts *Options) error {
 		return err
 	}
 	conns := Filter(cfg.Connections(), opts.Search, connectorID, status)
+	failed := connview.FailedLastDay(ctx, d)
 	if exp != nil {
 		views := make([]connview.Connection, len(conns))
 		for i := range conns {
 			views[i] = connview.From(cat, conns[i])
+			views[i].Failed24h = failed[conns[i].ID]
 		}
 		return exp.Write(d.IO.Out, views)
 	}
@@ -111,7 +115,7 @@ func run(_ context.Context, opts *Options) error {
 		}
 		return nil
 	}
-	return Render(d, conns, d.Now())
+	return Render(d, conns, failed, d.Now())
 }
 
 // Filter returns the connections matching every non-empty criterion, sorted
@@ -139,7 +143,7 @@ func Filter(all []configstore.Connection, search, connectorID string, status con
 }
 
 // Render prints the connections table (TTY) or TSV rows (pipe).
-func Render(d *deps.Deps, conns []*configstore.Connection, now time.Time) error {
+func Render(d *deps.Deps, conns []*configstore.Connection, failed map[string]int, now time.Time) error {
 	tty := d.IO.IsStdoutTTY()
 	// The last column is the product's info icon: failed activities in the
 	// last 24 hours (filled by the activity log).
@@ -147,10 +151,14 @@ func Render(d *deps.Deps, conns []*configstore.Connection, now time.Time) error 
 	t := tableprint.NewIO(d.IO, headers...)
 	for _, c := range conns {
 		if tty {
-			t.Row(c.Name, c.Connector, string(c.Status), c.Account, tableprint.RelativeTime(now, c.CreatedAt), "")
+			marker := ""
+			if n := failed[c.ID]; n > 0 {
+				marker = fmt.Sprintf("ⓘ %d failed", n)
+			}
+			t.Row(c.Name, c.Connector, string(c.Status), c.Account, tableprint.RelativeTime(now, c.CreatedAt), marker)
 			continue
 		}
-		t.Row(c.Name, c.Connector, string(c.Status), c.Account, c.CreatedAt.UTC().Format(time.RFC3339), strconv.Itoa(0))
+		t.Row(c.Name, c.Connector, string(c.Status), c.Account, c.CreatedAt.UTC().Format(time.RFC3339), strconv.Itoa(failed[c.ID]))
 	}
 	return t.Render()
 }

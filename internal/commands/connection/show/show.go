@@ -54,7 +54,7 @@ When piped, one "key<TAB>value" line per property; fields appear as
 	return cmd
 }
 
-func run(_ context.Context, opts *Options) error {
+func run(ctx context.Context, opts *Options) error {
 	d := opts.Deps
 	exp := opts.Export
 	cfg, err := d.Config()
@@ -66,6 +66,7 @@ func run(_ context.Context, opts *Options) error {
 		return connection.NotFound(opts.Name)
 	}
 	v := connview.From(d.Catalog(), c)
+	v.Failed24h = connview.FailedLastDay(ctx, d)[c.ID]
 	if exp != nil {
 		return exp.Write(d.IO.Out, v)
 	}
@@ -97,6 +98,9 @@ func run(_ context.Context, opts *Options) error {
 	rows = append(rows, [2]string{"secrets", strings.Join(v.Secrets, ", ")})
 	if v.SecretBackend != "" {
 		rows = append(rows, [2]string{"secret_backend", v.SecretBackend})
+	}
+	if v.Failed24h > 0 || !tty {
+		rows = append(rows, [2]string{"failed_24h", fmt.Sprint(v.Failed24h)})
 	}
 	rows = append(rows, [2]string{"created_at", ts(v.CreatedAt)}, [2]string{"updated_at", ts(v.UpdatedAt)})
 	if v.AuthorizedAt != nil {
