@@ -29,8 +29,9 @@ type Token struct {
 	Refreshed   bool       `json:"refreshed"`
 }
 
-// usable checks c's status before any token is handed out.
-func usable(c *configstore.Connection) error {
+// Usable checks that c may be used: authorized, or an exit-4 error naming
+// the command that fixes it.
+func Usable(c *configstore.Connection) error {
 	q := connection.QuoteArg(c.Name)
 	switch c.Status {
 	case configstore.StatusAuthorized:
@@ -65,7 +66,7 @@ func (s *Service) AccessToken(ctx context.Context, name string, force bool) (*To
 	if !s.IsOAuth(c) {
 		return nil, exitcode.UsageError("connection %q uses %s, not OAuth: it has no access token", c.Name, c.Auth)
 	}
-	if err := usable(c); err != nil {
+	if err := Usable(c); err != nil {
 		return nil, err
 	}
 	if !force && fresh(c, s.now()) {
@@ -94,7 +95,7 @@ func (s *Service) AccessToken(ctx context.Context, name string, force bool) (*To
 	if c, ok = s.Mgr.Config.Find(name); !ok {
 		return nil, connection.NotFound(name)
 	}
-	if err := usable(c); err != nil {
+	if err := Usable(c); err != nil {
 		return nil, err
 	}
 	// Another process refreshed while we waited: its token is as new as a

@@ -43,20 +43,7 @@ func encodeDocument(doc *Document) ([]byte, error) {
 		if c.Auth != "" {
 			line(&b, "auth", c.Auth)
 		}
-		if len(c.Fields) > 0 {
-			b.WriteString("\n    fields:")
-			keys := make([]string, 0, len(c.Fields))
-			for k := range c.Fields {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				b.WriteString("\n      ")
-				writeString(&b, k)
-				b.WriteString(": ")
-				writeString(&b, c.Fields[k])
-			}
-		}
+		writeMap(&b, "    ", "fields", c.Fields)
 		if len(c.Secrets) > 0 {
 			b.WriteString("\n    secrets:")
 			for _, s := range c.Secrets {
@@ -99,20 +86,7 @@ func encodeDocument(doc *Document) ([]byte, error) {
 					writeString(&b, kv[1])
 				}
 			}
-			if len(o.Extra) > 0 {
-				b.WriteString("\n      extra:")
-				keys := make([]string, 0, len(o.Extra))
-				for k := range o.Extra {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				for _, k := range keys {
-					b.WriteString("\n        ")
-					writeString(&b, k)
-					b.WriteString(": ")
-					writeString(&b, o.Extra[k])
-				}
-			}
+			writeMap(&b, "      ", "extra", o.Extra)
 			if len(o.Scopes) == 0 && o.IssuedAt == nil && o.ExpiresAt == nil && o.APIBase == "" && o.Subject == "" && o.Org == "" && len(o.Extra) == 0 {
 				b.WriteString(" {}")
 			}
@@ -120,6 +94,26 @@ func encodeDocument(doc *Document) ([]byte, error) {
 		b.WriteByte('\n')
 	}
 	return b.Bytes(), nil
+}
+
+// writeMap writes a string map under key at indent, keys sorted so that the
+// file is stable; nothing for an empty map.
+func writeMap(b *bytes.Buffer, indent, key string, m map[string]string) {
+	if len(m) == 0 {
+		return
+	}
+	b.WriteString("\n" + indent + key + ":")
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString("\n" + indent + "  ")
+		writeString(b, k)
+		b.WriteString(": ")
+		writeString(b, m[k])
+	}
 }
 
 func line(b *bytes.Buffer, key, value string) {

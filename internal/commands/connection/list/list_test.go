@@ -1,6 +1,7 @@
 package list
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -42,24 +43,19 @@ func writeConfig(tb testing.TB, n int) string {
 	return path
 }
 
-func testDeps(path string, tty bool) (*deps.Deps, *strings.Builder) {
+// testDeps reads the config at path, with a fixed clock and no activity log.
+func testDeps(path string, tty bool) (*deps.Deps, *bytes.Buffer) {
 	ios, _, out, _ := iostreams.Test()
 	ios.SetTTY(false, tty, false)
 	d := &deps.Deps{IO: ios, Getenv: func(string) string { return "" }, Now: func() time.Time { return now }}
 	d.Catalog = sync.OnceValue(all.Catalogue)
 	d.Config = func() (*configstore.Store, error) { return configstore.Open(path, d.Getenv) }
-	sb := &strings.Builder{}
-	_ = out
-	return d, sb
+	return d, out
 }
 
 func runList(t *testing.T, path string, tty bool, opts Options) string {
 	t.Helper()
-	ios, _, out, _ := iostreams.Test()
-	ios.SetTTY(false, tty, false)
-	d := &deps.Deps{IO: ios, Getenv: func(string) string { return "" }, Now: func() time.Time { return now }}
-	d.Catalog = sync.OnceValue(all.Catalogue)
-	d.Config = func() (*configstore.Store, error) { return configstore.Open(path, d.Getenv) }
+	d, out := testDeps(path, tty)
 	opts.Deps = d
 	if err := run(context.Background(), &opts); err != nil {
 		t.Fatal(err)

@@ -123,9 +123,8 @@ func classify(err error) (string, string) {
 
 // keyTest checks a key-based connection with keycheck.
 func keyTest(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *configstore.Connection) (string, error) {
-	if c.Status != configstore.StatusAuthorized {
-		q := connection.QuoteArg(c.Name)
-		return "", exitcode.WithHint(exitcode.New(exitcode.AuthNeeded, "connection %q is %s", c.Name, c.Status), "run `connctl reauthorize "+q+"`")
+	if err := authorization.Usable(c); err != nil {
+		return "", err
 	}
 	ctr, m, err := mg.Lookup(c)
 	if err != nil {
