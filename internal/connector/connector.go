@@ -298,3 +298,65 @@ func (cat *Catalogue) IDs() []string {
 	sort.Strings(ids)
 	return ids
 }
+
+// Suggest returns the connector id closest to a mistyped one (a prefix, or
+// at most two edits away), or "" when nothing is close.
+func (cat *Catalogue) Suggest(typed string) string {
+	typed = strings.ToLower(strings.TrimSpace(typed))
+	if typed == "" {
+		return ""
+	}
+	best, bestDist := "", 3
+	names := append(cat.IDs(), keys(cat.alias)...)
+	sort.Strings(names)
+	for _, n := range names {
+		id := n
+		if a, ok := cat.alias[n]; ok {
+			id = a
+		}
+		if strings.HasPrefix(n, typed) && len(typed) >= 3 {
+			return id
+		}
+		if d := editDistance(typed, n); d < bestDist {
+			best, bestDist = id, d
+		}
+	}
+	return best
+}
+
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// UnknownHint is the hint for an unknown connector id: the likely one, or the list.
+func (cat *Catalogue) UnknownHint(typed string) string {
+	if s := cat.Suggest(typed); s != "" {
+		return fmt.Sprintf("did you mean %s? (all connectors: `connctl connectors`)", s)
+	}
+	return "choose one of: " + strings.Join(cat.IDs(), ", ") + " (details: `connctl connectors`)"
+}

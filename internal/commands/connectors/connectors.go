@@ -184,7 +184,7 @@ func newShowCmd(d *deps.Deps) *cobra.Command {
 			cat := d.Catalog()
 			ctr, ok := cat.Lookup(args[0])
 			if !ok {
-				return exitcode.WithHint(exitcode.UsageError("unknown connector %q", args[0]), "choose one of: "+strings.Join(cat.IDs(), ", "))
+				return exitcode.WithHint(exitcode.UsageError("unknown connector %q", args[0]), cat.UnknownHint(args[0]))
 			}
 			det := Describe(ctr)
 			if exp != nil {

@@ -103,7 +103,7 @@ func run(ctx context.Context, opts *Options) error {
 	ctr, ok := cat.Lookup(opts.Connector)
 	if !ok {
 		return exitcode.WithHint(exitcode.UsageError("unknown connector %q", opts.Connector),
-			"choose one of: "+strings.Join(cat.IDs(), ", ")+" (details: `connctl connectors`)")
+			cat.UnknownHint(opts.Connector))
 	}
 	var sets []connection.Assignment
 	for _, s := range opts.Set {

@@ -80,7 +80,7 @@ func run(ctx context.Context, opts *Options) error {
 	if opts.Connector != "" {
 		ctr, ok := cat.Lookup(opts.Connector)
 		if !ok {
-			return exitcode.WithHint(exitcode.UsageError("unknown connector %q", opts.Connector), "choose one of: "+strings.Join(cat.IDs(), ", "))
+			return exitcode.WithHint(exitcode.UsageError("unknown connector %q", opts.Connector), cat.UnknownHint(opts.Connector))
 		}
 		connectorID = ctr.ID
 	}
