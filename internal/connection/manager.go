@@ -151,6 +151,9 @@ func (mg *Manager) Create(ctx context.Context, req CreateRequest) (*configstore.
 			return nil, exitcode.UsageError("%s", err.Error())
 		}
 	}
+	if err := checkSecretKinds(ctr, m, req.Secrets); err != nil {
+		return nil, err
+	}
 	// Cheap checks first, so a refusal never waits on the keyring.
 	pre := mg.Config.Document()
 	if req.Name != "" {
@@ -437,6 +440,9 @@ func checkSecretKinds(ctr *connector.Connector, m *connector.AuthMethod, secrets
 			if err := f.Validate(v); err != nil {
 				return exitcode.UsageError("secret %s: %s", k, err.Error())
 			}
+		}
+		if f.Normalize != nil {
+			secrets[k] = f.Normalize(v)
 		}
 	}
 	return nil

@@ -57,6 +57,9 @@ type Field struct {
 	Validate func(string) error `json:"-" yaml:"-"`
 	// MaxBytes bounds secret values (Windows Credential Manager caps an item at 2,560 bytes).
 	MaxBytes int
+	// Normalize, when set, rewrites a valid value before it is stored
+	// (e.g. compacting a JSON key file so it fits the secret store).
+	Normalize func(string) string `json:"-" yaml:"-"`
 }
 
 // OAuthSpec holds what the OAuth flow needs for a connector. Templated URLs

@@ -4,6 +4,7 @@
 package bigquery
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,7 +30,9 @@ func Connector() *connector.Connector {
 				Validate: validateKey,
 				// MaxBytes 0: the store's default limit (2,560 bytes, the
 				// Windows Credential Manager cap). A Google key file is about
-				// 2,300-2,400 bytes, so it fits as downloaded.
+				// 2,300-2,400 bytes as downloaded; stored compacted, a
+				// pretty-printed one fits too.
+				Normalize: compactJSON,
 			}},
 			HowTo: "In the Google Cloud console > IAM & Admin > Service Accounts, create a service account in the\n" +
 				"project and grant it BigQuery Job User (to run queries) and BigQuery Data Viewer (to read tables).\n" +
@@ -142,6 +145,15 @@ func validateLocation(v string) error {
 }
 
 var keyType = regexp.MustCompile(`^[a-z_]{1,32}$`)
+
+// compactJSON drops the insignificant whitespace of a JSON document.
+func compactJSON(v string) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(v)); err != nil {
+		return v
+	}
+	return b.String()
+}
 
 // validateKey checks that a service_account_key value is a Google
 // service-account key file. Its messages never quote the value.
