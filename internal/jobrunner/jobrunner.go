@@ -1,0 +1,160 @@
+// Package jobrunner runs a job: a Source fetches records page by page through
+// a retrying HTTP client, and Run streams them, one at a time, into a
+// Destination that becomes visible only when the run succeeds. It returns
+// the incremental checkpoint for the caller to save after the output is
+// durable, so a failed or cancelled run loses nothing and changes nothing.
+//
+// The package never prints and never sleeps for real in tests: progress is a
+// callback, backoff waits go through an injected sleep function, and every
+// failure is a *Failure carrying a classified reason and a one-line message
+// that names a host and path, never a header, a query or a secret.
+package jobrunner
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+)
+
+// Record is one fetched item, as decoded from the provider's JSON.
+type Record = map[string]any
+
+// Request is what a Source needs for one run.
+type Request struct {
+	Fields  map[string]string // the connection's effective fields (domain, base_url, ...)
+	Secrets map[string]string // key-based secrets by field name (api_key)
+	Params  map[string]string // job parameters
+	Since   string            // checkpoint of the last successful run; "" = everything
+	HTTP    *HTTP             // retrying client; sources use it for every request
+}
+
+// Source fetches records. It calls emit for each record, in order, and stops
+// at the first error emit returns. It returns the checkpoint for the next run
+// (e.g. the largest updated_at seen, RFC 3339), computed from what it
+// emitted; a source with nothing new returns Request.Since.
+type Source interface {
+	Fetch(ctx context.Context, req Request, emit func(Record) error) (checkpoint string, err error)
+}
+
+// Stats are a run's live counters, safe to read while the run goes on.
+type Stats struct {
+	Records atomic.Int64 // records written to the destination
+	Bytes   atomic.Int64 // response body bytes of successful responses
+	Pages   atomic.Int64 // successful responses
+	Retries atomic.Int64 // requests sent again after a retryable failure
+}
+
+// The failure reasons, as recorded on an execution activity.
+const (
+	ReasonAuth        = "auth"
+	ReasonConfig      = "config"
+	ReasonRateLimit   = "rate_limit"
+	ReasonSourceError = "source_error"
+	ReasonNetwork     = "network"
+	ReasonDestination = "destination"
+)
+
+// Failure is a classified failure (the activity's reason): auth, config,
+// rate_limit, source_error, network, destination. Message is one line and
+// holds no secret.
+type Failure struct {
+	Reason  string
+	Message string
+}
+
+// Error returns the message.
+func (f *Failure) Error() string { return f.Message }
+
+// Sleep waits for d or until ctx is done, whichever comes first; it is the
+// production sleep for NewHTTP.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Run fetches from src into dst. On success it commits dst and returns the
+// checkpoint; the caller saves it only now, after the output is durable. On
+// any error or ctx cancellation it aborts dst and returns the error: a
+// *Failure, or ctx.Err() for cancellation. Destination errors become
+// Failure{destination}; a source error that is not a *Failure becomes
+// Failure{source_error}.
+//
+// Each record is written as it is emitted, so memory stays flat however many
+// records come. progress, when non-nil, is called with the live stats after
+// each page has been written (just before the next request, and once at the
+// end).
+func Run(ctx context.Context, src Source, req Request, dst Destination, progress func(*Stats)) (string, error) {
+	if req.HTTP == nil {
+		dst.Abort()
+		return "", &Failure{Reason: ReasonConfig, Message: "jobrunner: request has no HTTP client"}
+	}
+	stats := req.HTTP.stats
+	var reported int64
+	report := func() {
+		if progress == nil {
+			return
+		}
+		if p := stats.Pages.Load(); p > reported {
+			reported = p
+			progress(stats)
+		}
+	}
+	// A per-run copy of the client carries the progress hook, so one *HTTP
+	// may serve several runs.
+	h := *req.HTTP
+	h.beforeSend = report
+	req.HTTP = &h
+
+	emit := func(r Record) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := dst.Write(r); err != nil {
+			return &Failure{Reason: ReasonDestination, Message: "write output: " + oneLine(err.Error())}
+		}
+		stats.Records.Add(1)
+		return nil
+	}
+	checkpoint, err := src.Fetch(ctx, req, emit)
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		dst.Abort()
+		return "", classify(ctx, err)
+	}
+	if err := dst.Commit(); err != nil {
+		dst.Abort()
+		return "", &Failure{Reason: ReasonDestination, Message: "save output: " + oneLine(err.Error())}
+	}
+	report()
+	return checkpoint, nil
+}
+
+// classify turns a source's error into what Run returns.
+func classify(ctx context.Context, err error) error {
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return ctx.Err()
+	}
+	var f *Failure
+	if errors.As(err, &f) {
+		if f == err {
+			return f
+		}
+		return &Failure{Reason: f.Reason, Message: oneLine(err.Error())}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return &Failure{Reason: ReasonSourceError, Message: oneLine(err.Error())}
+}
