@@ -1,0 +1,266 @@
+package freshdesk
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/connctl/connctl/internal/jobrunner"
+)
+
+// Paging limits of GET /api/v2/tickets.
+// https://developers.freshdesk.com/api/#list_all_tickets and #pagination
+const (
+	perPage = 100 // the most Freshdesk serves per page
+	// pageCap is the deepest page Freshdesk serves for one query (a
+	// third-party note reports 300 pages, i.e. 30,000 tickets; see
+	// providers.md §6). The source never asks beyond it: it starts a new
+	// query window instead.
+	pageCap = 300
+)
+
+// fullHistory is the updated_since of a run without a checkpoint. Without
+// updated_since, Freshdesk lists only tickets of the last 30 days; an
+// explicit updated_since is how integrations reach older ones (Airbyte's
+// source-freshdesk, airbytehq/airbyte#6442: "By default, only tickets that
+// have been created within the past 30 days will be returned. For older
+// tickets, use this parameter"; freshdeskr's tickets(): "If set to NULL, only
+// tickets updated in the last 30 days are returned"). Those sources take a
+// start date such as 2020-12-01T00:00:00Z; none documents a lower bound, so
+// the Unix epoch stands for "everything".
+const fullHistory = "1970-01-01T00:00:00Z"
+
+// TicketsSource returns the `tickets` source: every ticket updated since the
+// checkpoint, oldest change first.
+//
+// It lists GET {base}/api/v2/tickets?order_by=updated_at&order_type=asc&
+// per_page=100&updated_since=T, where base is https://{domain} (domain acme
+// or acme.freshdesk.com) or the base_url field, with HTTP Basic
+// {api_key}:X, and follows the Link rel="next" header until it is absent.
+//
+// Freshdesk serves at most about 300 pages for one query. When page 300
+// still has a next link, the source re-windows: it starts a fresh query with
+// updated_since = the last updated_at seen. updated_since is inclusive, so
+// the tickets at exactly that instant come again; those already emitted are
+// skipped by id. A window that cannot advance (more than 30,000 tickets with
+// one updated_at) is a source_error rather than an endless loop.
+//
+// The checkpoint is the largest updated_at emitted (RFC 3339, UTC), or the
+// request's Since when nothing came. Because updated_since is inclusive, the
+// next run fetches again the tickets updated at exactly the checkpoint:
+// delivery is at least once, and consumers deduplicate on the primary key id.
+func TicketsSource() jobrunner.Source {
+	return &tickets{pageCap: pageCap}
+}
+
+type tickets struct {
+	pageCap int // pages per query window; tests lower it
+}
+
+func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
+	base, err := apiBase(req.Fields)
+	if err != nil {
+		return "", err
+	}
+	key := req.Secrets["api_key"]
+	if key == "" {
+		return "", &jobrunner.Failure{Reason: jobrunner.ReasonAuth, Message: "freshdesk: api_key is not set"}
+	}
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":X"))
+
+	start := fullHistory
+	var latest time.Time // the largest updated_at emitted
+	if req.Since != "" {
+		t, err := time.Parse(time.RFC3339, req.Since)
+		if err != nil {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("freshdesk: checkpoint %q is not an RFC 3339 time", req.Since)}
+		}
+		start = t.UTC().Format(time.RFC3339)
+	}
+
+	// boundary holds the ids already emitted whose updated_at equals the
+	// current window's start: the inclusive updated_since sends them again.
+	var boundary map[any]bool
+	for {
+		next := base + "/api/v2/tickets?" + url.Values{
+			"order_by":      {"updated_at"},
+			"order_type":    {"asc"},
+			"per_page":      {fmt.Sprint(perPage)},
+			"updated_since": {start},
+		}.Encode()
+		windowStart, _ := time.Parse(time.RFC3339, start)
+		var lastAt time.Time
+		var lastIDs map[any]bool // ids emitted at lastAt
+		pages := 0
+		for next != "" {
+			r, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
+			if err != nil {
+				return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "freshdesk: bad URL: " + err.Error()}
+			}
+			r.Header.Set("Authorization", auth)
+			r.Header.Set("Accept", "application/json")
+			_, header, body, err := req.HTTP.Do(ctx, r)
+			if err != nil {
+				return "", err
+			}
+			pages++
+			page, err := decodePage(body)
+			if err != nil {
+				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: GET %s%s: %v", r.URL.Host, r.URL.EscapedPath(), err)}
+			}
+			for _, t := range page {
+				at, err := updatedAt(t)
+				if err != nil {
+					return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: ticket %v: %v", t["id"], err)}
+				}
+				if at.Equal(windowStart) && boundary[idKey(t["id"])] {
+					continue
+				}
+				if err := emit(t); err != nil {
+					return "", err
+				}
+				if at.After(latest) {
+					latest = at
+				}
+				if !at.Equal(lastAt) {
+					lastAt, lastIDs = at, map[any]bool{}
+				}
+				lastIDs[idKey(t["id"])] = true
+			}
+			next, err = nextLink(header, r.URL)
+			if err != nil {
+				return "", err
+			}
+			if next != "" && pages >= s.pageCap {
+				break
+			}
+		}
+		if next == "" {
+			break
+		}
+		// Page cap reached with more to come: re-window.
+		if !lastAt.After(windowStart) {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf(
+				"freshdesk: more than %d pages of tickets updated at %s; cannot page past Freshdesk's page limit", s.pageCap, start)}
+		}
+		start = lastAt.UTC().Format(time.RFC3339)
+		boundary = lastIDs
+	}
+	if latest.IsZero() {
+		return req.Since, nil
+	}
+	return latest.UTC().Format(time.RFC3339), nil
+}
+
+// apiBase returns the scheme and host to call: base_url when set, else
+// https://{domain}.freshdesk.com.
+func apiBase(fields map[string]string) (string, error) {
+	if b := strings.TrimRight(fields["base_url"], "/"); b != "" {
+		return b, nil
+	}
+	domain := fields["domain"]
+	if domain == "" {
+		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "freshdesk: domain is not set"}
+	}
+	return "https://" + Host(domain), nil
+}
+
+// decodePage reads a page: a JSON array of ticket objects. Numbers stay
+// json.Number so ids and custom fields are written back exactly.
+func decodePage(body []byte) ([]jobrunner.Record, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var page []jobrunner.Record
+	if err := dec.Decode(&page); err != nil {
+		return nil, fmt.Errorf("malformed JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("malformed JSON: data after the ticket list")
+	}
+	return page, nil
+}
+
+func updatedAt(t jobrunner.Record) (time.Time, error) {
+	s, ok := t["updated_at"].(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("no updated_at")
+	}
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("updated_at %q is not an RFC 3339 time", s)
+	}
+	return at, nil
+}
+
+// idKey makes an id comparable: json.Number as its text.
+func idKey(v any) any {
+	if n, ok := v.(json.Number); ok {
+		return n.String()
+	}
+	return v
+}
+
+// nextLink returns the rel="next" target of a Link header, resolved against
+// the current URL, or "" when there is none. The target must be on the same
+// scheme and host: the request carries the API key.
+func nextLink(h http.Header, cur *url.URL) (string, error) {
+	for _, v := range h.Values("Link") {
+		for _, part := range splitLinks(v) {
+			target, params, ok := strings.Cut(part, ";")
+			target = strings.TrimSpace(target)
+			if !ok || !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") || !isNext(params) {
+				continue
+			}
+			u, err := cur.Parse(target[1 : len(target)-1])
+			if err != nil {
+				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: "freshdesk: unreadable Link header"}
+			}
+			if u.Scheme != cur.Scheme || u.Host != cur.Host {
+				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: next page on another host (%s); not sending the API key there", u.Host)}
+			}
+			return u.String(), nil
+		}
+	}
+	return "", nil
+}
+
+// splitLinks splits a Link header value at the commas between links (not
+// those inside <...>).
+func splitLinks(v string) []string {
+	var out []string
+	depth, from := 0, 0
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '<':
+			depth++
+		case '>':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, v[from:i])
+				from = i + 1
+			}
+		}
+	}
+	return append(out, v[from:])
+}
+
+func isNext(params string) bool {
+	for _, p := range strings.Split(params, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "rel") {
+			for _, rel := range strings.Fields(strings.Trim(strings.TrimSpace(v), `"`)) {
+				if strings.EqualFold(rel, "next") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
