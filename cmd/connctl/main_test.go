@@ -88,18 +88,21 @@ func TestScripts(t *testing.T) {
 	default:
 		t.Fatalf("start ORY Hydra: %v (%s)", err, hydra.BuildFix)
 	}
+	fdFake = startFreshdesk()
+	t.Cleanup(fdFake.srv.Close)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup:               setup,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"secrets":       cmdSecrets,
-			"json-len":      cmdJSONLen,
-			"make-conf":     cmdMakeConf,
-			"refresh-token": cmdRefreshToken,
-			"exits":         cmdExits,
-			"hydra-subject": func(ts *testscript.TestScript, neg bool, args []string) { hydraServer.SetSubject(args[0]) },
+			"secrets":         cmdSecrets,
+			"json-len":        cmdJSONLen,
+			"make-conf":       cmdMakeConf,
+			"refresh-token":   cmdRefreshToken,
+			"exits":           cmdExits,
+			"freshdesk-touch": cmdFreshdeskTouch,
+			"hydra-subject":   func(ts *testscript.TestScript, neg bool, args []string) { hydraServer.SetSubject(args[0]) },
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -125,6 +128,7 @@ func setup(env *testscript.Env) error {
 	env.Setenv("XDG_DATA_HOME", filepath.Join(home, ".local/share"))
 	env.Setenv("XDG_STATE_HOME", filepath.Join(home, ".local/state"))
 	env.Setenv("CONFIG", filepath.Join(home, ".config", "connctl", "config.yaml"))
+	env.Setenv("FRESHDESK_URL", fdFake.srv.URL)
 	fakeKeyring := filepath.Join(env.WorkDir, ".fake-keyring.json")
 	env.Setenv("CONNCTL_TEST_FAKE_KEYRING", fakeKeyring)
 	if realKeyring() {

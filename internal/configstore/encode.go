@@ -31,9 +31,9 @@ func encodeDocument(doc *Document) ([]byte, error) {
 	}
 	if len(doc.Connections) == 0 {
 		b.WriteString("connections: []\n")
-		return b.Bytes(), nil
+	} else {
+		b.WriteString("connections:\n")
 	}
-	b.WriteString("connections:\n")
 	for i := range doc.Connections {
 		c := &doc.Connections[i]
 		b.WriteString("  - id: ")
@@ -91,6 +91,27 @@ func encodeDocument(doc *Document) ([]byte, error) {
 				b.WriteString(" {}")
 			}
 		}
+		b.WriteByte('\n')
+	}
+	if len(doc.Jobs) > 0 {
+		b.WriteString("jobs:\n")
+	}
+	for i := range doc.Jobs {
+		j := &doc.Jobs[i]
+		b.WriteString("  - id: ")
+		writeString(&b, j.ID)
+		line(&b, "name", j.Name)
+		line(&b, "connection_id", j.ConnectionID)
+		line(&b, "source", j.Source)
+		writeMap(&b, "    ", "params", j.Params)
+		line(&b, "dest", j.Dest)
+		line(&b, "format", j.Format)
+		line(&b, "mode", j.Mode)
+		if j.Schedule != "" {
+			line(&b, "schedule", j.Schedule)
+		}
+		timeLine(&b, "created_at", j.CreatedAt)
+		timeLine(&b, "updated_at", j.UpdatedAt)
 		b.WriteByte('\n')
 	}
 	return b.Bytes(), nil

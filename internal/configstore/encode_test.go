@@ -29,6 +29,11 @@ func TestEncodeRoundTrip(t *testing.T) {
 					Subject: "005xx", Org: "00Dxx", Extra: map[string]string{"id_url": "https://login.salesforce.com/id/00D/005", "yes": "no"}}},
 			{ID: "conn_4", Name: "empty-oauth", Connector: "oauth2", Status: StatusNotAuthorized, CreatedAt: at, UpdatedAt: at, OAuth: &OAuthState{}},
 		},
+		Jobs: []Job{
+			{ID: "job_1", Name: "Tickets", ConnectionID: "conn_2", Source: "tickets", Params: map[string]string{"query": "SELECT Id FROM Account"},
+				Dest: "-", Format: "ndjson", Mode: "incremental", Schedule: "daily", CreatedAt: at, UpdatedAt: at},
+			{ID: "job_2", Name: "yes", ConnectionID: "conn_3", Source: "soql", Dest: "/tmp/out file.csv", Format: "csv", Mode: "full", CreatedAt: at, UpdatedAt: at},
+		},
 	}
 	out, err := encodeDocument(&doc)
 	if err != nil {

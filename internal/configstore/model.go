@@ -82,11 +82,48 @@ func (c *Connection) HasSecret(kind string) bool {
 	return false
 }
 
+// Job is a named definition of what to fetch through a connection.
+type Job struct {
+	ID           string            `yaml:"id" json:"id"`
+	Name         string            `yaml:"name" json:"name"`
+	ConnectionID string            `yaml:"connection_id" json:"connection_id"` // the id survives a rename
+	Source       string            `yaml:"source" json:"source"`
+	Params       map[string]string `yaml:"params,omitempty" json:"params"`
+	Dest         string            `yaml:"dest" json:"dest"`     // a file path, or "-" for stdout
+	Format       string            `yaml:"format" json:"format"` // ndjson or csv
+	Mode         string            `yaml:"mode" json:"mode"`     // incremental or full
+	Schedule     string            `yaml:"schedule,omitempty" json:"schedule"`
+	CreatedAt    time.Time         `yaml:"created_at" json:"created_at"`
+	UpdatedAt    time.Time         `yaml:"updated_at" json:"updated_at"`
+}
+
 // Document is the whole config file.
 type Document struct {
 	SchemaVersion int            `yaml:"schema_version" json:"schema_version"`
 	Settings      map[string]any `yaml:"settings,omitempty" json:"settings,omitempty"`
 	Connections   []Connection   `yaml:"connections" json:"connections"`
+	Jobs          []Job          `yaml:"jobs,omitempty" json:"jobs,omitempty"`
+}
+
+// FindJob returns the job named name (case-insensitive).
+func (d *Document) FindJob(name string) (int, *Job) {
+	key := NameKey(name)
+	for i := range d.Jobs {
+		if NameKey(d.Jobs[i].Name) == key {
+			return i, &d.Jobs[i]
+		}
+	}
+	return -1, nil
+}
+
+// ConnectionByID returns the connection with id.
+func (d *Document) ConnectionByID(id string) *Connection {
+	for i := range d.Connections {
+		if d.Connections[i].ID == id {
+			return &d.Connections[i]
+		}
+	}
+	return nil
 }
 
 // Find returns the connection whose name matches name case-insensitively.

@@ -204,6 +204,25 @@ func validateDocument(path string, doc *Document) error {
 			return fmt.Errorf("config file %s: connection %q: %w", path, c.Name, err)
 		}
 	}
+	jobNames := make(map[string]string, len(doc.Jobs))
+	for i := range doc.Jobs {
+		j := &doc.Jobs[i]
+		if j.ID == "" || seenID[j.ID] {
+			return fmt.Errorf("config file %s: job %d (%q) has no id or a duplicate one", path, i+1, j.Name)
+		}
+		seenID[j.ID] = true
+		if err := ValidateName(j.Name); err != nil {
+			return fmt.Errorf("config file %s: job %d: %s", path, i+1, strings.Replace(err.Error(), "connection name", "job name", 1))
+		}
+		key := NameKey(j.Name)
+		if other, dup := jobNames[key]; dup {
+			return fmt.Errorf("config file %s: job names %q and %q differ only in case", path, other, j.Name)
+		}
+		jobNames[key] = j.Name
+		if doc.ConnectionByID(j.ConnectionID) == nil {
+			return fmt.Errorf("config file %s: job %q uses connection id %q, which does not exist", path, j.Name, j.ConnectionID)
+		}
+	}
 	return nil
 }
 

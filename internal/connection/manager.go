@@ -526,6 +526,9 @@ func (mg *Manager) Delete(ctx context.Context, name string, keepSecrets bool) (*
 	if !ok {
 		return nil, NotFound(name)
 	}
+	if err := usedByJobs(mg.Config.Document(), cur); err != nil {
+		return nil, err
+	}
 	if !keepSecrets {
 		if err := mg.deleteSecrets(ctx, cur); err != nil {
 			return nil, exitcode.WithHint(err, "to remove only the definition and leave its secrets in the keyring, pass --keep-secrets")
@@ -536,6 +539,9 @@ func (mg *Manager) Delete(ctx context.Context, name string, keepSecrets bool) (*
 		if c == nil || c.ID != cur.ID {
 			return NotFound(name)
 		}
+		if err := usedByJobs(d, c); err != nil {
+			return err
+		}
 		d.Connections = append(d.Connections[:i], d.Connections[i+1:]...)
 		return nil
 	})
@@ -544,6 +550,21 @@ func (mg *Manager) Delete(ctx context.Context, name string, keepSecrets bool) (*
 	}
 	mg.notify(ctx, "delete", cur, nil)
 	return cur, nil
+}
+
+// usedByJobs refuses to delete a connection that jobs still use.
+func usedByJobs(d *configstore.Document, c *configstore.Connection) error {
+	var names []string
+	for _, j := range d.Jobs {
+		if j.ConnectionID == c.ID {
+			names = append(names, j.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return exitcode.WithHint(exitcode.UsageError("connection %q is used by job(s) %s", c.Name, strings.Join(names, ", ")),
+		"delete them first with `connctl jobs delete <job> --yes`")
 }
 
 func (mg *Manager) deleteSecrets(ctx context.Context, c *configstore.Connection) error {

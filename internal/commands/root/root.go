@@ -18,6 +18,7 @@ import (
 	testcmd "github.com/connctl/connctl/internal/commands/connection/test"
 	tokencmd "github.com/connctl/connctl/internal/commands/connection/token"
 	connectorscmd "github.com/connctl/connctl/internal/commands/connectors"
+	jobscmd "github.com/connctl/connctl/internal/commands/jobs"
 	versioncmd "github.com/connctl/connctl/internal/commands/version"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
@@ -72,6 +73,7 @@ keyring (or, when chosen, an encrypted file).`,
 		cmd.AddCommand(c)
 	}
 	for _, c := range []*cobra.Command{
+		jobscmd.NewCmd(d),
 		activitiescmd.NewCmd(d),
 		connectorscmd.NewCmd(d),
 		configcmd.NewCmd(d),

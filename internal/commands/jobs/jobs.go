@@ -1,0 +1,410 @@
+// Package jobs implements `connctl jobs`: create, list, show, edit, delete
+// and run job definitions.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connctl/connctl/internal/activitylog"
+	"github.com/connctl/connctl/internal/commands/complete"
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/jobs"
+	"github.com/connctl/connctl/internal/jsonexport"
+	"github.com/connctl/connctl/internal/tableprint"
+)
+
+// Fields are the JSON fields of a job.
+var Fields = []string{"id", "name", "connection", "connection_id", "source", "params", "dest", "format", "mode", "schedule",
+	"last_run_status", "last_run_at", "created_at", "updated_at"}
+
+// View is a job as printed.
+type View struct {
+	ID            string            `json:"id"`
+	Name          string            `json:"name"`
+	Connection    string            `json:"connection"`
+	ConnectionID  string            `json:"connection_id"`
+	Source        string            `json:"source"`
+	Params        map[string]string `json:"params"`
+	Dest          string            `json:"dest"`
+	Format        string            `json:"format"`
+	Mode          string            `json:"mode"`
+	Schedule      string            `json:"schedule"`
+	LastRunStatus string            `json:"last_run_status"`
+	LastRunAt     *time.Time        `json:"last_run_at"`
+	CreatedAt     time.Time         `json:"created_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
+}
+
+func view(ctx context.Context, d *deps.Deps, doc *configstore.Document, j *configstore.Job, store *activitylog.Store) View {
+	v := View{ID: j.ID, Name: j.Name, ConnectionID: j.ConnectionID, Source: j.Source, Params: j.Params, Dest: j.Dest,
+		Format: j.Format, Mode: j.Mode, Schedule: j.Schedule, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
+	if v.Params == nil {
+		v.Params = map[string]string{}
+	}
+	if c := doc.ConnectionByID(j.ConnectionID); c != nil {
+		v.Connection = c.Name
+	}
+	if store != nil {
+		if runs, err := store.List(ctx, activitylog.Filter{JobID: j.ID, Type: activitylog.TypeExecution, Limit: 1}); err == nil && len(runs) > 0 {
+			v.LastRunStatus = string(runs[0].Status)
+			t := runs[0].StartedAt
+			v.LastRunAt = &t
+		}
+	}
+	return v
+}
+
+// manager builds the jobs manager, recording update activities.
+func manager(d *deps.Deps) (*jobs.Manager, error) {
+	cfg, err := d.Config()
+	if err != nil {
+		return nil, err
+	}
+	m := &jobs.Manager{Config: cfg, Catalog: d.Catalog(), Now: d.Now}
+	if d.Activities != nil {
+		m.OnUpdate = func(ctx context.Context, action string, j *configstore.Job, c *configstore.Connection, changes []connection.Change) {
+			store, err := d.Activities()
+			if err == nil {
+				a := activitylog.Activity{Type: activitylog.TypeUpdate, Action: action, JobID: j.ID, JobName: j.Name,
+					Status: activitylog.StatusSucceeded, Who: d.Who(), StartedAt: d.Now()}
+				if c != nil {
+					a.ConnectionID, a.ConnectionName = c.ID, c.Name
+				}
+				for _, ch := range changes {
+					a.Changes = append(a.Changes, activitylog.Change{Field: ch.Field, Old: ch.Old, New: ch.New, Secret: ch.Secret})
+				}
+				_, err = store.Record(ctx, a)
+			}
+			if err != nil {
+				d.IO.Warnf("the change was made but not recorded in the activity log: %v", err)
+			}
+		}
+	}
+	return m, nil
+}
+
+// JobNames completes job names from the config only.
+func JobNames(d *deps.Deps) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(c *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := d.Config()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, j := range cfg.Document().Jobs {
+			if strings.HasPrefix(strings.ToLower(j.Name), strings.ToLower(prefix)) {
+				out = append(out, j.Name)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// NewCmd returns `connctl jobs` and its subcommands.
+func NewCmd(d *deps.Deps) *cobra.Command {
+	list := newList(d)
+	cmd := &cobra.Command{
+		Use:     "jobs",
+		Aliases: []string{"job"},
+		Short:   "Define and run jobs that fetch records through connections",
+		Long: `A job fetches records from a connection's system into a file or stdout: a
+source (e.g. freshdesk tickets), parameters, a destination and format, and
+incremental mode (later runs fetch only what changed since the last
+successful run) or full. ` + "`connctl jobs`" + ` alone lists them.`,
+		Example: `  connctl jobs create tickets --connection support --source tickets --dest tickets.ndjson
+  connctl jobs run tickets
+  connctl jobs list --connection support`,
+		Args: cobra.NoArgs,
+		RunE: list.RunE,
+	}
+	cmd.Flags().AddFlagSet(list.Flags())
+	cmd.AddCommand(list, newCreate(d), newShow(d), newEdit(d), newDelete(d), newRun(d))
+	return cmd
+}
+
+func newCreate(d *deps.Deps) *cobra.Command {
+	var spec jobs.Spec
+	var params []string
+	var exp jsonexport.Exporter
+	cmd := &cobra.Command{
+		Use:   "create <name> --connection C --source S [--param k=v]... [--dest PATH|-] [--format ndjson|csv] [--full-refresh] [--schedule SPEC]",
+		Short: "Define a job",
+		Long: `Define a job. Sources and their parameters are listed by
+` + "`connctl connectors show <connector>`" + `. --dest is a file (kept as an absolute
+path, written atomically) or - for stdout (the default); --format defaults to
+csv for a .csv file and ndjson otherwise. Sources with an incremental field
+run incrementally unless --full-refresh. --schedule: hourly, daily, weekly or
+"every 15m"; ` + "`connctl jobs run --due`" + ` runs the jobs that are due.`,
+		Example: `  connctl jobs create tickets --connection support --source tickets --dest /data/tickets.ndjson --schedule hourly`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			spec.Name = args[0]
+			if spec.Connection == "" || spec.Source == "" {
+				return exitcode.UsageError("--connection and --source are required")
+			}
+			for _, p := range params {
+				a, err := connection.ParseAssignment(p)
+				if err != nil {
+					return exitcode.UsageError("--param %q is not key=value", p)
+				}
+				spec.Params = append(spec.Params, a)
+			}
+			m, err := manager(d)
+			if err != nil {
+				return err
+			}
+			j, err := m.Create(c.Context(), spec)
+			if err != nil {
+				return err
+			}
+			d.IO.Statusf("%sCreated job %s (%s, %s, to %s)", d.IO.Success(), j.Name, j.Source, j.Mode, j.Dest)
+			if exp != nil {
+				store, _ := d.ActivitiesIfAny()
+				return exp.Write(d.IO.Out, view(c.Context(), d, m.Config.Document(), j, store))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&spec.Connection, "connection", "", "connection `name`")
+	cmd.Flags().StringVar(&spec.Source, "source", "", "the connector's `source` (see connctl connectors show)")
+	cmd.Flags().StringArrayVar(&params, "param", nil, "a source parameter `key=value` (repeatable)")
+	cmd.Flags().StringVar(&spec.Dest, "dest", "-", "output `file`, or - for stdout")
+	cmd.Flags().StringVar(&spec.Format, "format", "", "ndjson or csv (default from --dest)")
+	cmd.Flags().BoolVar(&spec.FullRefresh, "full-refresh", false, "always fetch everything (no incremental checkpoint)")
+	cmd.Flags().StringVar(&spec.Schedule, "schedule", "", "hourly, daily, weekly or \"every DURATION\"")
+	jsonexport.AddFlags(cmd, &exp, Fields)
+	_ = cmd.RegisterFlagCompletionFunc("connection", complete.ConnectionNames(d))
+	_ = cmd.RegisterFlagCompletionFunc("format", complete.Values("ndjson", "csv"))
+	return cmd
+}
+
+func newList(d *deps.Deps) *cobra.Command {
+	var connName, search string
+	var exp jsonexport.Exporter
+	cmd := &cobra.Command{
+		Use:     "list [--connection C] [--search TEXT]",
+		Aliases: []string{"ls"},
+		Short:   "List jobs: NAME, CONNECTION, SOURCE, DESTINATION, LAST RUN STATUS, LAST RUN, SCHEDULE",
+		Long: `List jobs. When piped: name, connection, source, dest, last_run_status,
+last_run_at (RFC 3339 UTC), schedule, tab-separated.`,
+		Example: "  connctl jobs list --connection support",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cfg, err := d.Config()
+			if err != nil {
+				return err
+			}
+			doc := cfg.Document()
+			connID := ""
+			if connName != "" {
+				cc, ok := cfg.Find(connName)
+				if !ok {
+					return connection.NotFound(connName)
+				}
+				connID = cc.ID
+			}
+			store, err := d.ActivitiesIfAny()
+			if err != nil {
+				d.IO.Warnf("cannot read the activity log: %v", err)
+				store = nil
+			}
+			views := []View{}
+			for i := range doc.Jobs {
+				j := &doc.Jobs[i]
+				if connID != "" && j.ConnectionID != connID {
+					continue
+				}
+				if search != "" && !strings.Contains(strings.ToLower(j.Name), strings.ToLower(search)) {
+					continue
+				}
+				views = append(views, view(c.Context(), d, doc, j, store))
+			}
+			if exp != nil {
+				return exp.Write(d.IO.Out, views)
+			}
+			tty := d.IO.IsStdoutTTY()
+			t := tableprint.NewIO(d.IO, "NAME", "CONNECTION", "SOURCE", "DESTINATION", "LAST RUN STATUS", "LAST RUN", "SCHEDULE")
+			for _, v := range views {
+				last := ""
+				if v.LastRunAt != nil {
+					last = v.LastRunAt.UTC().Format(time.RFC3339)
+					if tty {
+						last = tableprint.RelativeTime(d.Now(), *v.LastRunAt)
+					}
+				}
+				sched := v.Schedule
+				if sched == "" && tty {
+					sched = "on demand"
+				}
+				t.Row(v.Name, v.Connection, v.Source, v.Dest, strings.ReplaceAll(v.LastRunStatus, "_", " "), last, sched)
+			}
+			if len(views) == 0 {
+				if tty {
+					d.IO.Statusf("No jobs. Define one with `connctl jobs create <name> --connection C --source S`.")
+				}
+				return nil
+			}
+			return t.Render()
+		},
+	}
+	cmd.Flags().StringVar(&connName, "connection", "", "only jobs of this connection `name`")
+	cmd.Flags().StringVar(&search, "search", "", "only jobs whose name contains `text`")
+	jsonexport.AddFlags(cmd, &exp, Fields)
+	_ = cmd.RegisterFlagCompletionFunc("connection", complete.ConnectionNames(d))
+	return cmd
+}
+
+func newShow(d *deps.Deps) *cobra.Command {
+	var exp jsonexport.Exporter
+	cmd := &cobra.Command{
+		Use:               "show <name>",
+		Short:             "Show a job",
+		Example:           "  connctl jobs show tickets -o json",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: JobNames(d),
+		RunE: func(c *cobra.Command, args []string) error {
+			cfg, err := d.Config()
+			if err != nil {
+				return err
+			}
+			_, j := cfg.Document().FindJob(args[0])
+			if j == nil {
+				return jobs.NotFound(args[0])
+			}
+			store, _ := d.ActivitiesIfAny()
+			v := view(c.Context(), d, cfg.Document(), j, store)
+			if exp != nil {
+				return exp.Write(d.IO.Out, v)
+			}
+			t := tableprint.NewIO(d.IO, "PROPERTY", "VALUE")
+			t.Row("name", v.Name)
+			t.Row("id", v.ID)
+			t.Row("connection", v.Connection)
+			t.Row("source", v.Source)
+			for k, p := range v.Params {
+				t.Row("params."+k, p)
+			}
+			t.Row("dest", v.Dest)
+			t.Row("format", v.Format)
+			t.Row("mode", v.Mode)
+			t.Row("schedule", v.Schedule)
+			t.Row("last_run_status", v.LastRunStatus)
+			if v.LastRunAt != nil {
+				t.Row("last_run_at", v.LastRunAt.UTC().Format(time.RFC3339))
+			}
+			return t.Render()
+		},
+	}
+	jsonexport.AddFlags(cmd, &exp, Fields)
+	return cmd
+}
+
+func newEdit(d *deps.Deps) *cobra.Command {
+	var spec jobs.EditSpec
+	var params []string
+	var schedule string
+	var full, incremental bool
+	cmd := &cobra.Command{
+		Use:               "edit <name> [--param k=v]... [--dest PATH|-] [--format F] [--schedule S] [--full-refresh|--incremental] [--rename NEW]",
+		Short:             "Change a job",
+		Example:           "  connctl jobs edit tickets --schedule daily\n  connctl jobs edit tickets --schedule ''   # on demand",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: JobNames(d),
+		RunE: func(c *cobra.Command, args []string) error {
+			for _, p := range params {
+				a, err := connection.ParseAssignment(p)
+				if err != nil {
+					return exitcode.UsageError("--param %q is not key=value", p)
+				}
+				spec.Params = append(spec.Params, a)
+			}
+			if c.Flags().Changed("schedule") {
+				spec.Schedule = &schedule
+			}
+			if full || incremental {
+				f := full
+				spec.FullRefresh = &f
+			}
+			m, err := manager(d)
+			if err != nil {
+				return err
+			}
+			j, changes, err := m.Edit(c.Context(), args[0], spec)
+			if err != nil {
+				return err
+			}
+			if len(changes) == 0 {
+				d.IO.Statusf("Job %s unchanged", j.Name)
+				return nil
+			}
+			names := make([]string, len(changes))
+			for i, ch := range changes {
+				names[i] = ch.Field
+			}
+			d.IO.Statusf("%sUpdated job %s (%s)", d.IO.Success(), j.Name, strings.Join(names, ", "))
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&params, "param", nil, "set a source parameter `key=value` (empty value removes it)")
+	cmd.Flags().StringVar(&spec.Dest, "dest", "", "output `file`, or - for stdout")
+	cmd.Flags().StringVar(&spec.Format, "format", "", "ndjson or csv")
+	cmd.Flags().StringVar(&schedule, "schedule", "", "hourly, daily, weekly, \"every DURATION\", or empty for on demand")
+	cmd.Flags().BoolVar(&full, "full-refresh", false, "always fetch everything")
+	cmd.Flags().BoolVar(&incremental, "incremental", false, "fetch only what changed since the last successful run")
+	cmd.Flags().StringVar(&spec.Rename, "rename", "", "new `name`")
+	cmd.MarkFlagsMutuallyExclusive("full-refresh", "incremental")
+	return cmd
+}
+
+func newDelete(d *deps.Deps) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:               "delete <name> [--yes]",
+		Aliases:           []string{"rm"},
+		Short:             "Delete a job (its activities stay)",
+		Example:           "  connctl jobs delete tickets --yes",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: JobNames(d),
+		RunE: func(c *cobra.Command, args []string) error {
+			m, err := manager(d)
+			if err != nil {
+				return err
+			}
+			_, j := m.Config.Document().FindJob(args[0])
+			if j == nil {
+				return jobs.NotFound(args[0])
+			}
+			if !yes {
+				if !d.IO.CanPrompt() {
+					return exitcode.UsageError("not running interactively; pass --yes to delete job %q", j.Name)
+				}
+				ok, err := d.IO.Confirm(fmt.Sprintf("Delete job %s?", j.Name))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return exitcode.New(exitcode.Interrupted, "deletion of job %q cancelled", j.Name)
+				}
+			}
+			deleted, err := m.Delete(c.Context(), j.Name)
+			if err != nil {
+				return err
+			}
+			if store, err := d.ActivitiesIfAny(); err == nil && store != nil {
+				_ = store.DeleteCheckpoint(c.Context(), deleted.ID)
+			}
+			d.IO.Statusf("%sDeleted job %s", d.IO.Success(), deleted.Name)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
+	return cmd
+}

@@ -1,0 +1,293 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connctl/connctl/internal/activitylog"
+	"github.com/connctl/connctl/internal/authorization"
+	"github.com/connctl/connctl/internal/commands/connview"
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector/all"
+	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobs"
+	"github.com/connctl/connctl/internal/secretstore"
+)
+
+func newRun(d *deps.Deps) *cobra.Command {
+	var due, full bool
+	cmd := &cobra.Command{
+		Use:   "run <name>... | --due",
+		Short: "Run jobs now (or the scheduled ones that are due)",
+		Long: `Run jobs. Each run pages through the source as the vendor documents, retries
+429 and 5xx with backoff (honouring Retry-After), streams the records to the
+destination (a file is written atomically: temp file, then rename), and saves
+the incremental checkpoint only after the output is durable, so a failed run
+loses nothing and the next run resumes. Each run replaces the destination
+file with what that run fetched: an incremental run writes only the records
+changed since the last successful run (the one at the checkpoint instant may
+come again: deduplicate on the source's primary key). Every run is an
+execution activity.
+
+--due runs the jobs whose schedule is due (for cron or a systemd timer).
+On a terminal a progress line is shown on stderr; when piped, stderr carries
+only errors. Ctrl-C stops cleanly: partial output discarded, checkpoint
+unchanged, activity cancelled, exit 130.
+
+Exit codes: 0 all succeeded, 1 failed, 3 some of several jobs failed,
+4 authorization needed.`,
+		Example: `  connctl jobs run tickets
+  connctl jobs run tickets --full-refresh
+  connctl jobs run --due          # from cron: */15 * * * * connctl jobs run --due`,
+		ValidArgsFunction: JobNames(d),
+		RunE: func(c *cobra.Command, args []string) error {
+			if due == (len(args) > 0) {
+				return exitcode.UsageError("give job names or --due (not both)")
+			}
+			cfg, err := d.Config()
+			if err != nil {
+				return err
+			}
+			store, err := d.Activities()
+			if err != nil {
+				return err
+			}
+			var names []string
+			if due {
+				if names, err = dueJobs(c.Context(), d, cfg.Document(), store); err != nil {
+					return err
+				}
+				if len(names) == 0 {
+					d.IO.Statusf("No job is due.")
+					return nil
+				}
+			} else {
+				for _, n := range args {
+					if _, j := cfg.Document().FindJob(n); j == nil {
+						return jobs.NotFound(n)
+					}
+				}
+				names = args
+			}
+			failed, authNeeded := 0, false
+			var last error
+			for _, n := range names {
+				err := runOne(c.Context(), d, store, n, full)
+				if err != nil {
+					if c.Context().Err() != nil {
+						return err
+					}
+					failed++
+					last = err
+					if exitcode.FromError(err) == exitcode.AuthNeeded {
+						authNeeded = true
+					}
+					if len(names) > 1 {
+						fmt.Fprintf(d.IO.ErrOut, "error: %s: %s\n", n, err.Error())
+						for _, h := range exitcode.Hints(err) {
+							fmt.Fprintf(d.IO.ErrOut, "hint: %s\n", h)
+						}
+					}
+				}
+			}
+			switch {
+			case failed == 0:
+				return nil
+			case len(names) == 1:
+				return last
+			case failed < len(names):
+				return exitcode.WithCode(exitcode.Partial, fmt.Errorf("%d of %d jobs failed", failed, len(names)))
+			case authNeeded:
+				return exitcode.WithCode(exitcode.AuthNeeded, fmt.Errorf("all %d jobs failed", failed))
+			default:
+				return exitcode.New(exitcode.Failure, "all %d jobs failed", failed)
+			}
+		},
+	}
+	cmd.Flags().BoolVar(&due, "due", false, "run the scheduled jobs that are due")
+	cmd.Flags().BoolVar(&full, "full-refresh", false, "fetch everything this time, ignoring the checkpoint")
+	return cmd
+}
+
+// dueJobs lists scheduled jobs whose last run started an interval ago or more.
+func dueJobs(ctx context.Context, d *deps.Deps, doc *configstore.Document, store *activitylog.Store) ([]string, error) {
+	var out []string
+	for _, j := range doc.Jobs {
+		every, err := jobs.Interval(j.Schedule)
+		if err != nil || every == 0 {
+			continue
+		}
+		runs, err := store.List(ctx, activitylog.Filter{JobID: j.ID, Type: activitylog.TypeExecution, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(runs) == 0 || !runs[0].StartedAt.Add(every).After(d.Now()) {
+			out = append(out, j.Name)
+		}
+	}
+	return out, nil
+}
+
+// runOne runs one job, recording it as an execution activity.
+func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name string, fullRefresh bool) error {
+	cfg, err := d.Config()
+	if err != nil {
+		return err
+	}
+	_, j := cfg.Document().FindJob(name)
+	if j == nil {
+		return jobs.NotFound(name)
+	}
+	job := *j
+	conn := cfg.Document().ConnectionByID(job.ConnectionID)
+	if conn == nil {
+		return exitcode.New(exitcode.Failure, "job %q refers to a connection that no longer exists", job.Name)
+	}
+	act := activitylog.Activity{Type: activitylog.TypeExecution, Action: activitylog.ActionRun, JobID: job.ID, JobName: job.Name,
+		ConnectionID: conn.ID, ConnectionName: conn.Name, Status: activitylog.StatusRunning, Who: d.Who(), StartedAt: d.Now()}
+	id, err := store.BeginRun(ctx, act)
+	if err != nil {
+		var re *activitylog.RunningError
+		if errors.As(err, &re) {
+			return exitcode.New(exitcode.Failure, "job %q is already running (activity %d, pid %d, started %s)", job.Name, re.ID, re.PID, re.StartedAt.Local().Format("15:04:05"))
+		}
+		return err
+	}
+	stats := &jobrunner.Stats{}
+	finish := func(st activitylog.Status, reason activitylog.Reason, msg string) {
+		c := activitylog.Counts{Records: stats.Records.Load(), Bytes: stats.Bytes.Load(), Pages: stats.Pages.Load(), Retries: stats.Retries.Load()}
+		if err := store.Finish(context.WithoutCancel(ctx), id, st, reason, msg, c); err != nil {
+			d.IO.Warnf("the run was not recorded in the activity log: %v", err)
+		}
+	}
+	req, src, err := prepare(ctx, d, cfg, &job, conn)
+	if err != nil {
+		finish(activitylog.StatusFailed, reasonOf(err), err.Error())
+		return err
+	}
+	if job.Mode == jobs.ModeIncremental && !fullRefresh {
+		if cp, ok, err := store.Checkpoint(ctx, job.ID); err == nil && ok {
+			req.Since = cp
+		}
+	}
+	req.HTTP = jobrunner.NewHTTP(d.HTTP(), jobrunner.Sleep, stats, nil)
+	var dst jobrunner.Destination
+	if job.Dest == "-" {
+		dst = jobrunner.NewStreamDestination(d.IO.Out, job.Format, nil)
+	} else if dst, err = jobrunner.NewFileDestination(job.Dest, job.Format, nil); err != nil {
+		finish(activitylog.StatusFailed, activitylog.ReasonDestination, err.Error())
+		return exitcode.New(exitcode.Failure, "job %q: %v", job.Name, err)
+	}
+	start := time.Now()
+	var progress func(*jobrunner.Stats)
+	if d.IO.IsStderrTTY() {
+		progress = func(s *jobrunner.Stats) {
+			el := time.Since(start)
+			rate := float64(s.Records.Load()) / max(el.Seconds(), 0.001)
+			fmt.Fprintf(d.IO.ErrOut, "\r\x1b[K%s: %d records, %d pages, %.0f/s, %s", job.Name, s.Records.Load(), s.Pages.Load(), rate, el.Round(100*time.Millisecond))
+		}
+	}
+	checkpoint, err := jobrunner.Run(ctx, src, req, dst, progress)
+	if progress != nil {
+		fmt.Fprint(d.IO.ErrOut, "\r\x1b[K")
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			finish(activitylog.StatusCancelled, "", "interrupted")
+			return ctx.Err()
+		}
+		finish(activitylog.StatusFailed, reasonOf(err), err.Error())
+		var f *jobrunner.Failure
+		if errors.As(err, &f) && f.Reason == jobrunner.ReasonAuth {
+			return exitcode.WithHint(exitcode.New(exitcode.AuthNeeded, "job %q: %s", job.Name, f.Message),
+				fmt.Sprintf("check the connection with `connctl test %s`, then `connctl reauthorize %s`", connection.QuoteArg(conn.Name), connection.QuoteArg(conn.Name)))
+		}
+		return exitcode.New(exitcode.Failure, "job %q: %s", job.Name, err.Error())
+	}
+	// The output is durable: only now does the checkpoint move.
+	if job.Mode == jobs.ModeIncremental && checkpoint != "" {
+		if err := store.SetCheckpoint(context.WithoutCancel(ctx), job.ID, checkpoint); err != nil {
+			d.IO.Warnf("the checkpoint was not saved (the next run fetches these records again): %v", err)
+		}
+	}
+	finish(activitylog.StatusSucceeded, "", "")
+	where := job.Dest
+	if where == "-" {
+		where = "stdout"
+	}
+	d.IO.Statusf("%s%s: %s in %s (%s) → %s", d.IO.Success(), job.Name, plural(stats.Records.Load(), "record"), plural(stats.Pages.Load(), "page"),
+		time.Since(start).Round(10*time.Millisecond), where)
+	return nil
+}
+
+// prepare resolves the source and the connection's fields and credentials.
+func prepare(ctx context.Context, d *deps.Deps, cfg *configstore.Store, job *configstore.Job, conn *configstore.Connection) (jobrunner.Request, jobrunner.Source, error) {
+	if err := authorization.Usable(conn); err != nil {
+		return jobrunner.Request{}, nil, err
+	}
+	mgr, err := connview.Manager(d)
+	if err != nil {
+		return jobrunner.Request{}, nil, err
+	}
+	ctr, m, err := mgr.Lookup(conn)
+	if err != nil {
+		return jobrunner.Request{}, nil, err
+	}
+	src, ok := all.JobSource(ctr.ID, job.Source)
+	if !ok {
+		return jobrunner.Request{}, nil, exitcode.New(exitcode.Failure, "connctl cannot run %s %s jobs yet", ctr.ID, job.Source)
+	}
+	req := jobrunner.Request{Fields: connection.Effective(ctr, m, conn.Fields), Secrets: map[string]string{}, Params: job.Params}
+	if m.OAuth != nil {
+		svc, err := connview.Authz(d)
+		if err != nil {
+			return req, nil, err
+		}
+		tok, err := svc.AccessToken(ctx, conn.Name, false)
+		if err != nil {
+			return req, nil, err
+		}
+		req.Secrets[connection.KindAccessToken] = tok.AccessToken
+		req.Fields["api_base"] = tok.APIBase
+		return req, src, nil
+	}
+	for _, f := range connection.SecretFields(ctr, m) {
+		if !conn.HasSecret(f.Name) {
+			continue
+		}
+		v, err := mgr.Secret(ctx, conn, f.Name)
+		if errors.Is(err, secretstore.ErrNotFound) {
+			return req, nil, mgr.MarkNeedsReauthorization(ctx, conn, "its "+f.Name+" is missing from the secret store")
+		}
+		if err != nil {
+			return req, nil, err
+		}
+		req.Secrets[f.Name] = v
+	}
+	return req, src, nil
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func reasonOf(err error) activitylog.Reason {
+	var f *jobrunner.Failure
+	if errors.As(err, &f) {
+		return activitylog.Reason(f.Reason)
+	}
+	if exitcode.FromError(err) == exitcode.AuthNeeded {
+		return activitylog.ReasonAuth
+	}
+	return activitylog.ReasonConfig
+}
