@@ -32,12 +32,17 @@ type freshdesk struct {
 	mu      sync.Mutex
 	tickets []map[string]any
 	hits    map[string]int // API key -> requests
+	// fd-CANARY-blocking requests wait for release (or the client's
+	// disconnect); arrived is signalled as each one comes in.
+	arrived  chan struct{}
+	release  chan struct{}
+	released bool
 }
 
 var fdFake *freshdesk
 
 func startFreshdesk() *freshdesk {
-	f := &freshdesk{hits: map[string]int{}}
+	f := &freshdesk{hits: map[string]int{}, arrived: make(chan struct{}, 100), release: make(chan struct{})}
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for i := 1; i <= 250; i++ {
 		f.tickets = append(f.tickets, map[string]any{"id": i, "subject": fmt.Sprintf("ticket %d", i), "status": 2,
@@ -59,6 +64,17 @@ func (f *freshdesk) serve(w http.ResponseWriter, r *http.Request) {
 	f.hits[user]++
 	hit := f.hits[user]
 	f.mu.Unlock()
+	f.mu.Lock()
+	block, release := user == "fd-CANARY-blocking" && !f.released, f.release
+	f.mu.Unlock()
+	if block {
+		f.arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if user == "fd-CANARY-throttled" && hit == 1 {
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(http.StatusTooManyRequests)
@@ -152,5 +168,34 @@ func cmdFreshdeskTouch(ts *testscript.TestScript, neg bool, args []string) {
 				t["updated_at"] = now
 			}
 		}
+	}
+}
+
+// freshdesk-arrived: wait (up to 30 s) until a blocking request has come in.
+func cmdFreshdeskArrived(ts *testscript.TestScript, neg bool, args []string) {
+	select {
+	case <-fdFake.arrived:
+	case <-time.After(30 * time.Second):
+		ts.Fatalf("no request reached the Freshdesk server")
+	}
+}
+
+// freshdesk-release: let blocked requests through, and later ones too.
+func cmdFreshdeskRelease(ts *testscript.TestScript, neg bool, args []string) {
+	fdFake.mu.Lock()
+	defer fdFake.mu.Unlock()
+	if !fdFake.released {
+		close(fdFake.release)
+		fdFake.released = true
+	}
+}
+
+// freshdesk-block: blocking requests wait again until the next release.
+func cmdFreshdeskBlock(ts *testscript.TestScript, neg bool, args []string) {
+	fdFake.mu.Lock()
+	defer fdFake.mu.Unlock()
+	if fdFake.released {
+		fdFake.release = make(chan struct{})
+		fdFake.released = false
 	}
 }

@@ -96,13 +96,16 @@ func TestScripts(t *testing.T) {
 		RequireUniqueNames:  true,
 		Setup:               setup,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"secrets":         cmdSecrets,
-			"json-len":        cmdJSONLen,
-			"make-conf":       cmdMakeConf,
-			"refresh-token":   cmdRefreshToken,
-			"exits":           cmdExits,
-			"freshdesk-touch": cmdFreshdeskTouch,
-			"hydra-subject":   func(ts *testscript.TestScript, neg bool, args []string) { hydraServer.SetSubject(args[0]) },
+			"secrets":           cmdSecrets,
+			"json-len":          cmdJSONLen,
+			"make-conf":         cmdMakeConf,
+			"refresh-token":     cmdRefreshToken,
+			"exits":             cmdExits,
+			"freshdesk-touch":   cmdFreshdeskTouch,
+			"freshdesk-arrived": cmdFreshdeskArrived,
+			"freshdesk-release": cmdFreshdeskRelease,
+			"freshdesk-block":   cmdFreshdeskBlock,
+			"hydra-subject":     func(ts *testscript.TestScript, neg bool, args []string) { hydraServer.SetSubject(args[0]) },
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
