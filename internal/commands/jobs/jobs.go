@@ -62,8 +62,8 @@ func view(ctx context.Context, d *deps.Deps, doc *configstore.Document, j *confi
 	return v
 }
 
-// manager builds the jobs manager, recording update activities.
-func manager(d *deps.Deps) (*jobs.Manager, error) {
+// Manager builds the jobs manager, recording update activities.
+func Manager(d *deps.Deps) (*jobs.Manager, error) {
 	cfg, err := d.Config()
 	if err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ run incrementally unless --full-refresh. --schedule: hourly, daily, weekly or
 				}
 				spec.Params = append(spec.Params, a)
 			}
-			m, err := manager(d)
+			m, err := Manager(d)
 			if err != nil {
 				return err
 			}
@@ -333,7 +333,7 @@ func newEdit(d *deps.Deps) *cobra.Command {
 				f := full
 				spec.FullRefresh = &f
 			}
-			m, err := manager(d)
+			m, err := Manager(d)
 			if err != nil {
 				return err
 			}
@@ -374,7 +374,7 @@ func newDelete(d *deps.Deps) *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: JobNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
-			m, err := manager(d)
+			m, err := Manager(d)
 			if err != nil {
 				return err
 			}

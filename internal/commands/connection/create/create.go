@@ -4,6 +4,7 @@ package create
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/connctl/connctl/internal/authorization"
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/commands/connview"
+	jobscmd "github.com/connctl/connctl/internal/commands/jobs"
 	"github.com/connctl/connctl/internal/commands/secretflags"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
@@ -19,6 +21,7 @@ import (
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/iostreams"
+	"github.com/connctl/connctl/internal/jobs"
 	"github.com/connctl/connctl/internal/jsonexport"
 )
 
@@ -35,6 +38,7 @@ type Options struct {
 	NoAuthorize bool
 	NoBrowser   bool
 	Timeout     time.Duration
+	DefaultJobs bool
 }
 
 // NewCmd returns `connctl create`.
@@ -77,6 +81,7 @@ missing fields are asked for; otherwise a missing required field is an error
 	cmd.Flags().StringVarP(&opts.Connector, "connector", "c", "", "connector `id` or alias (see `connctl connectors`)")
 	cmd.Flags().StringVarP(&opts.Name, "name", "n", "", "connection `name` (default: the connector id)")
 	cmd.Flags().StringArrayVarP(&opts.Set, "set", "s", nil, "set a field: `field=value` (repeatable)")
+	cmd.Flags().BoolVar(&opts.DefaultJobs, "default-jobs", false, "also create the connector's out-of-the-box jobs (one per source that needs no parameter)")
 	cmd.Flags().BoolVar(&opts.NoAuthorize, "no-authorize", false, "save an OAuth connection without signing in now (authorize later)")
 	cmd.Flags().BoolVar(&opts.NoBrowser, "no-browser", false, "print the authorization URL instead of opening a browser (OAuth)")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "give up waiting for the browser after this long (OAuth)")
@@ -187,10 +192,57 @@ func run(ctx context.Context, opts *Options) error {
 			ios.Statusf("%sAuthorized connection %s%s", ios.Success(), conn.Name, who)
 		}
 	}
+	if opts.DefaultJobs {
+		if err := createDefaultJobs(ctx, d, conn, ctr); err != nil {
+			return err
+		}
+	}
 	if exp != nil {
 		return exp.Write(ios.Out, connview.From(cat, conn))
 	}
 	return nil
+}
+
+// createDefaultJobs creates one job per source that needs no parameter,
+// named <connection>-<source>, writing NDJSON under
+// $XDG_DATA_HOME/connctl/jobs/<connection>/.
+func createDefaultJobs(ctx context.Context, d *deps.Deps, conn *configstore.Connection, ctr *connector.Connector) error {
+	m, err := jobscmd.Manager(d)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(filepath.Dir(deps.DefaultSecretsFile(d.Getenv)), "jobs", safeName(conn.Name))
+	var made []string
+	for _, src := range ctr.Sources {
+		needs := false
+		for _, p := range src.Params {
+			needs = needs || (p.Required && p.Default == "")
+		}
+		if needs {
+			continue
+		}
+		name := conn.Name + "-" + src.Name
+		if _, err := m.Create(ctx, jobs.Spec{Name: name, Connection: conn.Name, Source: src.Name, Dest: filepath.Join(dir, src.Name+".ndjson")}); err != nil {
+			return exitcode.WithHint(err, "the connection was created; create its jobs with `connctl jobs create`")
+		}
+		made = append(made, name)
+	}
+	if len(made) == 0 {
+		d.IO.Statusf("%s has no out-of-the-box jobs", ctr.Name)
+		return nil
+	}
+	d.IO.Statusf("%sCreated jobs %s (run them with `connctl jobs run <job>`)", d.IO.Success(), strings.Join(made, ", "))
+	return nil
+}
+
+// safeName makes a connection name usable as a folder name.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' || r < ' ' {
+			return '_'
+		}
+		return r
+	}, s)
 }
 
 func promptConnector(ios *iostreams.IOStreams, cat *connector.Catalogue) (string, error) {
