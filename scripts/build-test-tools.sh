@@ -3,66 +3,120 @@
 # against, once, into a cache folder outside the repo. Safe to run any number
 # of times: a tool that is already built (and answers `version`) is skipped.
 #
-# Today that is ORY Hydra, the real OAuth 2.0 / OpenID Connect server the
-# OAuth tests use (internal/testpeer/hydra finds it in the same place).
-# Machines here reach only the Go module proxy and Debian, so Hydra is built
-# from source: `go install` refuses it (its go.mod has replace lines), so it is
-# built as a tool of a small throw-away module, with the sqlite tags that
-# DSN=memory needs. The first build takes 1-3 minutes.
+# Today that is
+#   - ORY Hydra, the real OAuth 2.0 / OpenID Connect server the OAuth tests use
+#     (internal/testpeer/hydra finds it in the same place). Machines here reach
+#     only the Go module proxy and Debian, so Hydra is built from source:
+#     `go install` refuses it (its go.mod has replace lines), so it is built as
+#     a tool of a small throw-away module, with the sqlite tags that
+#     DSN=memory needs. The first build takes 1-3 minutes.
+#   - rclone, whose `rclone serve s3` is the real S3 server the S3 tests use
+#     (internal/testpeer/rclone). Debian's rclone is too old for `serve s3`;
+#     it is built the same way, as a tool of a throw-away module, without
+#     cgo. The first build takes 2-4 minutes.
 #
 #   CONNCTL_TEST_TOOLS   the cache folder (default $XDG_CACHE_HOME or
 #                        $HOME/.cache, then connctl-test-tools)
-#   CONNCTL_HYDRA        an existing Hydra binary to use instead; nothing is built
+#   CONNCTL_HYDRA        an existing Hydra binary to use instead; Hydra is not built
+#   CONNCTL_RCLONE       an existing rclone binary to use instead; rclone is not built
 set -euo pipefail
 
 # Bump HYDRA_VERSION and the pop replacement together (see the Hydra release's go.mod).
 HYDRA_VERSION=v2.3.0
 POP_REPLACE=github.com/gobuffalo/pop/v6=github.com/ory/pop/v6@v6.2.1-0.20241121111754-e5dfc0f3344b
+# Bump together with internal/testpeer/rclone.Version.
+RCLONE_VERSION=v1.76.0
 
 CACHE=${CONNCTL_TEST_TOOLS:-${CONNCTL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/connctl-test-tools}}
 HYDRA_BIN="$CACHE/hydra-$HYDRA_VERSION/hydra"
+RCLONE_BIN="$CACHE/rclone-$RCLONE_VERSION/rclone"
 
-start=$SECONDS
-# The throw-away module must not pick up a go.work or flags from the caller.
+# The throw-away modules must not pick up a go.work or flags from the caller.
 export GOWORK=off GOFLAGS=-mod=mod
 
-if [[ -n ${CONNCTL_HYDRA:-} ]]; then
-	if ! "$CONNCTL_HYDRA" version >/dev/null 2>&1; then
-		echo "build-test-tools: CONNCTL_HYDRA=$CONNCTL_HYDRA does not run \`version\`" >&2
-		exit 1
-	fi
-	echo "build-test-tools: hydra: using CONNCTL_HYDRA=$CONNCTL_HYDRA"
-	exit 0
-fi
-
-if [[ -x $HYDRA_BIN ]] && "$HYDRA_BIN" version >/dev/null 2>&1; then
-	echo "build-test-tools: hydra $HYDRA_VERSION present at $HYDRA_BIN ($((SECONDS - start))s)"
-	exit 0
-fi
-
-if ! command -v cc >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
-	echo "build-test-tools: hydra needs a C compiler (cgo, for sqlite): apt-get install gcc" >&2
-	exit 1
-fi
-
-echo "build-test-tools: building hydra $HYDRA_VERSION into $(dirname "$HYDRA_BIN") (1-3 minutes, once)"
-work=$(mktemp -d "${TMPDIR:-/tmp}/hydra-build.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/connctl-tools-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# Go output goes to a log that is shown only on failure.
-if ! (
-	cd "$work" &&
-		go mod init hydra-tool &&
-		go get -tool "github.com/ory/hydra/v2@$HYDRA_VERSION" &&
-		go mod edit -replace "$POP_REPLACE" &&
-		go mod tidy &&
-		CGO_ENABLED=1 go build -trimpath -tags sqlite,sqlite_omit_load_extension -o hydra github.com/ory/hydra/v2
-) >"$work/build.log" 2>&1; then
-	cat "$work/build.log" >&2
-	echo "build-test-tools: building hydra $HYDRA_VERSION failed after $((SECONDS - start))s" >&2
-	exit 1
-fi
-mkdir -p "$(dirname "$HYDRA_BIN")"
-# Rename into place so that a concurrent reader never sees half a binary.
-mv "$work/hydra" "$HYDRA_BIN.tmp.$$" && mv "$HYDRA_BIN.tmp.$$" "$HYDRA_BIN"
-"$HYDRA_BIN" version >/dev/null
-echo "build-test-tools: built hydra $HYDRA_VERSION in $((SECONDS - start))s: $HYDRA_BIN"
+
+# put_in_place BIN NAME: move the built $work/NAME/NAME into place and
+# check that it answers `version`. The rename means that a concurrent reader
+# never sees half a binary.
+put_in_place() {
+	local bin=$1 name=$2
+	mkdir -p "$(dirname "$bin")" &&
+		mv "$work/$name/$name" "$bin.tmp.$$" && mv "$bin.tmp.$$" "$bin" && "$bin" version >/dev/null
+}
+
+build_hydra() {
+	local start=$SECONDS
+	if [[ -n ${CONNCTL_HYDRA:-} ]]; then
+		if ! "$CONNCTL_HYDRA" version >/dev/null 2>&1; then
+			echo "build-test-tools: CONNCTL_HYDRA=$CONNCTL_HYDRA does not run \`version\`" >&2
+			return 1
+		fi
+		echo "build-test-tools: hydra: using CONNCTL_HYDRA=$CONNCTL_HYDRA"
+		return 0
+	fi
+	if [[ -x $HYDRA_BIN ]] && "$HYDRA_BIN" version >/dev/null 2>&1; then
+		echo "build-test-tools: hydra $HYDRA_VERSION present at $HYDRA_BIN ($((SECONDS - start))s)"
+		return 0
+	fi
+	if ! command -v cc >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
+		echo "build-test-tools: hydra needs a C compiler (cgo, for sqlite): apt-get install gcc" >&2
+		return 1
+	fi
+	echo "build-test-tools: building hydra $HYDRA_VERSION into $(dirname "$HYDRA_BIN") (1-3 minutes, once)"
+	mkdir -p "$work/hydra"
+	# Go output goes to a log that is shown only on failure.
+	if ! (
+		cd "$work/hydra" &&
+			go mod init hydra-tool &&
+			go get -tool "github.com/ory/hydra/v2@$HYDRA_VERSION" &&
+			go mod edit -replace "$POP_REPLACE" &&
+			go mod tidy &&
+			CGO_ENABLED=1 go build -trimpath -tags sqlite,sqlite_omit_load_extension -o hydra github.com/ory/hydra/v2
+	) >"$work/hydra.log" 2>&1; then
+		cat "$work/hydra.log" >&2
+		echo "build-test-tools: building hydra $HYDRA_VERSION failed after $((SECONDS - start))s" >&2
+		return 1
+	fi
+	put_in_place "$HYDRA_BIN" hydra || return 1
+	echo "build-test-tools: built hydra $HYDRA_VERSION in $((SECONDS - start))s: $HYDRA_BIN"
+}
+
+build_rclone() {
+	local start=$SECONDS
+	if [[ -n ${CONNCTL_RCLONE:-} ]]; then
+		if ! "$CONNCTL_RCLONE" version >/dev/null 2>&1; then
+			echo "build-test-tools: CONNCTL_RCLONE=$CONNCTL_RCLONE does not run \`version\`" >&2
+			return 1
+		fi
+		echo "build-test-tools: rclone: using CONNCTL_RCLONE=$CONNCTL_RCLONE"
+		return 0
+	fi
+	if [[ -x $RCLONE_BIN ]] && "$RCLONE_BIN" version >/dev/null 2>&1; then
+		echo "build-test-tools: rclone $RCLONE_VERSION present at $RCLONE_BIN ($((SECONDS - start))s)"
+		return 0
+	fi
+	echo "build-test-tools: building rclone $RCLONE_VERSION into $(dirname "$RCLONE_BIN") (2-4 minutes, once)"
+	mkdir -p "$work/rclone"
+	if ! (
+		cd "$work/rclone" &&
+			go mod init rclone-tool &&
+			go get -tool "github.com/rclone/rclone@$RCLONE_VERSION" &&
+			CGO_ENABLED=0 go build -trimpath -o rclone github.com/rclone/rclone
+	) >"$work/rclone.log" 2>&1; then
+		cat "$work/rclone.log" >&2
+		echo "build-test-tools: building rclone $RCLONE_VERSION failed after $((SECONDS - start))s" >&2
+		return 1
+	fi
+	put_in_place "$RCLONE_BIN" rclone || return 1
+	echo "build-test-tools: built rclone $RCLONE_VERSION in $((SECONDS - start))s: $RCLONE_BIN"
+}
+
+# Every tool is tried even if an earlier one failed; the exit says whether
+# all are there. (set -e does not apply inside functions called with ||, so
+# they return on failure themselves.)
+status=0
+build_hydra || status=1
+build_rclone || status=1
+exit $status

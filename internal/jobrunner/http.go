@@ -29,6 +29,7 @@ type HTTP struct {
 	sleep    func(context.Context, time.Duration) error
 	stats    *Stats
 	throttle func(status int, body []byte, h http.Header) (bool, time.Duration)
+	explain  func(status int, body []byte, h http.Header, f *Failure) *Failure
 
 	now        func() time.Time // for Retry-After dates
 	maxBody    int64
@@ -57,6 +58,31 @@ func NewHTTP(c *http.Client, sleep func(context.Context, time.Duration) error, s
 // Stats returns the counters the client adds to.
 func (h *HTTP) Stats() *Stats { return h.stats }
 
+// WithThrottle returns a copy of h that recognises throttle signals with
+// throttle (see NewHTTP) instead of h's. The copy shares h's connection
+// pool, sleep, counters and progress reporting, so a source can add its
+// vendor's signal to the client a run hands it.
+func (h *HTTP) WithThrottle(throttle func(status int, body []byte, h http.Header) (bool, time.Duration)) *HTTP {
+	c := *h
+	c.throttle = throttle
+	return &c
+}
+
+// WithExplain returns a copy of h (same client, sleep, stats, throttle and
+// progress hook) that passes every error answer through explain: given the
+// status, the body (as read, at most the body cap), the header and the
+// Failure that Do would report, explain returns the Failure to report
+// instead, or nil to keep it. It lets a source classify by the vendor's
+// error code (S3's NoSuchBucket is config, its 403 RequestTimeTooSkewed is
+// not auth) and name the code in the message. It changes what is reported,
+// not whether the request is retried: that is for the status and throttle.
+// The message explain returns must hold no secret; the body may.
+func (h *HTTP) WithExplain(explain func(status int, body []byte, h http.Header, f *Failure) *Failure) *HTTP {
+	c := *h
+	c.explain = explain
+	return &c
+}
+
 // Do sends req and reads the whole body (at most 64 MiB; a larger body is a
 // source_error Failure). The request is rebuilt for every attempt, with a
 // body from req.GetBody or none. It retries 429, 5xx, throttle hits and
@@ -66,8 +92,79 @@ func (h *HTTP) Stats() *Stats { return h.stats }
 // is returned with its status; any other final outcome is a *Failure:
 // 401 and 403 auth (403 unless throttle says retry), 404 config, other 4xx
 // and exhausted 5xx source_error, exhausted 429 or throttle rate_limit,
-// transport network. Cancellation returns ctx.Err().
+// transport network. With a Failure for an answer, Do also returns that
+// (last) answer's status, header and body, so that a source can read the
+// vendor's error code; the Failure's message never carries the body.
+// Cancellation returns ctx.Err().
 func (h *HTTP) Do(ctx context.Context, req *http.Request) (int, http.Header, []byte, error) {
+	var body []byte
+	status, header, failed, err := h.send(ctx, req, func(resp *http.Response, where string) (int64, *Failure, bool) {
+		b, err := io.ReadAll(io.LimitReader(resp.Body, h.maxBody+1))
+		if err != nil {
+			return 0, &Failure{Reason: ReasonNetwork, Message: where + ": read response: " + oneLine(err.Error())}, true
+		}
+		if int64(len(b)) > h.maxBody {
+			return 0, &Failure{Reason: ReasonSourceError, Message: fmt.Sprintf("%s: response larger than %d MiB", where, h.maxBody>>20)}, false
+		}
+		body = b
+		return int64(len(b)), nil, false
+	})
+	if err != nil {
+		return status, header, failed, err
+	}
+	return status, header, body, nil
+}
+
+// Download sends req and streams a 2xx body into w, never holding it in
+// memory; it returns the number of bytes written. Retries, waits,
+// classification and Stats are as for Do (a 2xx answer counts one page and
+// the bytes written), with two differences: the body has no size cap, and a
+// body that breaks off after some of it was written to w is a network
+// Failure that is not retried, because w already holds part of it (the
+// caller discards w). A write error is a destination Failure. The error
+// body of a non-2xx answer is read as Do reads it, for throttle and explain.
+func (h *HTTP) Download(ctx context.Context, req *http.Request, w io.Writer) (int64, error) {
+	var written int64
+	_, _, _, err := h.send(ctx, req, func(resp *http.Response, where string) (int64, *Failure, bool) {
+		cw := &countingWriter{w: w}
+		_, err := io.Copy(cw, resp.Body)
+		written = cw.n
+		switch {
+		case cw.err != nil:
+			return cw.n, &Failure{Reason: ReasonDestination, Message: where + ": write: " + oneLine(cw.err.Error())}, false
+		case err != nil:
+			return cw.n, &Failure{Reason: ReasonNetwork, Message: where + ": read response: " + oneLine(err.Error())}, cw.n == 0
+		}
+		return cw.n, nil, false
+	})
+	if err != nil {
+		return written, err
+	}
+	return written, nil
+}
+
+// countingWriter counts what it passes to w and keeps w's error, so that
+// Download tells a failing destination from a failing connection.
+type countingWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// send is the attempt loop of Do and Download. take consumes a 2xx
+// answer's body: it returns the bytes taken, or a failure and whether the
+// request may be sent again. On a failure for an error answer, send returns
+// that answer's status, header and body with it.
+func (h *HTTP) send(ctx context.Context, req *http.Request, take func(resp *http.Response, where string) (int64, *Failure, bool)) (int, http.Header, []byte, error) {
 	where := req.Method + " " + req.URL.Host + req.URL.EscapedPath()
 	for attempt := 1; ; attempt++ {
 		if h.beforeSend != nil {
@@ -84,17 +181,17 @@ func (h *HTTP) Do(ctx context.Context, req *http.Request) (int, http.Header, []b
 		} else if attempt == 1 && req.Body != nil {
 			r.Body = req.Body // sent once: without GetBody it cannot be retried
 		}
-		status, header, body, fail, wait := h.attempt(r, where)
+		status, header, n, failed, fail, wait := h.attempt(r, where, take)
 		if fail == nil {
 			h.stats.Pages.Add(1)
-			h.stats.Bytes.Add(int64(len(body)))
-			return status, header, body, nil
+			h.stats.Bytes.Add(n)
+			return status, header, nil, nil
 		}
 		if ctx.Err() != nil {
 			return 0, nil, nil, ctx.Err()
 		}
 		if wait < 0 || attempt == maxAttempts || (req.Body != nil && req.GetBody == nil) {
-			return status, header, nil, fail
+			return status, header, failed, fail
 		}
 		if wait == 0 {
 			wait = backoff(attempt)
@@ -106,49 +203,70 @@ func (h *HTTP) Do(ctx context.Context, req *http.Request) (int, http.Header, []b
 	}
 }
 
-// attempt sends one request. It returns the answer, or a failure with the
-// wait before the next attempt: < 0 never retry, 0 the usual backoff.
-func (h *HTTP) attempt(r *http.Request, where string) (int, http.Header, []byte, *Failure, time.Duration) {
+// attempt sends one request. It returns the answer and the bytes take
+// consumed, or a failure (with the error answer's body, when there is one)
+// and the wait before the next attempt: < 0 never retry, 0 the usual backoff.
+func (h *HTTP) attempt(r *http.Request, where string, take func(*http.Response, string) (int64, *Failure, bool)) (int, http.Header, int64, []byte, *Failure, time.Duration) {
 	resp, err := h.client.Do(r)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // url.Error repeats the URL, query included
 		}
-		return 0, nil, nil, &Failure{Reason: ReasonNetwork, Message: where + ": " + oneLine(err.Error())}, 0
+		return 0, nil, 0, nil, &Failure{Reason: ReasonNetwork, Message: where + ": " + oneLine(err.Error())}, 0
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, h.maxBody+1))
-	if err != nil {
-		return resp.StatusCode, resp.Header, nil, &Failure{Reason: ReasonNetwork, Message: where + ": read response: " + oneLine(err.Error())}, 0
-	}
-	if int64(len(body)) > h.maxBody {
-		return resp.StatusCode, resp.Header, nil, &Failure{Reason: ReasonSourceError, Message: fmt.Sprintf("%s: response larger than %d MiB", where, h.maxBody>>20)}, -1
-	}
 	status := resp.StatusCode
 	if status >= 200 && status < 300 {
-		return status, resp.Header, body, nil, 0
+		n, fail, retry := take(resp, where)
+		if fail != nil {
+			wait := time.Duration(-1)
+			if retry {
+				wait = 0
+			}
+			return status, resp.Header, 0, nil, fail, wait
+		}
+		return status, resp.Header, n, nil, nil, 0
 	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, h.maxBody+1))
+	if err != nil {
+		return status, resp.Header, 0, nil, &Failure{Reason: ReasonNetwork, Message: where + ": read response: " + oneLine(err.Error())}, 0
+	}
+	if int64(len(body)) > h.maxBody {
+		return status, resp.Header, 0, nil, &Failure{Reason: ReasonSourceError, Message: fmt.Sprintf("%s: response larger than %d MiB", where, h.maxBody>>20)}, -1
+	}
+	fail, wait := h.failure(status, body, resp.Header, where)
+	if h.explain != nil {
+		if f := h.explain(status, body, resp.Header, fail); f != nil {
+			fail = f
+		}
+	}
+	return status, resp.Header, 0, body, fail, wait
+}
+
+// failure classifies an error answer and says how long to wait before the
+// next attempt: < 0 never retry, 0 the usual backoff.
+func (h *HTTP) failure(status int, body []byte, header http.Header, where string) (*Failure, time.Duration) {
 	msg := fmt.Sprintf("%s: %d %s", where, status, strings.ToLower(http.StatusText(status)))
 	if h.throttle != nil {
-		if retry, wait := h.throttle(status, body, resp.Header); retry {
-			if ra := h.retryAfter(resp.Header); ra > 0 {
+		if retry, wait := h.throttle(status, body, header); retry {
+			if ra := h.retryAfter(header); ra > 0 {
 				wait = ra
 			}
-			return status, resp.Header, nil, &Failure{Reason: ReasonRateLimit, Message: msg + " (throttled; retries exhausted)"}, min(wait, retryAfterCap)
+			return &Failure{Reason: ReasonRateLimit, Message: msg + " (throttled; retries exhausted)"}, min(wait, retryAfterCap)
 		}
 	}
 	switch {
 	case status == http.StatusTooManyRequests:
-		return status, resp.Header, nil, &Failure{Reason: ReasonRateLimit, Message: msg + " (retries exhausted)"}, h.retryAfter(resp.Header)
+		return &Failure{Reason: ReasonRateLimit, Message: msg + " (retries exhausted)"}, h.retryAfter(header)
 	case status >= 500:
-		return status, resp.Header, nil, &Failure{Reason: ReasonSourceError, Message: msg + " (retries exhausted)"}, h.retryAfter(resp.Header)
+		return &Failure{Reason: ReasonSourceError, Message: msg + " (retries exhausted)"}, h.retryAfter(header)
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return status, resp.Header, nil, &Failure{Reason: ReasonAuth, Message: msg}, -1
+		return &Failure{Reason: ReasonAuth, Message: msg}, -1
 	case status == http.StatusNotFound:
-		return status, resp.Header, nil, &Failure{Reason: ReasonConfig, Message: msg}, -1
+		return &Failure{Reason: ReasonConfig, Message: msg}, -1
 	default:
-		return status, resp.Header, nil, &Failure{Reason: ReasonSourceError, Message: msg}, -1
+		return &Failure{Reason: ReasonSourceError, Message: msg}, -1
 	}
 }
 

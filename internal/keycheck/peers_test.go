@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/connctl/connctl/internal/awssig"
 )
 
 // This file holds one fake provider (a peer) per connector. Each follows its
@@ -528,7 +530,7 @@ var bucketPath = regexp.MustCompile(`^(/[a-z0-9-]+)?/[a-z0-9][a-z0-9.-]+$`)
 
 // verifySigV4 recomputes, from the request as received, the signature a
 // server would expect, and compares it with the one sent. Together with
-// the AWS document vectors (sigv4_test.go) this checks that what is signed
+// the AWS document vectors (internal/awssig) this checks that what is signed
 // is what goes on the wire: host, path, query and x-amz-* headers.
 func verifySigV4(r *http.Request, keyID, secret, region, token string) string {
 	auth := r.Header.Get("Authorization")
@@ -551,7 +553,7 @@ func verifySigV4(r *http.Request, keyID, secret, region, token string) string {
 		}
 	}
 	date := r.Header.Get("X-Amz-Date")
-	if r.Header.Get("X-Amz-Content-Sha256") != emptySHA256 {
+	if r.Header.Get("X-Amz-Content-Sha256") != awssig.EmptySHA256 {
 		return "x-amz-content-sha256 is not the hash of an empty body"
 	}
 	if token != "" && r.Header.Get("X-Amz-Security-Token") != token {
@@ -572,12 +574,12 @@ func verifySigV4(r *http.Request, keyID, secret, region, token string) string {
 	if err != nil {
 		return "x-amz-date " + date + " is not yyyymmddThhmmssZ"
 	}
-	s := &sigv4Request{
-		method: r.Method, uri: r.URL.EscapedPath(), query: r.URL.Query(), header: h, payloadHash: emptySHA256,
-		time: tm, region: region, service: "s3", keyID: keyID, secret: secret,
+	s := &awssig.Request{
+		Method: r.Method, URI: r.URL.EscapedPath(), Query: r.URL.Query(), Header: h, PayloadHash: awssig.EmptySHA256,
+		Time: tm, Region: region, Service: "s3", KeyID: keyID, Secret: secret,
 	}
-	if got := s.signature(); got != sig {
-		creq, _ := s.canonicalRequest()
+	if got := s.Signature(); got != sig {
+		creq, _ := s.CanonicalRequest()
 		return "signature does not match the request as received; canonical request:\n" + creq
 	}
 	return ""
@@ -734,7 +736,7 @@ func serviceAccountJSON(t *testing.T, pemKey []byte, tokenURI string) string {
 	return string(b)
 }
 
-func parseAmzDate(v string) (time.Time, error) { return time.Parse(amzDateFormat, v) }
+func parseAmzDate(v string) (time.Time, error) { return time.Parse(awssig.DateFormat, v) }
 
 func parseForm(body []byte) (url.Values, error) { return url.ParseQuery(string(body)) }
 

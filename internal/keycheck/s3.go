@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/connctl/connctl/internal/awssig"
 )
 
 // s3Target is where the S3 check sends ListObjectsV2.
@@ -45,8 +47,8 @@ func s3ListURL(bucket, region, endpoint, baseURL, pathStyle string) (*s3Target, 
 	default:
 		u = &url.URL{Scheme: "https", Host: bucket + ".s3." + region + ".amazonaws.com", Path: "/"}
 	}
-	u.RawPath = canonicalURI(u.Path)
-	u.RawQuery = canonicalQuery(url.Values{"list-type": {"2"}, "max-keys": {"1"}})
+	u.RawPath = awssig.CanonicalURI(u.Path)
+	u.RawQuery = awssig.CanonicalQuery(url.Values{"list-type": {"2"}, "max-keys": {"1"}})
 	u.User, u.Fragment = nil, ""
 	return &s3Target{url: u, custom: custom}, nil
 }
@@ -89,18 +91,18 @@ func checkS3(ctx context.Context, in *input) (*Identity, error) {
 	now := time.Now().UTC().Truncate(time.Second)
 	signed := map[string]string{
 		"host":                 u.Host,
-		"x-amz-content-sha256": emptySHA256,
-		"x-amz-date":           now.Format(amzDateFormat),
+		"x-amz-content-sha256": awssig.EmptySHA256,
+		"x-amz-date":           now.Format(awssig.DateFormat),
 	}
 	if token != "" {
 		signed["x-amz-security-token"] = token
 	}
 	q, _ := url.ParseQuery(u.RawQuery)
-	sr := &sigv4Request{
-		method: http.MethodGet, uri: u.EscapedPath(), query: q, header: signed, payloadHash: emptySHA256,
-		time: now, region: region, service: "s3", keyID: keyID, secret: secret,
+	sr := &awssig.Request{
+		Method: http.MethodGet, URI: u.EscapedPath(), Query: q, Header: signed, PayloadHash: awssig.EmptySHA256,
+		Time: now, Region: region, Service: "s3", KeyID: keyID, Secret: secret,
 	}
-	header := http.Header{"Authorization": {sr.authorization()}, "Accept": {"application/xml"}}
+	header := http.Header{"Authorization": {sr.Authorization()}, "Accept": {"application/xml"}}
 	for k, v := range signed {
 		if k != "host" {
 			header.Set(k, v)

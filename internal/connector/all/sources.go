@@ -2,6 +2,7 @@ package all
 
 import (
 	"github.com/connctl/connctl/internal/connector/freshdesk"
+	"github.com/connctl/connctl/internal/connector/s3"
 	"github.com/connctl/connctl/internal/jobrunner"
 )
 
@@ -11,6 +12,8 @@ func JobSource(connectorID, source string) (jobrunner.Source, bool) {
 	switch connectorID + "/" + source {
 	case "freshdesk/tickets":
 		return freshdesk.TicketsSource(), true
+	case "s3/objects":
+		return s3.ObjectsSource(), true
 	}
 	return nil, false
 }
