@@ -27,6 +27,7 @@ import (
 	"github.com/connctl/connctl/internal/testpeer"
 	"github.com/connctl/connctl/internal/testpeer/browsersim"
 	"github.com/connctl/connctl/internal/testpeer/hydra"
+	"github.com/connctl/connctl/internal/testpeer/rclone"
 )
 
 // leakMarks are parts of every secret the scripts handle: the canary in the
@@ -105,6 +106,7 @@ func TestScripts(t *testing.T) {
 			"freshdesk-arrived": cmdFreshdeskArrived,
 			"freshdesk-release": cmdFreshdeskRelease,
 			"freshdesk-block":   cmdFreshdeskBlock,
+			"rclone-start":      cmdRcloneStart,
 			"hydra-subject":     func(ts *testscript.TestScript, neg bool, args []string) { hydraServer.SetSubject(args[0]) },
 		},
 		Condition: func(cond string) (bool, error) {
@@ -113,6 +115,12 @@ func TestScripts(t *testing.T) {
 				return realKeyring(), nil
 			case "hydra":
 				return hydraServer != nil, nil
+			case "rclone":
+				_, err := rclone.Binary()
+				if err != nil && !testpeer.SkipAllowed() {
+					return false, fmt.Errorf("%v (%s)", err, rclone.BuildFix)
+				}
+				return err == nil, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -331,6 +339,22 @@ func cmdRefreshToken(ts *testscript.TestScript, neg bool, args []string) {
 	default:
 		ts.Fatalf("refresh-token: unknown action %q", args[1])
 	}
+}
+
+// rclone-start DIR: serve DIR's subfolders as S3 buckets (rclone serve s3)
+// and export S3_ENDPOINT, S3_KEY and S3_SECRET.
+func cmdRcloneStart(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: rclone-start DIR")
+	}
+	srv, stop, err := rclone.StartProcess(ts.MkAbs(args[0]))
+	if err != nil {
+		ts.Fatalf("start rclone: %v", err)
+	}
+	ts.Defer(stop)
+	ts.Setenv("S3_ENDPOINT", srv.Endpoint)
+	ts.Setenv("S3_KEY", srv.AccessKey)
+	ts.Setenv("S3_SECRET", srv.SecretKey)
 }
 
 // json-len N: stdout is a JSON array of N items.

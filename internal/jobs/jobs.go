@@ -167,10 +167,19 @@ func applyParams(ctr *connector.Connector, src *connector.Source, base map[strin
 		if err := connection.CheckValue(f, a.Value); err != nil {
 			return nil, err
 		}
-		if a.Value == "" {
+		v := a.Value
+		if v != "" && strings.HasSuffix(a.Key, "_dir") {
+			// Folders are kept absolute: cron runs jobs from another directory.
+			abs, err := filepath.Abs(v)
+			if err != nil {
+				return nil, exitcode.UsageError("--param %s=%q: %v", a.Key, v, err)
+			}
+			v = abs
+		}
+		if v == "" {
 			delete(out, a.Key)
 		} else {
-			out[a.Key] = a.Value
+			out[a.Key] = v
 		}
 	}
 	for _, f := range src.Params {
