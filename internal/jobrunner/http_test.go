@@ -251,3 +251,52 @@ func TestDoStopsWhenCancelledDuringWait(t *testing.T) {
 		t.Fatalf("err = %v after %d requests", err, n.Load())
 	}
 }
+
+func TestDoReturnsTheFailedAnswer(t *testing.T) {
+	t.Parallel()
+	srv, _ := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Vendor", "v")
+		w.WriteHeader(400)
+		_, _ = io.WriteString(w, `[{"errorCode":"MALFORMED_QUERY"}]`)
+	})
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL, nil)
+	st, hd, body, err := NewHTTP(srv.Client(), (&sleeps{}).sleep, nil, nil).Do(context.Background(), req)
+	var f *Failure
+	if !errors.As(err, &f) || f.Reason != ReasonSourceError {
+		t.Fatalf("err = %#v", err)
+	}
+	if st != 400 || hd.Get("X-Vendor") != "v" || string(body) != `[{"errorCode":"MALFORMED_QUERY"}]` {
+		t.Errorf("Do = %d %v %q", st, hd, body)
+	}
+	if strings.Contains(f.Message, "MALFORMED") {
+		t.Errorf("message %q carries the body", f.Message)
+	}
+	// After exhausted retries, the last answer comes back.
+	srv2, _ := serve(t, status(503))
+	req2, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv2.URL, nil)
+	if st, _, body, err := NewHTTP(srv2.Client(), (&sleeps{}).sleep, nil, nil).Do(context.Background(), req2); err == nil || st != 503 || string(body) != `{"description":"x"}` {
+		t.Errorf("Do = %d %q %v", st, body, err)
+	}
+}
+
+func TestWithThrottleSharesTheClient(t *testing.T) {
+	t.Parallel()
+	limit := func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(403) }
+	srv, n := serve(t, limit, ok(`{}`), limit)
+	var s sleeps
+	stats := new(Stats)
+	base := NewHTTP(srv.Client(), s.sleep, stats, nil)
+	h := base.WithThrottle(func(st int, _ []byte, _ http.Header) (bool, time.Duration) { return st == 403, 3 * time.Second })
+	if _, _, err := get(t, h, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	if h.Stats() != stats || stats.Pages.Load() != 1 || stats.Retries.Load() != 1 || len(s.waits) != 1 || s.waits[0] != 3*time.Second {
+		t.Errorf("stats %p/%p pages %d retries %d waits %v", h.Stats(), stats, stats.Pages.Load(), stats.Retries.Load(), s.waits)
+	}
+	// The original keeps its own (no) throttle: 403 is auth at once.
+	_, _, err := get(t, base, srv.URL)
+	var f *Failure
+	if !errors.As(err, &f) || f.Reason != ReasonAuth || n.Load() != 3 {
+		t.Errorf("err = %#v after %d requests", err, n.Load())
+	}
+}

@@ -23,10 +23,56 @@ type Record = map[string]any
 // Request is what a Source needs for one run.
 type Request struct {
 	Fields  map[string]string // the connection's effective fields (domain, base_url, ...)
-	Secrets map[string]string // key-based secrets by field name (api_key)
+	Secrets map[string]string // key-based secrets by field name (api_key); OAuth: SecretAccessToken
 	Params  map[string]string // job parameters
 	Since   string            // checkpoint of the last successful run; "" = everything
 	HTTP    *HTTP             // retrying client; sources use it for every request
+
+	// Token, set for OAuth connections, returns a usable access token:
+	// the stored one (refreshed first if it is about to expire), or with
+	// force a freshly refreshed one, for a source whose request was just
+	// answered 401 mid-run. Sources call it through AccessToken.
+	Token func(ctx context.Context, force bool) (string, error)
+}
+
+// SecretAccessToken is the Secrets key of an OAuth connection's access token
+// as it was when the run began.
+const SecretAccessToken = "oauth_access_token"
+
+// AccessToken returns the OAuth access token to send: from Token when it is
+// set, else Secrets[SecretAccessToken]. With force (after a 401) it asks
+// Token for a refreshed one; without Token there is none to get. Every error
+// is a *Failure (auth unless Token returned another *Failure), or ctx's
+// error on cancellation, so a source may return it as it is.
+func (r Request) AccessToken(ctx context.Context, force bool) (string, error) {
+	if r.Token == nil {
+		if force {
+			return "", &Failure{Reason: ReasonAuth, Message: "the access token was rejected and this run cannot refresh it"}
+		}
+		if tok := r.Secrets[SecretAccessToken]; tok != "" {
+			return tok, nil
+		}
+		return "", &Failure{Reason: ReasonAuth, Message: "the connection has no access token"}
+	}
+	tok, err := r.Token(ctx, force)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		var f *Failure
+		if errors.As(err, &f) {
+			return "", f
+		}
+		what := "get the access token"
+		if force {
+			what = "refresh the access token"
+		}
+		return "", &Failure{Reason: ReasonAuth, Message: what + ": " + oneLine(err.Error())}
+	}
+	if tok == "" {
+		return "", &Failure{Reason: ReasonAuth, Message: "the connection has no access token"}
+	}
+	return tok, nil
 }
 
 // Source fetches records. It calls emit for each record, in order, and stops

@@ -256,6 +256,14 @@ func prepare(ctx context.Context, d *deps.Deps, cfg *configstore.Store, job *con
 		}
 		req.Secrets[connection.KindAccessToken] = tok.AccessToken
 		req.Fields["api_base"] = tok.APIBase
+		// Sources ask again through Token, forcing a refresh after a 401.
+		req.Token = func(ctx context.Context, force bool) (string, error) {
+			tok, err := svc.AccessToken(ctx, conn.Name, force)
+			if err != nil {
+				return "", err
+			}
+			return tok.AccessToken, nil
+		}
 		return req, src, nil
 	}
 	for _, f := range connection.SecretFields(ctr, m) {
