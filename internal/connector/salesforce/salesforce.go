@@ -8,6 +8,9 @@ import (
 	"github.com/connctl/connctl/internal/connector/fieldkit"
 )
 
+// apiVersionParam is the optional REST API version parameter of every source.
+var apiVersionParam = connector.Field{Name: "api_version", Label: "API version", Help: "Salesforce REST API version (default 62.0)", Example: "61.0"}
+
 // RedirectURI is the callback the Salesforce CLI registers, so a Connected
 // App set up for `sf org login web` works for connctl unchanged. Salesforce
 // matches callbacks exactly, port included.
@@ -74,23 +77,20 @@ func Connector() *connector.Connector {
 				"Sandbox: login_url=https://test.salesforce.com. App changes can take a few minutes to apply.",
 		}},
 		Sources: []connector.Source{
-			{Name: "accounts", Help: "Account records (REST query, Bulk API 2.0 for large volumes)", PrimaryKey: "Id", IncrementalField: "SystemModstamp"},
-			{Name: "contacts", Help: "Contact records", PrimaryKey: "Id", IncrementalField: "SystemModstamp"},
-			{Name: "opportunities", Help: "Opportunity records", PrimaryKey: "Id", IncrementalField: "SystemModstamp"},
-			{Name: "users", Help: "User records", PrimaryKey: "Id", IncrementalField: "SystemModstamp"},
+			{Name: "accounts", Help: "Account records (REST query)", PrimaryKey: "Id", IncrementalField: "SystemModstamp", Params: []connector.Field{apiVersionParam}},
+			{Name: "contacts", Help: "Contact records", PrimaryKey: "Id", IncrementalField: "SystemModstamp", Params: []connector.Field{apiVersionParam}},
+			{Name: "opportunities", Help: "Opportunity records", PrimaryKey: "Id", IncrementalField: "SystemModstamp", Params: []connector.Field{apiVersionParam}},
+			{Name: "users", Help: "User records", PrimaryKey: "Id", IncrementalField: "SystemModstamp", Params: []connector.Field{apiVersionParam}},
 			{
 				Name: "soql",
-				Help: "the records of any SOQL query; select Id and SystemModstamp to run it incrementally",
+				Help: "the records of any SOQL query: fetched in full each run, or incrementally when the query holds {since}",
 				Params: []connector.Field{{
 					Name:     "query",
 					Label:    "SOQL query",
-					Help:     "a SOQL SELECT without a WHERE on SystemModstamp (connctl adds it)",
+					Help:     "a SOQL SELECT, sent as written; each run fetches everything unless the query holds {since}, which connctl replaces with the last checkpoint as a SOQL datetime (1970-01-01T00:00:00Z on the first run); the query must then select SystemModstamp",
 					Required: true,
-					Example:  "SELECT Id, Name, SystemModstamp FROM Case",
-				}},
-				PrimaryKey:       "Id",
-				IncrementalField: "SystemModstamp",
-			},
+					Example:  "SELECT Id, Name, SystemModstamp FROM Case WHERE SystemModstamp >= {since} ORDER BY SystemModstamp",
+				}, apiVersionParam}},
 		},
 		DocsURL: "https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_web_server_flow.htm",
 	}
