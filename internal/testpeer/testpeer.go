@@ -9,7 +9,9 @@
 package testpeer
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -33,4 +35,48 @@ func Missing(tb testing.TB, err error, fix string) {
 		tb.Skip(msg)
 	}
 	tb.Fatalf("%s\n(%s=1 forbids skipping)", msg, DisallowSkipEnv)
+}
+
+// ToolBinary finds a test tool that scripts/build-test-tools.sh builds: the
+// path in the environment variable env when set, else
+// <cache>/<name>-<version>/<name>, where <cache> is $CONNCTL_TEST_TOOLS (or
+// $CONNCTL_TOOLS_CACHE), else connctl-test-tools in the user's cache folder.
+// Errors wrap notBuilt and end with fix.
+func ToolBinary(name, version, env string, notBuilt error, fix string) (string, error) {
+	if p := os.Getenv(env); p != "" {
+		if err := executable(p); err != nil {
+			return "", fmt.Errorf("%w: %s=%s: %v", notBuilt, env, p, err)
+		}
+		return p, nil
+	}
+	p := filepath.Join(toolsCache(), name+"-"+version, name)
+	if err := executable(p); err != nil {
+		return "", fmt.Errorf("%w: %v: %s", notBuilt, err, fix)
+	}
+	return p, nil
+}
+
+// toolsCache mirrors the CACHE line of scripts/build-test-tools.sh.
+func toolsCache() string {
+	for _, env := range []string{"CONNCTL_TEST_TOOLS", "CONNCTL_TOOLS_CACHE"} {
+		if d := os.Getenv(env); d != "" {
+			return d
+		}
+	}
+	d, err := os.UserCacheDir() // $XDG_CACHE_HOME, else $HOME/.cache
+	if err != nil {
+		d = filepath.Join(os.TempDir(), "cache")
+	}
+	return filepath.Join(d, "connctl-test-tools")
+}
+
+func executable(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() || fi.Mode()&0o111 == 0 {
+		return fmt.Errorf("%s is not an executable file", p)
+	}
+	return nil
 }

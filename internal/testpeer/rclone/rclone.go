@@ -50,42 +50,7 @@ var ErrNotBuilt = errors.New("rclone not built")
 // connctl-test-tools in the user's cache folder (as
 // scripts/build-test-tools.sh has it). The error says how to build it.
 func Binary() (string, error) {
-	if p := os.Getenv(BinaryEnv); p != "" {
-		if err := executable(p); err != nil {
-			return "", fmt.Errorf("%w: %s=%s: %v", ErrNotBuilt, BinaryEnv, p, err)
-		}
-		return p, nil
-	}
-	p := filepath.Join(toolsCache(), "rclone-"+Version, "rclone")
-	if err := executable(p); err != nil {
-		return "", fmt.Errorf("%w: %v: %s", ErrNotBuilt, err, BuildFix)
-	}
-	return p, nil
-}
-
-// toolsCache mirrors the CACHE line of scripts/build-test-tools.sh.
-func toolsCache() string {
-	for _, env := range []string{"CONNCTL_TEST_TOOLS", "CONNCTL_TOOLS_CACHE"} {
-		if d := os.Getenv(env); d != "" {
-			return d
-		}
-	}
-	d, err := os.UserCacheDir() // $XDG_CACHE_HOME, else $HOME/.cache
-	if err != nil {
-		d = filepath.Join(os.TempDir(), "cache")
-	}
-	return filepath.Join(d, "connctl-test-tools")
-}
-
-func executable(p string) error {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() || fi.Mode()&0o111 == 0 {
-		return fmt.Errorf("%s is not an executable file", p)
-	}
-	return nil
+	return testpeer.ToolBinary("rclone", Version, BinaryEnv, ErrNotBuilt, BuildFix)
 }
 
 // Server is a running `rclone serve s3`.
