@@ -1,0 +1,252 @@
+package dynamics
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/connctl/connctl/internal/jobrunner"
+)
+
+// APIPath is the Web API root under the environment URL.
+const APIPath = "/api/data/v9.2"
+
+const (
+	maxPageSize = 5000 // the largest odata.maxpagesize Dataverse honours
+	maxMsg      = 300
+)
+
+// The columns each source selects; the primary key and modifiedon must stay.
+var (
+	accountColumns = []string{"accountid", "name", "accountnumber", "telephone1", "emailaddress1", "websiteurl",
+		"address1_city", "address1_country", "industrycode", "_parentaccountid_value", "_ownerid_value",
+		"statecode", "createdon", "modifiedon"}
+	contactColumns = []string{"contactid", "fullname", "firstname", "lastname", "emailaddress1", "telephone1",
+		"jobtitle", "_parentcustomerid_value", "_ownerid_value", "statecode", "createdon", "modifiedon"}
+)
+
+// AccountsSource returns the `accounts` source: account rows.
+func AccountsSource() jobrunner.Source { return &source{set: "accounts", columns: accountColumns} }
+
+// ContactsSource returns the `contacts` source: contact rows.
+func ContactsSource() jobrunner.Source { return &source{set: "contacts", columns: contactColumns} }
+
+// source reads one entity set through the Dataverse Web API:
+//
+//	GET {org}/api/data/v9.2/{set}?$select={columns}[&$filter=modifiedon ge {checkpoint}]&$orderby=modifiedon asc
+//	Prefer: odata.maxpagesize=5000
+//
+// then follows @odata.nextLink (it carries $skiptoken) as-is, refusing a link
+// to another host since the request carries the token.
+// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results
+//
+// The filter is inclusive (ge): rows changed in the checkpoint's second
+// after the last run read it are not lost; the rows at exactly the checkpoint
+// come again (deduplicate on the primary key). The checkpoint is the largest
+// modifiedon emitted, or the request's Since when nothing came; a run without
+// one reads every row and sets it.
+//
+// Rows are emitted without their @odata.etag annotation. The token is the
+// connection's Entra access token; a 401 makes the source refresh it once
+// and send the page again. Service-protection limits answer 429 with
+// Retry-After, which the HTTP client waits out.
+// https://learn.microsoft.com/power-apps/developer/data-platform/api-limits
+type source struct {
+	set     string
+	columns []string
+}
+
+type page struct {
+	Value    []jobrunner.Record `json:"value"`
+	NextLink string             `json:"@odata.nextLink"`
+}
+
+func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
+	base, err := apiBase(req.Fields)
+	if err != nil {
+		return "", err
+	}
+	q := "$select=" + escape(strings.Join(s.columns, ","))
+	if req.Since != "" {
+		since, err := time.Parse(time.RFC3339Nano, req.Since)
+		if err != nil {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("dynamics: checkpoint %q is not a datetime", req.Since)}
+		}
+		q += "&$filter=" + escape("modifiedon ge "+since.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z"))
+	}
+	q += "&$orderby=" + escape("modifiedon asc")
+	token, err := req.AccessToken(ctx, false)
+	if err != nil {
+		return "", prefix(err)
+	}
+
+	var latest time.Time
+	next := base.String() + "/" + s.set + "?" + q
+	refreshed := false
+	for next != "" {
+		r, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
+		if err != nil {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "dynamics: bad URL: " + err.Error()}
+		}
+		r.Header.Set("Authorization", "Bearer "+token)
+		r.Header.Set("Accept", "application/json")
+		r.Header.Set("OData-MaxVersion", "4.0")
+		r.Header.Set("OData-Version", "4.0")
+		r.Header.Set("Prefer", fmt.Sprintf("odata.maxpagesize=%d", maxPageSize))
+		status, _, body, err := req.HTTP.Do(ctx, r)
+		if err != nil {
+			if status == http.StatusUnauthorized && !refreshed {
+				if token, err = req.AccessToken(ctx, true); err != nil {
+					return "", prefix(err)
+				}
+				refreshed = true
+				continue
+			}
+			return "", describe(err, status, body, refreshed)
+		}
+		refreshed = false
+		where := fmt.Sprintf("dynamics: GET %s%s", r.URL.Host, r.URL.EscapedPath())
+		p, err := decodePage(body)
+		if err != nil {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
+		}
+		for _, rec := range p.Value {
+			v, _ := rec["modifiedon"].(string)
+			at, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("%s: a row has no readable modifiedon (%q)", where, v)}
+			}
+			if at.After(latest) {
+				latest = at
+			}
+			delete(rec, "@odata.etag")
+			if err := emit(rec); err != nil {
+				return "", err
+			}
+		}
+		if next, err = nextPage(base, r.URL, p.NextLink); err != nil {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
+		}
+	}
+	if latest.IsZero() {
+		return req.Since, nil
+	}
+	return latest.UTC().Format(time.RFC3339Nano), nil
+}
+
+// escape percent-encodes a query value (spaces as %20, as the OData
+// examples write them).
+func escape(s string) string { return url.PathEscape(s) }
+
+func decodePage(body []byte) (*page, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var p page
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("malformed JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, errors.New("malformed JSON: data after the collection")
+	}
+	if p.Value == nil {
+		return nil, errors.New("not a collection (no value)")
+	}
+	return &p, nil
+}
+
+// nextPage checks @odata.nextLink: "" ends the run; otherwise an absolute
+// URL on the API's own scheme and host, other than the page just read.
+func nextPage(base, cur *url.URL, next string) (string, error) {
+	if next == "" {
+		return "", nil
+	}
+	u, err := url.Parse(next)
+	if err != nil || !u.IsAbs() {
+		return "", fmt.Errorf("unreadable @odata.nextLink %q", next)
+	}
+	if !strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(u.Host, base.Host) {
+		return "", fmt.Errorf("next page on another host (%s); not sending the access token there", u.Host)
+	}
+	if next == cur.String() {
+		return "", errors.New("@odata.nextLink is the page just read")
+	}
+	return next, nil
+}
+
+// apiBase returns the Web API root: base_url when set (it includes
+// /api/data/v9.2), else the environment the token was issued for (api_base)
+// or org_url, plus APIPath.
+func apiBase(fields map[string]string) (*url.URL, error) {
+	raw := strings.TrimRight(fields["base_url"], "/")
+	if raw == "" {
+		org := strings.TrimRight(fields["api_base"], "/")
+		if org == "" {
+			org = strings.TrimRight(fields["org_url"], "/")
+		}
+		if org == "" {
+			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "dynamics: the connection has no org_url"}
+		}
+		raw = org + APIPath
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("dynamics: API base %q is not an http(s) URL", raw)}
+	}
+	return u, nil
+}
+
+// apiError is the Web API's error body: {"error":{"code","message"}}.
+// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/compose-http-requests-handle-errors
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// describe adds the Web API's error code and message; a 400 (an unknown
+// column in $select, say) is a config failure.
+func describe(err error, status int, body []byte, afterRefresh bool) error {
+	var f *jobrunner.Failure
+	if !errors.As(err, &f) || status == 0 {
+		return prefix(err)
+	}
+	reason, msg := f.Reason, "dynamics: "+f.Message
+	var e apiError
+	if json.Unmarshal(body, &e) == nil && (e.Error.Code != "" || e.Error.Message != "") {
+		if e.Error.Code != "" {
+			msg += ": " + e.Error.Code
+		}
+		if text := clip(strings.Join(strings.Fields(e.Error.Message), " ")); text != "" {
+			msg += ": " + text
+		}
+	}
+	if status == http.StatusBadRequest {
+		reason = jobrunner.ReasonConfig
+	}
+	if status == http.StatusUnauthorized && afterRefresh {
+		msg += " (again after refreshing the access token)"
+	}
+	return &jobrunner.Failure{Reason: reason, Message: msg}
+}
+
+func prefix(err error) error {
+	var f *jobrunner.Failure
+	if errors.As(err, &f) && f == err && !strings.HasPrefix(f.Message, "dynamics: ") {
+		return &jobrunner.Failure{Reason: f.Reason, Message: "dynamics: " + f.Message}
+	}
+	return err
+}
+
+func clip(s string) string {
+	if r := []rune(s); len(r) > maxMsg {
+		return string(r[:maxMsg]) + "…"
+	}
+	return s
+}
