@@ -1,0 +1,382 @@
+package jira
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/connctl/connctl/internal/jobrunner"
+)
+
+// Page sizes. search/jql serves at most 100 issues a page when fields are
+// requested (up to 5,000 for ids only); project/search at most 50.
+const (
+	issuesPerPage   = 100
+	projectsPerPage = 50
+)
+
+// fullHistory bounds the JQL of a run without a checkpoint: search/jql
+// refuses unbounded JQL ("Unbounded JQL queries are not allowed here.
+// Please add a search restriction to your query."), so the first run asks
+// for everything updated since the epoch.
+const fullHistory = "1970-01-01 00:00"
+
+// IssuesSource returns the `issues` source: the issues matching the job's
+// `jql` parameter, through the enhanced search
+//
+//	POST {base}/rest/api/3/search/jql
+//	{"jql": "updated >= \"{since}\" AND ({jql}) ORDER BY updated ASC",
+//	 "fields": ["*all"], "maxResults": 100, "nextPageToken": ...}
+//
+// following nextPageToken until isLast is true or no token comes (Jira
+// omits it on the last page: JRACLOUD-92184). The old /rest/api/3/search is
+// gone (410).
+// https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-post
+//
+// The jql parameter is a filter; an ORDER BY in it is kept, else the
+// source orders by updated ASC. Every run is bounded by updated >= the
+// checkpoint (the epoch on the first run). JQL datetimes are minutes in the
+// Jira user's time zone, so the source asks GET /rest/api/3/myself for
+// timeZone and writes the checkpoint, truncated to the minute, in that zone
+// (when the zone is unknown to this system, in UTC-12, which can only
+// widen the window). The comparison is inclusive: issues updated in the
+// checkpoint's minute come again (at least once; deduplicate on id).
+//
+// The checkpoint is the largest fields.updated emitted, RFC 3339 UTC, or
+// the request's Since when nothing came.
+func IssuesSource() jobrunner.Source { return issues{} }
+
+// ProjectsSource returns the `projects` source: every project visible to
+// the user, GET {base}/rest/api/3/project/search?startAt=&maxResults=50,
+// until isLast. Projects carry no update time: every run is full and the
+// checkpoint is empty.
+// https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-projects/#api-rest-api-3-project-search-get
+func ProjectsSource() jobrunner.Source { return projects{} }
+
+type issues struct{}
+
+func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
+	c, err := newClient(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	bound := fullHistory
+	if req.Since != "" {
+		since, err := time.Parse(time.RFC3339, req.Since)
+		if err != nil {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("jira: checkpoint %q is not an RFC 3339 time", req.Since)}
+		}
+		loc, err := c.userZone(ctx)
+		if err != nil {
+			return "", err
+		}
+		bound = since.In(loc).Format("2006-01-02 15:04")
+	}
+	jql := buildJQL(req.Params["jql"], bound)
+
+	var latest time.Time
+	token := ""
+	for {
+		body := map[string]any{"jql": jql, "fields": []string{"*all"}, "maxResults": issuesPerPage}
+		if token != "" {
+			body["nextPageToken"] = token
+		}
+		raw, where, err := c.do(ctx, http.MethodPost, c.base+"/rest/api/3/search/jql", body)
+		if err != nil {
+			return "", err
+		}
+		var p struct {
+			Issues        []jobrunner.Record `json:"issues"`
+			NextPageToken string             `json:"nextPageToken"`
+			IsLast        *bool              `json:"isLast"`
+		}
+		if err := decode(raw, &p); err != nil {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
+		}
+		if p.Issues == nil && p.IsLast == nil {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": not a search result (no issues or isLast)"}
+		}
+		for _, is := range p.Issues {
+			at, err := updated(is)
+			if err != nil {
+				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("jira: issue %v: %v", is["key"], err)}
+			}
+			if at.After(latest) {
+				latest = at
+			}
+			if err := emit(is); err != nil {
+				return "", err
+			}
+		}
+		if (p.IsLast != nil && *p.IsLast) || p.NextPageToken == "" {
+			break
+		}
+		if p.NextPageToken == token {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": nextPageToken did not advance"}
+		}
+		token = p.NextPageToken
+	}
+	if latest.IsZero() {
+		return req.Since, nil
+	}
+	return latest.UTC().Format(time.RFC3339Nano), nil
+}
+
+var orderByRE = regexp.MustCompile(`(?i)\border\s+by\b`)
+
+// buildJQL bounds the user's filter by updated >= bound and orders it by
+// updated ASC unless it has its own ORDER BY.
+func buildJQL(user, bound string) string {
+	filter, order := strings.TrimSpace(user), "ORDER BY updated ASC"
+	if loc := orderByRE.FindAllStringIndex(filter, -1); loc != nil {
+		last := loc[len(loc)-1][0]
+		filter, order = strings.TrimSpace(filter[:last]), strings.TrimSpace(filter[last:])
+	}
+	q := `updated >= "` + bound + `"`
+	if filter != "" {
+		q += " AND (" + filter + ")"
+	}
+	return q + " " + order
+}
+
+// updated reads fields.updated (2026-11-26T12:00:00.000+0000).
+func updated(is jobrunner.Record) (time.Time, error) {
+	fields, _ := is["fields"].(map[string]any)
+	s, ok := fields["updated"].(string)
+	if !ok {
+		return time.Time{}, errors.New("no fields.updated")
+	}
+	t, err := time.Parse("2006-01-02T15:04:05.000-0700", s)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339, s); err != nil {
+			return time.Time{}, fmt.Errorf("fields.updated %q is not a datetime", s)
+		}
+	}
+	return t, nil
+}
+
+// userZone returns the time zone JQL dates are read in: the user's
+// timeZone from /rest/api/3/myself.
+func (c *client) userZone(ctx context.Context) (*time.Location, error) {
+	raw, where, err := c.do(ctx, http.MethodGet, c.base+"/rest/api/3/myself", nil)
+	if err != nil {
+		return nil, err
+	}
+	var me struct {
+		TimeZone string `json:"timeZone"`
+	}
+	if err := decode(raw, &me); err != nil {
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
+	}
+	if me.TimeZone != "" {
+		if loc, err := time.LoadLocation(me.TimeZone); err == nil {
+			return loc, nil
+		}
+	}
+	return time.FixedZone("UTC-12", -12*3600), nil
+}
+
+type projects struct{}
+
+func (projects) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
+	c, err := newClient(ctx, req)
+	if err != nil {
+		return "", err
+	}
+	start := 0
+	for {
+		u := c.base + "/rest/api/3/project/search?" + url.Values{
+			"startAt": {strconv.Itoa(start)}, "maxResults": {strconv.Itoa(projectsPerPage)}, "orderBy": {"key"},
+		}.Encode()
+		raw, where, err := c.do(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return "", err
+		}
+		var p struct {
+			Values []jobrunner.Record `json:"values"`
+			IsLast *bool              `json:"isLast"`
+		}
+		if err := decode(raw, &p); err != nil {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
+		}
+		if p.Values == nil || p.IsLast == nil {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": not a project page (no values or isLast)"}
+		}
+		for _, pr := range p.Values {
+			if err := emit(pr); err != nil {
+				return "", err
+			}
+		}
+		if *p.IsLast {
+			return "", nil
+		}
+		if len(p.Values) == 0 {
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": empty page before the last"}
+		}
+		start += len(p.Values)
+	}
+}
+
+// client sends the authenticated requests of one run.
+type client struct {
+	req   jobrunner.Request
+	base  string
+	oauth bool
+	auth  string
+}
+
+// newClient picks the base and credentials: base_url when set; else, for
+// OAuth, api_base (https://api.atlassian.com/ex/jira/{cloudId}) with a
+// Bearer token; else site_url with Basic {email}:{api_token}.
+func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
+	c := &client{req: req, oauth: req.Fields["auth"] == "oauth2"}
+	raw := strings.TrimRight(req.Fields["base_url"], "/")
+	if raw == "" && c.oauth {
+		raw = strings.TrimRight(req.Fields["api_base"], "/")
+	}
+	if raw == "" {
+		raw = strings.TrimRight(req.Fields["site_url"], "/")
+	}
+	if raw == "" {
+		msg := "jira: site_url is not set"
+		if c.oauth {
+			msg = "jira: the connection has no site (cloud id): reauthorize it, or set base_url"
+		}
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: msg}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("jira: API base %q is not an http(s) URL", raw)}
+	}
+	c.base = u.String()
+	if c.oauth {
+		tok, err := req.AccessToken(ctx, false)
+		if err != nil {
+			return nil, prefix(err)
+		}
+		c.auth = "Bearer " + tok
+		return c, nil
+	}
+	email, token := req.Fields["email"], req.Secrets["api_token"]
+	if email == "" || token == "" {
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonAuth, Message: "jira: email and api_token must be set"}
+	}
+	c.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(email+":"+token))
+	return c, nil
+}
+
+// do sends one request (body, when non-nil, as JSON). An OAuth token
+// refused with 401 is refreshed once and the request sent again.
+func (c *client) do(ctx context.Context, method, u string, body any) ([]byte, string, error) {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return nil, "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: "jira: encode request: " + err.Error()}
+		}
+	}
+	refreshed := false
+	for {
+		var rd io.Reader
+		if payload != nil {
+			rd = bytes.NewReader(payload) // sets GetBody: retries resend it
+		}
+		r, err := http.NewRequestWithContext(ctx, method, u, rd)
+		if err != nil {
+			return nil, "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "jira: bad URL: " + err.Error()}
+		}
+		r.Header.Set("Authorization", c.auth)
+		r.Header.Set("Accept", "application/json")
+		if payload != nil {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		where := fmt.Sprintf("jira: %s %s%s", method, r.URL.Host, r.URL.EscapedPath())
+		status, header, raw, err := c.req.HTTP.Do(ctx, r)
+		if err == nil {
+			return raw, where, nil
+		}
+		if status == http.StatusUnauthorized && c.oauth && !refreshed {
+			tok, err := c.req.AccessToken(ctx, true)
+			if err != nil {
+				return nil, where, prefix(err)
+			}
+			c.auth, refreshed = "Bearer "+tok, true
+			continue
+		}
+		return nil, where, describe(err, status, header, raw, refreshed)
+	}
+}
+
+func decode(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("malformed JSON: %v", err)
+	}
+	if dec.More() {
+		return errors.New("malformed JSON: data after the result")
+	}
+	return nil
+}
+
+// describe adds Jira's errorMessages to a failed answer; a 400 (bad JQL) is
+// config; a CAPTCHA demand is named.
+// https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/#status-codes
+func describe(err error, status int, header http.Header, body []byte, afterRefresh bool) error {
+	var f *jobrunner.Failure
+	if !errors.As(err, &f) || status == 0 {
+		return prefix(err)
+	}
+	reason, msg := f.Reason, "jira: "+f.Message
+	var e struct {
+		ErrorMessages []string          `json:"errorMessages"`
+		Errors        map[string]string `json:"errors"`
+	}
+	if json.Unmarshal(body, &e) == nil {
+		parts := e.ErrorMessages
+		for k, v := range e.Errors {
+			parts = append(parts, k+": "+v)
+		}
+		if text := clip(strings.Join(parts, "; ")); text != "" {
+			msg += ": " + text
+		}
+	}
+	switch {
+	case status == http.StatusBadRequest:
+		reason = jobrunner.ReasonConfig
+	case status == http.StatusUnauthorized && afterRefresh:
+		msg += " (again after refreshing the access token)"
+	case strings.Contains(header.Get("X-Seraph-LoginReason"), "AUTHENTICATION_DENIED"):
+		msg += " (Atlassian wants a CAPTCHA after failed sign-ins: sign in to the site once in a browser)"
+	case status == http.StatusUnauthorized:
+		msg += " (check email and api_token, or reauthorize)"
+	}
+	return &jobrunner.Failure{Reason: reason, Message: msg}
+}
+
+func clip(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 300 {
+		return string(r[:300]) + "…"
+	}
+	return s
+}
+
+// prefix names Jira in a failure's message.
+func prefix(err error) error {
+	var f *jobrunner.Failure
+	if errors.As(err, &f) && f == err && !strings.HasPrefix(f.Message, "jira: ") {
+		return &jobrunner.Failure{Reason: f.Reason, Message: "jira: " + f.Message}
+	}
+	return err
+}
