@@ -1,0 +1,283 @@
+package mixpanel
+
+// The fake Mixpanel below follows the raw event export API:
+// https://docs.mixpanel.com/reference/raw-event-export (GET
+// /api/2.0/export?project_id=&from_date=YYYY-MM-DD&to_date=YYYY-MM-DD, both
+// dates inclusive, Accept: text/plain; the answer is newline-delimited JSON,
+// one {"event": ..., "properties": {"time", "distinct_id", "$insert_id",
+// ...}} per line) and https://docs.mixpanel.com/reference/raw-data-export-api-authentication
+// (service account Basic username:secret plus project_id). Over the rate
+// limit (https://docs.mixpanel.com/reference/rate-limits) it answers 429;
+// a bad service account gets 401; errors carry {"request": ..., "error": ...}.
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/connctl/connctl/internal/jobrunner"
+)
+
+const (
+	testUser   = "export.a1b2c3.mp-service-account"
+	testSecret = "mp-secret-1"
+)
+
+var today = time.Date(2024, 3, 10, 15, 30, 0, 0, time.UTC)
+
+type fakeMP struct {
+	perDay map[string]int // events per day
+
+	mu    sync.Mutex
+	n     int
+	days  []string
+	hook  func(n int, w http.ResponseWriter, r *http.Request) bool
+	lines func(day string, i int) string
+}
+
+func newMP(t *testing.T) (*fakeMP, *httptest.Server) {
+	f := &fakeMP{perDay: map[string]int{}}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func eventLine(day string, i int) string {
+	d, _ := time.Parse(time.DateOnly, day)
+	return fmt.Sprintf(`{"event":"Signed Up","properties":{"time":%d,"distinct_id":"u%d","$insert_id":"%s-%d","$os":"Mac OS X","mp_lib":"web","plan":"pro"}}`,
+		d.Add(time.Duration(i)*time.Second).Unix(), i, day, i)
+}
+
+func (f *fakeMP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.n++
+	n := f.n
+	hook := f.hook
+	f.mu.Unlock()
+	if hook != nil && hook(n, w, r) {
+		return
+	}
+	if r.Header.Get("Authorization") != "Basic "+base64.StdEncoding.EncodeToString([]byte(testUser+":"+testSecret)) {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"request": "/api/2.0/export", "error": "Invalid service account credentials"}`)
+		return
+	}
+	q := r.URL.Query()
+	from, to := q.Get("from_date"), q.Get("to_date")
+	if r.URL.Path != "/api/2.0/export" || q.Get("project_id") != "1234567" || from == "" || from != to || r.Header.Get("Accept") != "text/plain" {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"request": "/api/2.0/export", "error": "bad request"}`)
+		return
+	}
+	f.mu.Lock()
+	f.days = append(f.days, from)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	line := eventLine
+	if f.lines != nil {
+		line = f.lines
+	}
+	for i := range f.perDay[from] {
+		fmt.Fprintln(w, line(from, i))
+	}
+}
+
+func (f *fakeMP) fetched() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.days)
+}
+
+type waits struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (s *waits) sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.d = append(s.d, d)
+	return ctx.Err()
+}
+
+type result struct {
+	checkpoint string
+	err        error
+	recs       []jobrunner.Record
+	waits      []time.Duration
+}
+
+func run(srv *httptest.Server, secret, since string, params map[string]string) result {
+	var w waits
+	req := jobrunner.Request{
+		Fields:  map[string]string{"project_id": "1234567", "region": "eu", "base_url": srv.URL, "service_account_username": testUser},
+		Secrets: map[string]string{"service_account_secret": secret},
+		Params:  params,
+		Since:   since,
+		HTTP:    jobrunner.NewHTTP(srv.Client(), w.sleep, nil, nil),
+	}
+	var res result
+	src := &events{now: func() time.Time { return today }}
+	res.checkpoint, res.err = src.Fetch(context.Background(), req, func(r jobrunner.Record) error {
+		res.recs = append(res.recs, r)
+		return nil
+	})
+	res.waits = w.d
+	return res
+}
+
+func failure(t *testing.T, err error, reason string) *jobrunner.Failure {
+	t.Helper()
+	var f *jobrunner.Failure
+	if !errors.As(err, &f) || f.Reason != reason {
+		t.Fatalf("err = %#v, want %s", err, reason)
+	}
+	if strings.Contains(f.Message, testSecret) || strings.Contains(f.Message, "Basic") {
+		t.Fatalf("message leaks the secret: %q", f.Message)
+	}
+	return f
+}
+
+func TestEventsChunksByDayAndStreams(t *testing.T) {
+	t.Parallel()
+	f, srv := newMP(t)
+	f.perDay["2024-03-08"] = 20000 // several MB, decoded as it streams
+	f.perDay["2024-03-09"] = 2
+	f.perDay["2024-03-10"] = 1
+	res := run(srv, testSecret, "", map[string]string{"from_date": "2024-03-07"})
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if !slices.Equal(f.fetched(), []string{"2024-03-07", "2024-03-08", "2024-03-09", "2024-03-10"}) {
+		t.Fatalf("days %v", f.fetched())
+	}
+	if len(res.recs) != 20003 || res.checkpoint != "2024-03-09" {
+		t.Fatalf("%d records, checkpoint %s", len(res.recs), res.checkpoint)
+	}
+	r := res.recs[20000]
+	if r["event"] != "Signed Up" || r["$insert_id"] != "2024-03-09-0" || r["distinct_id"] != "u0" || fmt.Sprint(r["time"]) != "1709942400" {
+		t.Fatalf("record %v", r)
+	}
+}
+
+func TestEventsDefaultsToThirtyDays(t *testing.T) {
+	t.Parallel()
+	f, srv := newMP(t)
+	res := run(srv, testSecret, "", nil)
+	days := f.fetched()
+	if res.err != nil || len(days) != 31 || days[0] != "2024-02-09" || days[30] != "2024-03-10" || res.checkpoint != "2024-03-09" {
+		t.Fatalf("err %v, days %v, checkpoint %s", res.err, days, res.checkpoint)
+	}
+}
+
+func TestEventsIncrementalRepullsTheCheckpointDay(t *testing.T) {
+	t.Parallel()
+	f, srv := newMP(t)
+	f.perDay["2024-03-09"] = 3
+	res := run(srv, testSecret, "2024-03-09", map[string]string{"from_date": "2020-01-01"})
+	if res.err != nil || !slices.Equal(f.fetched(), []string{"2024-03-09", "2024-03-10"}) || len(res.recs) != 3 || res.checkpoint != "2024-03-09" {
+		t.Fatalf("err %v, days %v, %d records, checkpoint %s", res.err, f.fetched(), len(res.recs), res.checkpoint)
+	}
+}
+
+func TestEventsWaitsOutRateLimit(t *testing.T) {
+	t.Parallel()
+	f, srv := newMP(t)
+	f.perDay["2024-03-10"] = 2
+	f.hook = func(n int, w http.ResponseWriter, _ *http.Request) bool {
+		if n == 1 {
+			w.Header().Set("Retry-After", "30")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"request": "/api/2.0/export", "error": "Query rate limit exceeded"}`)
+			return true
+		}
+		return false
+	}
+	res := run(srv, testSecret, "", map[string]string{"from_date": "2024-03-10"})
+	if res.err != nil || len(res.recs) != 2 || !slices.Equal(res.waits, []time.Duration{30 * time.Second}) {
+		t.Fatalf("err %v, %d records, waits %v", res.err, len(res.recs), res.waits)
+	}
+	if res.checkpoint != "" {
+		t.Fatalf("checkpoint %q after fetching only today", res.checkpoint)
+	}
+}
+
+func TestEventsBadSecretIsAuthFailure(t *testing.T) {
+	t.Parallel()
+	_, srv := newMP(t)
+	f := failure(t, run(srv, "wrong", "", nil).err, jobrunner.ReasonAuth)
+	if !strings.Contains(f.Message, "Invalid service account credentials") {
+		t.Errorf("message %q", f.Message)
+	}
+}
+
+func TestEventsMalformedLineIsSourceError(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{`{"event":"x","properties":`, `not json`, `{"event":"x"}`, `{"event":"x","properties":[1]}`} {
+		f, srv := newMP(t)
+		f.perDay["2024-03-10"] = 5000
+		f.lines = func(day string, i int) string {
+			if i == 4000 {
+				return bad
+			}
+			return eventLine(day, i)
+		}
+		res := run(srv, testSecret, "", map[string]string{"from_date": "2024-03-10"})
+		failure(t, res.err, jobrunner.ReasonSourceError)
+	}
+}
+
+func TestEventsBrokenStreamIsNetworkFailure(t *testing.T) {
+	t.Parallel()
+	f, srv := newMP(t)
+	f.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
+		w.Header().Set("Content-Length", "100000")
+		fmt.Fprintln(w, eventLine("2024-03-10", 0))
+		return true
+	}
+	res := run(srv, testSecret, "", map[string]string{"from_date": "2024-03-10"})
+	failure(t, res.err, jobrunner.ReasonNetwork)
+}
+
+func TestEventsEmitErrorStopsTheDownload(t *testing.T) {
+	t.Parallel()
+	f, srv := newMP(t)
+	f.perDay["2024-03-10"] = 50000
+	req := jobrunner.Request{
+		Fields:  map[string]string{"project_id": "1234567", "base_url": srv.URL, "service_account_username": testUser},
+		Secrets: map[string]string{"service_account_secret": testSecret},
+		Params:  map[string]string{"from_date": "2024-03-10"},
+		HTTP:    jobrunner.NewHTTP(srv.Client(), (&waits{}).sleep, nil, nil),
+	}
+	boom := &jobrunner.Failure{Reason: jobrunner.ReasonDestination, Message: "disk full"}
+	n := 0
+	_, err := (&events{now: func() time.Time { return today }}).Fetch(context.Background(), req, func(jobrunner.Record) error {
+		if n++; n == 10 {
+			return boom
+		}
+		return nil
+	})
+	if err != boom {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestEventsConfig(t *testing.T) {
+	t.Parallel()
+	_, srv := newMP(t)
+	failure(t, run(srv, testSecret, "March 9", nil).err, jobrunner.ReasonConfig)
+	failure(t, run(srv, testSecret, "", map[string]string{"from_date": "2024-04-01"}).err, jobrunner.ReasonConfig)
+	for region, want := range map[string]string{"": "https://data.mixpanel.com", "eu": "https://data-eu.mixpanel.com", "in": "https://data-in.mixpanel.com"} {
+		if got, err := exportBase(map[string]string{"region": region}); err != nil || got != want {
+			t.Errorf("exportBase(%q) = %q, %v", region, got, err)
+		}
+	}
+}
