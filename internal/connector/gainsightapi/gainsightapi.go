@@ -52,7 +52,7 @@ func Connector() *connector.Connector {
 					Help:     "object API name",
 					Required: true,
 					Example:  "Company",
-				}},
+				}, {Name: "fields", Label: "Fields", Help: "comma-separated fields to select; Gsid and ModifiedDate are always added", Default: "Gsid,Name,ModifiedDate", Example: "Gsid,Name,Arr,ModifiedDate"}},
 				PrimaryKey:       "Gsid",
 				IncrementalField: "ModifiedDate",
 			},

@@ -43,7 +43,12 @@ func Connector() *connector.Connector {
 		Sources: []connector.Source{
 			{Name: "users", Help: "users (scroll paging; no server-side updated-since filter: compared client-side)", PrimaryKey: "id", IncrementalField: "lastModifiedDate"},
 			{Name: "accounts", Help: "accounts (scroll paging; compared client-side)", PrimaryKey: "id", IncrementalField: "lastModifiedDate"},
-			{Name: "events", Help: "events of one type by date, at most 190 days per request", IncrementalField: "date"},
+			{Name: "events", Help: "events of one type by date, at most 190 days per request", PrimaryKey: "eventId", IncrementalField: "date",
+				Params: []connector.Field{
+					{Name: "type", Label: "Event type", Help: "pageView, session, identify, custom, feature_match, segment_match or lead", Required: true, Example: "pageView",
+						Enum: []string{"pageView", "session", "identify", "custom", "feature_match", "segment_match", "lead"}},
+					{Name: "from_date", Label: "From date", Help: "first day to fetch when there is no checkpoint (YYYY-MM-DD or epoch ms); default 30 days ago", Example: "2024-01-01"},
+				}},
 		},
 		DocsURL: "https://support.gainsight.com/PX/API_for_Developers/02Usage_of_Different_APIs/Work_with_the_Gainsight_PX_REST_API",
 	}

@@ -62,6 +62,9 @@ func Connector() *connector.Connector {
 				Help:             "raw events by UTC day (export API, NDJSON); deduplicate on event, distinct_id, time and $insert_id",
 				PrimaryKey:       "$insert_id",
 				IncrementalField: "time",
+				Params: []connector.Field{
+					{Name: "from_date", Label: "From date", Help: "first UTC day to export when there is no checkpoint; default 30 days ago", Example: "2024-01-01"},
+				},
 			},
 		},
 		DocsURL: "https://docs.mixpanel.com/reference/raw-data-export-api-authentication",
