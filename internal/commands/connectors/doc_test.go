@@ -94,14 +94,61 @@ func ConnectorsMarkdown(cat *connector.Catalogue) string {
 			}
 		}
 		if len(d.Sources) > 0 {
-			b.WriteString("\nSources (out-of-the-box jobs):\n\n| source | primary key | incremental field | description |\n|---|---|---|---|\n")
+			b.WriteString("\nSources (`connctl jobs create <job> --connection <name> --source <source> [--param key=value]...`):\n\n| source | parameters | primary key | incremental field | description |\n|---|---|---|---|---|\n")
 			for _, s := range d.Sources {
-				fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", s.Name, s.PrimaryKey, s.IncrementalField, cell(s.Help))
+				var params []string
+				for _, p := range s.Params {
+					name := "`" + p.Name + "`"
+					if p.Required {
+						name += " (required)"
+					}
+					params = append(params, name+": "+cell(p.Help))
+				}
+				fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s.Name, strings.Join(params, "<br>"), s.PrimaryKey, s.IncrementalField, cell(s.Help))
 			}
 		}
 	}
+	b.WriteString(assumptions)
 	return b.String()
 }
+
+// assumptions lists what the sources rely on that no vendor page confirmed
+// (marked unconfirmed in ../shared/reference/providers.md or found only in
+// third-party material), so a user knows where to look first.
+const assumptions = `
+## What is assumed
+
+Every incremental source delivers at least once at the checkpoint instant (queries use
+"greater or equal" so nothing changed in the same second is lost): deduplicate on the primary key.
+
+- **Freshdesk:** a first run sends updated_since=1970-01-01T00:00:00Z to lift the 30-day default
+  window (third-party sources); over 300 pages the source re-windows on updated_since.
+- **Salesforce:** REST API v62.0 unless api_version; the daily REQUEST_LIMIT_EXCEEDED fails at once
+  (rate_limit), the concurrent-request limit is retried.
+- **Dynamics:** fixed lists of standard columns in $select; a column missing in an environment is a
+  config failure.
+- **Zoho:** If-Modified-Since is sent one second before the checkpoint, in ISO 8601 with an offset;
+  204 for an empty module; scope names unconfirmed.
+- **HubSpot:** the search after value is an offset capped at 10,000 (re-windowed); rate-limit policy
+  names from the changelog.
+- **Zendesk:** tickets and users use the cursor export; organizations the time-based export (the docs
+  offer no cursor for it). Zendesk is retiring API tokens (third-party report).
+- **Jira:** search/jql refuses unbounded JQL, so every query is bounded by updated; checkpoints are
+  written in the user's time zone from /myself.
+- **SurveyMonkey:** start_modified_at is taken as inclusive from one second before the checkpoint;
+  responses list every survey each run.
+- **Gainsight PX:** page size 1000, the 190-day event window and the per-type response keys come
+  from third-party clients; users and accounts are compared client-side on lastModifiedDate.
+- **Gainsight API:** the query body, where shape and {result, data:{records}} envelope come from a
+  third-party OpenAPI and tap; ModifiedDate is read as epoch ms or a date-time.
+- **Mixpanel:** one export request per UTC day; the last day is fetched again next run; dates are
+  UTC only for projects created after 2023-01-01.
+- **BigQuery:** {since} becomes a TIMESTAMP literal with a +00:00 offset; jobs are polled every second.
+- **S3:** an endpoint means path-style addressing; checkpoints are capped at the server's Date
+  minus one second so objects written during a listing are not missed.
+- **Generic OAuth 2.0 (http):** paging and the since parameter are what the job describes; whether
+  the API treats since as inclusive is up to the API.
+`
 
 func writeFieldTable(b *strings.Builder, fs []FieldView) {
 	b.WriteString("| field | required | secret | default | description |\n|---|---|---|---|---|\n")

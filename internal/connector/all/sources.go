@@ -1,10 +1,12 @@
 package all
 
 import (
+	"github.com/connctl/connctl/internal/connector/bigquery"
 	"github.com/connctl/connctl/internal/connector/dynamics"
 	"github.com/connctl/connctl/internal/connector/freshdesk"
 	"github.com/connctl/connctl/internal/connector/gainsightapi"
 	"github.com/connctl/connctl/internal/connector/gainsightpx"
+	"github.com/connctl/connctl/internal/connector/genericoauth"
 	"github.com/connctl/connctl/internal/connector/hubspot"
 	"github.com/connctl/connctl/internal/connector/jira"
 	"github.com/connctl/connctl/internal/connector/mixpanel"
@@ -17,7 +19,7 @@ import (
 )
 
 // JobSource returns the implementation of a connector's declared source,
-// registered here explicitly; false when connctl cannot run it yet.
+// registered here explicitly; false for a source no implementation serves.
 func JobSource(connectorID, source string) (jobrunner.Source, bool) {
 	switch connectorID + "/" + source {
 	case "freshdesk/tickets":
@@ -60,6 +62,12 @@ func JobSource(connectorID, source string) (jobrunner.Source, bool) {
 		return surveymonkey.SurveysSource(), true
 	case "surveymonkey/responses":
 		return surveymonkey.ResponsesSource(), true
+	case "bigquery/query":
+		return bigquery.QuerySource(), true
+	case "bigquery/table":
+		return bigquery.TableSource(), true
+	case "oauth2/http":
+		return genericoauth.HTTPSource(), true
 	case "salesforce/accounts":
 		return salesforce.AccountsSource(), true
 	case "salesforce/contacts":

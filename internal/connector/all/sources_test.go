@@ -14,11 +14,18 @@ func TestJobSourcesAreDeclared(t *testing.T) {
 			}
 		}
 	}
+	declared := 0
+	for _, c := range Catalogue().All() {
+		declared += len(c.Sources)
+	}
+	if len(runnable) != declared {
+		t.Errorf("%d of %d declared sources can run", len(runnable), declared)
+	}
 	for _, want := range []string{"freshdesk/tickets", "salesforce/accounts", "salesforce/contacts", "salesforce/opportunities",
 		"salesforce/users", "salesforce/soql", "s3/objects", "gainsight-px/users", "gainsight-px/accounts", "gainsight-px/events",
 		"gainsight-api/object", "mixpanel/events", "hubspot/companies", "hubspot/contacts", "dynamics/accounts", "dynamics/contacts",
 		"zoho/accounts", "zoho/contacts", "zoho/deals", "zendesk/tickets", "zendesk/users", "zendesk/organizations",
-		"jira/issues", "jira/projects", "surveymonkey/surveys", "surveymonkey/responses"} {
+		"jira/issues", "jira/projects", "surveymonkey/surveys", "surveymonkey/responses", "bigquery/query", "bigquery/table", "oauth2/http"} {
 		if !runnable[want] {
 			t.Errorf("%s is registered but not declared by its connector (or not registered)", want)
 		}

@@ -106,9 +106,14 @@ func Connector() *connector.Connector {
 				Params: []connector.Field{{
 					Name:     "sql",
 					Label:    "SQL",
-					Help:     "GoogleSQL query; filter on a timestamp column of your own to run it incrementally",
+					Help:     "GoogleSQL query; put {since} where the last checkpoint goes (a TIMESTAMP literal; the 1970 epoch on the first run) to run it incrementally",
 					Required: true,
-					Example:  "SELECT * FROM `acme-analytics.sales.orders`",
+					Example:  "SELECT * FROM `acme-analytics.sales.orders` WHERE updated_at >= {since}",
+				}, {
+					Name:    "incremental_column",
+					Label:   "Incremental column",
+					Help:    "column whose largest value becomes the checkpoint when the SQL contains {since}",
+					Example: "updated_at",
 				}},
 			},
 			{

@@ -94,13 +94,16 @@ func Connector() *connector.Connector {
 			{
 				Name: "http",
 				Help: "the JSON a GET returns, authorized with the connection's token",
-				Params: []connector.Field{{
-					Name:     "path",
-					Label:    "Path",
-					Help:     "path relative to base_url, or a full URL",
-					Required: true,
-					Example:  "/v1/items",
-				}},
+				Params: []connector.Field{
+					{Name: "path", Label: "Path", Help: "path relative to base_url (may hold a query), or a full URL on base_url's host", Required: true, Example: "/v1/items"},
+					{Name: "records", Label: "Records pointer", Help: "RFC 6901 JSON pointer to the array of records; empty: the whole body is the array", Example: "/data/items"},
+					{Name: "next", Label: "Next page", Help: "link (Link rel=\"next\" header, the default), cursor:<pointer> (cursor value sent back as cursor_param), url:<pointer> (next URL in the body, same host only), or none", Example: "cursor:/meta/next_cursor"},
+					{Name: "cursor_param", Label: "Cursor parameter", Help: "query parameter a cursor:<pointer> next page sends the cursor in (default cursor)", Example: "after"},
+					{Name: "incremental_field", Label: "Incremental field", Help: "record field (name, or a /pointer into the record) holding RFC 3339 or epoch time; its largest value becomes the checkpoint", Example: "updated_at"},
+					{Name: "since_param", Label: "Since parameter", Help: "query parameter the checkpoint is sent in on the first request (needs incremental_field)", Example: "updated_since"},
+					{Name: "page_size_param", Label: "Page size parameter", Help: "query parameter for the page size (set with page_size)", Example: "per_page"},
+					{Name: "page_size", Label: "Page size", Help: "records per page, sent as page_size_param", Example: "100"},
+				},
 			},
 		},
 		DocsURL: "https://www.rfc-editor.org/rfc/rfc8414",
