@@ -253,10 +253,18 @@ func printDetail(_ context.Context, d *deps.Deps, c *connector.Connector, det De
 	}
 	if len(det.Sources) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "Sources (jobs):")
-		t := tableprint.New(w, true, d.IO.TerminalWidth(), "SOURCE", "PRIMARY KEY", "INCREMENTAL", "DESCRIPTION")
+		fmt.Fprintln(w, "Sources (connctl jobs create <job> --connection <name> --source <source>; * required):")
+		t := tableprint.New(w, true, d.IO.TerminalWidth(), "SOURCE", "PARAMETERS (--param)", "PRIMARY KEY", "INCREMENTAL", "DESCRIPTION")
 		for _, s := range det.Sources {
-			t.Row("  "+s.Name, s.PrimaryKey, s.IncrementalField, s.Help)
+			var params []string
+			for _, p := range s.Params {
+				n := p.Name
+				if p.Required {
+					n += "*"
+				}
+				params = append(params, n)
+			}
+			t.Row("  "+s.Name, strings.Join(params, ", "), s.PrimaryKey, s.IncrementalField, s.Help)
 		}
 		if err := t.Render(); err != nil {
 			return err
