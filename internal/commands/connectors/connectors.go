@@ -254,7 +254,7 @@ func printDetail(_ context.Context, d *deps.Deps, c *connector.Connector, det De
 	if len(det.Sources) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Sources (connctl jobs create <job> --connection <name> --source <source>; * required):")
-		t := tableprint.New(w, true, d.IO.TerminalWidth(), "SOURCE", "PARAMETERS (--param)", "PRIMARY KEY", "INCREMENTAL", "DESCRIPTION")
+		t := tableprint.New(w, true, d.IO.TerminalWidth(), "SOURCE", "PARAMETERS", "PRIMARY KEY", "INCREMENTAL", "DESCRIPTION")
 		for _, s := range det.Sources {
 			var params []string
 			for _, p := range s.Params {
