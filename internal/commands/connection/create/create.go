@@ -142,7 +142,19 @@ func run(ctx context.Context, opts *Options) error {
 	if err := mgr.CheckRules(mgr.Config.Document(), ctr); err != nil {
 		return err
 	}
-	if miss := connection.MissingRequired(ctr, m, fields); len(miss) > 0 {
+	miss := connection.MissingRequired(ctr, m, fields)
+	if m.OAuth != nil && mgr.Config.String("oauth."+ctr.ID+".client_id") != "" {
+		// The per-connector default client ID (connctl config set
+		// oauth.<id>.client_id) stands in for a missing client_id.
+		kept := miss[:0]
+		for _, f := range miss {
+			if f.Name != "client_id" {
+				kept = append(kept, f)
+			}
+		}
+		miss = kept
+	}
+	if len(miss) > 0 {
 		if !ios.CanPrompt() {
 			names := make([]string, len(miss))
 			for i, f := range miss {
