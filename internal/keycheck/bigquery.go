@@ -2,39 +2,17 @@ package keycheck
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/connctl/connctl/internal/googlesa"
 )
 
 // bigqueryScope is the scope the service account's token asks for.
 const bigqueryScope = "https://www.googleapis.com/auth/bigquery"
-
-// googleTokenURI is the token endpoint of keys that do not name one.
-const googleTokenURI = "https://oauth2.googleapis.com/token"
-
-// serviceAccountKey is the part of a Google service-account JSON key file
-// the check needs.
-type serviceAccountKey struct {
-	Type         string `json:"type"`
-	ProjectID    string `json:"project_id"`
-	PrivateKeyID string `json:"private_key_id"`
-	PrivateKey   string `json:"private_key"`
-	ClientEmail  string `json:"client_email"`
-	ClientID     string `json:"client_id"`
-	TokenURI     string `json:"token_uri"`
-}
 
 // Google BigQuery with a service-account key: sign a JWT with the key
 // (RS256), exchange it for an access token at the key's token_uri, then
@@ -50,18 +28,16 @@ func checkBigQuery(ctx context.Context, in *input) (*Identity, error) {
 	if raw == "" {
 		return nil, in.missingSecret("service_account_key", "--secret-file key.json")
 	}
-	key, priv, err := parseServiceAccountKey(raw)
+	key, err := googlesa.ParseKey(raw)
 	if err != nil {
-		return nil, err
+		return nil, &Error{Kind: kindConfig, Message: err.Error() + ": download a new JSON key under IAM & Admin > Service Accounts > Keys and give it with --secret-file"}
 	}
 	in.sensitiveValue(key.PrivateKey)
-	tokenURI, err := checkTokenURI(key.TokenURI)
+	tokenURI, err := key.CheckedTokenURI()
 	if err != nil {
-		return nil, err
+		return nil, &Error{Kind: kindConfig, Message: err.Error() + ": download a new JSON key (Google's is " + googlesa.DefaultTokenURI + ")"}
 	}
-	assertion, err := signJWT(priv, key.PrivateKeyID, map[string]any{
-		"iss": key.ClientEmail, "scope": bigqueryScope, "aud": tokenURI,
-	}, time.Now())
+	assertion, err := key.Assertion(bigqueryScope, tokenURI, time.Now())
 	if err != nil {
 		return nil, &Error{Kind: kindConfig, Message: "cannot sign with the service_account_key's private_key: download a new JSON key under IAM & Admin > Service Accounts > Keys"}
 	}
@@ -82,93 +58,6 @@ func checkBigQuery(ctx context.Context, in *input) (*Identity, error) {
 		return nil, err
 	}
 	return &Identity{Account: key.ClientEmail, Subject: key.ClientID, Org: project}, nil
-}
-
-// parseServiceAccountKey reads the key file and its RSA private key. Its
-// messages never quote the key.
-func parseServiceAccountKey(raw string) (*serviceAccountKey, *rsa.PrivateKey, error) {
-	var key serviceAccountKey
-	fail := func(what string) (*serviceAccountKey, *rsa.PrivateKey, error) {
-		return nil, nil, &Error{Kind: kindConfig, Message: "service_account_key " + what + ": download a new JSON key under IAM & Admin > Service Accounts > Keys and give it with --secret-file"}
-	}
-	if err := json.Unmarshal([]byte(raw), &key); err != nil {
-		return fail("is not JSON")
-	}
-	if key.Type != "" && key.Type != "service_account" {
-		return fail("is not a service-account key")
-	}
-	if key.ClientEmail == "" || key.PrivateKey == "" {
-		return fail("lacks client_email or private_key")
-	}
-	block, _ := pem.Decode([]byte(key.PrivateKey))
-	if block == nil {
-		return fail("has a private_key that is not PEM")
-	}
-	var priv *rsa.PrivateKey
-	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
-		rk, ok := k.(*rsa.PrivateKey)
-		if !ok {
-			return fail("has a private_key that is not an RSA key")
-		}
-		priv = rk
-	} else if rk, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		priv = rk
-	} else {
-		return fail("has a private_key that cannot be read")
-	}
-	return &key, priv, nil
-}
-
-// checkTokenURI accepts https, and http only for a loopback host (a local
-// test server): the signed assertion must not cross a network in clear.
-func checkTokenURI(v string) (string, error) {
-	if v == "" {
-		return googleTokenURI, nil
-	}
-	u, err := url.Parse(v)
-	if err == nil && u.Host != "" && u.User == nil {
-		if u.Scheme == "https" || (u.Scheme == "http" && isLoopback(u.Hostname())) {
-			return v, nil
-		}
-	}
-	return "", &Error{Kind: kindConfig, Message: "service_account_key's token_uri is not an https URL: download a new JSON key (Google's is " + googleTokenURI + ")"}
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// signJWT returns a compact RS256 JWT with claims plus iat and exp (one
-// hour later), as Google's token endpoint expects for the JWT bearer grant.
-func signJWT(priv *rsa.PrivateKey, kid string, claims map[string]any, now time.Time) (string, error) {
-	header := map[string]string{"alg": "RS256", "typ": "JWT"}
-	if kid != "" {
-		header["kid"] = kid
-	}
-	body := map[string]any{"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
-	for k, v := range claims {
-		body[k] = v
-	}
-	h, err := json.Marshal(header)
-	if err != nil {
-		return "", err
-	}
-	c, err := json.Marshal(body)
-	if err != nil {
-		return "", err
-	}
-	enc := base64.RawURLEncoding
-	signing := enc.EncodeToString(h) + "." + enc.EncodeToString(c)
-	sum := sha256.Sum256([]byte(signing))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, priv, crypto.SHA256, sum[:])
-	if err != nil {
-		return "", err
-	}
-	return signing + "." + enc.EncodeToString(sig), nil
 }
 
 // googleToken exchanges the assertion for an access token (RFC 7523 JWT

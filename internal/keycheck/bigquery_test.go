@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/connctl/connctl/internal/googlesa"
 )
 
 func TestBigQueryTokenEndpointErrors(t *testing.T) {
@@ -155,7 +157,7 @@ func TestSignJWT(t *testing.T) {
 	t.Parallel()
 	key := rsaKey(t)
 	now := time.Unix(1_700_000_000, 0)
-	jwt, err := signJWT(key, "", map[string]any{"iss": "a@b", "aud": "https://oauth2.googleapis.com/token"}, now)
+	jwt, err := googlesa.SignJWT(key, "", map[string]any{"iss": "a@b", "aud": "https://oauth2.googleapis.com/token"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

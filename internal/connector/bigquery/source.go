@@ -3,23 +3,17 @@ package bigquery
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/connctl/connctl/internal/googlesa"
 
 	"github.com/connctl/connctl/internal/jobrunner"
 )
@@ -42,9 +36,8 @@ const (
 	// is not complete (on top of BigQuery's own timeoutMs wait).
 	pollPause = time.Second
 
-	bigqueryScope  = "https://www.googleapis.com/auth/bigquery"
-	googleTokenURI = "https://oauth2.googleapis.com/token"
-	maxMessage     = 300
+	bigqueryScope = "https://www.googleapis.com/auth/bigquery"
+	maxMessage    = 300
 )
 
 // QuerySource returns the `query` source: the rows of the job's `sql`
@@ -628,19 +621,10 @@ func explain(status int, body []byte, _ http.Header, f *jobrunner.Failure) *jobr
 
 // authorizer hands out the run's access token.
 type authorizer struct {
-	key      *serviceAccountKey // nil: oauth2
-	priv     *rsa.PrivateKey
+	key      *googlesa.Key // nil: oauth2
 	tokenURI string
 	current  string
 	now      func() time.Time
-}
-
-type serviceAccountKey struct {
-	Type         string `json:"type"`
-	PrivateKeyID string `json:"private_key_id"`
-	PrivateKey   string `json:"private_key"`
-	ClientEmail  string `json:"client_email"`
-	TokenURI     string `json:"token_uri"`
 }
 
 func newAuthorizer(req jobrunner.Request) (*authorizer, error) {
@@ -655,15 +639,15 @@ func newAuthorizer(req jobrunner.Request) (*authorizer, error) {
 	if raw == "" {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonAuth, Message: "bigquery: the connection has no service_account_key: give the JSON key with --secret-file"}
 	}
-	key, priv, err := parseKey(raw)
+	key, err := googlesa.ParseKey(raw)
 	if err != nil {
-		return nil, err
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "bigquery: " + err.Error() + ": download a new JSON key under IAM & Admin > Service Accounts > Keys and give it with --secret-file"}
 	}
-	tokenURI, err := checkTokenURI(key.TokenURI)
+	tokenURI, err := key.CheckedTokenURI()
 	if err != nil {
-		return nil, err
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "bigquery: " + err.Error() + ": download a new JSON key (Google's is " + googlesa.DefaultTokenURI + ")"}
 	}
-	return &authorizer{key: key, priv: priv, tokenURI: tokenURI, now: time.Now}, nil
+	return &authorizer{key: key, tokenURI: tokenURI, now: time.Now}, nil
 }
 
 // token returns the run's access token, asked for once and kept; force
@@ -695,9 +679,7 @@ func (a *authorizer) mint(ctx context.Context, h *jobrunner.HTTP) (string, error
 	authFail := func(m string) error {
 		return &jobrunner.Failure{Reason: jobrunner.ReasonAuth, Message: "bigquery: " + m}
 	}
-	assertion, err := signJWT(a.priv, a.key.PrivateKeyID, map[string]any{
-		"iss": a.key.ClientEmail, "scope": bigqueryScope, "aud": a.tokenURI,
-	}, a.now())
+	assertion, err := a.key.Assertion(bigqueryScope, a.tokenURI, a.now())
 	if err != nil {
 		return "", authFail("cannot sign with the service_account_key's private_key: download a new JSON key")
 	}
@@ -734,91 +716,6 @@ func (a *authorizer) mint(ctx context.Context, h *jobrunner.HTTP) (string, error
 		return "", authFail("the token endpoint answered no access_token")
 	}
 	return tok.AccessToken, nil
-}
-
-// parseKey reads the key file and its RSA private key. Its messages never
-// quote the key.
-func parseKey(raw string) (*serviceAccountKey, *rsa.PrivateKey, error) {
-	fail := func(what string) (*serviceAccountKey, *rsa.PrivateKey, error) {
-		return nil, nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "bigquery: service_account_key " + what + ": download a new JSON key under IAM & Admin > Service Accounts > Keys and give it with --secret-file"}
-	}
-	var key serviceAccountKey
-	if json.Unmarshal([]byte(raw), &key) != nil {
-		return fail("is not JSON")
-	}
-	if key.Type != "" && key.Type != "service_account" {
-		return fail("is not a service-account key")
-	}
-	if key.ClientEmail == "" || key.PrivateKey == "" {
-		return fail("lacks client_email or private_key")
-	}
-	block, _ := pem.Decode([]byte(key.PrivateKey))
-	if block == nil {
-		return fail("has a private_key that is not PEM")
-	}
-	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
-		rk, ok := k.(*rsa.PrivateKey)
-		if !ok {
-			return fail("has a private_key that is not an RSA key")
-		}
-		return &key, rk, nil
-	}
-	if rk, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		return &key, rk, nil
-	}
-	return fail("has a private_key that cannot be read")
-}
-
-// checkTokenURI accepts https, and http only for a loopback host (a local
-// test server): the signed assertion must not cross a network in clear.
-func checkTokenURI(v string) (string, error) {
-	if v == "" {
-		return googleTokenURI, nil
-	}
-	u, err := url.Parse(v)
-	if err == nil && u.Host != "" && u.User == nil {
-		if u.Scheme == "https" || (u.Scheme == "http" && isLoopback(u.Hostname())) {
-			return v, nil
-		}
-	}
-	return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "bigquery: service_account_key's token_uri is not an https URL: download a new JSON key (Google's is " + googleTokenURI + ")"}
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// signJWT returns a compact RS256 JWT with claims plus iat and exp (one
-// hour later), as Google's token endpoint expects.
-func signJWT(priv *rsa.PrivateKey, kid string, claims map[string]any, now time.Time) (string, error) {
-	header := map[string]string{"alg": "RS256", "typ": "JWT"}
-	if kid != "" {
-		header["kid"] = kid
-	}
-	body := map[string]any{"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
-	for k, v := range claims {
-		body[k] = v
-	}
-	h, err := json.Marshal(header)
-	if err != nil {
-		return "", err
-	}
-	c, err := json.Marshal(body)
-	if err != nil {
-		return "", err
-	}
-	enc := base64.RawURLEncoding
-	signing := enc.EncodeToString(h) + "." + enc.EncodeToString(c)
-	sum := sha256.Sum256([]byte(signing))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, priv, crypto.SHA256, sum[:])
-	if err != nil {
-		return "", err
-	}
-	return signing + "." + enc.EncodeToString(sig), nil
 }
 
 func srcErr(m string) error {
