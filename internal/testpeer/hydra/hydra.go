@@ -26,7 +26,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -97,10 +96,9 @@ type Server struct {
 	// LogPath is the file Hydra logs to.
 	LogPath string
 
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd has been waited for
-	app    *app
-	http   *http.Client
+	proc *testpeer.Process
+	app  *app
+	http *http.Client
 }
 
 // Start starts a Hydra for the test and stops it in tb.Cleanup. When the
@@ -250,11 +248,11 @@ func startHydra(bin string, opts Options, a *app, attempt int) (*Server, error) 
 	// One writer for both, so exec copies them through one pipe in order.
 	cmd.Stdout = logOut
 	cmd.Stderr = logOut
-	cmd.SysProcAttr = sysProcAttr()
-	// Wait returns this long after Hydra exits even if something it started
-	// still holds the log pipe open.
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
+	proc, err := testpeer.Spawn(cmd, func() { // after Wait: the log is copied
+		_ = logOut.Flush()
+		logFile.Close()
+	})
+	if err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
@@ -263,29 +261,21 @@ func startHydra(bin string, opts Options, a *app, attempt int) (*Server, error) 
 		AdminURL:  admin,
 		AppURL:    a.url,
 		LogPath:   logPath,
-		cmd:       cmd,
-		exited:    make(chan struct{}),
+		proc:      proc,
 		app:       a,
 		http:      &http.Client{Timeout: 10 * time.Second},
 	}
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait() // returns once the log is copied
-		_ = logOut.Flush()
-		logFile.Close()
-		close(s.exited)
-	}()
 	a.setAdmin(admin)
 
 	if err := s.waitReady(opts.ReadyTimeout); err != nil {
 		s.stop()
 		select {
-		case <-s.exited:
+		case <-proc.Exited():
 			tail := s.LogTail(20)
 			if strings.Contains(tail, "address already in use") {
-				return nil, fmt.Errorf("%w: %v", errPortTaken, waitErr)
+				return nil, fmt.Errorf("%w: %v", errPortTaken, proc.Err())
 			}
-			return nil, fmt.Errorf("hydra exited (%v) before it was ready; log %s:\n%s", waitErr, logPath, tail)
+			return nil, fmt.Errorf("hydra exited (%v) before it was ready; log %s:\n%s", proc.Err(), logPath, tail)
 		default:
 		}
 		return nil, fmt.Errorf("%w; log %s:\n%s", err, logPath, s.LogTail(20))
@@ -309,7 +299,7 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	c := &http.Client{Timeout: time.Second}
 	for {
 		select {
-		case <-s.exited:
+		case <-s.proc.Exited():
 			return errors.New("hydra exited")
 		default:
 		}
@@ -328,21 +318,8 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	}
 }
 
-// stop ends Hydra: SIGTERM to its process group, then SIGKILL after 5 seconds.
-func (s *Server) stop() {
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	_ = signalGroup(s.cmd, syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(5 * time.Second):
-		_ = signalGroup(s.cmd, syscall.SIGKILL)
-		<-s.exited
-	}
-}
+// stop ends Hydra (its process group, SIGTERM then SIGKILL).
+func (s *Server) stop() { s.proc.Stop() }
 
 // freePorts returns n distinct loopback ports that were free a moment ago.
 func freePorts(n int) ([]int, error) {
@@ -365,17 +342,7 @@ func freePorts(n int) ([]int, error) {
 }
 
 // LogTail returns about the last n lines of Hydra's log.
-func (s *Server) LogTail(n int) string {
-	b, err := os.ReadFile(s.LogPath)
-	if err != nil {
-		return fmt.Sprintf("(reading %s: %v)", s.LogPath, err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+func (s *Server) LogTail(n int) string { return testpeer.LogTail(s.LogPath, n) }
 
 // AuthURL is the authorization endpoint.
 func (s *Server) AuthURL() string { return s.PublicURL + "/oauth2/auth" }

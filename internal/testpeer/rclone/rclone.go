@@ -21,7 +21,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -67,8 +66,7 @@ type Server struct {
 	// LogPath is the file rclone logs to.
 	LogPath string
 
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd has been waited for
+	proc *testpeer.Process
 }
 
 // Start serves dir over S3 for the test and stops the server in
@@ -166,13 +164,12 @@ func startRclone(bin, dir, logDir string, attempt int) (*Server, error) {
 		SecretKey: hex.EncodeToString(secret),
 		Dir:       dir,
 		LogPath:   filepath.Join(logDir, fmt.Sprintf("rclone.%d.log", attempt)),
-		exited:    make(chan struct{}),
 	}
 	logFile, err := os.OpenFile(s.LogPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	s.cmd = exec.Command(bin, "serve", "s3",
+	cmd := exec.Command(bin, "serve", "s3",
 		"--addr", addr,
 		"--auth-key", s.AccessKey+","+s.SecretKey,
 		// Read the folder afresh for every request, so that files a test
@@ -182,32 +179,24 @@ func startRclone(bin, dir, logDir string, attempt int) (*Server, error) {
 		dir)
 	// A clean environment: rclone reads RCLONE_* settings and a config file;
 	// neither may leak in from the developer's shell.
-	s.cmd.Env = []string{
+	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + logDir,
 		"TMPDIR=" + os.TempDir(),
 		"RCLONE_CONFIG=" + filepath.Join(logDir, "rclone.conf"),
 	}
-	s.cmd.Dir = logDir
-	s.cmd.Stdout = logFile
-	s.cmd.Stderr = logFile
-	s.cmd.SysProcAttr = sysProcAttr()
-	s.cmd.WaitDelay = 2 * time.Second
-	if err := s.cmd.Start(); err != nil {
+	cmd.Dir = logDir
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	if s.proc, err = testpeer.Spawn(cmd, func() { logFile.Close() }); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
-	var waitErr error
-	go func() {
-		waitErr = s.cmd.Wait()
-		logFile.Close()
-		close(s.exited)
-	}()
 	if err := s.waitReady(30 * time.Second); err != nil {
 		s.stop()
 		tail := s.LogTail(20)
 		if strings.Contains(tail, "address already in use") {
-			return nil, fmt.Errorf("%w: %v", errPortTaken, waitErr)
+			return nil, fmt.Errorf("%w: %v", errPortTaken, s.proc.Err())
 		}
 		return nil, fmt.Errorf("%w; log %s:\n%s", err, s.LogPath, tail)
 	}
@@ -221,7 +210,7 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	c := &http.Client{Timeout: time.Second}
 	for {
 		select {
-		case <-s.exited:
+		case <-s.proc.Exited():
 			return errors.New("rclone exited before it was ready")
 		default:
 		}
@@ -237,34 +226,11 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	}
 }
 
-// stop ends rclone: SIGTERM to its process group, then SIGKILL after 5 seconds.
-func (s *Server) stop() {
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	_ = signalGroup(s.cmd, syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(5 * time.Second):
-		_ = signalGroup(s.cmd, syscall.SIGKILL)
-		<-s.exited
-	}
-}
+// stop ends rclone (its process group, SIGTERM then SIGKILL).
+func (s *Server) stop() { s.proc.Stop() }
 
 // LogTail returns about the last n lines of rclone's log.
-func (s *Server) LogTail(n int) string {
-	b, err := os.ReadFile(s.LogPath)
-	if err != nil {
-		return fmt.Sprintf("(reading %s: %v)", s.LogPath, err)
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+func (s *Server) LogTail(n int) string { return testpeer.LogTail(s.LogPath, n) }
 
 // freePort returns a loopback port that was free a moment ago.
 func freePort() (int, error) {

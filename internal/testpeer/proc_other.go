@@ -1,6 +1,6 @@
 //go:build !linux
 
-package hydra
+package testpeer
 
 import (
 	"os/exec"

@@ -1,12 +1,12 @@
-package hydra
+package testpeer
 
 import (
 	"os/exec"
 	"syscall"
 )
 
-// sysProcAttr puts Hydra in a process group of its own, so that stop reaches
-// anything it (or a wrapper named by CONNCTL_HYDRA) started, and makes the
+// sysProcAttr puts a peer in a process group of its own, so that stop reaches
+// anything it (or a wrapper named by CONNCTL_HYDRA or CONNCTL_RCLONE) started, and makes the
 // kernel kill it when the process that started it dies, so that a test binary
 // that crashes or is killed leaves no server behind.
 func sysProcAttr() *syscall.SysProcAttr {
