@@ -27,6 +27,7 @@ type Result struct {
 	Reason  string `json:"reason"` // "", unauthorized, forbidden, revoked, network, server, rate_limit, config
 	Message string `json:"message"`
 	Account string `json:"account"`
+	Org     string `json:"org"` // the org, site, project, bucket or host the credentials reach
 }
 
 // Options are the inputs of test.
@@ -78,21 +79,18 @@ func run(ctx context.Context, opts *Options) error {
 	if svc.IsOAuth(c) {
 		id, err := svc.Test(ctx, c.Name)
 		if err == nil {
-			res.Account = id.Account
+			res.Account, res.Org = id.Account, id.Org
 		}
 		testErr = err
 	} else {
-		res.Account, testErr = keyTest(ctx, d, svc.Mgr, c)
+		res.Account, res.Org, testErr = keyTest(ctx, d, svc.Mgr, c)
 	}
 	if testErr == nil {
 		if cur, ok := svc.Mgr.Config.Find(c.Name); ok {
 			svc.Mgr.RecordAccount(ctx, cur, res.Account)
 		}
 		res.OK = true
-		res.Message = "ok"
-		if res.Account != "" {
-			res.Message = "ok: authorized as " + res.Account
-		}
+		res.Message = okMessage(res.Account, res.Org)
 		if opts.Export != nil {
 			return opts.Export.Write(d.IO.Out, res)
 		}
@@ -104,6 +102,20 @@ func run(ctx context.Context, opts *Options) error {
 		_ = opts.Export.Write(d.IO.Out, res)
 	}
 	return testErr
+}
+
+// okMessage says who the credentials belong to and what they reach, as far
+// as the provider said.
+func okMessage(account, org string) string {
+	switch {
+	case account != "" && org != "":
+		return "ok: authorized as " + account + " on " + org
+	case account != "":
+		return "ok: authorized as " + account
+	case org != "":
+		return "ok: authorized on " + org
+	}
+	return "ok"
 }
 
 func classify(err error) (string, string) {
@@ -122,16 +134,16 @@ func classify(err error) (string, string) {
 }
 
 // keyTest checks a key-based connection with keycheck.
-func keyTest(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *configstore.Connection) (string, error) {
+func keyTest(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *configstore.Connection) (account, org string, err error) {
 	if err := authorization.Usable(c); err != nil {
-		return "", err
+		return "", "", err
 	}
 	ctr, m, err := mg.Lookup(c)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if !keycheck.Supported(ctr.ID, m.ID) {
-		return "", exitcode.New(exitcode.Failure, "connctl cannot test %s connections (auth %s) yet", ctr.ID, m.ID)
+		return "", "", exitcode.New(exitcode.Failure, "connctl cannot test %s connections (auth %s) yet", ctr.ID, m.ID)
 	}
 	secrets := map[string]string{}
 	for _, f := range connection.SecretFields(ctr, m) {
@@ -140,20 +152,20 @@ func keyTest(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *confi
 		}
 		v, err := mg.Secret(ctx, c, f.Name)
 		if errors.Is(err, secretstore.ErrNotFound) {
-			return "", mg.MarkNeedsReauthorization(ctx, c, fmt.Sprintf("its %s is missing from the secret store", f.Name))
+			return "", "", mg.MarkNeedsReauthorization(ctx, c, fmt.Sprintf("its %s is missing from the secret store", f.Name))
 		}
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		secrets[f.Name] = v
 	}
 	id, err := keycheck.Check(ctx, d.HTTP(), ctr.ID, m.ID, connection.Effective(ctr, m, c.Fields), secrets)
 	var ke *keycheck.Error
 	if errors.As(err, &ke) && ke.Kind == "unauthorized" {
-		return "", mg.MarkNeedsReauthorization(ctx, c, ke.Message)
+		return "", "", mg.MarkNeedsReauthorization(ctx, c, ke.Message)
 	}
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return id.Account, nil
+	return id.Account, id.Org, nil
 }
