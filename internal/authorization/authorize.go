@@ -1,6 +1,7 @@
 package authorization
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -255,6 +256,8 @@ func (s *Service) getJSON(ctx context.Context, u, auth string, out any) error {
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
 		return &CallError{Kind: "unauthorized", Status: resp.StatusCode, Message: hostOf(u) + " rejected the credentials (HTTP 401)"}
+	case resp.StatusCode == http.StatusForbidden && invalidToken(resp.Header, body):
+		return &CallError{Kind: "unauthorized", Status: resp.StatusCode, Message: hostOf(u) + " rejected the access token (HTTP 403, invalid token)"}
 	case resp.StatusCode == http.StatusForbidden:
 		return &CallError{Kind: "forbidden", Status: resp.StatusCode, Message: hostOf(u) + " refused access (HTTP 403): the account or app lacks a permission or scope"}
 	case resp.StatusCode == http.StatusTooManyRequests:
@@ -271,6 +274,15 @@ func (s *Service) getJSON(ctx context.Context, u, auth string, out any) error {
 		return &CallError{Kind: "server", Status: resp.StatusCode, Message: hostOf(u) + " answered with something that is not JSON"}
 	}
 	return nil
+}
+
+// invalidToken reports whether a 403 answer means the access token itself is
+// bad rather than lacking a permission: RFC 6750's error="invalid_token" in
+// WWW-Authenticate, or Salesforce's Bad_OAuth_Token, which its identity and
+// userinfo endpoints answer with 403
+// (https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_using_openid.htm).
+func invalidToken(h http.Header, body []byte) bool {
+	return strings.Contains(h.Get("WWW-Authenticate"), `error="invalid_token"`) || bytes.Contains(body, []byte("Bad_OAuth_Token"))
 }
 
 // CallError is a failed call to a provider, typed for `connctl test`.

@@ -11,6 +11,7 @@
 package connectortest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -266,3 +267,12 @@ func (d *Dataset) Sinces() []time.Time {
 	defer d.mu.Unlock()
 	return append([]time.Time(nil), d.since...)
 }
+
+// writeJSON answers 200 with v as JSON.
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	writeJSONBody(w, v)
+}
+
+// writeJSONBody writes v as JSON, after the caller set the header and status.
+func writeJSONBody(w http.ResponseWriter, v any) { _ = json.NewEncoder(w).Encode(v) }

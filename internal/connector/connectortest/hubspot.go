@@ -223,8 +223,3 @@ func (h *hubspot) search(w http.ResponseWriter, r *http.Request) {
 	out["total"] = len(recs)
 	writeJSON(w, out)
 }
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=utf-8")
-	_ = json.NewEncoder(w).Encode(v)
-}
