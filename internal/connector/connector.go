@@ -99,6 +99,16 @@ type Source struct {
 	Params           []Field
 	PrimaryKey       string
 	IncrementalField string
+	// IncrementalParam names the job parameter that gives the incremental
+	// field, for sources whose records the job describes (the generic http
+	// source): a job that sets it runs incrementally.
+	IncrementalParam string
+}
+
+// Incremental reports whether a job of this source with params runs
+// incrementally (unless it asks for full refreshes).
+func (s *Source) Incremental(params map[string]string) bool {
+	return s.IncrementalField != "" || (s.IncrementalParam != "" && strings.TrimSpace(params[s.IncrementalParam]) != "")
 }
 
 // Connector describes one external system.

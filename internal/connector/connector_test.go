@@ -19,3 +19,23 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestSourceIncremental(t *testing.T) {
+	fixed := &Source{Name: "tickets", IncrementalField: "updated_at"}
+	described := &Source{Name: "http", IncrementalParam: "incremental_field"}
+	for _, tc := range []struct {
+		src    *Source
+		params map[string]string
+		want   bool
+	}{
+		{fixed, nil, true},
+		{described, nil, false},
+		{described, map[string]string{"incremental_field": " "}, false},
+		{described, map[string]string{"incremental_field": "updated_at"}, true},
+		{&Source{Name: "events"}, map[string]string{"incremental_field": "x"}, false},
+	} {
+		if got := tc.src.Incremental(tc.params); got != tc.want {
+			t.Errorf("%s.Incremental(%v) = %v, want %v", tc.src.Name, tc.params, got, tc.want)
+		}
+	}
+}

@@ -229,7 +229,7 @@ func (m *Manager) Create(ctx context.Context, spec Spec) (*configstore.Job, erro
 			return err
 		}
 		mode := ModeFull
-		if src.IncrementalField != "" && !spec.FullRefresh {
+		if src.Incremental(params) && !spec.FullRefresh {
 			mode = ModeIncremental
 		}
 		now := m.Now().UTC()
@@ -307,9 +307,16 @@ func (m *Manager) Edit(ctx context.Context, name string, spec EditSpec) (*config
 			}
 			next.Schedule = strings.TrimSpace(*spec.Schedule)
 		}
-		if spec.FullRefresh != nil {
+		switch {
+		case spec.FullRefresh != nil:
 			next.Mode = ModeFull
-			if !*spec.FullRefresh && src.IncrementalField != "" {
+			if !*spec.FullRefresh && src.Incremental(next.Params) {
+				next.Mode = ModeIncremental
+			}
+		case src.IncrementalParam != "" && src.Incremental(j.Params) != src.Incremental(next.Params):
+			// The job now names an incremental field, or no longer does.
+			next.Mode = ModeFull
+			if src.Incremental(next.Params) {
 				next.Mode = ModeIncremental
 			}
 		}

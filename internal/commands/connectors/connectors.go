@@ -63,6 +63,7 @@ type SourceView struct {
 	Params           []FieldView `json:"params"`
 	PrimaryKey       string      `json:"primary_key"`
 	IncrementalField string      `json:"incremental_field"`
+	IncrementalParam string      `json:"incremental_param,omitempty"`
 }
 
 // Detail is one connector as shown.
@@ -167,7 +168,7 @@ func Describe(c *connector.Connector) Detail {
 	}
 	d.Sources = []SourceView{}
 	for _, s := range c.Sources {
-		d.Sources = append(d.Sources, SourceView{Name: s.Name, Help: s.Help, Params: fieldViews(s.Params), PrimaryKey: s.PrimaryKey, IncrementalField: s.IncrementalField})
+		d.Sources = append(d.Sources, SourceView{Name: s.Name, Help: s.Help, Params: fieldViews(s.Params), PrimaryKey: s.PrimaryKey, IncrementalField: s.IncrementalField, IncrementalParam: s.IncrementalParam})
 	}
 	return d
 }
@@ -264,7 +265,11 @@ func printDetail(_ context.Context, d *deps.Deps, c *connector.Connector, det De
 				}
 				params = append(params, n)
 			}
-			t.Row("  "+s.Name, strings.Join(params, ", "), s.PrimaryKey, s.IncrementalField, s.Help)
+			inc := s.IncrementalField
+			if inc == "" && s.IncrementalParam != "" {
+				inc = "<" + s.IncrementalParam + ">"
+			}
+			t.Row("  "+s.Name, strings.Join(params, ", "), s.PrimaryKey, inc, s.Help)
 		}
 		if err := t.Render(); err != nil {
 			return err

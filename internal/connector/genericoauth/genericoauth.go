@@ -92,8 +92,9 @@ func Connector() *connector.Connector {
 		}},
 		Sources: []connector.Source{
 			{
-				Name: "http",
-				Help: "the JSON a GET returns, authorized with the connection's token",
+				Name:             "http",
+				Help:             "the JSON a GET returns, authorized with the connection's token",
+				IncrementalParam: "incremental_field",
 				Params: []connector.Field{
 					{Name: "path", Label: "Path", Help: "path relative to base_url (may hold a query), or a full URL on base_url's host", Required: true, Example: "/v1/items"},
 					{Name: "records", Label: "Records pointer", Help: "RFC 6901 JSON pointer to the array of records; empty: the whole body is the array", Example: "/data/items"},
