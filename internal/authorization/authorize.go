@@ -194,9 +194,14 @@ type atlassianSite struct {
 // atlassianSite picks the Jira site: the one matching the connection's
 // site_url, the only one, or the user's choice.
 func (s *Service) atlassianSite(ctx context.Context, e *Endpoints, access string) (*atlassianSite, error) {
+	// base_url is the API base (https://api.atlassian.com/ex/jira/{cloudId}):
+	// the gateway root is what precedes /ex/jira/.
 	base := "https://api.atlassian.com"
-	if b := e.Fields["base_url"]; b != "" {
-		base = strings.TrimSuffix(b, "/")
+	if b := strings.TrimSuffix(e.Fields["base_url"], "/"); b != "" {
+		if i := strings.Index(b, "/ex/jira/"); i >= 0 {
+			b = b[:i]
+		}
+		base = b
 	}
 	var sites []atlassianSite
 	if err := s.getJSON(ctx, base+"/oauth/token/accessible-resources", "Bearer "+access, &sites); err != nil {

@@ -277,3 +277,19 @@ func TestInvalidGrantNeedsReauthorization(t *testing.T) {
 		t.Fatalf("second call: %v", err)
 	}
 }
+
+// base_url is Jira's API base, .../ex/jira/{cloudId} (as the catalogue
+// documents it): the sites are still listed at the gateway's root.
+func TestAtlassianSitesAtGatewayRoot(t *testing.T) {
+	t.Parallel()
+	p := newProvider(t)
+	p.sites = []map[string]string{{"id": "cloud-1", "name": "acme", "url": "https://acme.atlassian.net"}}
+	s, _ := newService(t)
+	set := map[string]string{"auth": "oauth2", "client_id": "cid", "base_url": p.srv.URL + "/ex/jira/cloud-1/", "redirect_uri": "http://127.0.0.1:0/callback",
+		"auth_url": p.srv.URL + "/authorize", "token_url": p.srv.URL + "/token", "userinfo_url": p.srv.URL + "/userinfo"}
+	create(t, s, "jira", "jira", set, map[string]string{"client_secret": "js"})
+	c, err := s.Authorize(context.Background(), "jira", Options{Timeout: 10 * time.Second})
+	if err != nil || c.OAuth.Extra["cloud_id"] != "cloud-1" {
+		t.Fatalf("base_url with /ex/jira/: %v %+v", err, c)
+	}
+}
