@@ -123,6 +123,11 @@ const (
 // Since to select records, and SawSince when a request carried the
 // incremental filter. It is safe for concurrent use.
 type Dataset struct {
+	// OnTouch, when set, is called by Touch with the touched records (after
+	// the change, outside the lock): fakes backed by a real server (rclone)
+	// rewrite those objects there.
+	OnTouch func([]Record)
+
 	mu        sync.Mutex
 	recs      []Record
 	requests  int // data requests since the last switch
@@ -181,15 +186,21 @@ func (d *Dataset) Since(t time.Time, inclusive bool) []Record {
 // millisecond apart, in the order given) and returns their ids.
 func (d *Dataset) Touch(seqs ...int) []string {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	var ids []string
+	var recs []Record
 	for k, s := range seqs {
 		if s < 0 || s >= len(d.recs) {
+			d.mu.Unlock()
 			panic(fmt.Sprintf("connectortest: no record %d", s))
 		}
 		d.recs[s].Modified = now.Add(time.Duration(k) * time.Millisecond)
 		ids = append(ids, d.recs[s].ID)
+		recs = append(recs, d.recs[s])
+	}
+	d.mu.Unlock()
+	if d.OnTouch != nil {
+		d.OnTouch(recs)
 	}
 	return ids
 }
