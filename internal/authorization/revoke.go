@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/connctl/connctl/internal/configstore"
@@ -18,6 +19,7 @@ const (
 	RevokedAtProvider = "revoked at provider"
 	NoEndpoint        = "provider has no revocation endpoint: removed locally"
 	NothingToRevoke   = "no token stored: removed locally"
+	AlreadyEnded      = RevokedAtProvider + " (it had already ended the grant): removed locally"
 )
 
 // Revocation is what happened when a connection was revoked.
@@ -89,7 +91,25 @@ func (s *Service) revokeRemote(ctx context.Context, c *configstore.Connection, r
 	}
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := oauthflow.Revoke(rctx, e.Client(s.HTTP), e.RevokeURL, e.RevokeStyle, token, hint); err != nil {
+	err = oauthflow.Revoke(rctx, e.Client(s.HTTP), e.RevokeURL, e.RevokeStyle, token, hint)
+	var re *oauthflow.RevokeError
+	if e.RevokeStyle == oauthflow.RevokeDelete && errors.As(err, &re) && re.Status == http.StatusUnauthorized {
+		// The DELETE signs in with the access token it ends, so an expired
+		// or ended one is refused (401) while the refresh token may live on.
+		// Get a new access token and try again; a refresh token the provider
+		// refuses (invalid_grant) means it has ended the grant already.
+		if rt, rerr := s.Mgr.Secret(ctx, c, connection.KindRefreshToken); rerr == nil {
+			tok, rerr := oauthflow.Refresh(rctx, e.Client(s.HTTP), rt)
+			switch {
+			case rerr == nil:
+				err = oauthflow.Revoke(rctx, e.Client(s.HTTP), e.RevokeURL, e.RevokeStyle, tok.AccessToken, hint)
+			case oauthflow.IsInvalidGrant(rerr):
+				rep.Remote = AlreadyEnded
+				return nil
+			}
+		}
+	}
+	if err != nil {
 		rep.Remote = "not revoked at provider"
 		return err
 	}

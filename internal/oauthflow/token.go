@@ -121,13 +121,21 @@ func Revoke(ctx context.Context, c Client, endpoint string, style RevokeStyle, t
 		if e.Description != "" {
 			msg += ": " + oneLine(e.Description, 200)
 		}
-		return errors.New(msg)
+		return &RevokeError{Status: resp.StatusCode, msg: msg}
 	}
 	if resp.StatusCode == http.StatusServiceUnavailable {
-		return errors.New("the revocation endpoint is unavailable (HTTP 503): the token may still be valid; try again later")
+		return &RevokeError{Status: resp.StatusCode, msg: "the revocation endpoint is unavailable (HTTP 503): the token may still be valid; try again later"}
 	}
-	return fmt.Errorf("the revocation endpoint answered HTTP %d", resp.StatusCode)
+	return &RevokeError{Status: resp.StatusCode, msg: fmt.Sprintf("the revocation endpoint answered HTTP %d", resp.StatusCode)}
 }
+
+// RevokeError is a revocation the provider answered with an error status.
+type RevokeError struct {
+	Status int // the HTTP status
+	msg    string
+}
+
+func (e *RevokeError) Error() string { return e.msg }
 
 // Metadata is what connctl reads from RFC 8414 / OpenID discovery.
 type Metadata struct {
