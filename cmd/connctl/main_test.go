@@ -199,25 +199,9 @@ func cmdSecrets(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("secrets: %v", err)
 	}
 	seen := seenIDs(ts)
-	var keys []string
-	if realKeyring() {
-		out, err := exec.Command("secret-tool", "search", "--all", "service", secretstore.Service).CombinedOutput()
-		if err != nil && len(out) > 0 && !bytes.Contains(out, []byte("No matching")) {
-			ts.Fatalf("secret-tool: %v: %s", err, out)
-		}
-		for _, line := range strings.Split(string(out), "\n") {
-			if k, ok := strings.CutPrefix(line, "attribute.username = "); ok {
-				keys = append(keys, k)
-			}
-		}
-	} else {
-		items, err := secretstoretest.NewFileFake(ts.Getenv("CONNCTL_TEST_FAKE_KEYRING")).Items()
-		if err != nil {
-			ts.Fatalf("read fake keyring: %v", err)
-		}
-		for k := range items {
-			keys = append(keys, k)
-		}
+	keys, err := storeKeys(ts.Getenv("CONNCTL_TEST_FAKE_KEYRING"))
+	if err != nil {
+		ts.Fatalf("%v", err)
 	}
 	got := 0
 	for _, k := range keys {
@@ -229,6 +213,32 @@ func cmdSecrets(ts *testscript.TestScript, neg bool, args []string) {
 	if (got == want) == neg {
 		ts.Fatalf("secret store holds %d connctl items, want %s%d", got, map[bool]string{true: "not ", false: ""}[neg], want)
 	}
+}
+
+// storeKeys lists the keys of connctl's items in the secret store: the real
+// Secret Service when the suite runs against it, else the fake keyring file.
+func storeKeys(fakeKeyring string) ([]string, error) {
+	var keys []string
+	if realKeyring() {
+		out, err := exec.Command("secret-tool", "search", "--all", "service", secretstore.Service).CombinedOutput()
+		if err != nil && len(out) > 0 && !bytes.Contains(out, []byte("No matching")) {
+			return nil, fmt.Errorf("secret-tool: %v: %s", err, out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if k, ok := strings.CutPrefix(line, "attribute.username = "); ok {
+				keys = append(keys, k)
+			}
+		}
+		return keys, nil
+	}
+	items, err := secretstoretest.NewFileFake(fakeKeyring).Items()
+	if err != nil {
+		return nil, fmt.Errorf("read fake keyring: %v", err)
+	}
+	for k := range items {
+		keys = append(keys, k)
+	}
+	return keys, nil
 }
 
 // seenIDs returns the ids of every connection this script's config has held
