@@ -292,7 +292,7 @@ func newCLI(t *testing.T) *cli {
 	}
 	c.env = append(c.env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local/share"), "XDG_STATE_HOME="+filepath.Join(home, ".local/state"),
-		"CONNCTL_TEST_FAKE_KEYRING="+c.fake, "BROWSER=browser-standin", "NO_COLOR=1")
+		"CONNCTL_TEST_FAKE_KEYRING="+c.fake, "BROWSER=browser-standin", "NO_COLOR=1", "CONNCTL_TEST_SHORT_WAITS=1")
 	return c
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/jobrunner"
 	"github.com/connctl/connctl/internal/secretstore"
 	"github.com/connctl/connctl/internal/secretstore/secretstoretest"
 	"github.com/connctl/connctl/internal/testpeer"
@@ -54,6 +55,11 @@ func TestMain(m *testing.M) {
 // binary can make the swap: the shipped binary has no such switch.
 func testDeps() *deps.Deps {
 	d := deps.System()
+	if os.Getenv("CONNCTL_TEST_SHORT_WAITS") == "1" {
+		// The conformance suite checks that retries happen, not how long
+		// they wait: a job's backoff and Retry-After waits last 10 ms.
+		d.Sleep = func(ctx context.Context, _ time.Duration) error { return jobrunner.Sleep(ctx, 10*time.Millisecond) }
+	}
 	if realKeyring() || os.Getenv("CONNCTL_TEST_SCRIPT_KEYRING") == "real" {
 		if off := os.Getenv("CONNCTL_TEST_CLOCK_OFFSET"); off != "" {
 			if dur, err := time.ParseDuration(off); err == nil {

@@ -4,6 +4,7 @@
 package deps
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -26,9 +27,12 @@ import (
 
 // Deps is what commands reach the outside world through.
 type Deps struct {
-	IO      *iostreams.IOStreams
-	Getenv  func(string) string
-	Now     func() time.Time
+	IO     *iostreams.IOStreams
+	Getenv func(string) string
+	Now    func() time.Time
+	// Sleep waits between a job's retries; nil: jobrunner.Sleep. Only
+	// tests set it (to shorten backoff).
+	Sleep   func(context.Context, time.Duration) error
 	Catalog func() *connector.Catalogue
 	// Config reads the config file on first use, then returns the same store.
 	Config func() (*configstore.Store, error)

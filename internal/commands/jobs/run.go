@@ -177,7 +177,11 @@ func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name st
 			req.Since = cp
 		}
 	}
-	req.HTTP = jobrunner.NewHTTP(d.HTTP(), jobrunner.Sleep, stats, nil)
+	sleep := jobrunner.Sleep
+	if d.Sleep != nil {
+		sleep = d.Sleep
+	}
+	req.HTTP = jobrunner.NewHTTP(d.HTTP(), sleep, stats, nil)
 	var dst jobrunner.Destination
 	if job.Dest == "-" {
 		dst = jobrunner.NewStreamDestination(d.IO.Out, job.Format, nil)
