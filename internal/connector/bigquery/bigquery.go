@@ -103,6 +103,9 @@ func Connector() *connector.Connector {
 			{
 				Name: "query",
 				Help: "rows of a GoogleSQL query (jobs.query, then getQueryResults pages)",
+				// A job that names its incremental_column runs incrementally:
+				// the source then fills {since} from the checkpoint.
+				IncrementalParam: "incremental_column",
 				Params: []connector.Field{{
 					Name:     "sql",
 					Label:    "SQL",
