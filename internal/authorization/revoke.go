@@ -109,6 +109,14 @@ func (s *Service) revokeRemote(ctx context.Context, c *configstore.Connection, r
 			}
 		}
 	}
+	if errors.As(err, &re) && re.Status == http.StatusBadRequest && re.Code == "invalid_token" {
+		// Google answers a token that is already expired or revoked with
+		// 400 invalid_token where RFC 7009 answers 200: the token is dead
+		// at the provider already.
+		// https://developers.google.com/identity/protocols/oauth2/native-app#tokenrevoke
+		rep.Remote = AlreadyEnded
+		return nil
+	}
 	if err != nil {
 		rep.Remote = "not revoked at provider"
 		return err

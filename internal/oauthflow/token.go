@@ -121,7 +121,7 @@ func Revoke(ctx context.Context, c Client, endpoint string, style RevokeStyle, t
 		if e.Description != "" {
 			msg += ": " + oneLine(e.Description, 200)
 		}
-		return &RevokeError{Status: resp.StatusCode, msg: msg}
+		return &RevokeError{Status: resp.StatusCode, Code: e.Error, msg: msg}
 	}
 	if resp.StatusCode == http.StatusServiceUnavailable {
 		return &RevokeError{Status: resp.StatusCode, msg: "the revocation endpoint is unavailable (HTTP 503): the token may still be valid; try again later"}
@@ -131,7 +131,8 @@ func Revoke(ctx context.Context, c Client, endpoint string, style RevokeStyle, t
 
 // RevokeError is a revocation the provider answered with an error status.
 type RevokeError struct {
-	Status int // the HTTP status
+	Status int    // the HTTP status
+	Code   string // the OAuth error code of the answer, if any (invalid_token...)
 	msg    string
 }
 
