@@ -65,6 +65,14 @@ func (s *Service) identity(ctx context.Context, e *Endpoints, access string, st 
 			return nil, err
 		}
 	}
+	if e.Connector.ID == "zendesk" {
+		// users/me answers an anonymous user (id null) with 200 when it
+		// does not accept the credentials
+		// (https://developer.zendesk.com/api-reference/ticketing/users/users/#show-the-currently-authenticated-user).
+		if user, ok := doc["user"].(map[string]any); !ok || user["id"] == nil {
+			return nil, &CallError{Kind: "unauthorized", Status: http.StatusOK, Message: hostOf(u) + " answered as an anonymous user: it did not accept the access token"}
+		}
+	}
 	return pickIdentity(doc), nil
 }
 

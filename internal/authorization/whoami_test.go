@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/connctl/connctl/internal/connector/all"
 )
 
 // A 403 is a missing permission, unless it says the token itself is bad:
@@ -37,5 +39,32 @@ func TestForbiddenThatMeansABadToken(t *testing.T) {
 				t.Fatalf("got %v, want kind %s", err, tc.kind)
 			}
 		})
+	}
+}
+
+// Zendesk's users/me answers 200 with an anonymous user (id null) when it
+// does not accept the credentials
+// (https://developer.zendesk.com/api-reference/ticketing/users/users/#show-the-currently-authenticated-user).
+func TestZendeskAnonymousUserIsUnauthorized(t *testing.T) {
+	t.Parallel()
+	anonymous := true
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if anonymous {
+			_, _ = w.Write([]byte(`{"user":{"id":null,"name":"Anonymous user","email":"invalid@example.com","role":"end-user"}}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"user":{"id":3723,"name":"Agent","email":"agent@acme.example","role":"admin"}}`))
+	}))
+	defer srv.Close()
+	s := &Service{HTTP: srv.Client()}
+	ctr, _ := all.Catalogue().Lookup("zendesk")
+	e := &Endpoints{Connector: ctr, UserinfoURL: srv.URL}
+	var ce *CallError
+	if _, err := s.identity(context.Background(), e, "tok", nil); !errors.As(err, &ce) || ce.Kind != "unauthorized" {
+		t.Fatalf("anonymous: got %v, want unauthorized", err)
+	}
+	anonymous = false
+	if id, err := s.identity(context.Background(), e, "tok", nil); err != nil || id.Account != "agent@acme.example" {
+		t.Fatalf("agent: got %+v, %v", id, err)
 	}
 }
