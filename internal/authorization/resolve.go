@@ -165,6 +165,19 @@ func (s *Service) Resolve(ctx context.Context, c *configstore.Connection) (*Endp
 	if e.UserinfoURL, err = endpoint("userinfo_url", spec.UserinfoURL, false); err != nil {
 		return nil, err
 	}
+	// Zoho: the user's data centre, which the callback named at sign-in (and
+	// was checked then), serves the later token and revocation calls too,
+	// whatever accounts_server the sign-in started at.
+	// https://www.zoho.com/accounts/protocol/oauth/multi-dc.html
+	if ctr.ID == "zoho" && c.OAuth != nil && c.OAuth.Extra["accounts_server"] != "" {
+		as := strings.TrimSuffix(c.OAuth.Extra["accounts_server"], "/")
+		if c.Fields["token_url"] == "" {
+			e.TokenURL = as + "/oauth/v2/token"
+		}
+		if c.Fields["revoke_url"] == "" {
+			e.RevokeURL = as + "/oauth/v2/token/revoke"
+		}
+	}
 	for _, sc := range strings.FieldsFunc(fields["scopes"], func(r rune) bool { return r == ' ' || r == ',' }) {
 		if v, err := expand(sc, vars); err == nil {
 			e.Scopes = append(e.Scopes, v)

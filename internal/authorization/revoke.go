@@ -109,11 +109,13 @@ func (s *Service) revokeRemote(ctx context.Context, c *configstore.Connection, r
 			}
 		}
 	}
-	if errors.As(err, &re) && re.Status == http.StatusBadRequest && re.Code == "invalid_token" {
+	if errors.As(err, &re) && re.Status == http.StatusBadRequest && (re.Code == "invalid_token" || e.Connector.ID == "zoho") {
 		// Google answers a token that is already expired or revoked with
 		// 400 invalid_token where RFC 7009 answers 200: the token is dead
 		// at the provider already.
 		// https://developers.google.com/identity/protocols/oauth2/native-app#tokenrevoke
+		// Zoho answers an invalid refresh token with a bare HTTP 400.
+		// https://www.zoho.com/accounts/protocol/oauth/revoke-refresh-token.html
 		rep.Remote = AlreadyEnded
 		return nil
 	}
