@@ -402,8 +402,11 @@ func DescribeTokenError(err error) string {
 	return oneLine(err.Error(), 200)
 }
 
-// IsInvalidGrant reports whether the server rejected a refresh token or code.
+// IsInvalidGrant reports whether the server rejected a refresh token or code:
+// RFC 6749's invalid_grant, or Zoho's invalid_code, which Zoho's accounts
+// server answers (sometimes with HTTP 200) for a revoked or expired refresh
+// token. x/oauth2 reports either as a RetrieveError.
 func IsInvalidGrant(err error) bool {
 	var re *oauth2.RetrieveError
-	return errors.As(err, &re) && re.ErrorCode == "invalid_grant"
+	return errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.ErrorCode == "invalid_code")
 }
