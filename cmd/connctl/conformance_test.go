@@ -36,9 +36,8 @@ import (
 //  8. throttled run: the vendor's throttle signal mid-run is waited out
 //  9. failing run: the vendor's server error mid-run; exit 1, the output
 //     file untouched, a failed activity, the connection flagged in `list`
-//
-// 10. the next incremental run resumes from the last good checkpoint
-// 11. delete: the grant revoked at the provider, no secret left in the store
+//  10. the next incremental run resumes from the last good checkpoint
+//  11. delete: the grant revoked at the provider, no secret left in the store
 //
 // No file the runs leave may contain a secret.
 func TestConformance(t *testing.T) {
