@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/connctl/connctl/internal/connector/s3"
+
 	"github.com/connctl/connctl/internal/awssig"
 )
 
@@ -18,38 +20,19 @@ type s3Target struct {
 	custom bool     // endpoint or base_url: not AWS's own S3
 }
 
-// s3ListURL builds the ListObjectsV2 URL for max-keys=1:
-//   - base_url or endpoint set: path style against it, {base}/{bucket};
-//   - path_style=true, or a bucket name with dots (which the *.s3 TLS
-//     certificate does not cover): https://s3.{region}.amazonaws.com/{bucket};
-//   - otherwise virtual-hosted style: https://{bucket}.s3.{region}.amazonaws.com/.
-//
+// s3ListURL builds the ListObjectsV2 URL for max-keys=1, at the bucket
+// address the objects source uses (s3.BucketURL).
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
-// https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html
 func s3ListURL(bucket, region, endpoint, baseURL, pathStyle string) (*s3Target, error) {
-	base := strings.TrimRight(baseURL, "/")
-	field := "base_url"
-	if base == "" {
-		base, field = strings.TrimRight(endpoint, "/"), "endpoint"
+	u, custom, err := s3.BucketURL(bucket, region, endpoint, baseURL, pathStyle)
+	if err != nil {
+		return nil, &Error{Kind: kindConfig, Message: "the s3 " + strings.TrimPrefix(err.Error(), "the ")}
 	}
-	var u *url.URL
-	custom := base != ""
-	switch {
-	case custom:
-		var err error
-		u, err = url.Parse(base)
-		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			return nil, &Error{Kind: kindConfig, Message: fmt.Sprintf("the s3 connection's %s is not an http(s) URL: use one such as https://minio.example.com:9000", field)}
-		}
-		u.Path = strings.TrimRight(u.Path, "/") + "/" + bucket
-	case pathStyle == "true" || strings.Contains(bucket, "."):
-		u = &url.URL{Scheme: "https", Host: "s3." + region + ".amazonaws.com", Path: "/" + bucket}
-	default:
-		u = &url.URL{Scheme: "https", Host: bucket + ".s3." + region + ".amazonaws.com", Path: "/"}
+	if u.Path == "" {
+		u.Path = "/" // the bucket itself, virtual-hosted
 	}
 	u.RawPath = awssig.CanonicalURI(u.Path)
 	u.RawQuery = awssig.CanonicalQuery(url.Values{"list-type": {"2"}, "max-keys": {"1"}})
-	u.User, u.Fragment = nil, ""
 	return &s3Target{url: u, custom: custom}, nil
 }
 

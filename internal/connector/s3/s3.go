@@ -50,7 +50,7 @@ func Connector() *connector.Connector {
 			fieldkit.Enum(connector.Field{
 				Name:    "path_style",
 				Label:   "Path-style addressing",
-				Help:    "true for https://endpoint/bucket/key (MinIO and most S3-compatible stores); false for bucket.endpoint",
+				Help:    "AWS only: true for https://s3.{region}.amazonaws.com/{bucket}, false for https://{bucket}.s3.{region}.amazonaws.com (buckets with dots always use path style); with endpoint set, requests always go to {endpoint}/{bucket}, which S3-compatible stores accept",
 				Default: "false",
 				Enum:    []string{"true", "false"},
 			}),
@@ -87,7 +87,7 @@ func Connector() *connector.Connector {
 				"Access key ID into access_key_id and give the Secret access key with --secret-stdin (shown once).\n" +
 				"The user needs s3:ListBucket on the bucket and s3:GetObject on its objects. Temporary\n" +
 				"credentials also need session_token. S3-compatible stores: use the store's access key, set\n" +
-				"endpoint (e.g. https://minio.example.com:9000) and path_style=true.",
+				"endpoint (e.g. https://minio.example.com:9000); requests go to {endpoint}/{bucket}/{key} (path style).",
 		}},
 		Sources: []connector.Source{
 			{Name: "objects", Help: "objects under prefix (ListObjectsV2; with download_dir, GetObject per key)", PrimaryKey: "key", IncrementalField: "last_modified",

@@ -204,33 +204,13 @@ func newClient(req jobrunner.Request, now func() time.Time) (*client, error) {
 	return c, nil
 }
 
-// bucketURL says where the bucket is, as `connctl test` addresses it
-// (keycheck):
-//   - base_url or endpoint set: path style against it, {base}/{bucket};
-//   - path_style=true, or a bucket name with dots (which the *.s3 TLS
-//     certificate does not cover): https://s3.{region}.amazonaws.com/{bucket};
-//   - otherwise virtual-hosted style: https://{bucket}.s3.{region}.amazonaws.com.
-//
-// https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html
+// bucketURL is BucketURL with its error as the run's config failure.
 func bucketURL(bucket, region, endpoint, baseURL, pathStyle string) (*url.URL, bool, error) {
-	base, field := strings.TrimRight(baseURL, "/"), "base_url"
-	if base == "" {
-		base, field = strings.TrimRight(endpoint, "/"), "endpoint"
+	u, custom, err := BucketURL(bucket, region, endpoint, baseURL, pathStyle)
+	if err != nil {
+		return nil, custom, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "s3: " + err.Error()}
 	}
-	switch {
-	case base != "":
-		u, err := url.Parse(base)
-		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			return nil, true, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("s3: the connection's %s is not an http(s) URL", field)}
-		}
-		u.User, u.RawQuery, u.Fragment, u.RawPath = nil, "", "", ""
-		u.Path = strings.TrimRight(u.Path, "/") + "/" + bucket
-		return u, true, nil
-	case pathStyle == "true" || strings.Contains(bucket, "."):
-		return &url.URL{Scheme: "https", Host: "s3." + region + ".amazonaws.com", Path: "/" + bucket}, false, nil
-	default:
-		return &url.URL{Scheme: "https", Host: bucket + ".s3." + region + ".amazonaws.com"}, false, nil
-	}
+	return u, custom, nil
 }
 
 // listResult is a ListObjectsV2 answer, as far as the source reads it.
