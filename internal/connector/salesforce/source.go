@@ -112,7 +112,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 	if err != nil {
 		return "", err
 	}
-	token, err := req.AccessToken(ctx, false)
+	cred, err := jobrunner.OAuthCredential(ctx, req, "Bearer")
 	if err != nil {
 		return "", prefix(err)
 	}
@@ -120,27 +120,21 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 
 	var latest time.Time // the largest SystemModstamp emitted
 	next := base.String() + "/services/data/v" + version + "/query?" + url.Values{"q": {soql}}.Encode()
-	refreshed := false // a token was refreshed for this page
 	for next != "" {
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
-		if err != nil {
-			return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "salesforce: bad URL: " + err.Error()}
-		}
-		r.Header.Set("Authorization", "Bearer "+token)
-		r.Header.Set("Accept", "application/json")
-		status, header, body, err := client.Do(ctx, r)
-		if err != nil {
-			if status == http.StatusUnauthorized && !refreshed {
-				// The session expired mid-run: refresh once, same page again.
-				if token, err = req.AccessToken(ctx, true); err != nil {
-					return "", prefix(err)
-				}
-				refreshed = true
-				continue
+		// The session may expire mid-run: cred refreshes it once on a 401
+		// and sends the page again.
+		var r *http.Request
+		status, header, body, refreshed, err := cred.Do(ctx, client, func() (*http.Request, error) {
+			var err error
+			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, next, nil); err != nil {
+				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "salesforce: bad URL: " + err.Error()}
 			}
+			r.Header.Set("Accept", "application/json")
+			return r, nil
+		})
+		if err != nil {
 			return "", describe(err, status, header, body, refreshed)
 		}
-		refreshed = false
 		where := fmt.Sprintf("salesforce: GET %s%s", r.URL.Host, r.URL.EscapedPath())
 		p, err := decodePage(body)
 		if err != nil {
