@@ -81,36 +81,29 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		q += "&$filter=" + escape("modifiedon ge "+since.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z"))
 	}
 	q += "&$orderby=" + escape("modifiedon asc")
-	token, err := req.AccessToken(ctx, false)
+	cred, err := jobrunner.OAuthCredential(ctx, req, "Bearer")
 	if err != nil {
 		return "", prefix(err)
 	}
 
 	var latest time.Time
 	next := base.String() + "/" + s.set + "?" + q
-	refreshed := false
 	for next != "" {
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
-		if err != nil {
-			return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "dynamics: bad URL: " + err.Error()}
-		}
-		r.Header.Set("Authorization", "Bearer "+token)
-		r.Header.Set("Accept", "application/json")
-		r.Header.Set("OData-MaxVersion", "4.0")
-		r.Header.Set("OData-Version", "4.0")
-		r.Header.Set("Prefer", fmt.Sprintf("odata.maxpagesize=%d", maxPageSize))
-		status, _, body, err := req.HTTP.Do(ctx, r)
-		if err != nil {
-			if status == http.StatusUnauthorized && !refreshed {
-				if token, err = req.AccessToken(ctx, true); err != nil {
-					return "", prefix(err)
-				}
-				refreshed = true
-				continue
+		var r *http.Request
+		status, _, body, refreshed, err := cred.Do(ctx, req.HTTP, func() (*http.Request, error) {
+			var err error
+			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, next, nil); err != nil {
+				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "dynamics: bad URL: " + err.Error()}
 			}
+			r.Header.Set("Accept", "application/json")
+			r.Header.Set("OData-MaxVersion", "4.0")
+			r.Header.Set("OData-Version", "4.0")
+			r.Header.Set("Prefer", fmt.Sprintf("odata.maxpagesize=%d", maxPageSize))
+			return r, nil
+		})
+		if err != nil {
 			return "", describe(err, status, body, refreshed)
 		}
-		refreshed = false
 		where := fmt.Sprintf("dynamics: GET %s%s", r.URL.Host, r.URL.EscapedPath())
 		p, err := decodePage(body)
 		if err != nil {
