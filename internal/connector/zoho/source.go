@@ -89,43 +89,36 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		}
 		modifiedSince = since.UTC().Truncate(time.Second).Add(-time.Second).Format("2006-01-02T15:04:05-07:00")
 	}
-	token, err := req.AccessToken(ctx, false)
+	cred, err := jobrunner.OAuthCredential(ctx, req, "Zoho-oauthtoken")
 	if err != nil {
 		return "", prefix(err)
 	}
 
 	var latest time.Time
 	pageToken := ""
-	refreshed := false
 	for {
 		q := url.Values{"fields": {strings.Join(s.fields, ",")}, "per_page": {strconv.Itoa(perPage)}}
 		if pageToken != "" {
 			q.Set("page_token", pageToken)
 		}
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/crm/v8/"+s.module+"?"+q.Encode(), nil)
+		var r *http.Request
+		status, _, body, refreshed, err := cred.Do(ctx, req.HTTP, func() (*http.Request, error) {
+			var err error
+			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, base+"/crm/v8/"+s.module+"?"+q.Encode(), nil); err != nil {
+				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "zoho: bad URL: " + err.Error()}
+			}
+			r.Header.Set("Accept", "application/json")
+			if modifiedSince != "" {
+				r.Header.Set("If-Modified-Since", modifiedSince)
+			}
+			return r, nil
+		})
 		if err != nil {
-			return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "zoho: bad URL: " + err.Error()}
-		}
-		r.Header.Set("Authorization", "Zoho-oauthtoken "+token)
-		r.Header.Set("Accept", "application/json")
-		if modifiedSince != "" {
-			r.Header.Set("If-Modified-Since", modifiedSince)
-		}
-		status, _, body, err := req.HTTP.Do(ctx, r)
-		if err != nil {
-			switch {
-			case status == http.StatusNotModified:
+			if status == http.StatusNotModified {
 				return req.Since, nil // nothing changed since the checkpoint
-			case status == http.StatusUnauthorized && !refreshed:
-				if token, err = req.AccessToken(ctx, true); err != nil {
-					return "", prefix(err)
-				}
-				refreshed = true
-				continue
 			}
 			return "", describe(err, status, body, refreshed)
 		}
-		refreshed = false
 		where := fmt.Sprintf("zoho: GET %s%s", r.URL.Host, r.URL.EscapedPath())
 		if status == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 {
 			break // no records
