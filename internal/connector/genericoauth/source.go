@@ -72,7 +72,7 @@ func (s *httpSource) Fetch(ctx context.Context, req jobrunner.Request, emit func
 	if err != nil {
 		return "", err
 	}
-	token, err := req.AccessToken(ctx, false)
+	cred, err := jobrunner.OAuthCredential(ctx, req, "Bearer")
 	if err != nil {
 		return "", prefix(err)
 	}
@@ -82,7 +82,6 @@ func (s *httpSource) Fetch(ctx context.Context, req jobrunner.Request, emit func
 		latestRaw string    // ... as the API wrote it
 		sawField  bool
 		emitted   int
-		refreshed bool // a token was refreshed for this page
 	)
 	seen := map[string]bool{}
 	next := c.first.String()
@@ -90,30 +89,25 @@ func (s *httpSource) Fetch(ctx context.Context, req jobrunner.Request, emit func
 		if seen[next] {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: "oauth2: the next page is the one already read; stopping (check the next parameter)"}
 		}
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
-		if err != nil {
-			return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "oauth2: bad URL: " + err.Error()}
-		}
-		r.Header.Set("Authorization", "Bearer "+token)
-		r.Header.Set("Accept", "application/json")
-		status, header, body, err := req.HTTP.Do(ctx, r)
-		if err != nil {
-			if status == http.StatusUnauthorized && !refreshed {
-				// The token expired mid-run: refresh once, same page again.
-				if token, err = req.AccessToken(ctx, true); err != nil {
-					return "", prefix(err)
-				}
-				refreshed = true
-				continue
+		// The token may expire mid-run: cred refreshes it once on a 401
+		// and sends the page again.
+		var r *http.Request
+		status, header, body, refreshed, err := cred.Do(ctx, req.HTTP, func() (*http.Request, error) {
+			var err error
+			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, next, nil); err != nil {
+				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "oauth2: bad URL: " + err.Error()}
 			}
+			r.Header.Set("Accept", "application/json")
+			return r, nil
+		})
+		if err != nil {
 			err = prefix(err)
 			var f *jobrunner.Failure
-			if status == http.StatusUnauthorized && errors.As(err, &f) {
+			if status == http.StatusUnauthorized && refreshed && errors.As(err, &f) {
 				err = &jobrunner.Failure{Reason: f.Reason, Message: f.Message + " (again after refreshing the access token)"}
 			}
 			return "", err
 		}
-		refreshed = false
 		seen[next] = true
 		where := fmt.Sprintf("oauth2: GET %s%s", r.URL.Host, r.URL.EscapedPath())
 		doc, err := decodeBody(body)
