@@ -228,31 +228,29 @@ func (s *source) modifiedAt(rec object) (time.Time, bool) {
 type caller struct {
 	req    jobrunner.Request
 	client *jobrunner.HTTP
-	token  string
-	oauth  bool // the token comes from req.AccessToken and can be refreshed
+	cred   *jobrunner.Credential
 }
 
 func (c *caller) start(ctx context.Context) error {
 	if tok := c.req.Secrets["access_token"]; tok != "" {
-		c.token = tok // private app: a static token
+		c.cred = jobrunner.StaticCredential("Bearer " + tok) // private app: a static token
 		return nil
 	}
-	tok, err := c.req.AccessToken(ctx, false)
+	cred, err := jobrunner.OAuthCredential(ctx, c.req, "Bearer")
 	if err != nil {
 		return prefix(err)
 	}
-	c.token, c.oauth = tok, true
+	c.cred = cred // OAuth: refreshed once on a 401
 	return nil
 }
 
 func (c *caller) page(ctx context.Context, method, u string, body []byte) (*page, error) {
-	refreshed := false
-	for {
+	var r *http.Request
+	status, _, resp, refreshed, err := c.cred.Do(ctx, c.client, func() (*http.Request, error) {
 		var rd *bytes.Reader
 		if body != nil {
 			rd = bytes.NewReader(body)
 		}
-		var r *http.Request
 		var err error
 		if rd != nil {
 			r, err = http.NewRequestWithContext(ctx, method, u, rd)
@@ -262,37 +260,29 @@ func (c *caller) page(ctx context.Context, method, u string, body []byte) (*page
 		if err != nil {
 			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "hubspot: bad URL: " + err.Error()}
 		}
-		r.Header.Set("Authorization", "Bearer "+c.token)
 		r.Header.Set("Accept", "application/json")
 		if body != nil {
 			r.Header.Set("Content-Type", "application/json")
 		}
-		status, _, resp, err := c.client.Do(ctx, r)
-		if err != nil {
-			if status == http.StatusUnauthorized && c.oauth && !refreshed {
-				if c.token, err = c.req.AccessToken(ctx, true); err != nil {
-					return nil, prefix(err)
-				}
-				refreshed = true
-				continue
-			}
-			return nil, describe(err, status, resp, refreshed)
-		}
-		dec := json.NewDecoder(bytes.NewReader(resp))
-		dec.UseNumber()
-		var p page
-		where := fmt.Sprintf("hubspot: %s %s%s", method, r.URL.Host, r.URL.EscapedPath())
-		if err := dec.Decode(&p); err != nil {
-			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": malformed JSON: " + err.Error()}
-		}
-		if dec.More() {
-			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": malformed JSON: data after the result"}
-		}
-		if p.Results == nil {
-			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": not a list of objects (no results)"}
-		}
-		return &p, nil
+		return r, nil
+	})
+	if err != nil {
+		return nil, describe(err, status, resp, refreshed)
 	}
+	dec := json.NewDecoder(bytes.NewReader(resp))
+	dec.UseNumber()
+	var p page
+	where := fmt.Sprintf("hubspot: %s %s%s", method, r.URL.Host, r.URL.EscapedPath())
+	if err := dec.Decode(&p); err != nil {
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": malformed JSON: " + err.Error()}
+	}
+	if dec.More() {
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": malformed JSON: data after the result"}
+	}
+	if p.Results == nil {
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": not a list of objects (no results)"}
+	}
+	return &p, nil
 }
 
 // apiBase returns base_url (without a trailing slash) or DefaultBase.
