@@ -232,7 +232,7 @@ type client struct {
 	req   jobrunner.Request
 	base  string
 	oauth bool
-	auth  string
+	cred  *jobrunner.Credential // the Authorization header
 }
 
 // newClient picks the base and credentials: base_url when set; else, for
@@ -260,18 +260,18 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 	}
 	c.base = u.String()
 	if c.oauth {
-		tok, err := req.AccessToken(ctx, false)
+		cred, err := jobrunner.OAuthCredential(ctx, req, "Bearer")
 		if err != nil {
 			return nil, prefix(err)
 		}
-		c.auth = "Bearer " + tok
+		c.cred = cred
 		return c, nil
 	}
 	email, token := req.Fields["email"], req.Secrets["api_token"]
 	if email == "" || token == "" {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonAuth, Message: "jira: email and api_token must be set"}
 	}
-	c.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(email+":"+token))
+	c.cred = jobrunner.StaticCredential("Basic " + base64.StdEncoding.EncodeToString([]byte(email+":"+token)))
 	return c, nil
 }
 
@@ -285,36 +285,27 @@ func (c *client) do(ctx context.Context, method, u string, body any) ([]byte, st
 			return nil, "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: "jira: encode request: " + err.Error()}
 		}
 	}
-	refreshed := false
-	for {
+	where := ""
+	status, header, raw, refreshed, err := c.cred.Do(ctx, c.req.HTTP, func() (*http.Request, error) {
 		var rd io.Reader
 		if payload != nil {
 			rd = bytes.NewReader(payload) // sets GetBody: retries resend it
 		}
 		r, err := http.NewRequestWithContext(ctx, method, u, rd)
 		if err != nil {
-			return nil, "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "jira: bad URL: " + err.Error()}
+			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "jira: bad URL: " + err.Error()}
 		}
-		r.Header.Set("Authorization", c.auth)
 		r.Header.Set("Accept", "application/json")
 		if payload != nil {
 			r.Header.Set("Content-Type", "application/json")
 		}
-		where := fmt.Sprintf("jira: %s %s%s", method, r.URL.Host, r.URL.EscapedPath())
-		status, header, raw, err := c.req.HTTP.Do(ctx, r)
-		if err == nil {
-			return raw, where, nil
-		}
-		if status == http.StatusUnauthorized && c.oauth && !refreshed {
-			tok, err := c.req.AccessToken(ctx, true)
-			if err != nil {
-				return nil, where, prefix(err)
-			}
-			c.auth, refreshed = "Bearer "+tok, true
-			continue
-		}
-		return nil, where, describe(err, status, header, raw, refreshed)
+		where = fmt.Sprintf("jira: %s %s%s", method, r.URL.Host, r.URL.EscapedPath())
+		return r, nil
+	})
+	if err == nil {
+		return raw, where, nil
 	}
+	return nil, where, describe(err, status, header, raw, refreshed)
 }
 
 func decode(raw []byte, v any) error {
