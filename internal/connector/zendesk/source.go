@@ -182,11 +182,10 @@ func (s *timeExport) Fetch(ctx context.Context, req jobrunner.Request, emit func
 
 // client sends the authenticated GETs of one run.
 type client struct {
-	req   jobrunner.Request
-	base  *url.URL
-	http  *jobrunner.HTTP
-	oauth bool
-	auth  string // the Authorization header
+	req  jobrunner.Request
+	base *url.URL
+	http *jobrunner.HTTP
+	cred *jobrunner.Credential // the Authorization header
 }
 
 func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
@@ -196,48 +195,38 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 	}
 	c := &client{req: req, base: base, http: req.HTTP}
 	if req.Fields["auth"] == "oauth2" {
-		c.oauth = true
-		tok, err := req.AccessToken(ctx, false)
+		cred, err := jobrunner.OAuthCredential(ctx, req, "Bearer")
 		if err != nil {
 			return nil, prefix(err)
 		}
-		c.auth = "Bearer " + tok
+		c.cred = cred
 		return c, nil
 	}
 	email, token := req.Fields["email"], req.Secrets["api_token"]
 	if email == "" || token == "" {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonAuth, Message: "zendesk: email and api_token must be set"}
 	}
-	c.auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(email+"/token:"+token))
+	c.cred = jobrunner.StaticCredential("Basic " + base64.StdEncoding.EncodeToString([]byte(email+"/token:"+token)))
 	return c, nil
 }
 
 // get sends one GET. An OAuth connection whose token is refused (401)
 // refreshes it once and sends the request again.
 func (c *client) get(ctx context.Context, u string) ([]byte, string, error) {
-	refreshed := false
-	for {
+	where := ""
+	status, _, body, refreshed, err := c.cred.Do(ctx, c.http, func() (*http.Request, error) {
 		r, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
-			return nil, "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "zendesk: bad URL: " + err.Error()}
+			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "zendesk: bad URL: " + err.Error()}
 		}
-		r.Header.Set("Authorization", c.auth)
 		r.Header.Set("Accept", "application/json")
-		where := fmt.Sprintf("zendesk: GET %s%s", r.URL.Host, r.URL.EscapedPath())
-		status, _, body, err := c.http.Do(ctx, r)
-		if err == nil {
-			return body, where, nil
-		}
-		if status == http.StatusUnauthorized && c.oauth && !refreshed {
-			tok, err := c.req.AccessToken(ctx, true)
-			if err != nil {
-				return nil, where, prefix(err)
-			}
-			c.auth, refreshed = "Bearer "+tok, true
-			continue
-		}
-		return nil, where, describe(err, status, body, refreshed)
+		where = fmt.Sprintf("zendesk: GET %s%s", r.URL.Host, r.URL.EscapedPath())
+		return r, nil
+	})
+	if err == nil {
+		return body, where, nil
 	}
+	return nil, where, describe(err, status, body, refreshed)
 }
 
 // sameHost checks that a next page URL is on the API host: the request
