@@ -183,7 +183,7 @@ type client struct {
 	req   jobrunner.Request
 	base  *url.URL
 	oauth bool
-	auth  string
+	cred  *jobrunner.Credential // the Authorization header
 }
 
 // newClient picks the base (base_url; else, for OAuth, the token's
@@ -204,18 +204,27 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 	}
 	c.base = u
 	if c.oauth {
-		tok, err := req.AccessToken(ctx, false)
+		if req.Token == nil {
+			// This run cannot ask for the token again: a 401 is final.
+			tok, err := req.AccessToken(ctx, false)
+			if err != nil {
+				return nil, prefix(err)
+			}
+			c.cred = jobrunner.StaticCredential("Bearer " + tok)
+			return c, nil
+		}
+		cred, err := jobrunner.OAuthCredential(ctx, req, "Bearer")
 		if err != nil {
 			return nil, prefix(err)
 		}
-		c.auth = "Bearer " + tok
+		c.cred = cred
 		return c, nil
 	}
 	tok := req.Secrets["access_token"]
 	if tok == "" {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonAuth, Message: "surveymonkey: access_token is not set"}
 	}
-	c.auth = "Bearer " + tok
+	c.cred = jobrunner.StaticCredential("Bearer " + tok)
 	return c, nil
 }
 
@@ -273,29 +282,20 @@ func (c *client) list(ctx context.Context, next string, each func(jobrunner.Reco
 // once (SurveyMonkey tokens do not expire, but the connection may have been
 // reauthorized meanwhile).
 func (c *client) get(ctx context.Context, u string) ([]byte, string, error) {
-	refreshed := false
-	for {
+	where := ""
+	status, _, body, _, err := c.cred.Do(ctx, c.req.HTTP, func() (*http.Request, error) {
 		r, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
-			return nil, "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "surveymonkey: bad URL: " + err.Error()}
+			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "surveymonkey: bad URL: " + err.Error()}
 		}
-		r.Header.Set("Authorization", c.auth)
 		r.Header.Set("Accept", "application/json")
-		where := fmt.Sprintf("surveymonkey: GET %s%s", r.URL.Host, r.URL.EscapedPath())
-		status, _, body, err := c.req.HTTP.Do(ctx, r)
-		if err == nil {
-			return body, where, nil
-		}
-		if status == http.StatusUnauthorized && c.oauth && !refreshed && c.req.Token != nil {
-			tok, err := c.req.AccessToken(ctx, true)
-			if err != nil {
-				return nil, where, prefix(err)
-			}
-			c.auth, refreshed = "Bearer "+tok, true
-			continue
-		}
-		return nil, where, describe(err, status, body)
+		where = fmt.Sprintf("surveymonkey: GET %s%s", r.URL.Host, r.URL.EscapedPath())
+		return r, nil
+	})
+	if err == nil {
+		return body, where, nil
 	}
+	return nil, where, describe(err, status, body)
 }
 
 // describe adds SurveyMonkey's error ({"error": {"id", "name", "docs",
