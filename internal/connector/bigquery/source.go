@@ -465,7 +465,7 @@ type client struct {
 	base     string // {base}/bigquery/v2/projects/
 	project  string // "projects/{project}" relative part, escaped
 	location string
-	auth     *authorizer
+	auth     *jobrunner.Credential // Bearer, renewed through an authorizer
 }
 
 func newClient(req jobrunner.Request) (*client, error) {
@@ -488,7 +488,10 @@ func newClient(req jobrunner.Request) (*client, error) {
 	return &client{
 		req: req, http: req.HTTP.WithThrottle(throttle).WithExplain(explain),
 		base: raw + "/bigquery/v2/projects/", project: url.PathEscape(project),
-		location: strings.TrimSpace(req.Fields["location"]), auth: a,
+		location: strings.TrimSpace(req.Fields["location"]),
+		auth: jobrunner.TokenCredential("Bearer", func(ctx context.Context, force bool) (string, error) {
+			return a.token(ctx, req, force)
+		}),
 	}, nil
 }
 
@@ -499,53 +502,44 @@ func (c *client) call(ctx context.Context, method, path string, q url.Values, bo
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	token, err := c.auth.token(ctx, c.req, false)
-	if err != nil {
-		return err
-	}
-	for renewed := false; ; renewed = true {
+	var r *http.Request
+	status, _, resp, renewed, err := c.auth.Do(ctx, c.http, func() (*http.Request, error) {
 		var rd *bytes.Reader
 		if body != nil {
 			rd = bytes.NewReader(body)
 		}
-		var r *http.Request
+		var err error
 		if rd != nil {
 			r, err = http.NewRequestWithContext(ctx, method, u, rd)
 		} else {
 			r, err = http.NewRequestWithContext(ctx, method, u, nil)
 		}
 		if err != nil {
-			return &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "bigquery: bad URL: " + err.Error()}
+			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "bigquery: bad URL: " + err.Error()}
 		}
-		r.Header.Set("Authorization", "Bearer "+token)
 		r.Header.Set("Accept", "application/json")
 		if body != nil {
 			r.Header.Set("Content-Type", "application/json")
 		}
-		status, _, resp, err := c.http.Do(ctx, r)
-		if err != nil {
-			if status == http.StatusUnauthorized && !renewed {
-				if token, err = c.auth.token(ctx, c.req, true); err != nil {
-					return err
-				}
-				continue
+		return r, nil
+	})
+	if err != nil {
+		// The authorizer's and build's failures carry the prefix already.
+		var f *jobrunner.Failure
+		if errors.As(err, &f) && f == err && !strings.HasPrefix(f.Message, "bigquery: ") {
+			msg := "bigquery: " + f.Message
+			if status == http.StatusUnauthorized && renewed {
+				msg += " (again with a new access token)"
 			}
-			var f *jobrunner.Failure
-			if errors.As(err, &f) && f == err {
-				msg := "bigquery: " + f.Message
-				if status == http.StatusUnauthorized {
-					msg += " (again with a new access token)"
-				}
-				return &jobrunner.Failure{Reason: f.Reason, Message: msg}
-			}
-			return err
+			return &jobrunner.Failure{Reason: f.Reason, Message: msg}
 		}
-		dec := json.NewDecoder(bytes.NewReader(resp))
-		if err := dec.Decode(out); err != nil {
-			return srcErr(fmt.Sprintf("%s %s: malformed JSON: %v", method, r.URL.EscapedPath(), err))
-		}
-		return nil
+		return err
 	}
+	dec := json.NewDecoder(bytes.NewReader(resp))
+	if err := dec.Decode(out); err != nil {
+		return srcErr(fmt.Sprintf("%s %s: malformed JSON: %v", method, r.URL.EscapedPath(), err))
+	}
+	return nil
 }
 
 // googleError is the error body of Google APIs.
