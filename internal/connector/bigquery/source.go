@@ -460,7 +460,6 @@ func parseTimestamp(s string) (time.Time, error) {
 
 // client calls the BigQuery REST API with a bearer token.
 type client struct {
-	req      jobrunner.Request
 	http     *jobrunner.HTTP
 	base     string // {base}/bigquery/v2/projects/
 	project  string // "projects/{project}" relative part, escaped
@@ -486,7 +485,7 @@ func newClient(req jobrunner.Request) (*client, error) {
 		return nil, err
 	}
 	return &client{
-		req: req, http: req.HTTP.WithThrottle(throttle).WithExplain(explain),
+		http: req.HTTP.WithThrottle(throttle).WithExplain(explain),
 		base: raw + "/bigquery/v2/projects/", project: url.PathEscape(project),
 		location: strings.TrimSpace(req.Fields["location"]),
 		auth: jobrunner.TokenCredential("Bearer", func(ctx context.Context, force bool) (string, error) {
