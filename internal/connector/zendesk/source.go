@@ -182,7 +182,6 @@ func (s *timeExport) Fetch(ctx context.Context, req jobrunner.Request, emit func
 
 // client sends the authenticated GETs of one run.
 type client struct {
-	req  jobrunner.Request
 	base *url.URL
 	http *jobrunner.HTTP
 	cred *jobrunner.Credential // the Authorization header
@@ -193,7 +192,7 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &client{req: req, base: base, http: req.HTTP}
+	c := &client{base: base, http: req.HTTP}
 	if req.Fields["auth"] == "oauth2" {
 		cred, err := jobrunner.OAuthCredential(ctx, req, "Bearer")
 		if err != nil {
