@@ -89,9 +89,15 @@ var registry []Case
 // register adds cases; vendor files call it from init.
 func register(cs ...Case) { registry = append(registry, cs...) }
 
-// Serve starts h on 127.0.0.1 and closes it when tb ends.
-func Serve(tb testing.TB, h http.Handler) *httptest.Server {
-	srv := httptest.NewServer(h)
+// Serve starts h on 127.0.0.1 and closes it when tb ends. Each before
+// func runs with the server's URL before it accepts a connection, so that
+// what it sets is safe for the handlers to read.
+func Serve(tb testing.TB, h http.Handler, before ...func(url string)) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	for _, f := range before {
+		f("http://" + srv.Listener.Addr().String())
+	}
+	srv.Start()
 	tb.Cleanup(srv.Close)
 	return srv
 }

@@ -73,8 +73,7 @@ func startDynamics(tb testing.TB) (*Fake, error) {
 			"BusinessUnitId": dynBUID, "UserId": dynUserID, "OrganizationId": dynOrgID})
 	})
 	org.HandleFunc("GET /api/data/v9.2/{set}", d.rows)
-	orgSrv := Serve(tb, org)
-	d.org = orgSrv.URL
+	Serve(tb, org, func(u string) { d.org = u })
 
 	login := http.NewServeMux()
 	login.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", func(w http.ResponseWriter, r *http.Request) {
@@ -99,8 +98,8 @@ func startDynamics(tb testing.TB) (*Fake, error) {
 	})
 	loginSrv := Serve(tb, login)
 
-	f.URL = orgSrv.URL
-	f.Set = []string{"org_url=" + orgSrv.URL, "tenant=" + dynTenant, "client_id=" + f.OAuth.ClientID,
+	f.URL = d.org
+	f.Set = []string{"org_url=" + d.org, "tenant=" + dynTenant, "client_id=" + f.OAuth.ClientID,
 		"auth_url=" + loginSrv.URL + "/" + dynTenant + "/oauth2/v2.0/authorize",
 		"token_url=" + loginSrv.URL + "/" + dynTenant + "/oauth2/v2.0/token"}
 	return f, nil

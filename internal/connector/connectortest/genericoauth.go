@@ -31,8 +31,8 @@ func startGenericOAuth(tb testing.TB) (*Fake, error) {
 	o := &OAuth{ClientID: "connctl-native", Prefix: "gen-"}
 	f.OAuth = o
 	mux := http.NewServeMux()
-	var issuer string
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", func(w http.ResponseWriter, r *http.Request) {
+		issuer := "http://" + r.Host // the server's own URL (it serves on 127.0.0.1 only)
 		writeJSON(w, map[string]any{"issuer": issuer, "authorization_endpoint": issuer + "/authorize", "token_endpoint": issuer + "/token",
 			"revocation_endpoint": issuer + "/revoke", "userinfo_endpoint": issuer + "/userinfo",
 			"response_types_supported": []string{"code"}, "grant_types_supported": []string{"authorization_code", "refresh_token"},
@@ -98,7 +98,6 @@ func startGenericOAuth(tb testing.TB) (*Fake, error) {
 		writeJSON(w, map[string]any{"data": items, "meta": map[string]any{"next_cursor": next}})
 	})
 	srv := Serve(tb, mux)
-	issuer = srv.URL
 	f.URL = srv.URL
 	f.Set = []string{"issuer=" + srv.URL, "client_id=" + o.ClientID, "base_url=" + srv.URL, "scopes=openid offline_access"}
 	return f, nil

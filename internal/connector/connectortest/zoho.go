@@ -67,8 +67,7 @@ func startZoho(tb testing.TB) (*Fake, error) {
 	api := http.NewServeMux()
 	api.HandleFunc("GET /crm/v8/users", z.users)
 	api.HandleFunc("GET /crm/v8/{module}", z.records)
-	apiSrv := Serve(tb, api)
-	z.api = apiSrv.URL
+	Serve(tb, api, func(u string) { z.api = u })
 
 	accounts := http.NewServeMux()
 	accounts.HandleFunc("GET /oauth/v2/auth", func(w http.ResponseWriter, r *http.Request) {
