@@ -416,6 +416,32 @@ func TestOAuthBearerAtTheAccessURL(t *testing.T) {
 	}
 }
 
+func TestOAuth401RefreshesTheTokenOnce(t *testing.T) {
+	t.Parallel()
+	m, srv := newMonkey(t)
+	m.token = "oauth-at-2"
+	m.addSurvey(t0)
+	var forced int
+	tok := func(_ context.Context, force bool) (string, error) {
+		if force {
+			forced++
+			return "oauth-at-2", nil
+		}
+		return "oauth-at-1", nil
+	}
+	r := run(t, surveymonkey.SurveysSource(), srv, options{oauth: tok})
+	if r.err != nil || len(r.records) != 1 || forced != 1 {
+		t.Fatalf("%s, %v, %d refreshes", r.ids(), r.err, forced)
+	}
+
+	// A refreshed token refused again is the vendor's auth error.
+	m.token, forced = "other", 0
+	r = run(t, surveymonkey.SurveysSource(), srv, options{oauth: tok})
+	if f := failure(t, r.err, jobrunner.ReasonAuth); !strings.Contains(f.Message, "error 1011") || forced != 1 {
+		t.Errorf("message %q after %d refreshes", f.Message, forced)
+	}
+}
+
 func TestMalformedJSONIsSourceError(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{`{"data": [`, `{"links": {}}`, `{"data": [{"id": "1"}], "links": {}}`} {
