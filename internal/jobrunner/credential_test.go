@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -61,22 +62,40 @@ func (tk *tokens) token(_ context.Context, force bool) (string, error) {
 	return "at-" + string(rune('0'+tk.n)), nil
 }
 
+// accepting starts a server that answers 401 unless the Authorization
+// header is want. It returns the server's log, URL and request count, and a
+// client for it.
+func accepting(t *testing.T, want string) (*authLog, string, *atomic.Int64, *HTTP) {
+	t.Helper()
+	log := &authLog{}
+	srv, n := serve(t, log.handler(want))
+	return log, srv.URL, n, NewHTTP(srv.Client(), (&sleeps{}).sleep, nil, nil)
+}
+
+// oauthCred returns an OAuth Credential whose tokens come from tk.
+func oauthCred(t *testing.T, tk *tokens, scheme string) *Credential {
+	t.Helper()
+	c, err := OAuthCredential(context.Background(), Request{Token: tk.token}, scheme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func getter(ctx context.Context, u string) func() (*http.Request, error) {
 	return func() (*http.Request, error) { return http.NewRequestWithContext(ctx, http.MethodGet, u, nil) }
 }
 
 func TestCredentialStaticNeverRefreshes(t *testing.T) {
 	t.Parallel()
-	var log authLog
-	srv, n := serve(t, log.handler("Basic good"))
-	h := NewHTTP(srv.Client(), (&sleeps{}).sleep, nil, nil)
+	log, u, n, h := accepting(t, "Basic good")
 	ctx := context.Background()
 
-	st, _, body, refreshed, err := StaticCredential("Basic good").Do(ctx, h, getter(ctx, srv.URL))
+	st, _, body, refreshed, err := StaticCredential("Basic good").Do(ctx, h, getter(ctx, u))
 	if st != 200 || string(body) != `{"ok":true}` || refreshed || err != nil {
 		t.Fatalf("good key: %d %q %v %v", st, body, refreshed, err)
 	}
-	st, _, body, refreshed, err = StaticCredential("Basic bad").Do(ctx, h, getter(ctx, srv.URL))
+	st, _, body, refreshed, err = StaticCredential("Basic bad").Do(ctx, h, getter(ctx, u))
 	var f *Failure
 	if st != 401 || string(body) != `{"error":"expired"}` || refreshed || !errors.As(err, &f) || f.Reason != ReasonAuth {
 		t.Fatalf("bad key: %d %q %v %#v", st, body, refreshed, err)
@@ -88,22 +107,17 @@ func TestCredentialStaticNeverRefreshes(t *testing.T) {
 
 func TestCredentialOAuthRefreshesOnceAndKeepsTheNewToken(t *testing.T) {
 	t.Parallel()
-	var log authLog
-	srv, _ := serve(t, log.handler("Bearer at-2"))
-	h := NewHTTP(srv.Client(), (&sleeps{}).sleep, nil, nil)
+	log, u, _, h := accepting(t, "Bearer at-2")
 	ctx := context.Background()
 	tk := &tokens{}
-	c, err := OAuthCredential(ctx, Request{Token: tk.token}, "Bearer")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := oauthCred(t, tk, "Bearer")
 
-	st, _, body, refreshed, err := c.Do(ctx, h, getter(ctx, srv.URL))
+	st, _, body, refreshed, err := c.Do(ctx, h, getter(ctx, u))
 	if st != 200 || string(body) != `{"ok":true}` || !refreshed || err != nil {
 		t.Fatalf("first: %d %q %v %v", st, body, refreshed, err)
 	}
 	// The next request carries the renewed token and is not a refresh.
-	st, _, _, refreshed, err = c.Do(ctx, h, getter(ctx, srv.URL))
+	st, _, _, refreshed, err = c.Do(ctx, h, getter(ctx, u))
 	if st != 200 || refreshed || err != nil {
 		t.Fatalf("second: %d %v %v", st, refreshed, err)
 	}
@@ -117,16 +131,10 @@ func TestCredentialOAuthRefreshesOnceAndKeepsTheNewToken(t *testing.T) {
 
 func TestCredentialSecond401IsFinalAndSaysRefreshed(t *testing.T) {
 	t.Parallel()
-	var log authLog
-	srv, n := serve(t, log.handler("Bearer never"))
-	h := NewHTTP(srv.Client(), (&sleeps{}).sleep, nil, nil)
+	log, u, n, h := accepting(t, "Bearer never")
 	ctx := context.Background()
 	tk := &tokens{}
-	c, err := OAuthCredential(ctx, Request{Token: tk.token}, "Zoho-oauthtoken")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _, body, refreshed, err := c.Do(ctx, h, getter(ctx, srv.URL))
+	st, _, body, refreshed, err := oauthCred(t, tk, "Zoho-oauthtoken").Do(ctx, h, getter(ctx, u))
 	var f *Failure
 	if st != 401 || string(body) != `{"error":"expired"}` || !refreshed || !errors.As(err, &f) || f.Reason != ReasonAuth {
 		t.Fatalf("%d %q %v %#v", st, body, refreshed, err)
@@ -142,8 +150,7 @@ func TestCredentialRefreshesOnlyOn401(t *testing.T) {
 	h := NewHTTP(srv.Client(), (&sleeps{}).sleep, nil, nil)
 	ctx := context.Background()
 	tk := &tokens{}
-	c, _ := OAuthCredential(ctx, Request{Token: tk.token}, "Bearer")
-	st, _, _, refreshed, err := c.Do(ctx, h, getter(ctx, srv.URL))
+	st, _, _, refreshed, err := oauthCred(t, tk, "Bearer").Do(ctx, h, getter(ctx, srv.URL))
 	if st != 403 || refreshed || err == nil || n.Load() != 1 || tk.forced != 0 {
 		t.Errorf("%d %v %v after %d requests, %d refreshes", st, refreshed, err, n.Load(), tk.forced)
 	}
@@ -151,17 +158,14 @@ func TestCredentialRefreshesOnlyOn401(t *testing.T) {
 
 func TestCredentialResendsTheBodyFromAFreshRequest(t *testing.T) {
 	t.Parallel()
-	var log authLog
-	srv, _ := serve(t, log.handler("Bearer at-2"))
-	h := NewHTTP(srv.Client(), (&sleeps{}).sleep, nil, nil)
+	log, u, _, h := accepting(t, "Bearer at-2")
 	ctx := context.Background()
-	tk := &tokens{}
-	c, _ := OAuthCredential(ctx, Request{Token: tk.token}, "Bearer")
+	c := oauthCred(t, &tokens{}, "Bearer")
 	builds := 0
 	build := func() (*http.Request, error) {
 		builds++
 		// No GetBody: h.Do alone could send this body only once.
-		r, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, io.MultiReader(strings.NewReader(`{"q":1}`)))
+		r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, io.MultiReader(strings.NewReader(`{"q":1}`)))
 		if err == nil {
 			r.Header.Set("Content-Type", "application/json")
 		}
@@ -178,9 +182,7 @@ func TestCredentialResendsTheBodyFromAFreshRequest(t *testing.T) {
 
 func TestCredentialReturnsTokenAndBuildErrorsAsTheyAre(t *testing.T) {
 	t.Parallel()
-	var log authLog
-	srv, n := serve(t, log.handler("Bearer never"))
-	h := NewHTTP(srv.Client(), (&sleeps{}).sleep, nil, nil)
+	_, u, n, h := accepting(t, "Bearer never")
 	ctx := context.Background()
 
 	// A refresh the run cannot make: AccessToken's own Failure, status 0.
@@ -188,7 +190,7 @@ func TestCredentialReturnsTokenAndBuildErrorsAsTheyAre(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, hd, body, refreshed, err := c.Do(ctx, h, getter(ctx, srv.URL))
+	st, hd, body, refreshed, err := c.Do(ctx, h, getter(ctx, u))
 	var f *Failure
 	if st != 0 || hd != nil || body != nil || refreshed || !errors.As(err, &f) || f.Message != "the access token was rejected and this run cannot refresh it" {
 		t.Errorf("no Token func: %d %v %q %v %#v", st, hd, body, refreshed, err)
@@ -198,13 +200,13 @@ func TestCredentialReturnsTokenAndBuildErrorsAsTheyAre(t *testing.T) {
 	boom := &Failure{Reason: ReasonNetwork, Message: "POST login.example/token: connection refused"}
 	tk := &tokens{err: boom}
 	c = TokenCredential("Bearer", tk.token)
-	if st, _, _, _, err := c.Do(ctx, h, getter(ctx, srv.URL)); st != 0 || err != boom {
+	if st, _, _, _, err := c.Do(ctx, h, getter(ctx, u)); st != 0 || err != boom {
 		t.Errorf("failing refresh: %d %#v", st, err)
 	}
 
 	// The first token of a TokenCredential is asked for at the first Do.
 	first := TokenCredential("Bearer", func(context.Context, bool) (string, error) { return "", boom })
-	if st, _, _, _, err := first.Do(ctx, h, getter(ctx, srv.URL)); st != 0 || err != boom {
+	if st, _, _, _, err := first.Do(ctx, h, getter(ctx, u)); st != 0 || err != boom {
 		t.Errorf("failing first token: %d %#v", st, err)
 	}
 
@@ -218,9 +220,7 @@ func TestCredentialReturnsTokenAndBuildErrorsAsTheyAre(t *testing.T) {
 
 func TestCredentialStopsWhenCancelled(t *testing.T) {
 	t.Parallel()
-	var log authLog
-	srv, n := serve(t, log.handler("Bearer never"))
-	h := NewHTTP(srv.Client(), (&sleeps{}).sleep, nil, nil)
+	_, u, n, h := accepting(t, "Bearer never")
 
 	// Cancelled during the refresh: the context's error, no second request.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -236,15 +236,14 @@ func TestCredentialStopsWhenCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, _, _, refreshed, err := c.Do(ctx, h, getter(ctx, srv.URL))
+	st, _, _, refreshed, err := c.Do(ctx, h, getter(ctx, u))
 	if st != 0 || refreshed || !errors.Is(err, context.Canceled) || n.Load() != 1 {
 		t.Errorf("cancelled in refresh: %d %v %v after %d requests", st, refreshed, err, n.Load())
 	}
 
 	// Cancelled before: h.Do's cancellation, no refresh asked for.
 	tk := &tokens{}
-	c, _ = OAuthCredential(context.Background(), Request{Token: tk.token}, "Bearer")
-	st, _, _, _, err = c.Do(ctx, h, getter(ctx, srv.URL))
+	st, _, _, _, err = oauthCred(t, tk, "Bearer").Do(ctx, h, getter(ctx, u))
 	if st != 0 || !errors.Is(err, context.Canceled) || tk.forced != 0 {
 		t.Errorf("cancelled before: %d %v, %d refreshes", st, err, tk.forced)
 	}
