@@ -23,6 +23,10 @@ cd "$ROOT"
 # Packages whose tests run a second time against the real Secret Service.
 REAL_KEYRING_PKGS=(./cmd/connctl/... ./internal/secretstore/...)
 GO_TEST=(go test -race -count=1)
+# A race-enabled binary sleeps a second at exit by default (to let late race
+# reports out); the end-to-end suites run connctl (the race-enabled test
+# binary) hundreds of times, so that sleep would dominate them.
+export GORACE="${GORACE:+$GORACE }atexit_sleep_ms=0"
 
 # One tools cache for every step: the real-keyring step runs with a throwaway
 # HOME, and must still find the Hydra that the deps step built.

@@ -286,7 +286,7 @@ func newCLI(t *testing.T) *cli {
 	c := &cli{t: t, dir: dir, fake: filepath.Join(dir, ".fake-keyring.json")}
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if k == "PATH" || k == "TMPDIR" || k == "LANG" || (realKeyring() && (k == "DBUS_SESSION_BUS_ADDRESS" || k == "XDG_RUNTIME_DIR" || k == "CONNCTL_TEST_KEYRING")) {
+		if k == "PATH" || k == "TMPDIR" || k == "LANG" || k == "GORACE" || (realKeyring() && (k == "DBUS_SESSION_BUS_ADDRESS" || k == "XDG_RUNTIME_DIR" || k == "CONNCTL_TEST_KEYRING")) {
 			c.env = append(c.env, kv)
 		}
 	}
