@@ -226,7 +226,17 @@ func cmdSecrets(ts *testscript.TestScript, neg bool, args []string) {
 func storeKeys(fakeKeyring string) ([]string, error) {
 	var keys []string
 	if realKeyring() {
-		out, err := exec.Command("secret-tool", "search", "--all", "service", secretstore.Service).CombinedOutput()
+		var out []byte
+		var err error
+		for range 10 {
+			// Other tests delete items at the same time: secret-tool fails
+			// when one it listed is gone before it reads it. Try again.
+			out, err = exec.Command("secret-tool", "search", "--all", "service", secretstore.Service).CombinedOutput()
+			if err == nil || !bytes.Contains(out, []byte("No such secret item")) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 		if err != nil && len(out) > 0 && !bytes.Contains(out, []byte("No matching")) {
 			return nil, fmt.Errorf("secret-tool: %v: %s", err, out)
 		}
