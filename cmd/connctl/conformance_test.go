@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -12,10 +13,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/connctl/connctl/internal/authorization"
 	"github.com/connctl/connctl/internal/connector/all"
 	"github.com/connctl/connctl/internal/connector/connectortest"
+	"github.com/connctl/connctl/internal/secretstore"
+	"github.com/connctl/connctl/internal/secretstore/secretstoretest"
 	"github.com/connctl/connctl/internal/testpeer"
 )
 
@@ -219,7 +223,16 @@ func conform(t *testing.T, c connectortest.Case) {
 	}
 
 	// 11. delete: revoked at the provider, no secret left behind
-	id := cli.field(name, "id")
+	id, held := cli.field(name, "id"), cli.list(name, "secrets")
+	if len(held) == 0 {
+		t.Errorf("show lists no secrets for an authorized connection")
+	}
+	store := secretStore(cli.fake)
+	for _, kind := range held {
+		if _, err := store.Get(context.Background(), id, kind); err != nil {
+			t.Fatalf("show lists secret %s, but the store has no such item: %v", kind, err)
+		}
+	}
 	before = 0
 	if f.OAuth != nil {
 		before = f.OAuth.Revocations()
@@ -229,13 +242,9 @@ func conform(t *testing.T, c connectortest.Case) {
 	if f.OAuth != nil && c.Revocable && f.OAuth.Revocations() == before {
 		t.Errorf("delete did not revoke the grant at the provider")
 	}
-	keys, err := storeKeys(cli.fake)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys {
-		if strings.HasPrefix(k, id+"/") {
-			t.Errorf("delete left the secret %s in the store", k)
+	for _, kind := range held {
+		if _, err := store.Get(context.Background(), id, kind); !errors.Is(err, secretstore.ErrNotFound) {
+			t.Errorf("delete left the secret %s in the store (%v)", kind, err)
 		}
 	}
 	cli.scan()
@@ -350,16 +359,46 @@ func (c *cli) secretArgs(args []string, secret, field string, file bool) ([]stri
 	return append(args, "--secret-stdin"), secret
 }
 
-// field returns one field of `show NAME -o json`.
-func (c *cli) field(name, key string) string {
+// show returns `show NAME -o json`.
+func (c *cli) show(name string) map[string]any {
 	c.t.Helper()
 	_, out, _ := c.run("", "show", name, "-o", "json")
 	var m map[string]any
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		c.t.Fatalf("show %s -o json: %v: %s", name, err, out)
 	}
-	s, _ := m[key].(string)
+	return m
+}
+
+// field returns one string field of `show NAME -o json`.
+func (c *cli) field(name, key string) string {
+	c.t.Helper()
+	s, _ := c.show(name)[key].(string)
 	return s
+}
+
+// list returns one list-of-strings field of `show NAME -o json`.
+func (c *cli) list(name, key string) []string {
+	c.t.Helper()
+	var out []string
+	vs, _ := c.show(name)[key].([]any)
+	for _, v := range vs {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// secretStore is the store connctl uses in these tests: the real Secret
+// Service, or the fake keyring file. Items are read one by one: listing
+// them all (secret-tool search --all) while other tests delete theirs has
+// crashed gnome-keyring-daemon.
+func secretStore(fake string) secretstore.Store {
+	if realKeyring() {
+		return secretstore.NewKeyring(10 * time.Second)
+	}
+	return secretstoretest.NewFileFake(fake)
 }
 
 func (c *cli) read(file string) []byte {
