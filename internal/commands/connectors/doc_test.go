@@ -128,11 +128,14 @@ Every incremental source delivers at least once at the checkpoint instant (queri
 - **Dynamics:** fixed lists of standard columns in $select; a column missing in an environment is a
   config failure.
 - **Zoho:** If-Modified-Since is sent one second before the checkpoint, in ISO 8601 with an offset;
-  204 for an empty module; scope names unconfirmed.
+  204 for an empty module; scope names unconfirmed. A dead refresh token may be answered
+  invalid_code (even with HTTP 200, community reports): read as invalid_grant (reauthorize).
 - **HubSpot:** the search after value is an offset capped at 10,000 (re-windowed); rate-limit policy
   names from the changelog.
 - **Zendesk:** tickets and users use the cursor export; organizations the time-based export (the docs
-  offer no cursor for it). Zendesk is retiring API tokens (third-party report).
+  offer no cursor for it). Zendesk is retiring API tokens (third-party report). Revoking an OAuth
+  grant whose access token already expired refreshes it once to send the DELETE; a refused refresh
+  token means the grant had already ended.
 - **Jira:** search/jql refuses unbounded JQL, so every query is bounded by updated; checkpoints are
   written in the user's time zone from /myself.
 - **SurveyMonkey:** start_modified_at is taken as inclusive from one second before the checkpoint;
@@ -144,10 +147,13 @@ Every incremental source delivers at least once at the checkpoint instant (queri
 - **Mixpanel:** one export request per UTC day; the last day is fetched again next run; dates are
   UTC only for projects created after 2023-01-01.
 - **BigQuery:** {since} becomes a TIMESTAMP literal with a +00:00 offset; jobs are polled every second.
+  A query job is incremental when it sets incremental_column. Google's revoke answers 400
+  invalid_token for a token that had already ended: reported as already revoked.
 - **S3:** an endpoint means path-style addressing; checkpoints are capped at the server's Date
   minus one second so objects written during a listing are not missed.
 - **Generic OAuth 2.0 (http):** paging and the since parameter are what the job describes; whether
-  the API treats since as inclusive is up to the API.
+  the API treats since as inclusive is up to the API. A job is incremental when it sets
+  incremental_field.
 `
 
 func writeFieldTable(b *strings.Builder, fs []FieldView) {
