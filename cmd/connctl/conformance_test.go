@@ -38,10 +38,12 @@ import (
 //  6. full run: every record, a succeeded activity
 //  7. incremental run: the touched records, asked for with the vendor's filter
 //  8. throttled run: the vendor's throttle signal mid-run is waited out
-//  9. failing run: the vendor's server error mid-run; exit 1, the output
+//  9. OAuth: the access token expires mid-run; the run refreshes it once
+//     and goes on
+//  10. failing run: the vendor's server error mid-run; exit 1, the output
 //     file untouched, a failed activity, the connection flagged in `list`
-//  10. the next incremental run resumes from the last good checkpoint
-//  11. delete: the grant revoked at the provider, no secret left in the store
+//  11. the next incremental run resumes from the last good checkpoint
+//  12. delete: the grant revoked at the provider, no secret left in the store
 //
 // No file the runs leave may contain a secret.
 func TestConformance(t *testing.T) {
@@ -188,7 +190,20 @@ func conform(t *testing.T, c connectortest.Case) {
 		t.Errorf("the throttled run never met the throttle: it made %d data requests", f.Data.Requests())
 	}
 
-	// 9. failing run
+	// 9. the access token expires mid-run: one refresh, and the run goes on
+	if f.OAuth != nil && !f.OAuth.NoRefresh {
+		refreshes := f.OAuth.Refreshes()
+		f.OAuth.ExpireAfter(2)
+		cli.ok("", "jobs", "run", "j", "--full-refresh")
+		if got := len(cli.records("out.ndjson")); got != f.Data.Len() {
+			t.Errorf("the run whose token expired wrote %d records, want %d", got, f.Data.Len())
+		}
+		if f.OAuth.Refreshes() == refreshes {
+			t.Errorf("the access token expired mid-run, but the run never refreshed it")
+		}
+	}
+
+	// 10. failing run
 	kept := cli.read("out.ndjson")
 	f.Data.FailFrom(2)
 	msg := cli.exits(1, "", "jobs", "run", "j", "--full-refresh")
@@ -209,7 +224,7 @@ func conform(t *testing.T, c connectortest.Case) {
 		t.Errorf("after a failed run, list says failed_24h %s", got)
 	}
 
-	// 10. the next incremental run resumes from the last good checkpoint
+	// 11. the next incremental run resumes from the last good checkpoint
 	// (The records touched in step 7 are at the checkpoint instant, at the
 	// vendor's precision, and may come again.)
 	again := f.Data.Touch(2)
@@ -222,7 +237,7 @@ func conform(t *testing.T, c connectortest.Case) {
 		t.Errorf("after the failed run, the incremental run wrote %d records besides the touched ones, want at most 2", others)
 	}
 
-	// 11. delete: revoked at the provider, no secret left behind
+	// 12. delete: revoked at the provider, no secret left behind
 	id, held := cli.field(name, "id"), cli.list(name, "secrets")
 	if len(held) == 0 {
 		t.Errorf("show lists no secrets for an authorized connection")

@@ -48,6 +48,8 @@ type OAuth struct {
 	access    map[string]bool   // valid access tokens
 	refresh   map[string]bool   // valid refresh tokens
 	revoked   []string          // tokens revoked at the revocation endpoint
+	refreshes int               // refresh_token grants answered
+	expireIn  int               // > 0: live access tokens end after this many more uses
 	redirects map[string]string // code -> redirect_uri
 }
 
@@ -146,6 +148,7 @@ func (o *OAuth) Token(w http.ResponseWriter, r *http.Request) {
 			tokenError(w, http.StatusBadRequest, "invalid_grant", "refresh token is invalid, expired or revoked")
 			return
 		}
+		o.refreshes++
 		if o.Rotate {
 			delete(o.refresh, rt)
 			rt = o.next("rt")
@@ -196,11 +199,36 @@ func tokenError(w http.ResponseWriter, status int, code, desc string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
 }
 
-// Valid reports whether tok is a live access token.
+// Valid reports whether tok is a live access token (and counts a use for
+// ExpireAfter).
 func (o *OAuth) Valid(tok string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.access[tok]
+	if !o.access[tok] {
+		return false
+	}
+	if o.expireIn > 0 {
+		if o.expireIn--; o.expireIn == 0 {
+			o.access = map[string]bool{} // expired: refresh tokens still work
+		}
+	}
+	return true
+}
+
+// ExpireAfter makes every live access token stop working after n more
+// successful uses, as when it expires in the middle of a run; refresh tokens
+// stay valid, and access tokens issued after that work.
+func (o *OAuth) ExpireAfter(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.expireIn = n
+}
+
+// Refreshes is the number of refresh_token grants answered.
+func (o *OAuth) Refreshes() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.refreshes
 }
 
 // Bearer reports whether r carries a live access token after scheme
