@@ -106,6 +106,13 @@ func (s *Service) Resolve(ctx context.Context, c *configstore.Connection) (*Endp
 	for k, v := range fields {
 		vars[k] = v
 	}
+	if ctr.TemplateVars != nil {
+		for k, v := range ctr.TemplateVars(fields) {
+			if vars[k] == "" {
+				vars[k] = v
+			}
+		}
+	}
 	if c.OAuth != nil {
 		for k, v := range c.OAuth.Extra {
 			if vars[k] == "" {

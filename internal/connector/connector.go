@@ -122,6 +122,10 @@ type Connector struct {
 	Auths    []AuthMethod
 	Sources  []Source
 	DocsURL  string
+	// TemplateVars, when set, derives placeholders for the OAuth URL
+	// templates from the connection's fields (SurveyMonkey's {api_host}
+	// from region). Fields of the same name win.
+	TemplateVars func(fields map[string]string) map[string]string `json:"-" yaml:"-"`
 }
 
 // AuthKinds returns the distinct auth kinds, in method order.

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/connctl/connctl/internal/connector/surveymonkey"
+
 	"github.com/connctl/connctl/internal/connector/freshdesk"
 	"github.com/connctl/connctl/internal/connector/gainsightapi"
 	"github.com/connctl/connctl/internal/connector/gainsightpx"
@@ -215,7 +217,7 @@ func checkSurveyMonkey(ctx context.Context, in *input) (*Identity, error) {
 			} `json:"error"`
 		}
 		if json.Unmarshal(r.body, &body) == nil && jsonString(body.Error.ID) == "1018" {
-			return &Error{Kind: kindConfig, Status: r.status, Message: r.host + " says the account lives in another data centre (error 1018): set base_url to https://api.eu.surveymonkey.com or https://api.surveymonkey.ca"}
+			return &Error{Kind: kindConfig, Status: r.status, Message: r.host + " says the account lives in another data centre (error 1018): set region=eu (api.eu.surveymonkey.com) or region=ca (api.surveymonkey.ca)"}
 		}
 		return nil
 	}
@@ -224,10 +226,11 @@ func checkSurveyMonkey(ctx context.Context, in *input) (*Identity, error) {
 		Username string `json:"username"`
 		Email    string `json:"email"`
 	}
-	r, err := in.getJSON(ctx, in.baseURL("https://api.surveymonkey.com")+"/v3/users/me", "Authorization", "Bearer "+token, fixes{
-		unauthorized: "check access_token (the private app's Settings > Access Token); accounts outside the US need base_url https://api.eu.surveymonkey.com or https://api.surveymonkey.ca",
+	base := surveymonkey.Host(in.optional("region", "us"))
+	r, err := in.getJSON(ctx, in.baseURL(base)+"/v3/users/me", "Authorization", "Bearer "+token, fixes{
+		unauthorized: "check access_token (the private app's Settings > Access Token) and region (us, eu or ca: the data centre of the account)",
 		forbidden:    "enable the users_read scope on the app",
-		notFound:     "check base_url (default https://api.surveymonkey.com)",
+		notFound:     "check base_url (default " + base + ")",
 	}, dataCentre, &me)
 	if err != nil {
 		return nil, err

@@ -293,6 +293,11 @@ func TestOAuthPlaceholdersNameFields(t *testing.T) {
 			for _, v := range tokenValues {
 				names[v] = true
 			}
+			if c.TemplateVars != nil {
+				for k := range c.TemplateVars(map[string]string{}) {
+					names[k] = true
+				}
+			}
 			o := m.OAuth
 			for _, s := range append([]string{o.AuthURL, o.TokenURL, o.RevokeURL, o.UserinfoURL}, o.Scopes...) {
 				for _, p := range placeholder.FindAllStringSubmatch(s, -1) {

@@ -24,7 +24,7 @@ const (
 )
 
 // DefaultBase is the US data centre; EU and CA accounts use the access_url
-// of their token, or base_url.
+// of their token, the host of their region, or base_url.
 const DefaultBase = "https://api.surveymonkey.com"
 
 // surveyFields are the optional fields /v3/surveys returns with include=
@@ -187,7 +187,7 @@ type client struct {
 }
 
 // newClient picks the base (base_url; else, for OAuth, the token's
-// access_url; else the US host) and the Bearer token (the private app's
+// access_url; else the region's host) and the Bearer token (the private app's
 // access_token, or the OAuth token).
 func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 	c := &client{req: req, oauth: req.Fields["auth"] == "oauth2"}
@@ -196,7 +196,7 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 		raw = strings.TrimRight(req.Fields["api_base"], "/")
 	}
 	if raw == "" {
-		raw = DefaultBase
+		raw = Host(req.Fields["region"])
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -323,7 +323,7 @@ func describe(err error, status int, body []byte) error {
 		}
 		if id == "1018" {
 			reason = jobrunner.ReasonConfig
-			msg += " (the account lives in another data centre: set base_url to https://api.eu.surveymonkey.com or https://api.surveymonkey.ca)"
+			msg += " (the account lives in another data centre: set region=eu (api.eu.surveymonkey.com) or region=ca (api.surveymonkey.ca))"
 		}
 	}
 	return &jobrunner.Failure{Reason: reason, Message: msg}

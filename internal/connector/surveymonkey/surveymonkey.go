@@ -8,6 +8,24 @@ import (
 	"github.com/connctl/connctl/internal/connector/fieldkit"
 )
 
+// hosts are the API hosts of SurveyMonkey's data centres; an account, its
+// apps and their tokens belong to one (https://api.surveymonkey.com/v3/docs,
+// "Data centers"; a call to another answers error 1018).
+var hosts = map[string]string{
+	"us": "https://api.surveymonkey.com",
+	"eu": "https://api.eu.surveymonkey.com",
+	"ca": "https://api.surveymonkey.ca",
+}
+
+// Host returns the API host of region (us, eu or ca); the US host for an
+// empty or unknown region.
+func Host(region string) string {
+	if h, ok := hosts[region]; ok {
+		return h
+	}
+	return hosts["us"]
+}
+
 // Connector returns the catalogue entry for SurveyMonkey.
 func Connector() *connector.Connector {
 	auths := []connector.AuthMethod{
@@ -18,10 +36,11 @@ func Connector() *connector.Connector {
 			Fields: []connector.Field{
 				fieldkit.Secret("access_token", "Access token", "the private app's access token, sent as a Bearer token"),
 			},
-			HowTo: "At https://developer.surveymonkey.com > My Apps, create a Private app. Under Scopes enable\n" +
-				"users_read, surveys_read, responses_read and responses_read_detail, then copy the Access Token\n" +
-				"from the app's Settings and give it with --secret-stdin. Draft apps allow 120 calls a minute\n" +
-				"and 500 a day.",
+			HowTo: "At https://developer.surveymonkey.com > My Apps (EU accounts: developer.eu.surveymonkey.com,\n" +
+				"Canada: developer.surveymonkey.ca, and set region=eu or ca), create a Private app. Under Scopes\n" +
+				"enable users_read, surveys_read, responses_read and responses_read_detail, then copy the Access\n" +
+				"Token from the app's Settings and give it with --secret-stdin. Draft apps allow 120 calls a\n" +
+				"minute and 500 a day.",
 		},
 		{
 			ID:    "oauth2",
@@ -32,8 +51,8 @@ func Connector() *connector.Connector {
 				fieldkit.ClientSecret("required", "Secret from your app's Settings at developer.surveymonkey.com"),
 			},
 			OAuth: &connector.OAuthSpec{
-				AuthURL:  "https://api.surveymonkey.com/oauth/authorize",
-				TokenURL: "https://api.surveymonkey.com/oauth/token",
+				AuthURL:  "{api_host}/oauth/authorize",
+				TokenURL: "{api_host}/oauth/token",
 				// No revocation endpoint: the user removes the app (My Account > Linked Accounts).
 				// access_url comes from the token response, not from a field.
 				UserinfoURL:  "{access_url}/v3/users/me",
@@ -50,7 +69,8 @@ func Connector() *connector.Connector {
 					"the authorization code is valid for 5 minutes",
 				},
 			},
-			HowTo: "At https://developer.surveymonkey.com > My Apps, create a Public app. In its Settings set the\n" +
+			HowTo: "At https://developer.surveymonkey.com > My Apps (EU: developer.eu.surveymonkey.com, Canada:\n" +
+				"developer.surveymonkey.ca, and set region=eu or ca), create a Public app. In its Settings set the\n" +
 				"OAuth Redirect URL to " + fieldkit.LocalRedirectURI + " and enable the scopes users_read,\n" +
 				"surveys_read, responses_read and responses_read_detail. Set client_id and client_secret from Settings.",
 		},
@@ -63,7 +83,17 @@ func Connector() *connector.Connector {
 		Multiple: true,
 		Fields: []connector.Field{
 			fieldkit.AuthField(auths),
-			fieldkit.BaseURL("API base; default the access_url returned at sign-in, or https://api.surveymonkey.com", "https://api.eu.surveymonkey.com"),
+			fieldkit.Enum(connector.Field{
+				Name:    "region",
+				Label:   "Data centre",
+				Help:    "where the account (and its app) lives: us (api.surveymonkey.com), eu (api.eu.surveymonkey.com) or ca (api.surveymonkey.ca)",
+				Default: "us",
+				Enum:    []string{"us", "eu", "ca"},
+			}),
+			fieldkit.BaseURL("API base; default the access_url returned at sign-in, or the region's host", "https://api.eu.surveymonkey.com"),
+		},
+		TemplateVars: func(fields map[string]string) map[string]string {
+			return map[string]string{"api_host": Host(fields["region"])}
 		},
 		Auths: auths,
 		Sources: []connector.Source{
