@@ -210,57 +210,16 @@ func idKey(v any) any {
 // the current URL, or "" when there is none. The target must be on the same
 // scheme and host: the request carries the API key.
 func nextLink(h http.Header, cur *url.URL) (string, error) {
-	for _, v := range h.Values("Link") {
-		for _, part := range splitLinks(v) {
-			target, params, ok := strings.Cut(part, ";")
-			target = strings.TrimSpace(target)
-			if !ok || !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") || !isNext(params) {
-				continue
-			}
-			u, err := cur.Parse(target[1 : len(target)-1])
-			if err != nil {
-				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: "freshdesk: unreadable Link header"}
-			}
-			if u.Scheme != cur.Scheme || u.Host != cur.Host {
-				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: next page on another host (%s); not sending the API key there", u.Host)}
-			}
-			return u.String(), nil
-		}
+	target := jobrunner.NextLink(h)
+	if target == "" {
+		return "", nil
 	}
-	return "", nil
-}
-
-// splitLinks splits a Link header value at the commas between links (not
-// those inside <...>).
-func splitLinks(v string) []string {
-	var out []string
-	depth, from := 0, 0
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case '<':
-			depth++
-		case '>':
-			depth--
-		case ',':
-			if depth == 0 {
-				out = append(out, v[from:i])
-				from = i + 1
-			}
-		}
+	u, err := cur.Parse(target)
+	if err != nil {
+		return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: "freshdesk: unreadable Link header"}
 	}
-	return append(out, v[from:])
-}
-
-func isNext(params string) bool {
-	for _, p := range strings.Split(params, ";") {
-		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
-		if ok && strings.EqualFold(strings.TrimSpace(k), "rel") {
-			for _, rel := range strings.Fields(strings.Trim(strings.TrimSpace(v), `"`)) {
-				if strings.EqualFold(rel, "next") {
-					return true
-				}
-			}
-		}
+	if u.Scheme != cur.Scheme || u.Host != cur.Host {
+		return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: next page on another host (%s); not sending the API key there", u.Host)}
 	}
-	return false
+	return u.String(), nil
 }

@@ -176,7 +176,7 @@ func (s *httpSource) Fetch(ctx context.Context, req jobrunner.Request, emit func
 func (c *config) nextPage(cur *url.URL, h http.Header, doc any) (string, error) {
 	switch c.next.kind {
 	case "link":
-		if l := nextLink(h); l != "" {
+		if l := jobrunner.NextLink(h); l != "" {
 			return sameHost(c.base, cur, l)
 		}
 		return "", nil
@@ -414,56 +414,6 @@ func parseInstant(v any) (time.Time, bool) {
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
-}
-
-// nextLink returns the rel="next" target of a Link header (RFC 8288),
-// or "" when there is none.
-func nextLink(h http.Header) string {
-	for _, v := range h.Values("Link") {
-		for _, part := range splitLinks(v) {
-			target, params, ok := strings.Cut(part, ";")
-			target = strings.TrimSpace(target)
-			if ok && strings.HasPrefix(target, "<") && strings.HasSuffix(target, ">") && isNext(params) {
-				return target[1 : len(target)-1]
-			}
-		}
-	}
-	return ""
-}
-
-// splitLinks splits a Link header value at the commas between links (not
-// those inside <...>).
-func splitLinks(v string) []string {
-	var out []string
-	depth, from := 0, 0
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case '<':
-			depth++
-		case '>':
-			depth--
-		case ',':
-			if depth == 0 {
-				out = append(out, v[from:i])
-				from = i + 1
-			}
-		}
-	}
-	return append(out, v[from:])
-}
-
-func isNext(params string) bool {
-	for _, p := range strings.Split(params, ";") {
-		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
-		if ok && strings.EqualFold(strings.TrimSpace(k), "rel") {
-			for _, rel := range strings.Fields(strings.Trim(strings.TrimSpace(v), `"`)) {
-				if strings.EqualFold(rel, "next") {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // sameHost resolves a next URL against the current one and checks it is on
