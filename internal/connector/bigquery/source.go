@@ -715,9 +715,4 @@ func srcErr(m string) error {
 	return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: "bigquery: " + m}
 }
 
-func clip(s string) string {
-	if r := []rune(s); len(r) > maxMessage {
-		return string(r[:maxMessage]) + "…"
-	}
-	return s
-}
+func clip(s string) string { return jobrunner.Clip(s, maxMessage) }

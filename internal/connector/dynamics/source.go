@@ -229,17 +229,6 @@ func describe(err error, status int, body []byte, afterRefresh bool) error {
 	return &jobrunner.Failure{Reason: reason, Message: msg}
 }
 
-func prefix(err error) error {
-	var f *jobrunner.Failure
-	if errors.As(err, &f) && f == err && !strings.HasPrefix(f.Message, "dynamics: ") {
-		return &jobrunner.Failure{Reason: f.Reason, Message: "dynamics: " + f.Message}
-	}
-	return err
-}
+func prefix(err error) error { return jobrunner.WithPrefix("dynamics", err) }
 
-func clip(s string) string {
-	if r := []rune(s); len(r) > maxMsg {
-		return string(r[:maxMsg]) + "…"
-	}
-	return s
-}
+func clip(s string) string { return jobrunner.Clip(s, maxMsg) }

@@ -431,10 +431,4 @@ func sameHost(base, cur *url.URL, next string) (string, error) {
 }
 
 // prefix names the connector in a failure's message.
-func prefix(err error) error {
-	var f *jobrunner.Failure
-	if errors.As(err, &f) && f == err && !strings.HasPrefix(f.Message, "oauth2: ") {
-		return &jobrunner.Failure{Reason: f.Reason, Message: "oauth2: " + f.Message}
-	}
-	return err
-}
+func prefix(err error) error { return jobrunner.WithPrefix("oauth2", err) }

@@ -355,19 +355,7 @@ func describe(err error, status int, header http.Header, body []byte, afterRefre
 	return &jobrunner.Failure{Reason: reason, Message: msg}
 }
 
-func clip(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 300 {
-		return string(r[:300]) + "…"
-	}
-	return s
-}
+func clip(s string) string { return jobrunner.Clip(s, 300) }
 
 // prefix names Jira in a failure's message.
-func prefix(err error) error {
-	var f *jobrunner.Failure
-	if errors.As(err, &f) && f == err && !strings.HasPrefix(f.Message, "jira: ") {
-		return &jobrunner.Failure{Reason: f.Reason, Message: "jira: " + f.Message}
-	}
-	return err
-}
+func prefix(err error) error { return jobrunner.WithPrefix("jira", err) }

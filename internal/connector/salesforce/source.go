@@ -429,17 +429,6 @@ func isDigits(s string) bool {
 }
 
 // prefix names Salesforce in a failure's message.
-func prefix(err error) error {
-	var f *jobrunner.Failure
-	if errors.As(err, &f) && f == err && !strings.HasPrefix(f.Message, "salesforce: ") {
-		return &jobrunner.Failure{Reason: f.Reason, Message: "salesforce: " + f.Message}
-	}
-	return err
-}
+func prefix(err error) error { return jobrunner.WithPrefix("salesforce", err) }
 
-func clip(s string) string {
-	if r := []rune(s); len(r) > maxMessage {
-		return string(r[:maxMessage]) + "…"
-	}
-	return s
-}
+func clip(s string) string { return jobrunner.Clip(s, maxMessage) }

@@ -320,19 +320,7 @@ func describe(err error, status int, body []byte, afterRefresh bool) error {
 	return &jobrunner.Failure{Reason: f.Reason, Message: msg}
 }
 
-func clip(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 200 {
-		return string(r[:200]) + "…"
-	}
-	return s
-}
+func clip(s string) string { return jobrunner.Clip(s, 200) }
 
 // prefix names Zendesk in a failure's message.
-func prefix(err error) error {
-	var f *jobrunner.Failure
-	if errors.As(err, &f) && f == err && !strings.HasPrefix(f.Message, "zendesk: ") {
-		return &jobrunner.Failure{Reason: f.Reason, Message: "zendesk: " + f.Message}
-	}
-	return err
-}
+func prefix(err error) error { return jobrunner.WithPrefix("zendesk", err) }
