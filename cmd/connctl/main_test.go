@@ -97,8 +97,7 @@ func TestScripts(t *testing.T) {
 	}
 	fdFake = startFreshdesk()
 	t.Cleanup(fdFake.srv.Close)
-	sfFake = startSalesforce()
-	t.Cleanup(sfFake.srv.Close)
+	sfFake = startSalesforce(t)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -115,7 +114,8 @@ func TestScripts(t *testing.T) {
 			"freshdesk-release": cmdFreshdeskRelease,
 			"freshdesk-block":   cmdFreshdeskBlock,
 			"rclone-start":      cmdRcloneStart,
-			"salesforce-touch":  func(ts *testscript.TestScript, neg bool, args []string) { sfFake.touch(args) },
+			"salesforce-touch":  cmdSalesforceTouch,
+			"salesforce-expire": cmdSalesforceExpire,
 			"hydra-subject":     func(ts *testscript.TestScript, neg bool, args []string) { hydraServer.SetSubject(args[0]) },
 		},
 		Condition: func(cond string) (bool, error) {
@@ -149,7 +149,8 @@ func setup(env *testscript.Env) error {
 	env.Setenv("XDG_STATE_HOME", filepath.Join(home, ".local/state"))
 	env.Setenv("CONFIG", filepath.Join(home, ".config", "connctl", "config.yaml"))
 	env.Setenv("FRESHDESK_URL", fdFake.srv.URL)
-	env.Setenv("SALESFORCE_URL", sfFake.srv.URL)
+	env.Setenv("SALESFORCE_URL", sfFake.URL)
+	env.Setenv("SALESFORCE_CLIENT_ID", sfFake.OAuth.ClientID)
 	fakeKeyring := filepath.Join(env.WorkDir, ".fake-keyring.json")
 	env.Setenv("CONNCTL_TEST_FAKE_KEYRING", fakeKeyring)
 	if realKeyring() {
