@@ -35,7 +35,8 @@ import (
 //  4. revoke: at the provider when it has an endpoint, locally otherwise;
 //     test afterwards: exit 4
 //  5. reauthorize, then test: ok
-//  6. full run: every record, a succeeded activity
+//  6. full run: every record, a succeeded activity; the connector's other
+//     sources: a full run and another run each
 //  7. incremental run: the touched records, asked for with the vendor's filter
 //  8. throttled run: the vendor's throttle signal mid-run is waited out
 //  9. OAuth: the access token expires mid-run; the run refreshes it once
@@ -60,6 +61,20 @@ func TestConformance(t *testing.T) {
 			}
 			if !have[name] {
 				t.Errorf("no conformance case for %s: add one in internal/connector/connectortest", name)
+			}
+		}
+	}
+	runs := map[string]bool{}
+	for _, c := range cases {
+		runs[c.Connector+"/"+c.Source] = true
+		for _, a := range c.Also {
+			runs[c.Connector+"/"+a.Source] = true
+		}
+	}
+	for _, ctr := range all.Catalogue().All() {
+		for _, src := range ctr.Sources {
+			if !runs[ctr.ID+"/"+src.Name] {
+				t.Errorf("no conformance case runs %s source %s: add it to a case's Source or Also", ctr.ID, src.Name)
 			}
 		}
 	}
@@ -161,6 +176,22 @@ func conform(t *testing.T, c connectortest.Case) {
 	}
 	if got := cli.ok("", "activities", "--type", "execution", "-o", "json", "--jq", ".[0].status"); strings.TrimSpace(got) != `"succeeded"` && strings.TrimSpace(got) != "succeeded" {
 		t.Errorf("full run activity %s, want succeeded", got)
+	}
+
+	// 6b. the connector's other sources: a full run, then another run
+	for _, a := range c.Also {
+		dest := a.Source + ".ndjson"
+		job := []string{"jobs", "create", "j-" + a.Source, "--connection", name, "--source", a.Source, "--dest", dest}
+		for _, p := range a.Params {
+			job = append(job, "--param", p)
+		}
+		cli.ok("", job...)
+		cli.ok("", "jobs", "run", "j-"+a.Source)
+		if got := len(cli.records(dest)); got != a.Records {
+			t.Errorf("source %s: the full run wrote %d records, want %d", a.Source, got, a.Records)
+		}
+		cli.ok("", "jobs", "run", "j-"+a.Source)
+		cli.ok("", "jobs", "delete", "j-"+a.Source, "--yes")
 	}
 
 	// 7. incremental run

@@ -36,6 +36,10 @@ type Case struct {
 	Auth      string // auth method id (the `auth` field); "" for the connector's only method
 	Source    string // an out-of-the-box source with an incremental field
 	Params    []string
+	// Also are the connector's other sources the fake serves: each gets a
+	// full run (Records records) and a second run through the command line.
+	// Every source of every connector must be some case's Source or Also.
+	Also []SourceRun
 	// Account is what `connctl test` reports the credentials belong to
 	// (a substring of its output).
 	Account string
@@ -46,6 +50,14 @@ type Case struct {
 	// Start starts the fake. It returns an error wrapping ErrMissingPeer
 	// when a peer it needs (rclone) is not built.
 	Start func(tb testing.TB) (*Fake, error)
+}
+
+// A SourceRun is a source to run with its job parameters, and how many
+// records a full run must write.
+type SourceRun struct {
+	Source  string
+	Params  []string
+	Records int
 }
 
 // Name is the case's subtest name: connector or connector/auth.

@@ -27,13 +27,35 @@ import (
 //     throttle: no 429), 500 UNKNOWN_EXCEPTION
 //     (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm).
 func init() {
-	register(Case{Connector: "salesforce", Source: "accounts", Account: "admin@acme.example", Revocable: true, Start: startSalesforce})
+	register(Case{Connector: "salesforce", Source: "accounts", Account: "admin@acme.example", Revocable: true, Start: startSalesforce,
+		Also: []SourceRun{
+			{Source: "contacts", Records: sfOthers["Contact"]},
+			{Source: "opportunities", Records: sfOthers["Opportunity"]},
+			{Source: "users", Records: sfOthers["User"]},
+			{Source: "soql", Params: []string{"query=SELECT Id, Name, SystemModstamp FROM Account WHERE SystemModstamp > {since}"}, Records: sfAccounts},
+		}})
 }
 
-var soqlSince = regexp.MustCompile(`SystemModstamp\s*(>=?)\s*([0-9T:.\-+Z]+)`)
+var (
+	soqlSince = regexp.MustCompile(`SystemModstamp\s*(>=?)\s*([0-9T:.\-+Z]+)`)
+	soqlFrom  = regexp.MustCompile(`(?i)\bFROM\s+([A-Za-z_][A-Za-z0-9_]*)`)
+)
+
+// sfAccounts is the number of accounts (the Dataset); sfOthers the other
+// objects' record counts (Contact spans two query batches).
+const sfAccounts = 4500
+
+var sfOthers = map[string]int{"Contact": 2100, "Opportunity": 30, "User": 5}
+
+// sfPrefix is the key prefix of each object's record ids.
+var sfPrefix = map[string]string{"Account": "001", "Contact": "003", "Opportunity": "006", "User": "005"}
 
 func startSalesforce(tb testing.TB) (*Fake, error) {
-	f := &Fake{Data: NewDataset(4500, func(i int) string { return fmt.Sprintf("001%015d", i+1) })}
+	f := &Fake{Data: NewDataset(sfAccounts, func(i int) string { return fmt.Sprintf("001%015d", i+1) })}
+	others := map[string]*Dataset{}
+	for obj, n := range sfOthers {
+		others[obj] = NewDataset(n, func(i int) string { return fmt.Sprintf("%s%015d", sfPrefix[obj], i+1) })
+	}
 	o := &OAuth{ClientID: "3MVG9-conformance", Prefix: "00D!", NoExpiry: true,
 		Extra: func(r *http.Request) map[string]any {
 			return map[string]any{"instance_url": "http://" + r.Host, "id": "http://" + r.Host + "/id/00Dorg000000001/005user00000001",
@@ -89,9 +111,16 @@ func startSalesforce(tb testing.TB) (*Fake, error) {
 			sfError(w, http.StatusInternalServerError, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-1234567890)")
 			return
 		}
-		if !strings.Contains(strings.ToUpper(q), "FROM ACCOUNT") {
-			sfError(w, http.StatusBadRequest, "INVALID_TYPE", "sObject type is not supported.")
-			return
+		obj := ""
+		if m := soqlFrom.FindStringSubmatch(q); m != nil {
+			obj = m[1]
+		}
+		data := f.Data
+		if !strings.EqualFold(obj, "Account") {
+			if data = others[obj]; data == nil {
+				sfError(w, http.StatusBadRequest, "INVALID_TYPE", "sObject type '"+obj+"' is not supported.")
+				return
+			}
 		}
 		var since time.Time
 		inclusive := false
@@ -99,16 +128,16 @@ func startSalesforce(tb testing.TB) (*Fake, error) {
 			since, _ = time.Parse(time.RFC3339, m[2])
 			inclusive = m[1] == ">="
 			if offset == 0 && since.After(Base) {
-				f.Data.SawSince(since)
+				data.SawSince(since)
 			}
 		}
-		recs := f.Data.Since(since, inclusive)
+		recs := data.Since(since, inclusive)
 		end := min(offset+2000, len(recs))
 		records := []map[string]any{}
 		for _, rec := range recs[offset:end] {
 			records = append(records, map[string]any{
-				"attributes": map[string]any{"type": "Account", "url": "/services/data/v62.0/sobjects/Account/" + rec.ID},
-				"Id":         rec.ID, "Name": "Account " + rec.ID,
+				"attributes": map[string]any{"type": sfType(obj), "url": "/services/data/v62.0/sobjects/" + sfType(obj) + "/" + rec.ID},
+				"Id":         rec.ID, "Name": sfType(obj) + " " + rec.ID,
 				"CreatedDate":    Base.Add(-time.Hour).Format("2006-01-02T15:04:05.000+0000"),
 				"SystemModstamp": rec.Modified.UTC().Format("2006-01-02T15:04:05.000+0000"),
 			})
@@ -127,4 +156,14 @@ func startSalesforce(tb testing.TB) (*Fake, error) {
 	f.URL = srv.URL
 	f.Set = []string{"client_id=" + o.ClientID, "login_url=" + srv.URL, "redirect_uri=http://127.0.0.1:0/OauthRedirect"}
 	return f, nil
+}
+
+// sfType is the sObject name as Salesforce spells it.
+func sfType(obj string) string {
+	for name := range sfPrefix {
+		if strings.EqualFold(name, obj) {
+			return name
+		}
+	}
+	return obj
 }
