@@ -28,12 +28,23 @@ import (
 //   - errors {status:"error", message, correlationId, category}; a 429 has
 //     policyName and X-HubSpot-RateLimit-* headers
 //     (https://developers.hubspot.com/docs/api/usage-details).
+//
+// Companies keep their modification time in hs_lastmodifieddate, contacts
+// in lastmodifieddate (the property the search must filter and sort on:
+// https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm);
+// a search on the other object's property is refused with 400. The
+// contacts (the Also source) are a fixed set of hubContacts, two pages of
+// the source's 100; the faults are armed on the companies only.
 func init() {
+	also := []SourceRun{{Source: "contacts", Records: hubContacts}}
 	register(
-		Case{Connector: "hubspot", Auth: "private_app", Source: "companies", Account: "62515", Start: startHubSpot("private_app")},
-		Case{Connector: "hubspot", Auth: "oauth2", Source: "companies", Account: "admin@acme.example", Revocable: true, Start: startHubSpot("oauth2")},
+		Case{Connector: "hubspot", Auth: "private_app", Source: "companies", Also: also, Account: "62515", Start: startHubSpot("private_app")},
+		Case{Connector: "hubspot", Auth: "oauth2", Source: "companies", Also: also, Account: "admin@acme.example", Revocable: true, Start: startHubSpot("oauth2")},
 	)
 }
+
+// hubContacts is how many contacts the fake serves.
+const hubContacts = 130
 
 func startHubSpot(auth string) func(testing.TB) (*Fake, error) {
 	return func(tb testing.TB) (*Fake, error) {
@@ -45,7 +56,11 @@ func startHubSpot(auth string) func(testing.TB) (*Fake, error) {
 					return map[string]any{"hub_id": 62515, "scopes": []string{"oauth", "crm.objects.companies.read"}}
 				}}
 		}
-		h := &hubspot{f: f, token: token}
+		h := &hubspot{f: f, token: token, objects: map[string]hubObject{
+			"companies": {data: f.Data, modified: "hs_lastmodifieddate", render: hubCompany},
+			"contacts": {data: NewDataset(hubContacts, func(i int) string { return strconv.Itoa(751 + i) }),
+				modified: "lastmodifieddate", render: hubContact},
+		}}
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /account-info/2026-03/details", func(w http.ResponseWriter, r *http.Request) {
 			if !h.authorized(r) {
@@ -98,8 +113,16 @@ func startHubSpot(auth string) func(testing.TB) (*Fake, error) {
 }
 
 type hubspot struct {
-	f     *Fake
-	token string
+	f       *Fake
+	token   string
+	objects map[string]hubObject // by the {object} path segment
+}
+
+// A hubObject is one CRM object type the fake serves.
+type hubObject struct {
+	data     *Dataset
+	modified string // the last-modified property the search filters on
+	render   func(rec Record) map[string]any
 }
 
 func (h *hubspot) authorized(r *http.Request) bool {
@@ -116,8 +139,8 @@ func hubError(w http.ResponseWriter, status int, category, msg string) {
 }
 
 // fault answers a throttled or failing data request; it reports whether it did.
-func (h *hubspot) fault(w http.ResponseWriter) bool {
-	switch h.f.Data.Fault() {
+func (h *hubspot) fault(w http.ResponseWriter, d *Dataset) bool {
+	switch d.Fault() {
 	case Throttle:
 		w.Header().Set("X-HubSpot-RateLimit-Interval-Milliseconds", "1000")
 		w.Header().Set("X-HubSpot-RateLimit-Remaining", "0")
@@ -133,18 +156,26 @@ func (h *hubspot) fault(w http.ResponseWriter) bool {
 	return false
 }
 
-func (h *hubspot) object(r *http.Request, rec Record) map[string]any {
+func hubCompany(rec Record) map[string]any {
 	at := rec.Modified.UTC().Format("2006-01-02T15:04:05.000Z")
 	return map[string]any{"id": rec.ID, "properties": map[string]any{"name": "Company " + rec.ID, "hs_object_id": rec.ID,
 		"createdate": Base.Add(-time.Hour).Format("2006-01-02T15:04:05.000Z"), "hs_lastmodifieddate": at},
 		"createdAt": Base.Add(-time.Hour).Format("2006-01-02T15:04:05.000Z"), "updatedAt": at, "archived": false}
 }
 
-func (h *hubspot) page(r *http.Request, recs []Record, offset, limit int) map[string]any {
+func hubContact(rec Record) map[string]any {
+	at := rec.Modified.UTC().Format("2006-01-02T15:04:05.000Z")
+	created := Base.Add(-2 * time.Hour).Format("2006-01-02T15:04:05.000Z")
+	return map[string]any{"id": rec.ID, "properties": map[string]any{"firstname": "Contact", "lastname": rec.ID,
+		"email": "contact" + rec.ID + "@acme.example", "hs_object_id": rec.ID, "createdate": created, "lastmodifieddate": at},
+		"createdAt": created, "updatedAt": at, "archived": false}
+}
+
+func (h *hubspot) page(r *http.Request, o hubObject, recs []Record, offset, limit int) map[string]any {
 	end := min(offset+limit, len(recs))
 	results := []map[string]any{}
 	for _, rec := range recs[offset:end] {
-		results = append(results, h.object(r, rec))
+		results = append(results, o.render(rec))
 	}
 	out := map[string]any{"results": results}
 	if end < len(recs) {
@@ -159,11 +190,12 @@ func (h *hubspot) list(w http.ResponseWriter, r *http.Request) {
 		hubError(w, http.StatusUnauthorized, "INVALID_AUTHENTICATION", "Authentication credentials not found.")
 		return
 	}
-	if r.PathValue("object") != "companies" {
+	o, ok := h.objects[r.PathValue("object")]
+	if !ok {
 		hubError(w, http.StatusBadRequest, "VALIDATION_ERROR", "Unable to infer object type from: "+r.PathValue("object"))
 		return
 	}
-	if h.fault(w) {
+	if h.fault(w, o.data) {
 		return
 	}
 	q := r.URL.Query()
@@ -172,7 +204,7 @@ func (h *hubspot) list(w http.ResponseWriter, r *http.Request) {
 		limit = 10 // the documented default; at most 100
 	}
 	offset, _ := strconv.Atoi(q.Get("after"))
-	writeJSON(w, h.page(r, h.f.Data.All(), offset, limit))
+	writeJSON(w, h.page(r, o, o.data.All(), offset, limit))
 }
 
 func (h *hubspot) search(w http.ResponseWriter, r *http.Request) {
@@ -180,7 +212,12 @@ func (h *hubspot) search(w http.ResponseWriter, r *http.Request) {
 		hubError(w, http.StatusUnauthorized, "INVALID_AUTHENTICATION", "Authentication credentials not found.")
 		return
 	}
-	if h.fault(w) {
+	o, ok := h.objects[r.PathValue("object")]
+	if !ok {
+		hubError(w, http.StatusBadRequest, "VALIDATION_ERROR", "Unable to infer object type from: "+r.PathValue("object"))
+		return
+	}
+	if h.fault(w, o.data) {
 		return
 	}
 	var body struct {
@@ -201,14 +238,14 @@ func (h *hubspot) search(w http.ResponseWriter, r *http.Request) {
 	for _, g := range body.FilterGroups {
 		for _, f := range g.Filters {
 			ms, err := strconv.ParseInt(f.Value, 10, 64)
-			if f.PropertyName != "hs_lastmodifieddate" || err != nil || (f.Operator != "GTE" && f.Operator != "GT") {
+			if f.PropertyName != o.modified || err != nil || (f.Operator != "GTE" && f.Operator != "GT") {
 				hubError(w, http.StatusBadRequest, "VALIDATION_ERROR", "unsupported filter "+f.PropertyName+" "+f.Operator)
 				return
 			}
 			since, inclusive = time.UnixMilli(ms).UTC(), f.Operator == "GTE"
 		}
 	}
-	h.f.Data.SawSince(since)
+	o.data.SawSince(since)
 	limit := body.Limit
 	if limit < 1 || limit > 200 {
 		limit = 10
@@ -218,8 +255,8 @@ func (h *hubspot) search(w http.ResponseWriter, r *http.Request) {
 		hubError(w, http.StatusBadRequest, "VALIDATION_ERROR", "There was a problem with the request.")
 		return
 	}
-	recs := h.f.Data.Since(since, inclusive)
-	out := h.page(r, recs, offset, limit)
+	recs := o.data.Since(since, inclusive)
+	out := h.page(r, o, recs, offset, limit)
 	out["total"] = len(recs)
 	writeJSON(w, out)
 }
