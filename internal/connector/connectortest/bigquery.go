@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +51,15 @@ import (
 //     (10 MB), which this fake stands in for with bqPageRows rows. TIMESTAMP
 //     cells are microseconds since the epoch with useInt64Timestamp, else
 //     seconds in floating point;
+//   - tables.get GET /bigquery/v2/projects/{project}/datasets/{dataset}/tables/{table}
+//     answers the Table resource {kind, id, tableReference, schema {fields},
+//     numRows (a string), type, location, ...}, and tabledata.list GET
+//     .../tables/{table}/data?maxResults=&pageToken=&startIndex=
+//     &formatOptions.useInt64Timestamp= answers {kind, etag, totalRows (a
+//     string), rows [{f: [{v}]}], pageToken} (no pageToken on the last page;
+//     pages are capped by size like the query results, bqPageRows here)
+//     (https://cloud.google.com/bigquery/docs/reference/rest/v2/tables/get,
+//     https://cloud.google.com/bigquery/docs/reference/rest/v2/tabledata/list);
 //   - errors {"error": {code, message, errors [{message, domain, reason}],
 //     status}}: 401 authError, 403 rateLimitExceeded (back off and retry),
 //     500/503 backendError (retry), 400 invalidQuery, 404 notFound
@@ -59,13 +69,21 @@ import (
 // The fake knows one table, `acme-analytics.sales.orders` (location EU),
 // and the GoogleSQL this suite sends: SELECT * or a column list FROM it,
 // optionally WHERE updated_at >= (or >) a TIMESTAMP literal and ORDER BY
-// updated_at. The query source runs incrementally with {since} in the SQL.
+// updated_at. The query source runs incrementally with {since} in the SQL;
+// the table source (Also) reads the same table through tables.get and
+// tabledata.list, full every run.
 func init() {
 	register(
-		Case{Connector: "bigquery", Auth: "service_account", Source: "query", Params: bqParams, Account: bqSAEmail, Start: startBigQuery("service_account")},
-		Case{Connector: "bigquery", Auth: "oauth2", Source: "query", Params: bqParams, Account: "analyst@acme.example", Revocable: true, Start: startBigQuery("oauth2")},
+		Case{Connector: "bigquery", Auth: "service_account", Source: "query", Params: bqParams, Also: bqAlso, Account: bqSAEmail, Start: startBigQuery("service_account")},
+		Case{Connector: "bigquery", Auth: "oauth2", Source: "query", Params: bqParams, Also: bqAlso, Account: "analyst@acme.example", Revocable: true, Start: startBigQuery("oauth2")},
 	)
 }
+
+// bqRows is the number of rows of sales.orders (the dataset's records).
+const bqRows = 250
+
+// bqAlso reads sales.orders whole: three tabledata.list pages.
+var bqAlso = []SourceRun{{Source: "table", Params: []string{"dataset=sales", "table=orders"}, Records: bqRows}}
 
 const (
 	bqProject  = "acme-analytics"
@@ -92,7 +110,7 @@ var bqFields = []map[string]any{
 
 func startBigQuery(auth string) func(testing.TB) (*Fake, error) {
 	return func(tb testing.TB) (*Fake, error) {
-		f := &Fake{Data: NewDataset(250, func(i int) string { return strconv.Itoa(70001 + i) })}
+		f := &Fake{Data: NewDataset(bqRows, func(i int) string { return strconv.Itoa(70001 + i) })}
 		b := &bigQuery{tb: tb, f: f, sa: map[string]bool{}, jobs: map[string]*bqJob{}, pages: map[string]bqPage{}}
 		if auth == "oauth2" {
 			f.OAuth = &OAuth{ClientID: "1048576-desk.apps.googleusercontent.com", ClientSecret: "GOCSPX-" + Canary + "-d3sk",
@@ -115,6 +133,8 @@ func startBigQuery(auth string) func(testing.TB) (*Fake, error) {
 		mux.HandleFunc("GET /bigquery/v2/projects/{project}/datasets", b.datasets)
 		mux.HandleFunc("POST /bigquery/v2/projects/{project}/queries", b.query)
 		mux.HandleFunc("GET /bigquery/v2/projects/{project}/queries/{job}", b.results)
+		mux.HandleFunc("GET /bigquery/v2/projects/{project}/datasets/{dataset}/tables/{table}", b.table)
+		mux.HandleFunc("GET /bigquery/v2/projects/{project}/datasets/{dataset}/tables/{table}/data", b.tableData)
 		if o := f.OAuth; o != nil {
 			mux.HandleFunc("GET /o/oauth2/v2/auth", func(w http.ResponseWriter, r *http.Request) {
 				q := r.URL.Query()
@@ -213,10 +233,15 @@ type bqJob struct {
 	pollsDue int // getQueryResults calls that still answer jobComplete false
 }
 
+// bqPage is where a pageToken points: a job's results, or (job
+// bqTableData) the table's rows.
 type bqPage struct {
 	job    string
 	offset int
 }
+
+// bqTableData stands for sales.orders in bqPage.job.
+const bqTableData = "tabledata:sales.orders"
 
 func (b *bigQuery) next() int {
 	b.mu.Lock()
@@ -559,5 +584,96 @@ func (b *bigQuery) results(w http.ResponseWriter, r *http.Request) {
 	out := b.page(job, offset, maxResults, q.Get("formatOptions.useInt64Timestamp") == "true")
 	out["kind"] = "bigquery#getQueryResultsResponse"
 	out["etag"] = "Tk5g2VQqG0eQyHh1Ff8Fjw=="
+	writeJSON(w, out)
+}
+
+// knownTable answers 404 notFound unless the path names sales.orders.
+func (b *bigQuery) knownTable(w http.ResponseWriter, r *http.Request) bool {
+	ds, t := r.PathValue("dataset"), r.PathValue("table")
+	if ds != "sales" {
+		bqError(w, http.StatusNotFound, "notFound", "global", "NOT_FOUND", "Not found: Dataset "+bqProject+":"+ds)
+		return false
+	}
+	if t != "orders" {
+		bqError(w, http.StatusNotFound, "notFound", "global", "NOT_FOUND", "Not found: Table "+bqProject+":"+ds+"."+t)
+		return false
+	}
+	return true
+}
+
+// table is tables.get of sales.orders: the Table resource with its schema.
+func (b *bigQuery) table(w http.ResponseWriter, r *http.Request) {
+	if !b.authorized(w, r) || b.fault(w) || !b.knownTable(w, r) {
+		return
+	}
+	created := Base.Add(-90 * 24 * time.Hour).UnixMilli()
+	writeJSON(w, map[string]any{"kind": "bigquery#table", "etag": "f8Yx0Jq3cKzUuQ5tW1nB9g==",
+		"id": bqProject + ":sales.orders", "selfLink": "http://" + r.Host + r.URL.Path,
+		"tableReference": map[string]any{"projectId": bqProject, "datasetId": "sales", "tableId": "orders"},
+		"schema":         map[string]any{"fields": bqFields},
+		"numBytes":       strconv.Itoa(b.f.Data.Len() * 41), "numLongTermBytes": "0", "numRows": strconv.Itoa(b.f.Data.Len()),
+		"creationTime": strconv.FormatInt(created, 10), "lastModifiedTime": strconv.FormatInt(Base.UnixMilli(), 10),
+		"type": "TABLE", "location": bqLocation, "numTotalLogicalBytes": strconv.Itoa(b.f.Data.Len() * 41)})
+}
+
+// tableData is tabledata.list of sales.orders: the rows in storage order
+// (the dataset's), at most maxResults (and bqPageRows) a page, from the
+// pageToken's row or startIndex.
+func (b *bigQuery) tableData(w http.ResponseWriter, r *http.Request) {
+	if !b.authorized(w, r) || b.fault(w) || !b.knownTable(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	// Storage order: the rows as inserted, not by updated_at.
+	all := b.f.Data.All()
+	sort.Slice(all, func(i, j int) bool { return all[i].Seq < all[j].Seq })
+	offset := 0
+	if v := q.Get("startIndex"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 63)
+		if err != nil {
+			bqError(w, http.StatusBadRequest, "invalid", "global", "INVALID_ARGUMENT", "Invalid value at 'start_index' (TYPE_UINT64), \""+v+"\"")
+			return
+		}
+		offset = int(min(n, uint64(len(all))))
+	}
+	if tok := q.Get("pageToken"); tok != "" {
+		b.mu.Lock()
+		p, ok := b.pages[tok]
+		b.mu.Unlock()
+		if !ok || p.job != bqTableData {
+			bqError(w, http.StatusBadRequest, "invalid", "global", "INVALID_ARGUMENT", "Invalid page token: "+tok)
+			return
+		}
+		offset = p.offset
+	}
+	limit := bqPageRows
+	if v := q.Get("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			bqError(w, http.StatusBadRequest, "invalid", "global", "INVALID_ARGUMENT", "Invalid value at 'max_results' (TYPE_UINT32), \""+v+"\"")
+			return
+		}
+		if n > 0 && n < limit {
+			limit = n
+		}
+	}
+	end := min(offset+limit, len(all))
+	whole := &bqJob{cols: []int{0, 1, 2, 3}}
+	int64TS := q.Get("formatOptions.useInt64Timestamp") == "true"
+	var rows []map[string]any
+	for _, rec := range all[offset:end] {
+		rows = append(rows, bqRow(whole, rec, int64TS))
+	}
+	out := map[string]any{"kind": "bigquery#tableDataList", "etag": "Rk7o1tS0bJqQx2pZ8vYd4w==", "totalRows": strconv.Itoa(len(all))}
+	if len(rows) > 0 { // BigQuery leaves rows out of an empty page
+		out["rows"] = rows
+	}
+	if end < len(all) {
+		tok := fmt.Sprintf("BHTD%06dQAAASA%06dICBNBSSA", end, b.next())
+		b.mu.Lock()
+		b.pages[tok] = bqPage{job: bqTableData, offset: end}
+		b.mu.Unlock()
+		out["pageToken"] = tok
+	}
 	writeJSON(w, out)
 }
