@@ -28,7 +28,7 @@ import (
 //     (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/reference/whoami);
 //     a missing or dead token is a 401 with an empty body and a
 //     WWW-Authenticate: Bearer authorization_uri=... header.
-//   - rows: GET {org}/api/data/v9.2/accounts?$select=&$filter=modifiedon ge
+//   - rows: GET {org}/api/data/v9.2/{accounts|contacts}?$select=&$filter=modifiedon ge
 //     {utc}&$orderby=modifiedon asc with Prefer: odata.maxpagesize=n (at most
 //     5,000; larger is ignored) answering Preference-Applied and
 //     {@odata.context, value:[{@odata.etag, ...columns}], @odata.nextLink}
@@ -41,7 +41,8 @@ import (
 //     service protection limits answer 429 with Retry-After in seconds and
 //     code 0x80072322 (https://learn.microsoft.com/power-apps/developer/data-platform/api-limits).
 func init() {
-	register(Case{Connector: "dynamics", Source: "accounts", Account: dynUserID, Start: startDynamics})
+	register(Case{Connector: "dynamics", Source: "accounts", Account: dynUserID, Start: startDynamics,
+		Also: []SourceRun{{Source: "contacts", Records: dynContacts}}})
 }
 
 const (
@@ -53,11 +54,18 @@ const (
 	// odata.maxpagesize=5000, dynRows spans three pages.
 	dynMaxPage = 5000
 	dynRows    = 2*dynMaxPage + 50
+	// dynContacts spans two pages of the contacts entity set.
+	dynContacts = dynMaxPage + 25
 )
 
 func startDynamics(tb testing.TB) (*Fake, error) {
 	f := &Fake{Data: NewDataset(dynRows, func(i int) string { return fmt.Sprintf("4a7c1e20-3b5d-4f00-9c1e-%012d", i) })}
 	d := &dynamics{f: f}
+	d.sets = map[string]dynSet{
+		"accounts": {key: "accountid", entity: "account", columns: dynAccountColumns, data: f.Data, row: d.account},
+		"contacts": {key: "contactid", entity: "contact", columns: dynContactColumns, row: d.contact,
+			data: NewDataset(dynContacts, func(i int) string { return fmt.Sprintf("9c3e5b71-0d2a-4e6f-8b14-%012d", i) })},
+	}
 	// A public client: no secret, PKCE only, as the catalogue's how-to registers it.
 	f.OAuth = &OAuth{ClientID: "51f81489-12ee-4a9e-aaae-a2591f45987d", ClientAuth: "params", Prefix: "eyJ0eXAi.",
 		Extra: func(*http.Request) map[string]any {
@@ -106,8 +114,18 @@ func startDynamics(tb testing.TB) (*Fake, error) {
 }
 
 type dynamics struct {
-	f   *Fake
-	org string // the environment URL
+	f    *Fake
+	org  string            // the environment URL
+	sets map[string]dynSet // the entity sets served, by name
+}
+
+// A dynSet is an entity set: its primary key, entity type, the columns
+// $select may name, its rows and how to render one.
+type dynSet struct {
+	key, entity string
+	columns     []string
+	data        *Dataset
+	row         func(Record) map[string]any
 }
 
 func inList(list []string, s string) bool {
@@ -141,22 +159,26 @@ func (d *dynamics) authorized(w http.ResponseWriter, r *http.Request) bool {
 }
 
 var (
-	dynFilter   = regexp.MustCompile(`^modifiedon ge (\S+)$`)
-	dynPageSize = regexp.MustCompile(`(?:^|[,;\s])odata\.maxpagesize=(\d+)`)
-	dynCookie   = regexp.MustCompile(`pagenumber="(\d+)"`)
-	dynColumns  = []string{"accountid", "name", "accountnumber", "telephone1", "emailaddress1", "websiteurl", "address1_city",
+	dynFilter         = regexp.MustCompile(`^modifiedon ge (\S+)$`)
+	dynPageSize       = regexp.MustCompile(`(?:^|[,;\s])odata\.maxpagesize=(\d+)`)
+	dynCookie         = regexp.MustCompile(`pagenumber="(\d+)"`)
+	dynAccountColumns = []string{"accountid", "name", "accountnumber", "telephone1", "emailaddress1", "websiteurl", "address1_city",
 		"address1_country", "industrycode", "_parentaccountid_value", "_ownerid_value", "statecode", "createdon", "modifiedon"}
+	// https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/contact
+	dynContactColumns = []string{"contactid", "fullname", "firstname", "lastname", "emailaddress1", "telephone1", "jobtitle",
+		"_parentcustomerid_value", "_ownerid_value", "statecode", "createdon", "modifiedon"}
 )
 
 func (d *dynamics) rows(w http.ResponseWriter, r *http.Request) {
 	if !d.authorized(w, r) {
 		return
 	}
-	if r.PathValue("set") != "accounts" {
+	set, ok := d.sets[r.PathValue("set")]
+	if !ok {
 		dynError(w, http.StatusNotFound, "0x80060888", "Resource not found for the segment '"+r.PathValue("set")+"'.")
 		return
 	}
-	switch d.f.Data.Fault() {
+	switch set.data.Fault() {
 	case Throttle:
 		w.Header().Set("Retry-After", "1")
 		dynError(w, http.StatusTooManyRequests, "0x80072322", "Number of requests exceeded the limit of 6000 over time window of 300 seconds.")
@@ -168,8 +190,8 @@ func (d *dynamics) rows(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	selected := strings.Split(q.Get("$select"), ",")
 	for _, c := range selected {
-		if !inList(dynColumns, c) {
-			dynError(w, http.StatusBadRequest, "0x80060888", fmt.Sprintf("Could not find a property named '%s' on type 'Microsoft.Dynamics.CRM.account'.", c))
+		if !inList(set.columns, c) {
+			dynError(w, http.StatusBadRequest, "0x80060888", fmt.Sprintf("Could not find a property named '%s' on type 'Microsoft.Dynamics.CRM.%s'.", c, set.entity))
 			return
 		}
 	}
@@ -188,11 +210,11 @@ func (d *dynamics) rows(w http.ResponseWriter, r *http.Request) {
 			dynError(w, http.StatusBadRequest, "0x80060888", "Syntax error at position 0 in '"+f+"'.")
 			return
 		}
-		d.f.Data.SawSince(since)
+		set.data.SawSince(since)
 	}
 	// modifiedon has whole seconds: filter on what the rows show.
 	var match []Record
-	for _, rec := range d.f.Data.All() {
+	for _, rec := range set.data.All() {
 		if since.IsZero() || !rec.Modified.Truncate(time.Second).Before(since) {
 			match = append(match, rec)
 		}
@@ -217,8 +239,8 @@ func (d *dynamics) rows(w http.ResponseWriter, r *http.Request) {
 	end := min(off+size, len(match))
 	value := []map[string]any{}
 	for _, rec := range match[off:end] {
-		row := d.account(rec)
-		out := map[string]any{"@odata.etag": row["@odata.etag"], "accountid": rec.ID}
+		row := set.row(rec)
+		out := map[string]any{"@odata.etag": row["@odata.etag"], set.key: rec.ID}
 		for _, c := range selected {
 			if c != "" {
 				out[c] = row[c]
@@ -226,12 +248,12 @@ func (d *dynamics) rows(w http.ResponseWriter, r *http.Request) {
 		}
 		value = append(value, out)
 	}
-	body := map[string]any{"@odata.context": d.org + "/api/data/v9.2/$metadata#accounts(" + q.Get("$select") + ")", "value": value}
+	body := map[string]any{"@odata.context": d.org + "/api/data/v9.2/$metadata#" + r.PathValue("set") + "(" + q.Get("$select") + ")", "value": value}
 	if end < len(match) {
 		// The paging cookie names the last row read; the fake reads the page number.
 		last := match[end-1].ID
 		cookie := fmt.Sprintf(`<cookie pagenumber="%d" pagingcookie="%s" istracking="False" />`, page+1,
-			url.QueryEscape(url.QueryEscape(fmt.Sprintf(`<cookie page="%d"><accountid last="{%s}" first="{%s}" /></cookie>`, page, last, match[off].ID))))
+			url.QueryEscape(url.QueryEscape(fmt.Sprintf(`<cookie page="%d"><%s last="{%s}" first="{%s}" /></cookie>`, page, set.key, last, match[off].ID))))
 		q.Set("$skiptoken", cookie)
 		next := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawQuery: strings.ReplaceAll(q.Encode(), "+", "%20")}
 		body["@odata.nextLink"] = next.String()
@@ -239,10 +261,14 @@ func (d *dynamics) rows(w http.ResponseWriter, r *http.Request) {
 	dynJSON(w, http.StatusOK, body)
 }
 
+func dynEtag(rec Record) string {
+	return fmt.Sprintf(`W/"%d"`, 72201545+rec.Seq+int(rec.Modified.Unix()%100000))
+}
+
 func (d *dynamics) account(rec Record) map[string]any {
 	at := rec.Modified.UTC().Format("2006-01-02T15:04:05Z")
 	return map[string]any{
-		"@odata.etag":            fmt.Sprintf(`W/"%d"`, 72201545+rec.Seq+int(rec.Modified.Unix()%100000)),
+		"@odata.etag":            dynEtag(rec),
 		"accountid":              rec.ID,
 		"name":                   fmt.Sprintf("Fourth Coffee %d", rec.Seq),
 		"accountnumber":          fmt.Sprintf("ACC-%05d", rec.Seq),
@@ -257,5 +283,24 @@ func (d *dynamics) account(rec Record) map[string]any {
 		"statecode":              0,
 		"createdon":              Base.Add(-24 * time.Hour).Format("2006-01-02T15:04:05Z"),
 		"modifiedon":             at,
+	}
+}
+
+func (d *dynamics) contact(rec Record) map[string]any {
+	first, last := "Yvonne", fmt.Sprintf("McKay %d", rec.Seq)
+	return map[string]any{
+		"@odata.etag":             dynEtag(rec),
+		"contactid":               rec.ID,
+		"fullname":                first + " " + last,
+		"firstname":               first,
+		"lastname":                last,
+		"emailaddress1":           fmt.Sprintf("yvonne%d@fourthcoffee.example", rec.Seq),
+		"telephone1":              "425-555-0101",
+		"jobtitle":                "Purchasing Manager",
+		"_parentcustomerid_value": fmt.Sprintf("4a7c1e20-3b5d-4f00-9c1e-%012d", rec.Seq%dynRows),
+		"_ownerid_value":          dynUserID,
+		"statecode":               0,
+		"createdon":               Base.Add(-24 * time.Hour).Format("2006-01-02T15:04:05Z"),
+		"modifiedon":              rec.Modified.UTC().Format("2006-01-02T15:04:05Z"),
 	}
 }

@@ -29,7 +29,7 @@ import (
 //     api_domain; who-am-I GET {api_domain}/crm/v8/users?type=CurrentUser
 //     answering {users:[{id, full_name, email, ...}], info}
 //     (https://www.zoho.com/crm/developer/docs/api/v8/get-users.html);
-//   - Get Records: GET {api_domain}/crm/v8/{Module}?fields=&per_page=(<= 200)
+//   - Get Records: GET {api_domain}/crm/v8/{Accounts|Contacts|Deals}?fields=&per_page=(<= 200)
 //     [&page_token=] with an optional If-Modified-Since header (records
 //     modified after it) answering {data:[{id, ...fields, Modified_Time in the
 //     org's zone}], info:{per_page, count, page, sort_by, sort_order,
@@ -44,23 +44,36 @@ import (
 //     documents no Retry-After on a 429; the fake sends one second, as the
 //     suite asks of every throttle signal.
 func init() {
-	register(Case{Connector: "zoho", Source: "accounts", Account: zohoEmail, Revocable: true, Start: startZoho})
+	register(Case{Connector: "zoho", Source: "accounts", Account: zohoEmail, Revocable: true, Start: startZoho,
+		Also: []SourceRun{{Source: "contacts", Records: zohoContacts}, {Source: "deals", Records: zohoDeals}}})
 }
 
 const (
 	zohoEmail   = "patricia.boyle@zylker.example"
 	zohoPerPage = 200 // the most Get Records returns at once
 	zohoRecords = 2*zohoPerPage + 50
+	// The Contacts and Deals modules span two and three pages.
+	zohoContacts = zohoPerPage + 30
+	zohoDeals    = 2*zohoPerPage + 10
 )
 
 // zohoZone is the org's time zone, in which Zoho writes Modified_Time.
 var zohoZone = time.FixedZone("IST", 5*3600+1800)
 
-var zohoScopes = []string{"ZohoCRM.modules.accounts.READ", "ZohoCRM.users.READ"}
+// zohoScopes are what the sign-in must ask for: a module's records need its
+// ZohoCRM.modules.{module}.READ scope.
+var zohoScopes = []string{"ZohoCRM.modules.accounts.READ", "ZohoCRM.modules.contacts.READ", "ZohoCRM.modules.deals.READ", "ZohoCRM.users.READ"}
 
 func startZoho(tb testing.TB) (*Fake, error) {
 	f := &Fake{Data: NewDataset(zohoRecords, func(i int) string { return strconv.FormatInt(4876876000000333000+int64(i), 10) })}
 	z := &zoho{f: f}
+	z.modules = map[string]zohoModule{
+		"Accounts": {fields: zohoAccountFields, data: f.Data, record: z.account},
+		"Contacts": {fields: zohoContactFields, record: z.contact,
+			data: NewDataset(zohoContacts, func(i int) string { return strconv.FormatInt(4876876000000412000+int64(i), 10) })},
+		"Deals": {fields: zohoDealFields, record: z.deal,
+			data: NewDataset(zohoDeals, func(i int) string { return strconv.FormatInt(4876876000000498000+int64(i), 10) })},
+	}
 	f.OAuth = &OAuth{ClientID: "1000.7QK2ZJ0XWD3M9BTR5N8V1YHC6LUE4A", ClientSecret: "3f6d1c0b9a-" + Canary + "-8e7f", ClientAuth: "params", Prefix: "1000.",
 		Extra: func(*http.Request) map[string]any { return map[string]any{"api_domain": z.api} }}
 
@@ -115,8 +128,17 @@ func startZoho(tb testing.TB) (*Fake, error) {
 }
 
 type zoho struct {
-	f   *Fake
-	api string // the api_domain
+	f       *Fake
+	api     string                // the api_domain
+	modules map[string]zohoModule // the modules served, by API name
+}
+
+// A zohoModule is a module: the fields Get Records may name, its records
+// and how to render one.
+type zohoModule struct {
+	fields []string
+	data   *Dataset
+	record func(Record) map[string]any
 }
 
 func zohoError(w http.ResponseWriter, status int, code, msg string) {
@@ -149,18 +171,28 @@ func (z *zoho) users(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-var zohoFields = []string{"id", "Account_Name", "Account_Number", "Account_Type", "Industry", "Phone", "Website",
+var zohoAccountFields = []string{"id", "Account_Name", "Account_Number", "Account_Type", "Industry", "Phone", "Website",
 	"Billing_City", "Billing_Country", "Parent_Account", "Owner", "Created_Time", "Modified_Time"}
+
+// The Contacts and Deals fields the fake knows (their API names, as Setup >
+// Developer Space > APIs > API Names lists them).
+var (
+	zohoContactFields = []string{"id", "First_Name", "Last_Name", "Full_Name", "Email", "Phone", "Title", "Account_Name",
+		"Owner", "Created_Time", "Modified_Time"}
+	zohoDealFields = []string{"id", "Deal_Name", "Stage", "Amount", "Closing_Date", "Probability", "Pipeline",
+		"Account_Name", "Contact_Name", "Owner", "Created_Time", "Modified_Time"}
+)
 
 func (z *zoho) records(w http.ResponseWriter, r *http.Request) {
 	if !z.authorized(w, r) {
 		return
 	}
-	if r.PathValue("module") != "Accounts" {
+	mod, ok := z.modules[r.PathValue("module")]
+	if !ok {
 		zohoError(w, http.StatusBadRequest, "INVALID_MODULE", "the module name given seems to be invalid")
 		return
 	}
-	switch z.f.Data.Fault() {
+	switch mod.data.Fault() {
 	case Throttle:
 		w.Header().Set("Retry-After", "1")
 		zohoError(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "The number of concurrent requests has exceeded the limit")
@@ -180,7 +212,7 @@ func (z *zoho) records(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, fl := range fields {
-		if !inList(zohoFields, fl) {
+		if !inList(mod.fields, fl) {
 			zohoError(w, http.StatusBadRequest, "INVALID_DATA", "invalid field "+fl)
 			return
 		}
@@ -203,10 +235,10 @@ func (z *zoho) records(w http.ResponseWriter, r *http.Request) {
 			zohoError(w, http.StatusBadRequest, "INVALID_DATA", "invalid If-Modified-Since")
 			return
 		}
-		z.f.Data.SawSince(since)
+		mod.data.SawSince(since)
 	}
 	var match []Record
-	for _, rec := range z.f.Data.All() {
+	for _, rec := range mod.data.All() {
 		if ims == "" || rec.Modified.Truncate(time.Second).After(since) {
 			match = append(match, rec)
 		}
@@ -232,7 +264,7 @@ func (z *zoho) records(w http.ResponseWriter, r *http.Request) {
 	end := min(off+per, len(match))
 	data := []map[string]any{}
 	for _, rec := range match[off:end] {
-		full := z.account(rec)
+		full := mod.record(rec)
 		out := map[string]any{"id": rec.ID}
 		for _, fl := range fields {
 			out[fl] = full[fl]
@@ -248,12 +280,53 @@ func (z *zoho) records(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"data": data, "info": info})
 }
 
+func zohoOwner() map[string]any {
+	return map[string]any{"name": "Patricia Boyle", "id": "4876876000000225013", "email": zohoEmail}
+}
+
+// zohoAccount is the lookup {name, id} of the n-th account.
+func zohoAccount(n int) map[string]any {
+	n %= zohoRecords
+	return map[string]any{"name": fmt.Sprintf("Zylker %d", n), "id": strconv.FormatInt(4876876000000333000+int64(n), 10)}
+}
+
 func (z *zoho) account(rec Record) map[string]any {
-	owner := map[string]any{"name": "Patricia Boyle", "id": "4876876000000225013", "email": zohoEmail}
+	owner := zohoOwner()
 	return map[string]any{
 		"id": rec.ID, "Account_Name": fmt.Sprintf("Zylker %d", rec.Seq), "Account_Number": strconv.Itoa(10000 + rec.Seq),
 		"Account_Type": "Customer", "Industry": "Manufacturing", "Phone": "+91 44 6744 7070", "Website": "https://zylker.example",
 		"Billing_City": "Chennai", "Billing_Country": "India", "Parent_Account": nil, "Owner": owner,
+		"Created_Time":  Base.Add(-24 * time.Hour).In(zohoZone).Format(time.RFC3339),
+		"Modified_Time": rec.Modified.In(zohoZone).Format(time.RFC3339),
+	}
+}
+
+func (z *zoho) contact(rec Record) map[string]any {
+	first, last := "Kris", fmt.Sprintf("Marrier %d", rec.Seq)
+	return map[string]any{
+		"id": rec.ID, "First_Name": first, "Last_Name": last, "Full_Name": first + " " + last,
+		"Email": fmt.Sprintf("kris.marrier%d@zylker.example", rec.Seq), "Phone": "+91 44 6744 7071", "Title": "Procurement Lead",
+		"Account_Name": zohoAccount(rec.Seq), "Owner": zohoOwner(),
+		"Created_Time":  Base.Add(-24 * time.Hour).In(zohoZone).Format(time.RFC3339),
+		"Modified_Time": rec.Modified.In(zohoZone).Format(time.RFC3339),
+	}
+}
+
+// deal renders a Deals record: Closing_Date is a date, Amount a currency
+// (a number), the lookups {name, id}.
+// https://help.zoho.com/portal/en/community/topic/kaizen-39-deals-api
+func (z *zoho) deal(rec Record) map[string]any {
+	stages := []string{"Qualification", "Needs Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won"}
+	probability := []int{10, 20, 75, 90, 100}
+	k := rec.Seq % len(stages)
+	return map[string]any{
+		"id": rec.ID, "Deal_Name": fmt.Sprintf("Zylker renewal %d", rec.Seq), "Stage": stages[k],
+		"Amount": 25000 + 125*rec.Seq, "Closing_Date": Base.AddDate(0, 1, rec.Seq%28).Format("2006-01-02"),
+		"Probability": probability[k], "Pipeline": "Standard (Standard)",
+		"Account_Name": zohoAccount(rec.Seq),
+		"Contact_Name": map[string]any{"name": fmt.Sprintf("Kris Marrier %d", rec.Seq%zohoContacts),
+			"id": strconv.FormatInt(4876876000000412000+int64(rec.Seq%zohoContacts), 10)},
+		"Owner":         zohoOwner(),
 		"Created_Time":  Base.Add(-24 * time.Hour).In(zohoZone).Format(time.RFC3339),
 		"Modified_Time": rec.Modified.In(zohoZone).Format(time.RFC3339),
 	}
