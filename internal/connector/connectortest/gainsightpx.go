@@ -19,8 +19,10 @@ import (
 //   - list calls take pageSize (default 25, at most 1000) and the scrollId
 //     of the previous answer; clients scroll until a page is shorter than
 //     pageSize, as the scrollId need not become null on the last page;
-//   - GET /v1/accounts answers {accounts:[...], scrollId, totalHits}; PX has
-//     no who-am-I, so connctl's key check reads one account;
+//   - GET /v1/users answers {users:[...], scrollId, totalHits} and
+//     GET /v1/accounts {accounts:[...], scrollId, totalHits}, neither with
+//     an updated-since filter; PX has no who-am-I, so connctl's key check
+//     reads one account;
 //   - GET /v1/events/custom?filter=date>=X;date<Y (semicolons join terms
 //     with AND; date is epoch ms)&sort=date answers {customEvents:[...],
 //     scrollId, totalHits}; a date range wider than 190 days is a 400
@@ -33,11 +35,20 @@ import (
 // The case runs the `events` source (type=custom): the users and accounts
 // sources have no server-side updated-since filter (connctl compares
 // lastModifiedDate client-side), so their incremental runs cannot show the
-// vendor a filter.
+// vendor a filter. They run as Also: users over two pages of 1,000 (the
+// second short), accounts exactly one full page, so the client learns the
+// end from the empty page after it.
 func init() {
 	register(Case{Connector: "gainsight-px", Source: "events", Params: []string{"type=custom", "from_date=2026-09-01"},
+		Also:    []SourceRun{{Source: "users", Records: pxUsers}, {Source: "accounts", Records: pxAccounts}},
 		Account: "api-eu.aptrinsic.com", Start: startGainsightPX})
 }
+
+// The sizes of the users and accounts lists.
+const (
+	pxUsers    = 1200
+	pxAccounts = 1000
+)
 
 var gainsightPXFilter = regexp.MustCompile(`^date>=(\d+);date<(\d+)$`)
 
@@ -46,6 +57,7 @@ func startGainsightPX(tb testing.TB) (*Fake, error) {
 	const key = "px-" + Canary + "-3e9f1b7c-0d4a-4c55-8a61-2f6d9e0b1a44"
 	px := &gainsightPX{f: f, key: key}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/users", px.users)
 	mux.HandleFunc("GET /v1/accounts", px.accounts)
 	mux.HandleFunc("GET /v1/events/custom", px.customEvents)
 	srv := Serve(tb, mux)
@@ -102,9 +114,10 @@ func gainsightPXScroll(w http.ResponseWriter, r *http.Request) (int, bool) {
 	return n, true
 }
 
-// accounts serves the key check's one-account read; it is not the case's
-// data, so it has no fault switch.
-func (px *gainsightPX) accounts(w http.ResponseWriter, r *http.Request) {
+// entityPage answers one scroll page of n entities under key, built by
+// build(i). Users and accounts are not the case's dataset, so they have no
+// fault switch.
+func (px *gainsightPX) entityPage(w http.ResponseWriter, r *http.Request, key string, n int, build func(i int) map[string]any) {
 	if !px.authorized(w, r) {
 		return
 	}
@@ -116,15 +129,53 @@ func (px *gainsightPX) accounts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	all := []map[string]any{
-		{"id": "acme", "name": "Acme Corp", "trackedSubscriptionId": "", "sfdcId": "", "lastSeenDate": Base.UnixMilli(),
-			"dunsNumber": "", "industry": "Manufacturing", "numberOfEmployees": 1200, "sicCode": "", "website": "https://acme.example",
-			"naicsCode": "", "plan": "enterprise", "location": map[string]any{"countryName": "Germany", "cityName": "Berlin"},
-			"numberOfUsers": 42, "propertyKeys": []string{"AP-XXXXXXXXXX-2"}, "createDate": Base.Add(-720 * time.Hour).UnixMilli(),
-			"lastModifiedDate": Base.UnixMilli(), "customAttributes": map[string]any{}, "parentGroupId": ""},
+	page := []map[string]any{}
+	for i := min(off, n); i < min(off+size, n); i++ {
+		page = append(page, build(i))
 	}
-	page := all[min(off, len(all)):min(off+size, len(all))]
-	writeJSON(w, map[string]any{"accounts": page, "scrollId": fmt.Sprintf("DnF1ZXJ5VGhlbkZldGNo-%d", off+len(page)), "totalHits": len(all)})
+	// The scrollId stays set on the last page.
+	writeJSON(w, map[string]any{key: page, "scrollId": fmt.Sprintf("DnF1ZXJ5VGhlbkZldGNo-%d", off+len(page)), "totalHits": n})
+}
+
+// pxModified is when user or account i was last modified: a minute apart,
+// the last one at Base.
+func pxModified(i, n int) int64 { return Base.Add(-time.Duration(n-1-i) * time.Minute).UnixMilli() }
+
+// users is GET /v1/users.
+func (px *gainsightPX) users(w http.ResponseWriter, r *http.Request) {
+	px.entityPage(w, r, "users", pxUsers, func(i int) map[string]any {
+		id := fmt.Sprintf("user-%04d", i+1)
+		acct := "acme"
+		if i%3 != 0 {
+			acct = fmt.Sprintf("acct-%04d", i%(pxAccounts-1)+2)
+		}
+		return map[string]any{
+			"aptrinsicId": fmt.Sprintf("7a3c91d2-%04d-4e21-b1f0-5c8e2a6d0f13", i+1), "identifyId": id, "type": "USER",
+			"gender": "", "email": fmt.Sprintf("%s@acme.example", id), "firstName": "User", "lastName": strconv.Itoa(i + 1),
+			"lastSeenDate": pxModified(i, pxUsers), "signUpDate": Base.Add(-2160 * time.Hour).UnixMilli(),
+			"firstVisitDate": Base.Add(-2100 * time.Hour).UnixMilli(), "title": "", "phone": "", "score": 0, "role": "",
+			"subscriptionId": "", "accountId": acct, "numberOfVisits": 3 + i%17,
+			"location": map[string]any{"countryName": "Germany", "cityName": "Berlin"}, "propertyKeys": []string{"AP-XXXXXXXXXX-2"},
+			"createDate": Base.Add(-2160 * time.Hour).UnixMilli(), "lastModifiedDate": pxModified(i, pxUsers),
+			"customAttributes": map[string]any{"plan": "pro"}, "globalUnsubscribe": false, "sfdcContactId": "", "id": id,
+		}
+	})
+}
+
+// accounts is GET /v1/accounts: the users' accounts (acme first); the key
+// check reads its first page with pageSize=1.
+func (px *gainsightPX) accounts(w http.ResponseWriter, r *http.Request) {
+	px.entityPage(w, r, "accounts", pxAccounts, func(i int) map[string]any {
+		id, name := fmt.Sprintf("acct-%04d", i+1), fmt.Sprintf("Customer %d GmbH", i+1)
+		if i == 0 {
+			id, name = "acme", "Acme Corp"
+		}
+		return map[string]any{"id": id, "name": name, "trackedSubscriptionId": "", "sfdcId": "", "lastSeenDate": pxModified(i, pxAccounts),
+			"dunsNumber": "", "industry": "Manufacturing", "numberOfEmployees": 50 + i, "sicCode": "", "website": "https://" + id + ".example",
+			"naicsCode": "", "plan": "enterprise", "location": map[string]any{"countryName": "Germany", "cityName": "Berlin"},
+			"numberOfUsers": 2, "propertyKeys": []string{"AP-XXXXXXXXXX-2"}, "createDate": Base.Add(-720 * time.Hour).UnixMilli(),
+			"lastModifiedDate": pxModified(i, pxAccounts), "customAttributes": map[string]any{}, "parentGroupId": ""}
+	})
 }
 
 func (px *gainsightPX) customEvents(w http.ResponseWriter, r *http.Request) {
