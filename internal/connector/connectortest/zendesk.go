@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,19 +38,36 @@ import (
 //     "{timestamp}||{id}|"), and the export keeps going from it on the next
 //     poll (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/#incremental-ticket-export-cursor-based,
 //     https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api);
+//   - the cursor-based Incremental User Export, GET
+//     /api/v2/incremental/users/cursor.json, the same paging with {users,
+//     after_cursor, ...} (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/#incremental-user-export-cursor-based);
+//   - the time-based Incremental Organization Export (organizations have no
+//     cursor-based one), GET /api/v2/incremental/organizations.json?start_time={unix},
+//     answering {organizations, count, end_of_stream, end_time, next_page}:
+//     end_time is the most recent time in the page and next_page carries it
+//     as the next start_time, which is inclusive, so the items at end_time
+//     come again on the next page; end_of_stream when a page is short of
+//     per_page (1,000) (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/#incremental-organization-export,
+//     https://developer.zendesk.com/documentation/ticketing/managing-tickets/using-the-incremental-export-api#time-based-incremental-exports);
 //   - the incremental exports allow 10 requests a minute; over it, 429 with
 //     Retry-After and {"error":"APIRateLimitExceeded", "description"}
 //     (https://developer.zendesk.com/documentation/api-basics/best-practices/best-practices-for-avoiding-rate-limiting);
 //     errors are {error, description}, a server error 500/503
 //     (https://developer.zendesk.com/api-reference/introduction/requests).
 //
+// The users and organizations (the Also sources) are fixed sets, each
+// more than a page of 1,000; the faults are armed on the tickets only. The
+// organizations' full run writes one more than there are: organization
+// 1,000 closes the first page, at end_time, and opens the second.
+//
 // Left out: Zendesk leaves out changes made in the minute before the
 // request; the suite touches records and reads them back at once, so the
 // fake serves every change.
 func init() {
+	also := []SourceRun{{Source: "users", Records: zdUsers}, {Source: "organizations", Records: zdOrgs + 1}}
 	register(
-		Case{Connector: "zendesk", Auth: "api_token", Source: "tickets", Account: zdEmail, Start: startZendesk("api_token")},
-		Case{Connector: "zendesk", Auth: "oauth2", Source: "tickets", Account: zdEmail, Revocable: true, Start: startZendesk("oauth2")},
+		Case{Connector: "zendesk", Auth: "api_token", Source: "tickets", Also: also, Account: zdEmail, Start: startZendesk("api_token")},
+		Case{Connector: "zendesk", Auth: "oauth2", Source: "tickets", Also: also, Account: zdEmail, Revocable: true, Start: startZendesk("oauth2")},
 	)
 }
 
@@ -57,13 +75,17 @@ const (
 	zdEmail   = "ops-admin@acme-support.example"
 	zdUserID  = 361234567890
 	zdPerPage = 1000 // the export's default and largest page
+	zdUsers   = 1200 // users the fake serves: two pages
+	zdOrgs    = 1100 // organizations the fake serves: two pages
 )
 
 func startZendesk(auth string) func(testing.TB) (*Fake, error) {
 	return func(tb testing.TB) (*Fake, error) {
 		// 2,500 tickets: three pages of the default 1,000.
 		f := &Fake{Data: NewDataset(2500, func(i int) string { return strconv.Itoa(10001 + i) })}
-		z := &zendesk{f: f, token: "zdTok" + Canary + "9fQm2Lx7Rv"}
+		z := &zendesk{f: f, token: "zdTok" + Canary + "9fQm2Lx7Rv",
+			users: NewDataset(zdUsers, func(i int) string { return strconv.Itoa(20001 + i) }),
+			orgs:  NewDataset(zdOrgs, func(i int) string { return strconv.Itoa(360001 + i) })}
 		if auth == "oauth2" {
 			f.OAuth = &OAuth{ClientID: "connctl_acme", ClientSecret: "zd-client-secret-" + Canary, ClientAuth: "params", Prefix: "zd", Rotate: true,
 				Extra: func(*http.Request) map[string]any {
@@ -72,7 +94,9 @@ func startZendesk(auth string) func(testing.TB) (*Fake, error) {
 		}
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /api/v2/users/me.json", z.me)
-		mux.HandleFunc("GET /api/v2/incremental/tickets/cursor.json", z.tickets)
+		mux.HandleFunc("GET /api/v2/incremental/tickets/cursor.json", z.cursorExport("tickets", f.Data, z.ticket))
+		mux.HandleFunc("GET /api/v2/incremental/users/cursor.json", z.cursorExport("users", z.users, z.user))
+		mux.HandleFunc("GET /api/v2/incremental/organizations.json", z.organizations)
 		if o := f.OAuth; o != nil {
 			mux.HandleFunc("GET /oauth/authorizations/new", func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Query().Get("scope") == "" {
@@ -110,6 +134,8 @@ func startZendesk(auth string) func(testing.TB) (*Fake, error) {
 type zendesk struct {
 	f     *Fake
 	token string
+	users *Dataset // the users export's
+	orgs  *Dataset // the organizations export's
 }
 
 // authorized checks the request's credentials; when they fail it answers
@@ -164,8 +190,8 @@ func (z *zendesk) me(w http.ResponseWriter, r *http.Request) {
 }
 
 // fault answers a throttled or failing data request; it reports whether it did.
-func (z *zendesk) fault(w http.ResponseWriter) bool {
-	switch z.f.Data.Fault() {
+func (z *zendesk) fault(w http.ResponseWriter, d *Dataset) bool {
+	switch d.Fault() {
 	case Throttle:
 		w.Header().Set("Retry-After", "1")
 		zdError(w, http.StatusTooManyRequests, "APIRateLimitExceeded", "Number of allowed incremental export API requests per minute exceeded")
@@ -203,22 +229,53 @@ func zdParseCursor(s string) (time.Time, int, bool) {
 	return time.Unix(s1, int64(m)*1e6).UTC(), n, true
 }
 
-func (z *zendesk) tickets(w http.ResponseWriter, r *http.Request) {
+// zdPerPageParam reads per_page (the default and largest 1,000); it
+// answers a bad one and reports false.
+func zdPerPageParam(w http.ResponseWriter, q url.Values) (int, bool) {
+	v := q.Get("per_page")
+	if v == "" {
+		return zdPerPage, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		zdError(w, http.StatusBadRequest, "InvalidValue", "per_page must be a positive integer")
+		return 0, false
+	}
+	return min(n, zdPerPage), true
+}
+
+// zdStartTime reads start_time (Unix seconds, more than a minute ago); it
+// answers a bad one and reports false.
+func zdStartTime(w http.ResponseWriter, q url.Values) (int64, bool) {
+	start, err := strconv.ParseInt(q.Get("start_time"), 10, 64)
+	if err != nil || start < 0 {
+		zdError(w, http.StatusBadRequest, "InvalidValue", "start_time must be a Unix time")
+		return 0, false
+	}
+	if start > time.Now().Add(-time.Minute).Unix() {
+		zdError(w, http.StatusBadRequest, "InvalidValue", "start_time must be more than one minute in the past")
+		return 0, false
+	}
+	return start, true
+}
+
+// cursorExport serves a cursor-based incremental export of data's records
+// under key.
+func (z *zendesk) cursorExport(key string, data *Dataset, render func(*http.Request, Record) map[string]any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { z.cursorPage(w, r, key, data, render) }
+}
+
+func (z *zendesk) cursorPage(w http.ResponseWriter, r *http.Request, key string, data *Dataset, render func(*http.Request, Record) map[string]any) {
 	if !z.authorized(w, r) {
 		return
 	}
-	if z.fault(w) {
+	if z.fault(w, data) {
 		return
 	}
 	q := r.URL.Query()
-	perPage := zdPerPage
-	if v := q.Get("per_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			zdError(w, http.StatusBadRequest, "InvalidValue", "per_page must be a positive integer")
-			return
-		}
-		perPage = min(n, zdPerPage)
+	perPage, ok := zdPerPageParam(w, q)
+	if !ok {
+		return
 	}
 	var recs []Record
 	var from time.Time
@@ -229,38 +286,33 @@ func (z *zendesk) tickets(w http.ResponseWriter, r *http.Request) {
 			zdError(w, http.StatusBadRequest, "InvalidPaginationParameter", "cursor is invalid")
 			return
 		}
-		z.f.Data.SawSince(at)
+		data.SawSince(at)
 		from = at
-		for _, rec := range z.f.Data.Since(at, true) {
+		for _, rec := range data.Since(at, true) {
 			if rec.Modified.After(at) || rec.Seq > seq {
 				recs = append(recs, rec)
 			}
 		}
 	case q.Has("start_time"):
-		start, err := strconv.ParseInt(q.Get("start_time"), 10, 64)
-		if err != nil || start < 0 {
-			zdError(w, http.StatusBadRequest, "InvalidValue", "start_time must be a Unix time")
-			return
-		}
-		if start > time.Now().Add(-time.Minute).Unix() {
-			zdError(w, http.StatusBadRequest, "InvalidValue", "start_time must be more than one minute in the past")
+		start, ok := zdStartTime(w, q)
+		if !ok {
 			return
 		}
 		if start > 0 {
 			from = time.Unix(start, 0).UTC()
-			z.f.Data.SawSince(from)
-			recs = z.f.Data.Since(from, true)
+			data.SawSince(from)
+			recs = data.Since(from, true)
 		} else {
-			recs = z.f.Data.All()
+			recs = data.All()
 		}
 	default:
 		zdError(w, http.StatusBadRequest, "InvalidValue", "start_time or cursor is required")
 		return
 	}
 	page := recs[:min(perPage, len(recs))]
-	tickets := []map[string]any{}
+	items := []map[string]any{}
 	for _, rec := range page {
-		tickets = append(tickets, z.ticket(r, rec))
+		items = append(items, render(r, rec))
 	}
 	after := q.Get("cursor")
 	if len(page) > 0 {
@@ -270,7 +322,7 @@ func (z *zendesk) tickets(w http.ResponseWriter, r *http.Request) {
 		after = zdCursor(from, -1)
 	}
 	self := "http://" + r.Host + r.URL.Path + "?cursor="
-	out := map[string]any{"tickets": tickets, "after_cursor": after, "after_url": self + after,
+	out := map[string]any{key: items, "after_cursor": after, "after_url": self + after,
 		"before_cursor": nil, "before_url": nil, "end_of_stream": len(page) == len(recs)}
 	if len(page) > 0 {
 		before := zdCursor(page[0].Modified, page[0].Seq-1)
@@ -287,4 +339,72 @@ func (z *zendesk) ticket(r *http.Request, rec Record) map[string]any {
 		"assignee_id": zdUserID, "tags": []string{"printer"}, "created_at": Base.Add(-time.Hour).Format(time.RFC3339),
 		"updated_at": rec.Modified.UTC().Format(time.RFC3339), "generated_timestamp": rec.Modified.Unix(),
 	}
+}
+
+func (z *zendesk) user(r *http.Request, rec Record) map[string]any {
+	id, _ := strconv.Atoi(rec.ID)
+	return map[string]any{
+		"id": id, "url": "http://" + r.Host + "/api/v2/users/" + rec.ID + ".json", "name": "Customer " + rec.ID,
+		"email": "customer" + rec.ID + "@example.org", "role": "end-user", "active": true, "verified": true,
+		"organization_id": 360001 + id%zdOrgs, "locale": "en-US", "time_zone": "Europe/Berlin",
+		"created_at": Base.Add(-time.Hour).Format(time.RFC3339), "updated_at": rec.Modified.UTC().Format(time.RFC3339),
+	}
+}
+
+func (z *zendesk) organization(r *http.Request, rec Record) map[string]any {
+	id, _ := strconv.Atoi(rec.ID)
+	return map[string]any{
+		"id": id, "url": "http://" + r.Host + "/api/v2/organizations/" + rec.ID + ".json", "name": "Org " + rec.ID,
+		"domain_names": []string{"org" + rec.ID + ".example"}, "external_id": nil, "group_id": nil, "shared_tickets": false,
+		"shared_comments": false, "tags": []string{}, "organization_fields": map[string]any{},
+		"created_at": Base.Add(-time.Hour).Format(time.RFC3339), "updated_at": rec.Modified.UTC().Format(time.RFC3339),
+	}
+}
+
+// organizations serves the time-based Incremental Organization Export: the
+// organizations updated at or after start_time (whole seconds), a page of
+// per_page at most; end_time is the page's last updated_at, and next_page
+// starts there again.
+func (z *zendesk) organizations(w http.ResponseWriter, r *http.Request) {
+	if !z.authorized(w, r) {
+		return
+	}
+	if z.fault(w, z.orgs) {
+		return
+	}
+	q := r.URL.Query()
+	perPage, ok := zdPerPageParam(w, q)
+	if !ok {
+		return
+	}
+	if !q.Has("start_time") {
+		zdError(w, http.StatusBadRequest, "InvalidValue", "start_time is required")
+		return
+	}
+	start, ok := zdStartTime(w, q)
+	if !ok {
+		return
+	}
+	var recs []Record
+	if start > 0 {
+		z.orgs.SawSince(time.Unix(start, 0).UTC())
+		recs = z.orgs.Since(time.Unix(start, 0), true)
+	} else {
+		recs = z.orgs.All()
+	}
+	page := recs[:min(perPage, len(recs))]
+	items := []map[string]any{}
+	for _, rec := range page {
+		items = append(items, z.organization(r, rec))
+	}
+	end := start
+	if len(page) > 0 {
+		end = page[len(page)-1].Modified.Unix()
+	}
+	next := url.Values{"start_time": {strconv.FormatInt(end, 10)}}
+	if q.Has("per_page") {
+		next.Set("per_page", strconv.Itoa(perPage))
+	}
+	writeJSON(w, map[string]any{"organizations": items, "count": len(items), "end_of_stream": len(page) < perPage,
+		"end_time": end, "next_page": "http://" + r.Host + r.URL.Path + "?" + next.Encode()})
 }
