@@ -4,7 +4,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,6 +39,12 @@ import (
 //     user's time zone, compared to the minute
 //     (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-post,
 //     https://support.atlassian.com/jira-software-cloud/docs/jql-fields/#Updated);
+//   - GET /rest/api/3/project/search?startAt=&maxResults=&orderBy=, the
+//     projects visible to the user, at most 50 a page, answering {self,
+//     nextPage (absent on the last page), maxResults, startAt, total, isLast,
+//     values:[{expand, self, id, key, name, avatarUrls, projectTypeKey,
+//     simplified, style, isPrivate, properties}]}
+//     (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-projects/#api-rest-api-3-project-search-get);
 //   - errors {errorMessages:[...], errors:{}}; 429 with Retry-After (seconds),
 //     X-RateLimit-Reset and RateLimit-Reason
 //     (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/).
@@ -46,10 +54,14 @@ import (
 // 241 records one second apart: the full run's checkpoint is the last
 // record's time, 00:04:00, alone in its minute, so the incremental run gets
 // only the touched records (with 250 records it would read 9 more).
+//
+// The projects (the Also source, full refresh) are a fixed set of
+// jiraProjects, three pages of 50; the faults are armed on the issues only.
 func init() {
+	also := []SourceRun{{Source: "projects", Records: jiraProjects}}
 	register(
-		Case{Connector: "jira", Auth: "api_token", Source: "issues", Params: []string{"jql=project = SUP"}, Account: jiraEmail, Start: startJira("api_token")},
-		Case{Connector: "jira", Auth: "oauth2", Source: "issues", Params: []string{"jql=project = SUP"}, Account: jiraEmail, Revocable: false, Start: startJira("oauth2")},
+		Case{Connector: "jira", Auth: "api_token", Source: "issues", Params: []string{"jql=project = SUP"}, Also: also, Account: jiraEmail, Start: startJira("api_token")},
+		Case{Connector: "jira", Auth: "oauth2", Source: "issues", Params: []string{"jql=project = SUP"}, Also: also, Account: jiraEmail, Revocable: false, Start: startJira("oauth2")},
 	)
 }
 
@@ -58,6 +70,8 @@ const (
 	jiraAccount = "5b10a2844c20165700ede21g"
 	jiraCloudID = "1324a887-45db-1bf4-1e99-ef0ff456d421"
 	jiraZone    = "Europe/Berlin"
+	// jiraProjects is how many projects the fake serves: SUP and others.
+	jiraProjects = 120
 )
 
 func startJira(auth string) func(testing.TB) (*Fake, error) {
@@ -111,6 +125,7 @@ func startJira(auth string) func(testing.TB) (*Fake, error) {
 		})
 		mux.HandleFunc("POST "+prefix+"/rest/api/3/search/jql", j.search)
 		mux.HandleFunc("GET "+prefix+"/rest/api/3/search/jql", j.search)
+		mux.HandleFunc("GET "+prefix+"/rest/api/3/project/search", j.projects)
 		if prefix != "" { // any other cloud id: the gateway knows no such site
 			mux.HandleFunc("/ex/jira/{cloud}/", func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
@@ -297,5 +312,77 @@ func (j *jira) issue(r *http.Request, rec Record, loc *time.Location) map[string
 			"created":   Base.Add(-time.Hour).In(loc).Format(layout),
 			"updated":   rec.Modified.In(loc).Format(layout),
 		},
+	}
+}
+
+// jiraProjectKeys are the projects' keys in key order: SUP and
+// jiraProjects-1 others.
+func jiraProjectKeys() []string {
+	keys := []string{"SUP"}
+	for i := range jiraProjects - 1 {
+		keys = append(keys, "P"+string(rune('A'+i/26))+string(rune('A'+i%26)))
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// projects serves project/search: the projects ordered by key, paged by
+// startAt and maxResults (at most 50).
+func (j *jira) projects(w http.ResponseWriter, r *http.Request) {
+	if !j.authorized(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	if o := q.Get("orderBy"); o != "" && o != "key" && o != "+key" {
+		jiraError(w, http.StatusBadRequest, "the fake orders projects by key only, got orderBy="+o)
+		return
+	}
+	start, max := 0, 50
+	for name, v := range map[string]*int{"startAt": &start, "maxResults": &max} {
+		if s := q.Get(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				jiraError(w, http.StatusBadRequest, "The "+name+" parameter must be a non-negative integer.")
+				return
+			}
+			*v = n
+		}
+	}
+	max = min(max, 50)
+	keys := jiraProjectKeys()
+	start = min(start, len(keys))
+	end := min(start+max, len(keys))
+	base := "http://" + r.Host + r.URL.Path
+	values := []map[string]any{}
+	for _, key := range keys[start:end] {
+		values = append(values, j.project(r, key))
+	}
+	page := func(at int) string {
+		return base + "?" + url.Values{"startAt": {strconv.Itoa(at)}, "maxResults": {strconv.Itoa(max)}, "orderBy": {"key"}}.Encode()
+	}
+	out := map[string]any{"self": page(start), "maxResults": max, "startAt": start, "total": len(keys),
+		"isLast": end == len(keys), "values": values}
+	if end < len(keys) {
+		out["nextPage"] = page(end)
+	}
+	writeJSON(w, out)
+}
+
+func (j *jira) project(r *http.Request, key string) map[string]any {
+	id := "10000"
+	if key != "SUP" {
+		id = strconv.Itoa(10100 + int(key[1]-'A')*26 + int(key[2]-'A'))
+	}
+	avatar := "https://acme.atlassian.net/rest/api/3/universal_avatar/view/type/project/avatar/10400"
+	name := "Project " + key
+	if key == "SUP" {
+		name = "Support"
+	}
+	return map[string]any{
+		"expand": "description,lead,issueTypes,url,projectKeys,permissions,insight",
+		"self":   "http://" + r.Host + r.URL.Path[:strings.Index(r.URL.Path, "/rest/api/3/")] + "/rest/api/3/project/" + id,
+		"id":     id, "key": key, "name": name,
+		"avatarUrls":     map[string]string{"48x48": avatar, "24x24": avatar + "?size=small", "16x16": avatar + "?size=xsmall", "32x32": avatar + "?size=medium"},
+		"projectTypeKey": "software", "simplified": false, "style": "classic", "isPrivate": false, "properties": map[string]any{},
 	}
 }
