@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,7 +22,12 @@ import (
 //     refresh token: the access token is long-lived. There is no revocation
 //     endpoint (the user removes the app under My Account > Linked Accounts)
 //     (https://api.surveymonkey.com/v3/docs#authentication);
-//   - GET /v3/surveys?page&per_page (at most 1,000) and
+//   - GET /v3/surveys?page&per_page (at most 1,000)&sort_by (title,
+//     date_modified or num_responses; default date_modified)&sort_order
+//     (ASC or DESC; default DESC)&start_modified_at&end_modified_at&include=
+//     (response_count, date_created, date_modified, language,
+//     question_count, analyze_url, preview: without it a survey is id,
+//     title, nickname and href; its dates are UTC without an offset) and
 //     GET /v3/surveys/{id}/responses/bulk?per_page (at most 100)&sort_by=
 //     date_modified&sort_order=ASC&start_modified_at=YYYY-MM-DDTHH:MM:SS
 //     (UTC; items modified after it) answer {data, per_page, page, total,
@@ -34,17 +41,39 @@ import (
 //     https://api.surveymonkey.com/v3/docs#request-and-response-limits).
 //
 // The cases run the `responses` source: the dataset's records are the
-// responses, split between two surveys.
+// responses, split between the first two surveys. The `surveys` source
+// runs as Also: the account's five surveys (one page: the source asks for
+// 1,000 a page), again from start_modified_at on the second run.
 func init() {
+	also := []SourceRun{{Source: "surveys", Records: len(surveyMonkeySurveys)}}
 	register(
-		Case{Connector: "surveymonkey", Auth: "private_app", Source: "responses", Account: "survey-admin@acme.example", Start: startSurveyMonkey("private_app")},
-		Case{Connector: "surveymonkey", Auth: "oauth2", Source: "responses", Account: "survey-admin@acme.example", Revocable: false, Start: startSurveyMonkey("oauth2")},
+		Case{Connector: "surveymonkey", Auth: "private_app", Source: "responses", Also: also, Account: "survey-admin@acme.example", Start: startSurveyMonkey("private_app")},
+		Case{Connector: "surveymonkey", Auth: "oauth2", Source: "responses", Also: also, Account: "survey-admin@acme.example", Revocable: false, Start: startSurveyMonkey("oauth2")},
 	)
 }
 
+// smSurvey is one of the account's surveys.
+type smSurvey struct {
+	id, title, language string
+	questions           int
+	created, modified   time.Time
+}
+
 // surveyMonkeySurveys are the account's surveys; response i belongs to
-// survey i % len.
-var surveyMonkeySurveys = []string{"405871234", "405879876"}
+// survey i % surveyMonkeyAnswered, the others have none (drafts, closed).
+var surveyMonkeySurveys = []smSurvey{
+	{"405871234", "Customer satisfaction Q3", "en", 8, Base.Add(-2000 * time.Hour), Base.Add(-300 * time.Hour)},
+	{"405879876", "Onboarding feedback", "en", 5, Base.Add(-1500 * time.Hour), Base.Add(-200*time.Hour + 17*time.Second)},
+	{"405880012", "Kundenzufriedenheit 2026", "de", 12, Base.Add(-900 * time.Hour), Base.Add(-150 * time.Hour)},
+	{"405880345", "Webinar follow-up (draft)", "en", 3, Base.Add(-100 * time.Hour), Base.Add(-50*time.Hour + 3*time.Second)},
+	{"405881777", "Product roadmap poll", "fr", 4, Base.Add(-80 * time.Hour), Base.Add(-10 * time.Hour)},
+}
+
+// surveyMonkeyAnswered is how many surveys (the first) have responses.
+const surveyMonkeyAnswered = 2
+
+// surveyMonkeyIncludes are the optional survey fields of include=.
+var surveyMonkeyIncludes = []string{"response_count", "date_created", "date_modified", "language", "question_count", "analyze_url", "preview"}
 
 func startSurveyMonkey(auth string) func(testing.TB) (*Fake, error) {
 	return func(tb testing.TB) (*Fake, error) {
@@ -174,20 +203,88 @@ func surveyMonkeyEnvelope(r *http.Request, data []map[string]any, page, perPage,
 	return map[string]any{"data": data, "per_page": perPage, "page": page, "total": total, "links": links}
 }
 
+// surveys is GET /v3/surveys: the responses source reads every survey's id
+// from it, the surveys source the surveys changed since its checkpoint.
 func (s *surveyMonkey) surveys(w http.ResponseWriter, r *http.Request) {
 	if !s.begin(w, r) {
 		return
 	}
-	page, perPage, ok := surveyMonkeyPaging(w, r.URL.Query(), 1000)
+	q := r.URL.Query()
+	page, perPage, ok := surveyMonkeyPaging(w, q, 1000)
 	if !ok {
 		return
 	}
-	var data []map[string]any
-	for i := (page - 1) * perPage; i < min(page*perPage, len(surveyMonkeySurveys)); i++ {
-		id := surveyMonkeySurveys[i]
-		data = append(data, map[string]any{"id": id, "title": "Customer survey " + id, "nickname": "", "href": "http://" + r.Host + "/v3/surveys/" + id})
+	// The window: modified after start_modified_at, before end_modified_at.
+	var after, before time.Time
+	for _, b := range []struct {
+		name string
+		t    *time.Time
+	}{{"start_modified_at", &after}, {"end_modified_at", &before}} {
+		if v := q.Get(b.name); v != "" {
+			t, err := time.Parse("2006-01-02T15:04:05", v)
+			if err != nil {
+				surveyMonkeyError(w, http.StatusBadRequest, "1002", "Bad Request", "Invalid value for "+b.name+".")
+				return
+			}
+			*b.t = t.UTC()
+		}
 	}
-	writeJSON(w, surveyMonkeyEnvelope(r, data, page, perPage, len(surveyMonkeySurveys)))
+	sortBy, order := q.Get("sort_by"), q.Get("sort_order")
+	if sortBy == "" {
+		sortBy = "date_modified"
+	}
+	if order == "" {
+		order = "DESC"
+	}
+	if (sortBy != "title" && sortBy != "date_modified" && sortBy != "num_responses") || (order != "ASC" && order != "DESC") {
+		surveyMonkeyError(w, http.StatusBadRequest, "1002", "Bad Request", "Invalid value for sort_by or sort_order.")
+		return
+	}
+	counts := make([]int, len(surveyMonkeySurveys))
+	for _, rec := range s.f.Data.All() {
+		counts[rec.Seq%surveyMonkeyAnswered]++
+	}
+	var match []int
+	for k, sv := range surveyMonkeySurveys {
+		if (after.IsZero() || sv.modified.After(after)) && (before.IsZero() || sv.modified.Before(before)) {
+			match = append(match, k)
+		}
+	}
+	less := func(k, l int) bool { // survey k before l in ascending order
+		switch sortBy {
+		case "title":
+			return surveyMonkeySurveys[k].title < surveyMonkeySurveys[l].title
+		case "num_responses":
+			return counts[k] < counts[l]
+		}
+		return surveyMonkeySurveys[k].modified.Before(surveyMonkeySurveys[l].modified)
+	}
+	sort.SliceStable(match, func(a, b int) bool {
+		if order == "DESC" {
+			return less(match[b], match[a])
+		}
+		return less(match[a], match[b])
+	})
+	include := map[string]bool{}
+	for _, v := range strings.Split(q.Get("include"), ",") {
+		include[strings.TrimSpace(v)] = true // values it does not know are left out
+	}
+	var data []map[string]any
+	for i := (page - 1) * perPage; i < min(page*perPage, len(match)); i++ {
+		k := match[i]
+		sv := surveyMonkeySurveys[k]
+		item := map[string]any{"id": sv.id, "title": sv.title, "nickname": "", "href": "http://" + r.Host + "/v3/surveys/" + sv.id}
+		extra := map[string]any{"response_count": counts[k], "date_created": sv.created.UTC().Format("2006-01-02T15:04:05"),
+			"date_modified": sv.modified.UTC().Format("2006-01-02T15:04:05"), "language": sv.language, "question_count": sv.questions,
+			"analyze_url": "https://www.surveymonkey.com/analyze/" + sv.id, "preview": "https://www.surveymonkey.com/r/Preview/?sm=" + sv.id}
+		for _, f := range surveyMonkeyIncludes {
+			if include[f] {
+				item[f] = extra[f]
+			}
+		}
+		data = append(data, item)
+	}
+	writeJSON(w, surveyMonkeyEnvelope(r, data, page, perPage, len(match)))
 }
 
 func (s *surveyMonkey) responses(w http.ResponseWriter, r *http.Request) {
@@ -195,8 +292,8 @@ func (s *surveyMonkey) responses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	survey := -1
-	for i, id := range surveyMonkeySurveys {
-		if id == r.PathValue("id") {
+	for i, sv := range surveyMonkeySurveys {
+		if sv.id == r.PathValue("id") {
 			survey = i
 		}
 	}
@@ -226,13 +323,13 @@ func (s *surveyMonkey) responses(w http.ResponseWriter, r *http.Request) {
 	}
 	var mine []Record
 	for _, rec := range s.f.Data.Since(since, false) {
-		if rec.Seq%len(surveyMonkeySurveys) == survey {
+		if rec.Seq%surveyMonkeyAnswered == survey {
 			mine = append(mine, rec)
 		}
 	}
 	var data []map[string]any
 	for i := (page - 1) * perPage; i < min(page*perPage, len(mine)); i++ {
-		data = append(data, surveyMonkeyResponse(r, surveyMonkeySurveys[survey], mine[i]))
+		data = append(data, surveyMonkeyResponse(r, surveyMonkeySurveys[survey].id, mine[i]))
 	}
 	writeJSON(w, surveyMonkeyEnvelope(r, data, page, perPage, len(mine)))
 }
