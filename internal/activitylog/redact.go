@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -73,29 +74,35 @@ func base64Cores(enc *base64.Encoding, secret []byte) []string {
 	return cores
 }
 
-// secretPatterns find what looks like a credential in a message, whoever
-// wrote it: the store applies them to every message and change value.
-var secretPatterns = []struct {
+// secretPattern is a credential's shape and what replaces it.
+type secretPattern struct {
 	re   *regexp.Regexp
 	repl string
-}{
-	// A PEM private key, up to its END line or the end of the message.
-	{regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)`), redacted},
-	// A JSON Web Token.
-	{regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), redacted},
-	// A password in a URL: scheme://user:password@host.
-	{regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@:]*:[^/\s@]*@`), "${1}" + redacted + "@"},
-	// An Authorization header, whatever the scheme.
-	{regexp.MustCompile(`(?i)\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?)(?:[a-z0-9-]+\s+)?[^\s"',;]+`), "${1}" + redacted},
-	// A bearer token anywhere.
-	{regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}" + redacted},
-	// key=value, key: value and "key":"value" where the key names a secret
-	// (refresh_token, client_secret, X-Amz-Signature, aws_secret_access_key…).
-	{regexp.MustCompile(`(?i)(^|[^a-z0-9_.-])([a-z0-9_.-]*(?:token|secret|password|passwd|passphrase|pwd|api[_-]?key|apikey|private[_-]?key|signature|credentials?|assertion)(?:[_-](?:access[_-])?key)?|sig|code_verifier)(["']?\s*[:=]\s*["']?)([^\s"'&,;)}\]]+)`), "${1}${2}${3}" + redacted},
 }
 
+// secretPatterns find what looks like a credential in a message, whoever
+// wrote it: the store applies them to every message and change value. They
+// are compiled on first use, not at every start of connctl.
+var secretPatterns = sync.OnceValue(func() []secretPattern {
+	return []secretPattern{
+		// A PEM private key, up to its END line or the end of the message.
+		{regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)`), redacted},
+		// A JSON Web Token.
+		{regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`), redacted},
+		// A password in a URL: scheme://user:password@host.
+		{regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@:]*:[^/\s@]*@`), "${1}" + redacted + "@"},
+		// An Authorization header, whatever the scheme.
+		{regexp.MustCompile(`(?i)\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?)(?:[a-z0-9-]+\s+)?[^\s"',;]+`), "${1}" + redacted},
+		// A bearer token anywhere.
+		{regexp.MustCompile(`(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`), "${1}" + redacted},
+		// key=value, key: value and "key":"value" where the key names a secret
+		// (refresh_token, client_secret, X-Amz-Signature, aws_secret_access_key…).
+		{regexp.MustCompile(`(?i)(^|[^a-z0-9_.-])([a-z0-9_.-]*(?:token|secret|password|passwd|passphrase|pwd|api[_-]?key|apikey|private[_-]?key|signature|credentials?|assertion)(?:[_-](?:access[_-])?key)?|sig|code_verifier)(["']?\s*[:=]\s*["']?)([^\s"'&,;)}\]]+)`), "${1}${2}${3}" + redacted},
+	}
+})
+
 func scrub(s string) string {
-	for _, p := range secretPatterns {
+	for _, p := range secretPatterns() {
 		s = p.re.ReplaceAllString(s, p.repl)
 	}
 	return s

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/connector/fieldkit"
@@ -134,25 +135,25 @@ func Connector() *connector.Connector {
 
 // A project ID is 6-30 lowercase letters, digits and hyphens, starting with a
 // letter; old projects may carry a domain prefix (example.com:my-project).
-var projectID = regexp.MustCompile(`^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+var projectID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`) })
 
 func validateProjectID(v string) error {
-	if projectID.MatchString(v) {
+	if projectID().MatchString(v) {
 		return nil
 	}
 	return fmt.Errorf("project_id %q is not a project ID: use the ID shown in the Google Cloud console project picker, e.g. acme-analytics (not the project name or number)", v)
 }
 
-var location = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{1,40}$`)
+var location = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{1,40}$`) })
 
 func validateLocation(v string) error {
-	if location.MatchString(v) {
+	if location().MatchString(v) {
 		return nil
 	}
 	return fmt.Errorf("location %q is not a BigQuery location: use a multi-region such as US or EU, or a region such as europe-west2", v)
 }
 
-var keyType = regexp.MustCompile(`^[a-z_]{1,32}$`)
+var keyType = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_]{1,32}$`) })
 
 // compactJSON drops the insignificant whitespace of a JSON document.
 func compactJSON(v string) string {
@@ -181,7 +182,7 @@ func validateKey(v string) error {
 		return errors.New("service_account_key is an OAuth client file, not a service-account key: use auth=oauth2 with its client_id and client_secret, or create a key under IAM & Admin > Service Accounts > Keys")
 	case key.Type != "service_account":
 		kind := "another type"
-		if keyType.MatchString(key.Type) { // a known word such as authorized_user, never free text from the secret
+		if keyType().MatchString(key.Type) { // a known word such as authorized_user, never free text from the secret
 			kind = "type " + key.Type
 		}
 		return fmt.Errorf("service_account_key has %s, not service_account: create a key under IAM & Admin > Service Accounts > Keys", kind)

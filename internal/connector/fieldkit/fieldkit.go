@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/connctl/connctl/internal/connector"
 )
@@ -151,12 +152,12 @@ func Email(field string) func(string) error {
 	}
 }
 
-var digits = regexp.MustCompile(`^[0-9]{1,20}$`)
+var digits = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,20}$`) })
 
 // Digits returns a validator for a numeric ID. fix says where to find it.
 func Digits(field, fix string) func(string) error {
 	return func(v string) error {
-		if digits.MatchString(v) {
+		if digits().MatchString(v) {
 			return nil
 		}
 		return fmt.Errorf("%s %q is not a number: use %s", field, v, fix)
@@ -253,12 +254,12 @@ func Secret(name, label, help string) connector.Field {
 	return connector.Field{Name: name, Label: label, Help: help, Required: true, Secret: true}
 }
 
-var label = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+var label = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`) })
 
 // isLabel reports whether s is one lowercase DNS label.
-func isLabel(s string) bool { return label.MatchString(s) }
+func isLabel(s string) bool { return label().MatchString(s) }
 
-var hostLabel = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+var hostLabel = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`) })
 
 // isHostname reports whether s is a DNS host name (RFC 1123 labels).
 func isHostname(s string) bool {
@@ -266,7 +267,7 @@ func isHostname(s string) bool {
 		return false
 	}
 	for _, l := range strings.Split(s, ".") {
-		if !hostLabel.MatchString(l) {
+		if !hostLabel().MatchString(l) {
 			return false
 		}
 	}

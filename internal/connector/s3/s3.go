@@ -10,6 +10,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/connector/fieldkit"
@@ -101,7 +102,7 @@ func Connector() *connector.Connector {
 }
 
 var (
-	bucketChars = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
+	bucketChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`) })
 	// Prefixes and suffixes AWS reserves for its own features.
 	reservedPrefixes = []string{"xn--", "sthree-", "amzn-s3-demo-"}
 	reservedSuffixes = []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}
@@ -120,7 +121,7 @@ func validateBucket(v string) error {
 	if len(v) < 3 || len(v) > 63 {
 		return fmt.Errorf("bucket %q is not a bucket name: names are 3 to 63 characters long", v)
 	}
-	if !bucketChars.MatchString(v) {
+	if !bucketChars().MatchString(v) {
 		return fmt.Errorf("bucket %q is not a bucket name: use lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit", v)
 	}
 	if strings.Contains(v, "..") {
@@ -142,16 +143,16 @@ func validateBucket(v string) error {
 	return nil
 }
 
-var region = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+var region = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`) })
 
 func validateRegion(v string) error {
-	if region.MatchString(v) {
+	if region().MatchString(v) {
 		return nil
 	}
 	return fmt.Errorf("region %q is not a region: use a code such as us-east-1 or eu-west-1 (lowercase, from the bucket's Properties)", v)
 }
 
-var keyID = regexp.MustCompile(`^[A-Za-z0-9._-]{3,128}$`)
+var keyID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]{3,128}$`) })
 
 // validateAccessKeyID also catches a secret access key pasted into the
 // non-secret access_key_id field, where it would land in the config file: AWS
@@ -161,7 +162,7 @@ func validateAccessKeyID(v string) error {
 	if len(v) == 40 && !strings.HasPrefix(v, "AKIA") && !strings.HasPrefix(v, "ASIA") {
 		return errors.New("access_key_id looks like a secret access key: give that with --secret-stdin as secret_access_key, and put the key ID (e.g. AKIA...) here")
 	}
-	if keyID.MatchString(v) {
+	if keyID().MatchString(v) {
 		return nil
 	}
 	return errors.New("access_key_id is not an access key ID: copy the Access key ID (letters and digits, e.g. AKIAIOSFODNN7EXAMPLE), not the secret")

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/connctl/connctl/internal/awssig"
@@ -313,7 +314,7 @@ func slowDown(status int, body []byte, _ http.Header) (bool, time.Duration) {
 
 // codeShape is what an S3 error code looks like; anything else in <Code> is
 // not repeated in a message.
-var codeShape = regexp.MustCompile(`^[A-Za-z0-9.]{1,64}$`)
+var codeShape = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9.]{1,64}$`) })
 
 // explain classifies an error answer by S3's error code and says what to
 // fix. It records the code for get. Messages name the bucket, the key ID and
@@ -321,7 +322,7 @@ var codeShape = regexp.MustCompile(`^[A-Za-z0-9.]{1,64}$`)
 func (c *client) explain(_ int, body []byte, h http.Header, f *jobrunner.Failure) *jobrunner.Failure {
 	var e s3Error
 	_ = xml.Unmarshal(body, &e)
-	if !codeShape.MatchString(e.Code) {
+	if !codeShape().MatchString(e.Code) {
 		c.code = ""
 		return nil
 	}
@@ -361,7 +362,7 @@ func (c *client) explain(_ int, body []byte, h http.Header, f *jobrunner.Failure
 		if actual == "" {
 			actual = e.Region
 		}
-		if region.MatchString(actual) && actual != c.region {
+		if region().MatchString(actual) && actual != c.region {
 			return mk(jobrunner.ReasonConfig, fmt.Sprintf("bucket %s is in region %s, not %s; set region=%s", c.bucket, actual, c.region, actual))
 		}
 		return mk(jobrunner.ReasonConfig, fmt.Sprintf("bucket %s is not in region %s; set region to the bucket's region", c.bucket, c.region))
