@@ -24,7 +24,6 @@ package zendesk_test
 // (https://developer.zendesk.com/api-reference/introduction/security-and-auth/).
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -43,6 +42,7 @@ import (
 
 	"github.com/connctl/connctl/internal/connector/zendesk"
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 const (
@@ -176,28 +176,9 @@ func (d *fakeDesk) seen() ([]*url.URL, []string) {
 	return append([]*url.URL(nil), d.requests...), append([]string(nil), d.auths...)
 }
 
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *waits) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-type result struct {
-	checkpoint string
-	err        error
-	records    []map[string]any
-	waits      []time.Duration
-}
-
-func (r result) ids() string {
+func ids(r jobrunnertest.Result) string {
 	var out []string
-	for _, rec := range r.records {
+	for _, rec := range r.Records {
 		out = append(out, fmt.Sprint(rec["id"]))
 	}
 	return strings.Join(out, ",")
@@ -208,58 +189,25 @@ type options struct {
 	oauth func(ctx context.Context, force bool) (string, error)
 }
 
-func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, o options) result {
+func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, o options) jobrunnertest.Result {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "out.ndjson")
-	dst, err := jobrunner.NewFileDestination(path, "ndjson", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var w waits
 	req := jobrunner.Request{
 		Fields:  map[string]string{"auth": "api_token", "subdomain": "acme", "email": email, "base_url": srv.URL},
 		Secrets: map[string]string{"api_token": apiToken},
 		Since:   o.since,
-		HTTP:    jobrunner.NewHTTP(srv.Client(), w.sleep, nil, nil),
 	}
 	if o.oauth != nil {
 		req.Fields = map[string]string{"auth": "oauth2", "subdomain": "acme", "base_url": srv.URL}
 		req.Secrets = map[string]string{}
 		req.Token = o.oauth
 	}
-	cp, err := jobrunner.Run(context.Background(), src, req, dst, nil)
-	res := result{checkpoint: cp, err: err, waits: w.d}
-	if err == nil {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		for dec.More() {
-			var rec map[string]any
-			if err := dec.Decode(&rec); err != nil {
-				t.Fatal(err)
-			}
-			res.records = append(res.records, rec)
-		}
-	}
-	return res
+	return jobrunnertest.Run(t, src, srv.Client(), req, jobrunnertest.UseNumber())
 }
 
+// failure also checks that the message leaks no secret or query.
 func failure(t *testing.T, err error, reason string) *jobrunner.Failure {
 	t.Helper()
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) {
-		t.Fatalf("err = %v, want a %s failure", err, reason)
-	}
-	if f.Reason != reason {
-		t.Fatalf("reason %s (%s), want %s", f.Reason, f.Message, reason)
-	}
-	if strings.Contains(f.Message, apiToken) || strings.Contains(f.Message, "Bearer") || strings.Contains(f.Message, "cursor=") {
-		t.Errorf("message leaks a secret or a query: %q", f.Message)
-	}
-	return f
+	return jobrunnertest.Failure(t, err, reason, apiToken, "Bearer", "cursor=")
 }
 
 func TestTicketsCursorExportFullThenIncremental(t *testing.T) {
@@ -267,11 +215,11 @@ func TestTicketsCursorExportFullThenIncremental(t *testing.T) {
 	d, srv := newDesk(t)
 	d.add("tickets", 5)
 	r := run(t, zendesk.TicketsSource(), srv, options{})
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
-	if r.ids() != "1,2,3,4,5" {
-		t.Fatalf("ids %s", r.ids())
+	if ids(r) != "1,2,3,4,5" {
+		t.Fatalf("ids %s", ids(r))
 	}
 	reqs, auths := d.seen()
 	if len(reqs) != 3 || reqs[0].Query().Get("start_time") != "0" || reqs[1].Query().Get("cursor") == "" {
@@ -285,18 +233,18 @@ func TestTicketsCursorExportFullThenIncremental(t *testing.T) {
 	}
 	// The checkpoint is the last after_cursor: the next run resumes there.
 	d.add("tickets", 3)
-	r2 := run(t, zendesk.TicketsSource(), srv, options{since: r.checkpoint})
-	if r2.err != nil || r2.ids() != "6,7,8" {
-		t.Fatalf("incremental: %s, %v", r2.ids(), r2.err)
+	r2 := run(t, zendesk.TicketsSource(), srv, options{since: r.Checkpoint})
+	if r2.Err != nil || ids(r2) != "6,7,8" {
+		t.Fatalf("incremental: %s, %v", ids(r2), r2.Err)
 	}
 	reqs, _ = d.seen()
-	if got := reqs[3].Query(); got.Get("cursor") != r.checkpoint || got.Has("start_time") {
+	if got := reqs[3].Query(); got.Get("cursor") != r.Checkpoint || got.Has("start_time") {
 		t.Errorf("incremental request %v", reqs[3])
 	}
 	// Nothing new: no records, and the checkpoint stays usable.
-	r3 := run(t, zendesk.TicketsSource(), srv, options{since: r2.checkpoint})
-	if r3.err != nil || len(r3.records) != 0 || r3.checkpoint == "" {
-		t.Fatalf("nothing new: %v, %v, %q", r3.ids(), r3.err, r3.checkpoint)
+	r3 := run(t, zendesk.TicketsSource(), srv, options{since: r2.Checkpoint})
+	if r3.Err != nil || len(r3.Records) != 0 || r3.Checkpoint == "" {
+		t.Fatalf("nothing new: %v, %v, %q", ids(r3), r3.Err, r3.Checkpoint)
 	}
 }
 
@@ -305,8 +253,8 @@ func TestUsersUseTheUsersCursorExport(t *testing.T) {
 	d, srv := newDesk(t)
 	d.add("users", 3)
 	r := run(t, zendesk.UsersSource(), srv, options{})
-	if r.err != nil || r.ids() != "1,2,3" {
-		t.Fatalf("%s, %v", r.ids(), r.err)
+	if r.Err != nil || ids(r) != "1,2,3" {
+		t.Fatalf("%s, %v", ids(r), r.Err)
 	}
 	reqs, _ := d.seen()
 	if reqs[0].Path != "/api/v2/incremental/users/cursor.json" {
@@ -319,22 +267,22 @@ func TestOrganizationsTimeBasedExport(t *testing.T) {
 	d, srv := newDesk(t)
 	d.add("organizations", 5)
 	r := run(t, zendesk.OrganizationsSource(), srv, options{})
-	if r.err != nil || r.ids() != "1,2,3,4,5" {
-		t.Fatalf("%s, %v", r.ids(), r.err)
+	if r.Err != nil || ids(r) != "1,2,3,4,5" {
+		t.Fatalf("%s, %v", ids(r), r.Err)
 	}
 	last := strconv.FormatInt(t0.Add(4*time.Minute).Unix(), 10)
-	if r.checkpoint != last {
-		t.Errorf("checkpoint %q, want end_time %s", r.checkpoint, last)
+	if r.Checkpoint != last {
+		t.Errorf("checkpoint %q, want end_time %s", r.Checkpoint, last)
 	}
 	reqs, _ := d.seen()
 	if reqs[0].Path != "/api/v2/incremental/organizations.json" || reqs[0].Query().Get("start_time") != "0" || len(reqs) != 3 {
 		t.Fatalf("requests %v", reqs)
 	}
 	d.add("organizations", 1)
-	r2 := run(t, zendesk.OrganizationsSource(), srv, options{since: r.checkpoint})
+	r2 := run(t, zendesk.OrganizationsSource(), srv, options{since: r.Checkpoint})
 	// start_time is inclusive: the item at end_time comes again (at least once).
-	if r2.err != nil || r2.ids() != "5,6" {
-		t.Fatalf("incremental: %s, %v", r2.ids(), r2.err)
+	if r2.Err != nil || ids(r2) != "5,6" {
+		t.Fatalf("incremental: %s, %v", ids(r2), r2.Err)
 	}
 	if _, err := zendesk.OrganizationsSource().Fetch(context.Background(), jobrunner.Request{
 		Fields: map[string]string{"subdomain": "acme", "email": email}, Secrets: map[string]string{"api_token": apiToken}, Since: "yesterday",
@@ -356,11 +304,11 @@ func TestRateLimitWaitsRetryAfter(t *testing.T) {
 		return false
 	}
 	r := run(t, zendesk.TicketsSource(), srv, options{})
-	if r.err != nil || r.ids() != "1,2,3" {
-		t.Fatalf("%s, %v", r.ids(), r.err)
+	if r.Err != nil || ids(r) != "1,2,3" {
+		t.Fatalf("%s, %v", ids(r), r.Err)
 	}
-	if len(r.waits) != 1 || r.waits[0] != 7*time.Second {
-		t.Errorf("waits %v", r.waits)
+	if len(r.Waits) != 1 || r.Waits[0] != 7*time.Second {
+		t.Errorf("waits %v", r.Waits)
 	}
 }
 
@@ -372,7 +320,7 @@ func TestBadTokenIsAuth(t *testing.T) {
 	_, err := jobrunner.Run(context.Background(), zendesk.TicketsSource(), jobrunner.Request{
 		Fields:  map[string]string{"subdomain": "acme", "email": email, "base_url": srv.URL},
 		Secrets: map[string]string{"api_token": "wrong"},
-		HTTP:    jobrunner.NewHTTP(srv.Client(), (&waits{}).sleep, nil, nil),
+		HTTP:    jobrunner.NewHTTP(srv.Client(), (&jobrunnertest.Waits{}).Sleep, nil, nil),
 	}, dst, nil)
 	f := failure(t, err, jobrunner.ReasonAuth)
 	if !strings.Contains(f.Message, "Couldn't authenticate you") {
@@ -397,8 +345,8 @@ func TestOAuthBearerRefreshesOnceAfter401(t *testing.T) {
 		return "at-1", nil
 	}
 	r := run(t, zendesk.TicketsSource(), srv, options{oauth: tok})
-	if r.err != nil || r.ids() != "1,2,3" || forced != 1 {
-		t.Fatalf("%s, %v, %d refreshes", r.ids(), r.err, forced)
+	if r.Err != nil || ids(r) != "1,2,3" || forced != 1 {
+		t.Fatalf("%s, %v, %d refreshes", ids(r), r.Err, forced)
 	}
 	_, auths := d.seen()
 	if auths[0] != "Bearer at-1" || auths[len(auths)-1] != "Bearer at-2" {
@@ -407,7 +355,7 @@ func TestOAuthBearerRefreshesOnceAfter401(t *testing.T) {
 	// A refreshed token that is refused too is an auth failure.
 	d.bearer = "at-3"
 	r = run(t, zendesk.TicketsSource(), srv, options{oauth: tok})
-	if f := failure(t, r.err, jobrunner.ReasonAuth); !strings.Contains(f.Message, "after refreshing") {
+	if f := failure(t, r.Err, jobrunner.ReasonAuth); !strings.Contains(f.Message, "after refreshing") {
 		t.Errorf("message %q", f.Message)
 	}
 }
@@ -422,7 +370,7 @@ func TestMalformedJSONIsSourceError(t *testing.T) {
 			return true
 		}
 		r := run(t, zendesk.TicketsSource(), srv, options{})
-		failure(t, r.err, jobrunner.ReasonSourceError)
+		failure(t, r.Err, jobrunner.ReasonSourceError)
 	}
 }
 
@@ -437,7 +385,7 @@ func TestNextPageOnAnotherHostIsRefused(t *testing.T) {
 		return true
 	}
 	r := run(t, zendesk.OrganizationsSource(), srv, options{})
-	if f := failure(t, r.err, jobrunner.ReasonSourceError); !strings.Contains(f.Message, "another host") {
+	if f := failure(t, r.Err, jobrunner.ReasonSourceError); !strings.Contains(f.Message, "another host") {
 		t.Errorf("message %q", f.Message)
 	}
 }
@@ -452,7 +400,7 @@ func TestDefaultBaseIsTheSubdomain(t *testing.T) {
 	_, err := zendesk.TicketsSource().Fetch(context.Background(), jobrunner.Request{
 		Fields:  map[string]string{"subdomain": "acme", "email": email},
 		Secrets: map[string]string{"api_token": apiToken},
-		HTTP:    jobrunner.NewHTTP(&http.Client{Transport: rt}, (&waits{}).sleep, nil, nil),
+		HTTP:    jobrunner.NewHTTP(&http.Client{Transport: rt}, (&jobrunnertest.Waits{}).Sleep, nil, nil),
 	}, func(jobrunner.Record) error { return nil })
 	failure(t, err, jobrunner.ReasonNetwork)
 	if got != "https://acme.zendesk.com/api/v2/incremental/tickets/cursor.json" {
