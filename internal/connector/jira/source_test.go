@@ -22,16 +22,12 @@ package jira_test
 // (https://developer.atlassian.com/cloud/oauth/getting-started/making-calls-to-api/).
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,6 +37,7 @@ import (
 
 	"github.com/connctl/connctl/internal/connector/jira"
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 const (
@@ -170,28 +167,9 @@ func (j *fakeJira) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *waits) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-type result struct {
-	checkpoint string
-	err        error
-	records    []map[string]any
-	waits      []time.Duration
-}
-
-func (r result) keys() string {
+func keys(r jobrunnertest.Result) string {
 	var out []string
-	for _, rec := range r.records {
+	for _, rec := range r.Records {
 		out = append(out, fmt.Sprint(rec["key"]))
 	}
 	return strings.Join(out, ",")
@@ -204,14 +182,8 @@ type options struct {
 	apiTok string
 }
 
-func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, o options) result {
+func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, o options) jobrunnertest.Result {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "out.ndjson")
-	dst, err := jobrunner.NewFileDestination(path, "ndjson", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var w waits
 	tok := apiToken
 	if o.apiTok != "" {
 		tok = o.apiTok
@@ -221,45 +193,18 @@ func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, o options) re
 		Secrets: map[string]string{"api_token": tok},
 		Params:  o.params,
 		Since:   o.since,
-		HTTP:    jobrunner.NewHTTP(srv.Client(), w.sleep, nil, nil),
 	}
 	if o.oauth != nil {
 		req.Fields = map[string]string{"auth": "oauth2", "api_base": srv.URL + "/ex/jira/cloud-1"}
 		req.Secrets = map[string]string{}
 		req.Token = o.oauth
 	}
-	cp, err := jobrunner.Run(context.Background(), src, req, dst, nil)
-	res := result{checkpoint: cp, err: err, waits: w.d}
-	if err == nil {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		for dec.More() {
-			var rec map[string]any
-			if err := dec.Decode(&rec); err != nil {
-				t.Fatal(err)
-			}
-			res.records = append(res.records, rec)
-		}
-	}
-	return res
+	return jobrunnertest.Run(t, src, srv.Client(), req)
 }
 
 func failure(t *testing.T, err error, reason string) *jobrunner.Failure {
 	t.Helper()
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) {
-		t.Fatalf("err = %v, want a %s failure", err, reason)
-	}
-	if f.Reason != reason {
-		t.Fatalf("reason %s (%s), want %s", f.Reason, f.Message, reason)
-	}
-	if strings.Contains(f.Message, apiToken) || strings.Contains(f.Message, "Bearer") {
-		t.Errorf("message leaks a secret: %q", f.Message)
-	}
-	return f
+	return jobrunnertest.Failure(t, err, reason, apiToken, "Bearer")
 }
 
 func TestIssuesPagesByNextPageTokenThenRunsIncrementally(t *testing.T) {
@@ -267,26 +212,26 @@ func TestIssuesPagesByNextPageTokenThenRunsIncrementally(t *testing.T) {
 	j, srv := newJira(t)
 	j.addIssues(5, "SUP")
 	r := run(t, jira.IssuesSource(), srv, options{})
-	if r.err != nil || r.keys() != "SUP-1,SUP-2,SUP-3,SUP-4,SUP-5" {
-		t.Fatalf("%s, %v", r.keys(), r.err)
+	if r.Err != nil || keys(r) != "SUP-1,SUP-2,SUP-3,SUP-4,SUP-5" {
+		t.Fatalf("%s, %v", keys(r), r.Err)
 	}
 	want := t0.Add(4 * time.Hour).Format(time.RFC3339)
-	if r.checkpoint != want {
-		t.Errorf("checkpoint %q, want %q", r.checkpoint, want)
+	if r.Checkpoint != want {
+		t.Errorf("checkpoint %q, want %q", r.Checkpoint, want)
 	}
 	if j.jqls[0] != `updated >= "1970-01-01 00:00" ORDER BY updated ASC` || len(j.jqls) != 3 {
 		t.Errorf("jql %q", j.jqls)
 	}
-	if f := r.records[0]["fields"].(map[string]any); f["summary"] != "issue 1" {
-		t.Errorf("fields not returned: %v", r.records[0])
+	if f := r.Records[0]["fields"].(map[string]any); f["summary"] != "issue 1" {
+		t.Errorf("fields not returned: %v", r.Records[0])
 	}
 
 	// Incremental: the checkpoint (16:00:30 UTC) goes out as 08:00 in the
 	// user's zone (Los Angeles, UTC-8 in November), inclusive.
 	j.addIssues(2, "SUP")
-	r2 := run(t, jira.IssuesSource(), srv, options{since: r.checkpoint, params: map[string]string{"jql": "project = SUP"}})
-	if r2.err != nil || r2.keys() != "SUP-5,SUP-6,SUP-7" {
-		t.Fatalf("incremental: %s, %v", r2.keys(), r2.err)
+	r2 := run(t, jira.IssuesSource(), srv, options{since: r.Checkpoint, params: map[string]string{"jql": "project = SUP"}})
+	if r2.Err != nil || keys(r2) != "SUP-5,SUP-6,SUP-7" {
+		t.Fatalf("incremental: %s, %v", keys(r2), r2.Err)
 	}
 	if got := j.jqls[len(j.jqls)-2]; got != `updated >= "2026-11-26 08:00" AND (project = SUP) ORDER BY updated ASC` {
 		t.Errorf("jql %q", got)
@@ -298,9 +243,9 @@ func TestIssuesPagesByNextPageTokenThenRunsIncrementally(t *testing.T) {
 	j.mu.Lock()
 	j.issues = nil
 	j.mu.Unlock()
-	r3 := run(t, jira.IssuesSource(), srv, options{since: r2.checkpoint})
-	if r3.err != nil || len(r3.records) != 0 || r3.checkpoint != r2.checkpoint {
-		t.Fatalf("nothing new: %v %v %q", r3.keys(), r3.err, r3.checkpoint)
+	r3 := run(t, jira.IssuesSource(), srv, options{since: r2.Checkpoint})
+	if r3.Err != nil || len(r3.Records) != 0 || r3.Checkpoint != r2.Checkpoint {
+		t.Fatalf("nothing new: %v %v %q", keys(r3), r3.Err, r3.Checkpoint)
 	}
 }
 
@@ -310,7 +255,7 @@ func TestJQLBuilding(t *testing.T) {
 	j.addIssues(1, "SUP")
 	r := run(t, jira.IssuesSource(), srv, options{params: map[string]string{"jql": "project = SUP order by created DESC"}})
 	// The fake serves updated ASC only; the user's own ORDER BY is kept.
-	f := failure(t, r.err, jobrunner.ReasonConfig)
+	f := failure(t, r.Err, jobrunner.ReasonConfig)
 	if j.jqls[0] != `updated >= "1970-01-01 00:00" AND (project = SUP) order by created DESC` {
 		t.Errorf("jql %q", j.jqls[0])
 	}
@@ -319,8 +264,8 @@ func TestJQLBuilding(t *testing.T) {
 	}
 	// The default of the brief, "order by updated asc", is an ORDER BY only.
 	r = run(t, jira.IssuesSource(), srv, options{params: map[string]string{"jql": "order by updated asc"}})
-	if r.err != nil || r.keys() != "SUP-1" || j.jqls[1] != `updated >= "1970-01-01 00:00" order by updated asc` {
-		t.Errorf("%s, %v, jql %q", r.keys(), r.err, j.jqls[1])
+	if r.Err != nil || keys(r) != "SUP-1" || j.jqls[1] != `updated >= "1970-01-01 00:00" order by updated asc` {
+		t.Errorf("%s, %v, jql %q", keys(r), r.Err, j.jqls[1])
 	}
 }
 
@@ -331,8 +276,8 @@ func TestProjectsPageByStartAtUntilIsLast(t *testing.T) {
 		j.projects = append(j.projects, map[string]any{"id": strconv.Itoa(10000 + i), "key": fmt.Sprintf("P%d", i), "name": fmt.Sprintf("Project %d", i)})
 	}
 	r := run(t, jira.ProjectsSource(), srv, options{since: "2026-01-01T00:00:00Z"})
-	if r.err != nil || r.keys() != "P0,P1,P2,P3,P4" || r.checkpoint != "" {
-		t.Fatalf("%s, %v, %q", r.keys(), r.err, r.checkpoint)
+	if r.Err != nil || keys(r) != "P0,P1,P2,P3,P4" || r.Checkpoint != "" {
+		t.Fatalf("%s, %v, %q", keys(r), r.Err, r.Checkpoint)
 	}
 	if len(j.paths) != 3 {
 		t.Errorf("paths %v", j.paths)
@@ -354,11 +299,11 @@ func TestRateLimitWaitsRetryAfter(t *testing.T) {
 		return false
 	}
 	r := run(t, jira.IssuesSource(), srv, options{})
-	if r.err != nil || r.keys() != "SUP-1,SUP-2,SUP-3" {
-		t.Fatalf("%s, %v", r.keys(), r.err)
+	if r.Err != nil || keys(r) != "SUP-1,SUP-2,SUP-3" {
+		t.Fatalf("%s, %v", keys(r), r.Err)
 	}
-	if len(r.waits) != 1 || r.waits[0] != 5*time.Second {
-		t.Errorf("waits %v", r.waits)
+	if len(r.Waits) != 1 || r.Waits[0] != 5*time.Second {
+		t.Errorf("waits %v", r.Waits)
 	}
 	// The retried POST carried its body again.
 	if len(j.jqls) != 2 {
@@ -370,7 +315,7 @@ func TestBadTokenIsAuth(t *testing.T) {
 	t.Parallel()
 	_, srv := newJira(t)
 	r := run(t, jira.IssuesSource(), srv, options{apiTok: "wrong"})
-	failure(t, r.err, jobrunner.ReasonAuth)
+	failure(t, r.Err, jobrunner.ReasonAuth)
 }
 
 func TestOAuthBearerThroughTheGatewayRefreshesOnce(t *testing.T) {
@@ -388,15 +333,15 @@ func TestOAuthBearerThroughTheGatewayRefreshesOnce(t *testing.T) {
 		return "at-1", nil
 	}
 	r := run(t, jira.IssuesSource(), srv, options{oauth: tok})
-	if r.err != nil || r.keys() != "SUP-1,SUP-2,SUP-3" || forced != 1 {
-		t.Fatalf("%s, %v, %d refreshes", r.keys(), r.err, forced)
+	if r.Err != nil || keys(r) != "SUP-1,SUP-2,SUP-3" || forced != 1 {
+		t.Fatalf("%s, %v, %d refreshes", keys(r), r.Err, forced)
 	}
 	if j.paths[0] != "POST /ex/jira/cloud-1/rest/api/3/search/jql" || j.auths[0] != "Bearer at-1" || j.auths[len(j.auths)-1] != "Bearer at-2" {
 		t.Errorf("paths %v auths %v", j.paths, j.auths)
 	}
 	j.bearer = "at-3"
 	r = run(t, jira.ProjectsSource(), srv, options{oauth: tok})
-	if f := failure(t, r.err, jobrunner.ReasonAuth); !strings.Contains(f.Message, "after refreshing") {
+	if f := failure(t, r.Err, jobrunner.ReasonAuth); !strings.Contains(f.Message, "after refreshing") {
 		t.Errorf("message %q", f.Message)
 	}
 }
@@ -410,7 +355,7 @@ func TestMalformedJSONIsSourceError(t *testing.T) {
 			return true
 		}
 		r := run(t, jira.IssuesSource(), srv, options{})
-		failure(t, r.err, jobrunner.ReasonSourceError)
+		failure(t, r.Err, jobrunner.ReasonSourceError)
 	}
 }
 
