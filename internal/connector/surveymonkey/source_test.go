@@ -22,16 +22,12 @@ package surveymonkey_test
 // Bearer (https://api.surveymonkey.com/v3/docs#authentication).
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,6 +37,7 @@ import (
 
 	"github.com/connctl/connctl/internal/connector/surveymonkey"
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 const (
@@ -202,28 +199,9 @@ func (m *fakeMonkey) seen() []*url.URL {
 	return append([]*url.URL(nil), m.requests...)
 }
 
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *waits) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-type result struct {
-	checkpoint string
-	err        error
-	records    []map[string]any
-	waits      []time.Duration
-}
-
-func (r result) ids() string {
+func ids(r jobrunnertest.Result) string {
 	var out []string
-	for _, rec := range r.records {
+	for _, rec := range r.Records {
 		out = append(out, fmt.Sprint(rec["id"]))
 	}
 	return strings.Join(out, ",")
@@ -235,14 +213,8 @@ type options struct {
 	oauth func(ctx context.Context, force bool) (string, error)
 }
 
-func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, o options) result {
+func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, o options) jobrunnertest.Result {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "out.ndjson")
-	dst, err := jobrunner.NewFileDestination(path, "ndjson", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var w waits
 	tok := token
 	if o.tok != "" {
 		tok = o.tok
@@ -251,45 +223,18 @@ func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, o options) re
 		Fields:  map[string]string{"auth": "private_app", "base_url": srv.URL},
 		Secrets: map[string]string{"access_token": tok},
 		Since:   o.since,
-		HTTP:    jobrunner.NewHTTP(srv.Client(), w.sleep, nil, nil),
 	}
 	if o.oauth != nil {
 		req.Fields = map[string]string{"auth": "oauth2", "api_base": srv.URL} // the token's access_url
 		req.Secrets = map[string]string{}
 		req.Token = o.oauth
 	}
-	cp, err := jobrunner.Run(context.Background(), src, req, dst, nil)
-	res := result{checkpoint: cp, err: err, waits: w.d}
-	if err == nil {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		for dec.More() {
-			var rec map[string]any
-			if err := dec.Decode(&rec); err != nil {
-				t.Fatal(err)
-			}
-			res.records = append(res.records, rec)
-		}
-	}
-	return res
+	return jobrunnertest.Run(t, src, srv.Client(), req)
 }
 
 func failure(t *testing.T, err error, reason string) *jobrunner.Failure {
 	t.Helper()
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) {
-		t.Fatalf("err = %v, want a %s failure", err, reason)
-	}
-	if f.Reason != reason {
-		t.Fatalf("reason %s (%s), want %s", f.Reason, f.Message, reason)
-	}
-	if strings.Contains(f.Message, token) || strings.Contains(f.Message, "Bearer") {
-		t.Errorf("message leaks a secret: %q", f.Message)
-	}
-	return f
+	return jobrunnertest.Failure(t, err, reason, token, "Bearer")
 }
 
 func TestSurveysFollowLinksNextThenRunIncrementally(t *testing.T) {
@@ -299,24 +244,24 @@ func TestSurveysFollowLinksNextThenRunIncrementally(t *testing.T) {
 		m.addSurvey(t0.Add(time.Duration(i) * time.Hour))
 	}
 	r := run(t, surveymonkey.SurveysSource(), srv, options{})
-	if r.err != nil || r.ids() != "400000001,400000002,400000003,400000004,400000005" {
-		t.Fatalf("%s, %v", r.ids(), r.err)
+	if r.Err != nil || ids(r) != "400000001,400000002,400000003,400000004,400000005" {
+		t.Fatalf("%s, %v", ids(r), r.Err)
 	}
-	if r.checkpoint != t0.Add(4*time.Hour).Format(time.RFC3339) {
-		t.Errorf("checkpoint %q", r.checkpoint)
+	if r.Checkpoint != t0.Add(4*time.Hour).Format(time.RFC3339) {
+		t.Errorf("checkpoint %q", r.Checkpoint)
 	}
-	if r.records[0]["date_modified"] == nil || r.records[0]["response_count"] == nil {
-		t.Errorf("include not sent: %v", r.records[0])
+	if r.Records[0]["date_modified"] == nil || r.Records[0]["response_count"] == nil {
+		t.Errorf("include not sent: %v", r.Records[0])
 	}
 	if reqs := m.seen(); len(reqs) != 3 || reqs[0].Query().Has("start_modified_at") {
 		t.Errorf("requests %v", reqs)
 	}
 	m.addSurvey(t0.Add(10 * time.Hour))
-	r2 := run(t, surveymonkey.SurveysSource(), srv, options{since: r.checkpoint})
+	r2 := run(t, surveymonkey.SurveysSource(), srv, options{since: r.Checkpoint})
 	// start_modified_at is one second before the checkpoint: the survey at
 	// the checkpoint comes again (at least once).
-	if r2.err != nil || r2.ids() != "400000005,400000006" {
-		t.Fatalf("incremental: %s, %v", r2.ids(), r2.err)
+	if r2.Err != nil || ids(r2) != "400000005,400000006" {
+		t.Fatalf("incremental: %s, %v", ids(r2), r2.Err)
 	}
 	reqs := m.seen()
 	if got := reqs[3].Query().Get("start_modified_at"); got != "2026-11-26T15:59:59" {
@@ -334,28 +279,28 @@ func TestResponsesOfEverySurveyWithMaxDateModified(t *testing.T) {
 	}
 	m.addResponse(b, t0.Add(30*time.Minute))
 	r := run(t, surveymonkey.ResponsesSource(), srv, options{})
-	if r.err != nil || r.ids() != "11000000001,11000000002,11000000003,11000000004" {
-		t.Fatalf("%s, %v", r.ids(), r.err)
+	if r.Err != nil || ids(r) != "11000000001,11000000002,11000000003,11000000004" {
+		t.Fatalf("%s, %v", ids(r), r.Err)
 	}
-	if r.checkpoint != t0.Add(30*time.Minute).Format(time.RFC3339) {
-		t.Errorf("checkpoint %q", r.checkpoint)
+	if r.Checkpoint != t0.Add(30*time.Minute).Format(time.RFC3339) {
+		t.Errorf("checkpoint %q", r.Checkpoint)
 	}
 	// A new response to the old survey a: its survey did not change. Survey
 	// by survey: a's new response, then b's at the checkpoint again.
 	m.addResponse(a, t0.Add(time.Hour))
-	r2 := run(t, surveymonkey.ResponsesSource(), srv, options{since: r.checkpoint})
-	if r2.err != nil || r2.ids() != "11000000005,11000000004" || r2.checkpoint != t0.Add(time.Hour).Format(time.RFC3339) {
-		t.Fatalf("incremental: %s, %v, %q", r2.ids(), r2.err, r2.checkpoint)
+	r2 := run(t, surveymonkey.ResponsesSource(), srv, options{since: r.Checkpoint})
+	if r2.Err != nil || ids(r2) != "11000000005,11000000004" || r2.Checkpoint != t0.Add(time.Hour).Format(time.RFC3339) {
+		t.Fatalf("incremental: %s, %v, %q", ids(r2), r2.Err, r2.Checkpoint)
 	}
 	for _, u := range m.seen() {
-		if strings.HasSuffix(u.Path, "/responses/bulk") && r2.err == nil && u.Query().Get("sort_by") != "date_modified" {
+		if strings.HasSuffix(u.Path, "/responses/bulk") && r2.Err == nil && u.Query().Get("sort_by") != "date_modified" {
 			t.Errorf("request %v", u)
 		}
 	}
 	// Nothing new keeps the checkpoint.
 	r3 := run(t, surveymonkey.ResponsesSource(), srv, options{since: "2027-01-01T00:00:00Z"})
-	if r3.err != nil || len(r3.records) != 0 || r3.checkpoint != "2027-01-01T00:00:00Z" {
-		t.Fatalf("nothing new: %s, %v, %q", r3.ids(), r3.err, r3.checkpoint)
+	if r3.Err != nil || len(r3.Records) != 0 || r3.Checkpoint != "2027-01-01T00:00:00Z" {
+		t.Fatalf("nothing new: %s, %v, %q", ids(r3), r3.Err, r3.Checkpoint)
 	}
 }
 
@@ -372,8 +317,8 @@ func TestRateLimitWaitsRetryAfter(t *testing.T) {
 		return false
 	}
 	r := run(t, surveymonkey.SurveysSource(), srv, options{})
-	if r.err != nil || r.ids() != "400000001" || len(r.waits) != 1 || r.waits[0] != 9*time.Second {
-		t.Fatalf("%s, %v, waits %v", r.ids(), r.err, r.waits)
+	if r.Err != nil || ids(r) != "400000001" || len(r.Waits) != 1 || r.Waits[0] != 9*time.Second {
+		t.Fatalf("%s, %v, waits %v", ids(r), r.Err, r.Waits)
 	}
 }
 
@@ -381,7 +326,7 @@ func TestBadTokenIsAuth(t *testing.T) {
 	t.Parallel()
 	_, srv := newMonkey(t)
 	r := run(t, surveymonkey.SurveysSource(), srv, options{tok: "wrong"})
-	if f := failure(t, r.err, jobrunner.ReasonAuth); !strings.Contains(f.Message, "error 1011") {
+	if f := failure(t, r.Err, jobrunner.ReasonAuth); !strings.Contains(f.Message, "error 1011") {
 		t.Errorf("message %q", f.Message)
 	}
 }
@@ -394,7 +339,7 @@ func TestWrongDataCentreIsConfig(t *testing.T) {
 		return true
 	}
 	r := run(t, surveymonkey.SurveysSource(), srv, options{})
-	if f := failure(t, r.err, jobrunner.ReasonConfig); !strings.Contains(f.Message, "api.eu.surveymonkey.com") {
+	if f := failure(t, r.Err, jobrunner.ReasonConfig); !strings.Contains(f.Message, "api.eu.surveymonkey.com") {
 		t.Errorf("message %q", f.Message)
 	}
 }
@@ -406,8 +351,8 @@ func TestOAuthBearerAtTheAccessURL(t *testing.T) {
 	id := m.addSurvey(t0)
 	m.addResponse(id, t0)
 	r := run(t, surveymonkey.ResponsesSource(), srv, options{oauth: func(context.Context, bool) (string, error) { return "oauth-at", nil }})
-	if r.err != nil || r.ids() != "11000000001" {
-		t.Fatalf("%s, %v", r.ids(), r.err)
+	if r.Err != nil || ids(r) != "11000000001" {
+		t.Fatalf("%s, %v", ids(r), r.Err)
 	}
 	for _, a := range m.auths {
 		if a != "Bearer oauth-at" {
@@ -430,14 +375,14 @@ func TestOAuth401RefreshesTheTokenOnce(t *testing.T) {
 		return "oauth-at-1", nil
 	}
 	r := run(t, surveymonkey.SurveysSource(), srv, options{oauth: tok})
-	if r.err != nil || len(r.records) != 1 || forced != 1 {
-		t.Fatalf("%s, %v, %d refreshes", r.ids(), r.err, forced)
+	if r.Err != nil || len(r.Records) != 1 || forced != 1 {
+		t.Fatalf("%s, %v, %d refreshes", ids(r), r.Err, forced)
 	}
 
 	// A refreshed token refused again is the vendor's auth error.
 	m.token, forced = "other", 0
 	r = run(t, surveymonkey.SurveysSource(), srv, options{oauth: tok})
-	if f := failure(t, r.err, jobrunner.ReasonAuth); !strings.Contains(f.Message, "error 1011") || forced != 1 {
+	if f := failure(t, r.Err, jobrunner.ReasonAuth); !strings.Contains(f.Message, "error 1011") || forced != 1 {
 		t.Errorf("message %q after %d refreshes", f.Message, forced)
 	}
 }
@@ -451,7 +396,7 @@ func TestMalformedJSONIsSourceError(t *testing.T) {
 			return true
 		}
 		r := run(t, surveymonkey.SurveysSource(), srv, options{})
-		failure(t, r.err, jobrunner.ReasonSourceError)
+		failure(t, r.Err, jobrunner.ReasonSourceError)
 	}
 }
 
@@ -466,7 +411,7 @@ func TestLinksNextOnAnotherHostIsRefused(t *testing.T) {
 		return true
 	}
 	r := run(t, surveymonkey.SurveysSource(), srv, options{})
-	if f := failure(t, r.err, jobrunner.ReasonSourceError); !strings.Contains(f.Message, "another host") {
+	if f := failure(t, r.Err, jobrunner.ReasonSourceError); !strings.Contains(f.Message, "another host") {
 		t.Errorf("message %q", f.Message)
 	}
 }
