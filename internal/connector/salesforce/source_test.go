@@ -16,15 +16,12 @@ package salesforce_test
 // Datetimes are in Salesforce's JSON form, 2026-11-26T12:00:00.000+0000.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -35,6 +32,7 @@ import (
 	"github.com/connctl/connctl/internal/connector/all"
 	"github.com/connctl/connctl/internal/connector/salesforce"
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -275,29 +273,9 @@ func (k *tokens) get(_ context.Context, force bool) (string, error) {
 	return tok, nil
 }
 
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *waits) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-type result struct {
-	checkpoint string
-	err        error
-	records    []map[string]any
-	stats      *jobrunner.Stats
-	waits      []time.Duration
-}
-
-func (r result) ids() []string {
+func ids(r jobrunnertest.Result) []string {
 	var out []string
-	for _, rec := range r.records {
+	for _, rec := range r.Records {
 		out = append(out, fmt.Sprint(rec["Id"]))
 	}
 	return out
@@ -312,15 +290,8 @@ type options struct {
 
 // run runs src against srv through jobrunner.Run into an NDJSON file and
 // reads back what was written (nothing when the run failed).
-func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, o options) result {
+func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, o options) jobrunnertest.Result {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "out.ndjson")
-	dst, err := jobrunner.NewFileDestination(path, "ndjson", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var w waits
-	stats := new(jobrunner.Stats)
 	fields := o.fields
 	if fields == nil {
 		fields = map[string]string{"login_url": "https://login.salesforce.com", "api_base": srv.URL}
@@ -330,54 +301,28 @@ func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, o options) re
 		Secrets: map[string]string{jobrunner.SecretAccessToken: "at-1"},
 		Params:  o.params,
 		Since:   o.since,
-		HTTP:    jobrunner.NewHTTP(srv.Client(), w.sleep, stats, nil),
 	}
 	if o.token != nil {
 		req.Token = o.token.get
 	}
-	cp, err := jobrunner.Run(context.Background(), src, req, dst, nil)
-	res := result{checkpoint: cp, err: err, stats: stats, waits: w.d}
-	if err == nil {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		for dec.More() {
-			var rec map[string]any
-			if err := dec.Decode(&rec); err != nil {
-				t.Fatal(err)
-			}
-			res.records = append(res.records, rec)
-		}
-	}
-	return res
+	return jobrunnertest.Run(t, src, srv.Client(), req, jobrunnertest.UseNumber())
 }
 
+// failure also checks that the message leaks no token (Failure checks it is
+// one line).
 func failure(t *testing.T, err error, reason string) *jobrunner.Failure {
 	t.Helper()
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) {
-		t.Fatalf("err = %v, want a %s failure", err, reason)
-	}
-	if f.Reason != reason {
-		t.Fatalf("reason %s (%s), want %s", f.Reason, f.Message, reason)
-	}
-	if strings.Contains(f.Message, "at-") || strings.Contains(f.Message, "Bearer") || strings.Contains(f.Message, "\n") {
-		t.Errorf("message leaks a token or spans lines: %q", f.Message)
-	}
-	return f
+	return jobrunnertest.Failure(t, err, reason, "at-", "Bearer")
 }
 
 func TestAccountsFollowsNextRecordsUrl(t *testing.T) {
 	t.Parallel()
 	org, srv := newOrg(t, map[string][]map[string]any{"Account": accounts(5)})
 	res := run(t, salesforce.AccountsSource(), srv, options{})
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	if got := res.ids(); len(got) != 5 || got[0] != "001D000000IRF00001AAH" || got[4] != "001D000000IRF00005AAH" {
+	if got := ids(res); len(got) != 5 || got[0] != "001D000000IRF00001AAH" || got[4] != "001D000000IRF00005AAH" {
 		t.Errorf("ids = %v", got)
 	}
 	wantPaths := []string{"/services/data/v62.0/query", "/services/data/v62.0/query/01gD0000002HU6KIAW-2", "/services/data/v62.0/query/01gD0000002HU6KIAW-4"}
@@ -394,7 +339,7 @@ func TestAccountsFollowsNextRecordsUrl(t *testing.T) {
 			t.Errorf("Authorization %q", a)
 		}
 	}
-	rec := res.records[0]
+	rec := res.Records[0]
 	if _, ok := rec["attributes"]; ok {
 		t.Errorf("attributes kept: %v", rec)
 	}
@@ -404,11 +349,11 @@ func TestAccountsFollowsNextRecordsUrl(t *testing.T) {
 	if _, ok := rec["NumberOfEmployees"]; ok {
 		t.Errorf("a field not selected came back: %v", rec)
 	}
-	if res.checkpoint != "2026-11-26T12:04:00Z" {
-		t.Errorf("checkpoint = %q", res.checkpoint)
+	if res.Checkpoint != "2026-11-26T12:04:00Z" {
+		t.Errorf("checkpoint = %q", res.Checkpoint)
 	}
-	if res.stats.Pages.Load() != 3 || res.stats.Records.Load() != 5 || res.stats.Retries.Load() != 0 {
-		t.Errorf("pages %d records %d retries %d", res.stats.Pages.Load(), res.stats.Records.Load(), res.stats.Retries.Load())
+	if res.Stats.Pages.Load() != 3 || res.Stats.Records.Load() != 5 || res.Stats.Retries.Load() != 0 {
+		t.Errorf("pages %d records %d retries %d", res.Stats.Pages.Load(), res.Stats.Records.Load(), res.Stats.Retries.Load())
 	}
 }
 
@@ -418,25 +363,25 @@ func TestIncrementalWhereOnSystemModstamp(t *testing.T) {
 	// The checkpoint as the last run saved it; the records at exactly that
 	// instant come again (>=), those before do not.
 	res := run(t, salesforce.AccountsSource(), srv, options{since: "2026-11-26T12:02:00Z"})
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	if got := res.ids(); !slices.Equal(got, []string{"001D000000IRF00003AAH", "001D000000IRF00004AAH", "001D000000IRF00005AAH"}) {
+	if got := ids(res); !slices.Equal(got, []string{"001D000000IRF00003AAH", "001D000000IRF00004AAH", "001D000000IRF00005AAH"}) {
 		t.Errorf("ids = %v", got)
 	}
 	if q := org.queries()[0]; !strings.Contains(q, " FROM Account WHERE SystemModstamp >= 2026-11-26T12:02:00Z ORDER BY SystemModstamp ASC") {
 		t.Errorf("soql = %q", q)
 	}
-	if res.checkpoint != "2026-11-26T12:04:00Z" {
-		t.Errorf("checkpoint = %q", res.checkpoint)
+	if res.Checkpoint != "2026-11-26T12:04:00Z" {
+		t.Errorf("checkpoint = %q", res.Checkpoint)
 	}
 
 	// A checkpoint in Salesforce's form, with milliseconds: truncated to
 	// the second in the literal.
 	org2, srv2 := newOrg(t, map[string][]map[string]any{"Account": accounts(5)})
 	res = run(t, salesforce.AccountsSource(), srv2, options{since: "2026-11-26T12:03:00.250+0000"})
-	if res.err != nil || len(res.records) != 2 {
-		t.Fatalf("err %v, %d records", res.err, len(res.records))
+	if res.Err != nil || len(res.Records) != 2 {
+		t.Fatalf("err %v, %d records", res.Err, len(res.Records))
 	}
 	if q := org2.queries()[0]; !strings.Contains(q, "WHERE SystemModstamp >= 2026-11-26T12:03:00Z ") {
 		t.Errorf("soql = %q", q)
@@ -445,14 +390,14 @@ func TestIncrementalWhereOnSystemModstamp(t *testing.T) {
 	// Nothing new: no records, the checkpoint stays.
 	_, srv3 := newOrg(t, map[string][]map[string]any{"Account": accounts(5)})
 	res = run(t, salesforce.AccountsSource(), srv3, options{since: "2026-12-01T00:00:00Z"})
-	if res.err != nil || len(res.records) != 0 || res.checkpoint != "2026-12-01T00:00:00Z" {
-		t.Errorf("err %v, %d records, checkpoint %q", res.err, len(res.records), res.checkpoint)
+	if res.Err != nil || len(res.Records) != 0 || res.Checkpoint != "2026-12-01T00:00:00Z" {
+		t.Errorf("err %v, %d records, checkpoint %q", res.Err, len(res.Records), res.Checkpoint)
 	}
 
 	// A checkpoint that is not a datetime is a config failure.
 	_, srv4 := newOrg(t, map[string][]map[string]any{"Account": accounts(1)})
 	res = run(t, salesforce.AccountsSource(), srv4, options{since: "yesterday"})
-	failure(t, res.err, jobrunner.ReasonConfig)
+	failure(t, res.Err, jobrunner.ReasonConfig)
 }
 
 func TestObjectSourcesQueryTheirObject(t *testing.T) {
@@ -482,12 +427,12 @@ func TestObjectSourcesQueryTheirObject(t *testing.T) {
 		// each record above holds exactly the fields the source selects.
 		org, srv := newOrg(t, map[string][]map[string]any{tc.object: {tc.rec}})
 		res := run(t, tc.src, srv, options{})
-		if res.err != nil {
-			t.Errorf("%s: %v", tc.object, res.err)
+		if res.Err != nil {
+			t.Errorf("%s: %v", tc.object, res.Err)
 			continue
 		}
-		if len(res.records) != 1 || len(res.records[0]) != len(tc.rec)-1 || res.checkpoint != "2026-11-26T12:00:00Z" {
-			t.Errorf("%s: records %v, checkpoint %q", tc.object, res.records, res.checkpoint)
+		if len(res.Records) != 1 || len(res.Records[0]) != len(tc.rec)-1 || res.Checkpoint != "2026-11-26T12:00:00Z" {
+			t.Errorf("%s: records %v, checkpoint %q", tc.object, res.Records, res.Checkpoint)
 		}
 		if q, want := org.queries()[0], "SELECT "+tc.fields+" FROM "+tc.object+" ORDER BY SystemModstamp ASC"; q != want {
 			t.Errorf("%s: soql %q\nwant %q", tc.object, q, want)
@@ -509,11 +454,11 @@ func TestRefreshesTheTokenOnceAfter401(t *testing.T) {
 	}
 	tok := &tokens{stale: "at-1", fresh: []string{"at-2"}}
 	res := run(t, salesforce.AccountsSource(), srv, options{token: tok})
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	if len(res.records) != 5 || tok.forced != 1 {
-		t.Errorf("%d records, %d forced refreshes", len(res.records), tok.forced)
+	if len(res.Records) != 5 || tok.forced != 1 {
+		t.Errorf("%d records, %d forced refreshes", len(res.Records), tok.forced)
 	}
 	// query (at-1), more (at-1: 401), the same more (at-2), the last more (at-2).
 	if want := []string{"Bearer at-1", "Bearer at-1", "Bearer at-2", "Bearer at-2"}; !slices.Equal(org.auths, want) {
@@ -537,8 +482,8 @@ func TestRefreshesTheTokenOnceAfter401(t *testing.T) {
 		return false
 	}
 	tok2 := &tokens{stale: "at-1", fresh: []string{"at-2", "at-3"}}
-	if res := run(t, salesforce.AccountsSource(), srv2, options{token: tok2}); res.err != nil || len(res.records) != 5 || tok2.forced != 2 {
-		t.Errorf("err %v, %d records, %d forced refreshes", res.err, len(res.records), tok2.forced)
+	if res := run(t, salesforce.AccountsSource(), srv2, options{token: tok2}); res.Err != nil || len(res.Records) != 5 || tok2.forced != 2 {
+		t.Errorf("err %v, %d records, %d forced refreshes", res.Err, len(res.Records), tok2.forced)
 	}
 }
 
@@ -548,7 +493,7 @@ func TestSecond401IsAnAuthFailure(t *testing.T) {
 	org.token = "at-9" // nothing the Token func returns is accepted
 	tok := &tokens{stale: "at-1", fresh: []string{"at-2"}}
 	res := run(t, salesforce.AccountsSource(), srv, options{token: tok})
-	f := failure(t, res.err, jobrunner.ReasonAuth)
+	f := failure(t, res.Err, jobrunner.ReasonAuth)
 	if tok.forced != 1 || len(org.paths()) != 2 {
 		t.Errorf("%d forced refreshes, %d requests", tok.forced, len(org.paths()))
 	}
@@ -562,7 +507,7 @@ func TestSecond401IsAnAuthFailure(t *testing.T) {
 	_, srv2 := newOrg(t, map[string][]map[string]any{"Account": accounts(1)})
 	tok2 := &tokens{stale: "at-0", err: errors.New(`connection "crm" needs reauthorization: the provider rejected its refresh token (invalid_grant)`)}
 	res = run(t, salesforce.AccountsSource(), srv2, options{token: tok2})
-	f = failure(t, res.err, jobrunner.ReasonAuth)
+	f = failure(t, res.Err, jobrunner.ReasonAuth)
 	if !strings.HasPrefix(f.Message, "salesforce: refresh the access token: ") || !strings.Contains(f.Message, "invalid_grant") {
 		t.Errorf("message %q", f.Message)
 	}
@@ -570,7 +515,7 @@ func TestSecond401IsAnAuthFailure(t *testing.T) {
 	// Without a Token func (Secrets only), a 401 cannot be refreshed.
 	org3, srv3 := newOrg(t, map[string][]map[string]any{"Account": accounts(1)})
 	org3.token = "at-9"
-	failure(t, run(t, salesforce.AccountsSource(), srv3, options{}).err, jobrunner.ReasonAuth)
+	failure(t, run(t, salesforce.AccountsSource(), srv3, options{}).Err, jobrunner.ReasonAuth)
 }
 
 func TestDailyLimitFailsAtOnceAsRateLimit(t *testing.T) {
@@ -585,9 +530,9 @@ func TestDailyLimitFailsAtOnceAsRateLimit(t *testing.T) {
 		return true
 	}
 	res := run(t, salesforce.AccountsSource(), srv, options{})
-	f := failure(t, res.err, jobrunner.ReasonRateLimit)
-	if len(org.paths()) != 2 || len(res.waits) != 0 || res.checkpoint != "" {
-		t.Errorf("%d requests, waits %v, checkpoint %q: want no retry", len(org.paths()), res.waits, res.checkpoint)
+	f := failure(t, res.Err, jobrunner.ReasonRateLimit)
+	if len(org.paths()) != 2 || len(res.Waits) != 0 || res.Checkpoint != "" {
+		t.Errorf("%d requests, waits %v, checkpoint %q: want no retry", len(org.paths()), res.Waits, res.Checkpoint)
 	}
 	for _, s := range []string{"403 forbidden: REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.", "(api-usage 15001/15000)", "rolling 24-hour window"} {
 		if !strings.Contains(f.Message, s) {
@@ -607,8 +552,8 @@ func TestConcurrentLimitIsRetried(t *testing.T) {
 		return true
 	}
 	res := run(t, salesforce.AccountsSource(), srv, options{})
-	if res.err != nil || len(res.records) != 3 || len(res.waits) != 1 || res.stats.Retries.Load() != 1 {
-		t.Errorf("err %v, %d records, waits %v", res.err, len(res.records), res.waits)
+	if res.Err != nil || len(res.Records) != 3 || len(res.Waits) != 1 || res.Stats.Retries.Load() != 1 {
+		t.Errorf("err %v, %d records, waits %v", res.Err, len(res.Records), res.Waits)
 	}
 
 	// Still over the limit after every retry: rate_limit.
@@ -618,7 +563,7 @@ func TestConcurrentLimitIsRetried(t *testing.T) {
 		return true
 	}
 	res = run(t, salesforce.AccountsSource(), srv2, options{})
-	f := failure(t, res.err, jobrunner.ReasonRateLimit)
+	f := failure(t, res.Err, jobrunner.ReasonRateLimit)
 	if len(org2.paths()) != 5 || strings.Contains(f.Message, "24-hour") {
 		t.Errorf("%d requests; message %q", len(org2.paths()), f.Message)
 	}
@@ -631,7 +576,7 @@ func TestOtherForbiddenIsAuth(t *testing.T) {
 		sfError(w, http.StatusForbidden, "API_DISABLED_FOR_ORG", "API is not enabled for this Organization or Partner")
 		return true
 	}
-	f := failure(t, run(t, salesforce.AccountsSource(), srv, options{}).err, jobrunner.ReasonAuth)
+	f := failure(t, run(t, salesforce.AccountsSource(), srv, options{}).Err, jobrunner.ReasonAuth)
 	if !strings.HasSuffix(f.Message, "403 forbidden: API_DISABLED_FOR_ORG: API is not enabled for this Organization or Partner") || len(org.paths()) != 1 {
 		t.Errorf("message %q after %d requests", f.Message, len(org.paths()))
 	}
@@ -648,7 +593,7 @@ func TestQueryErrorsAreConfig(t *testing.T) {
 	} {
 		org, srv := newOrg(t, map[string][]map[string]any{"Account": accounts(1)})
 		res := run(t, salesforce.SOQLSource(), srv, options{params: map[string]string{"query": tc.query}})
-		f := failure(t, res.err, jobrunner.ReasonConfig)
+		f := failure(t, res.Err, jobrunner.ReasonConfig)
 		if !strings.Contains(f.Message, ": 400 bad request: "+tc.code+": ") || len(org.paths()) != 1 {
 			t.Errorf("%s: message %q after %d requests", tc.query, f.Message, len(org.paths()))
 		}
@@ -668,14 +613,14 @@ func TestQueryErrorsAreConfig(t *testing.T) {
 		}
 		return false
 	}
-	failure(t, run(t, salesforce.AccountsSource(), srv, options{}).err, jobrunner.ReasonSourceError)
+	failure(t, run(t, salesforce.AccountsSource(), srv, options{}).Err, jobrunner.ReasonSourceError)
 }
 
 func TestLongVendorMessagesAreClipped(t *testing.T) {
 	t.Parallel()
 	_, srv := newOrg(t, map[string][]map[string]any{"Account": accounts(1)})
 	long := "SELECT Id FRM Account WHERE Name IN (" + strings.Repeat("'x', ", 200) + "'y')"
-	f := failure(t, run(t, salesforce.SOQLSource(), srv, options{params: map[string]string{"query": long}}).err, jobrunner.ReasonConfig)
+	f := failure(t, run(t, salesforce.SOQLSource(), srv, options{params: map[string]string{"query": long}}).Err, jobrunner.ReasonConfig)
 	if len(f.Message) > 500 || !strings.HasSuffix(f.Message, "…") {
 		t.Errorf("message of %d bytes: %q", len(f.Message), f.Message)
 	}
@@ -694,9 +639,9 @@ func TestMalformedJSONIsASourceError(t *testing.T) {
 			return true
 		}
 		res := run(t, salesforce.AccountsSource(), srv, options{})
-		f := failure(t, res.err, jobrunner.ReasonSourceError)
-		if !strings.Contains(f.Message, "/services/data/v62.0/query/01gD0000002HU6KIAW-2: ") || res.checkpoint != "" {
-			t.Errorf("%s: message %q, checkpoint %q", body, f.Message, res.checkpoint)
+		f := failure(t, res.Err, jobrunner.ReasonSourceError)
+		if !strings.Contains(f.Message, "/services/data/v62.0/query/01gD0000002HU6KIAW-2: ") || res.Checkpoint != "" {
+			t.Errorf("%s: message %q, checkpoint %q", body, f.Message, res.Checkpoint)
 		}
 	}
 }
@@ -707,26 +652,26 @@ func TestSOQLIsFullUnlessItHoldsSince(t *testing.T) {
 	q := "SELECT Id, Name FROM Account"
 	org, srv := newOrg(t, map[string][]map[string]any{"Account": accounts(3)})
 	res := run(t, salesforce.SOQLSource(), srv, options{since: "2026-11-26T12:01:00Z", params: map[string]string{"query": "  " + q + "\n"}})
-	if res.err != nil || len(res.records) != 3 || res.checkpoint != "" {
-		t.Fatalf("err %v, %d records, checkpoint %q", res.err, len(res.records), res.checkpoint)
+	if res.Err != nil || len(res.Records) != 3 || res.Checkpoint != "" {
+		t.Fatalf("err %v, %d records, checkpoint %q", res.Err, len(res.Records), res.Checkpoint)
 	}
 	if got := org.queries(); len(got) != 1 || got[0] != q {
 		t.Errorf("soql = %q", got)
 	}
-	if len(res.records[0]) != 2 {
-		t.Errorf("record = %v", res.records[0])
+	if len(res.Records[0]) != 2 {
+		t.Errorf("record = %v", res.Records[0])
 	}
 
 	// {since}: the epoch on the first run, then the checkpoint.
 	q = "SELECT Id, Name, SystemModstamp FROM Account WHERE SystemModstamp > {since} ORDER BY SystemModstamp ASC"
 	org, srv = newOrg(t, map[string][]map[string]any{"Account": accounts(3)})
 	res = run(t, salesforce.SOQLSource(), srv, options{params: map[string]string{"query": q}})
-	if res.err != nil || len(res.records) != 3 || res.checkpoint != "2026-11-26T12:02:00Z" {
-		t.Fatalf("err %v, %d records, checkpoint %q", res.err, len(res.records), res.checkpoint)
+	if res.Err != nil || len(res.Records) != 3 || res.Checkpoint != "2026-11-26T12:02:00Z" {
+		t.Fatalf("err %v, %d records, checkpoint %q", res.Err, len(res.Records), res.Checkpoint)
 	}
-	res = run(t, salesforce.SOQLSource(), srv, options{since: res.checkpoint, params: map[string]string{"query": q}})
-	if res.err != nil || len(res.records) != 0 || res.checkpoint != "2026-11-26T12:02:00Z" {
-		t.Fatalf("second run: err %v, %d records, checkpoint %q", res.err, len(res.records), res.checkpoint)
+	res = run(t, salesforce.SOQLSource(), srv, options{since: res.Checkpoint, params: map[string]string{"query": q}})
+	if res.Err != nil || len(res.Records) != 0 || res.Checkpoint != "2026-11-26T12:02:00Z" {
+		t.Fatalf("second run: err %v, %d records, checkpoint %q", res.Err, len(res.Records), res.Checkpoint)
 	}
 	want := []string{strings.Replace(q, "{since}", "1970-01-01T00:00:00Z", 1), strings.Replace(q, "{since}", "2026-11-26T12:02:00Z", 1)}
 	if got := org.queries(); !slices.Equal(got, want) {
@@ -735,13 +680,13 @@ func TestSOQLIsFullUnlessItHoldsSince(t *testing.T) {
 
 	// {since} without SystemModstamp in the SELECT list: config.
 	_, srv = newOrg(t, map[string][]map[string]any{"Account": accounts(1)})
-	f := failure(t, run(t, salesforce.SOQLSource(), srv, options{params: map[string]string{"query": "SELECT Id FROM Account WHERE SystemModstamp >= {since}"}}).err, jobrunner.ReasonConfig)
+	f := failure(t, run(t, salesforce.SOQLSource(), srv, options{params: map[string]string{"query": "SELECT Id FROM Account WHERE SystemModstamp >= {since}"}}).Err, jobrunner.ReasonConfig)
 	if !strings.Contains(f.Message, "must select SystemModstamp") {
 		t.Errorf("message %q", f.Message)
 	}
 
 	// No query at all.
-	failure(t, run(t, salesforce.SOQLSource(), srv, options{}).err, jobrunner.ReasonConfig)
+	failure(t, run(t, salesforce.SOQLSource(), srv, options{}).Err, jobrunner.ReasonConfig)
 }
 
 func TestNestedAttributesAreDropped(t *testing.T) {
@@ -752,10 +697,10 @@ func TestNestedAttributesAreDropped(t *testing.T) {
 		"SystemModstamp": sfTime(t0)}
 	_, srv := newOrg(t, map[string][]map[string]any{"Contact": {c}})
 	res := run(t, salesforce.SOQLSource(), srv, options{params: map[string]string{"query": "SELECT Id, Account.Name, Cases.Subject FROM Contact"}})
-	if res.err != nil || len(res.records) != 1 {
-		t.Fatalf("err %v, records %v", res.err, res.records)
+	if res.Err != nil || len(res.Records) != 1 {
+		t.Fatalf("err %v, records %v", res.Err, res.Records)
 	}
-	b, _ := json.Marshal(res.records[0])
+	b, _ := json.Marshal(res.Records[0])
 	if want := `{"Account":{"Name":"Acme"},"Cases":{"done":true,"records":[{"Subject":"Help"}],"totalSize":1},"Id":"003D000000Q8nSwIAJ"}`; string(b) != want {
 		t.Errorf("record = %s\nwant     %s", b, want)
 	}
@@ -768,8 +713,8 @@ func TestInstanceAndVersion(t *testing.T) {
 	org.version = "v61.0"
 	res := run(t, salesforce.AccountsSource(), srv, options{params: map[string]string{"api_version": "v61.0"},
 		fields: map[string]string{"api_base": "https://acme.my.salesforce.com", "base_url": srv.URL + "/"}})
-	if res.err != nil || len(res.records) != 3 {
-		t.Fatalf("err %v, %d records", res.err, len(res.records))
+	if res.Err != nil || len(res.Records) != 3 {
+		t.Fatalf("err %v, %d records", res.Err, len(res.Records))
 	}
 	if p := org.paths(); p[0] != "/services/data/v61.0/query" || p[1] != "/services/data/v61.0/query/01gD0000002HU6KIAW-2" {
 		t.Errorf("paths = %v", p)
@@ -782,7 +727,7 @@ func TestInstanceAndVersion(t *testing.T) {
 		{nil, map[string]string{}, "no instance URL"},
 		{nil, map[string]string{"api_base": "acme.my.salesforce.com"}, "not an http(s) URL"},
 	} {
-		f := failure(t, run(t, salesforce.AccountsSource(), srv, options{params: tc.params, fields: tc.fields}).err, jobrunner.ReasonConfig)
+		f := failure(t, run(t, salesforce.AccountsSource(), srv, options{params: tc.params, fields: tc.fields}).Err, jobrunner.ReasonConfig)
 		if !strings.Contains(f.Message, tc.text) {
 			t.Errorf("message %q lacks %q", f.Message, tc.text)
 		}
@@ -801,7 +746,7 @@ func TestNextRecordsUrlStaysOnTheInstance(t *testing.T) {
 		fmt.Fprintf(w, `{"totalSize":3,"done":false,"nextRecordsUrl":%q,"records":[]}`, other.URL+"/services/data/v62.0/query/01g-2")
 		return true
 	}
-	f := failure(t, run(t, salesforce.AccountsSource(), srv, options{}).err, jobrunner.ReasonSourceError)
+	f := failure(t, run(t, salesforce.AccountsSource(), srv, options{}).Err, jobrunner.ReasonSourceError)
 	if !strings.Contains(f.Message, "not sending the access token there") || len(elsewhere) != 0 {
 		t.Errorf("message %q; other host got %v", f.Message, elsewhere)
 	}
@@ -816,7 +761,7 @@ func TestNextRecordsUrlStaysOnTheInstance(t *testing.T) {
 		return true
 	}
 	org2.objects["Account"] = accounts(3)
-	failure(t, run(t, salesforce.AccountsSource(), srv2, options{}).err, jobrunner.ReasonSourceError)
+	failure(t, run(t, salesforce.AccountsSource(), srv2, options{}).Err, jobrunner.ReasonSourceError)
 	if n := len(org2.paths()); n != 2 {
 		t.Errorf("%d requests", n)
 	}
