@@ -9,11 +9,9 @@ package freshdesk
 // Retry-After for the rate limit and 401 for a bad key.
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -28,6 +26,7 @@ import (
 	"time"
 
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 const testKey = "fd-key-1"
@@ -142,63 +141,29 @@ func manyTickets(n int) []map[string]any {
 	return out
 }
 
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *waits) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-type result struct {
-	checkpoint string
-	err        error
-	ids        []int
-	stats      *jobrunner.Stats
-	waits      []time.Duration
-	path       string
-}
-
-// run runs src against srv into a file in dir (a fresh one when "").
-func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, since, path string) result {
+// run runs src against srv into the NDJSON file at path (a fresh one when "").
+func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, since, path string) jobrunnertest.Result {
 	t.Helper()
-	if path == "" {
-		path = filepath.Join(t.TempDir(), "tickets.ndjson")
+	var opts []jobrunnertest.Option
+	if path != "" {
+		opts = append(opts, jobrunnertest.File(path))
 	}
-	dst, err := jobrunner.NewFileDestination(path, "ndjson", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var w waits
-	stats := new(jobrunner.Stats)
 	req := jobrunner.Request{
 		Fields:  map[string]string{"domain": "acme", "base_url": srv.URL},
 		Secrets: map[string]string{"api_key": testKey},
 		Since:   since,
-		HTTP:    jobrunner.NewHTTP(srv.Client(), w.sleep, stats, nil),
 	}
-	cp, err := jobrunner.Run(context.Background(), src, req, dst, nil)
-	res := result{checkpoint: cp, err: err, stats: stats, waits: w.d, path: path}
-	if err == nil {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			var tk struct{ ID int }
-			if err := json.Unmarshal(sc.Bytes(), &tk); err != nil {
-				t.Fatal(err)
-			}
-			res.ids = append(res.ids, tk.ID)
-		}
+	return jobrunnertest.Run(t, src, srv.Client(), req, opts...)
+}
+
+// ids returns the records' ids (0 where one has none).
+func ids(r jobrunnertest.Result) []int {
+	var out []int
+	for _, rec := range r.Records {
+		id, _ := rec["id"].(float64)
+		out = append(out, int(id))
 	}
-	return res
+	return out
 }
 
 func seq(from, to int) []int {
@@ -211,31 +176,24 @@ func seq(from, to int) []int {
 
 func failure(t *testing.T, err error, reason string) *jobrunner.Failure {
 	t.Helper()
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || f.Reason != reason {
-		t.Fatalf("err = %#v, want a %s failure", err, reason)
-	}
-	if strings.Contains(f.Message, testKey) || strings.Contains(f.Message, "Basic") {
-		t.Fatalf("message leaks the key: %q", f.Message)
-	}
-	return f
+	return jobrunnertest.Failure(t, err, reason, testKey, "Basic")
 }
 
 func TestTicketsFullRunPagesThroughLinkHeader(t *testing.T) {
 	t.Parallel()
 	d, srv := newDesk(t, manyTickets(250))
 	res := run(t, TicketsSource(), srv, "", "")
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	if !slices.Equal(res.ids, seq(1, 250)) {
-		t.Errorf("ids = %v", res.ids)
+	if !slices.Equal(ids(res), seq(1, 250)) {
+		t.Errorf("ids = %v", ids(res))
 	}
-	if want := epoch.Add(249 * time.Minute).Format(time.RFC3339); res.checkpoint != want {
-		t.Errorf("checkpoint = %q, want %q", res.checkpoint, want)
+	if want := epoch.Add(249 * time.Minute).Format(time.RFC3339); res.Checkpoint != want {
+		t.Errorf("checkpoint = %q, want %q", res.Checkpoint, want)
 	}
-	if res.stats.Pages.Load() != 3 || res.stats.Records.Load() != 250 {
-		t.Errorf("pages %d, records %d", res.stats.Pages.Load(), res.stats.Records.Load())
+	if res.Stats.Pages.Load() != 3 || res.Stats.Records.Load() != 250 {
+		t.Errorf("pages %d, records %d", res.Stats.Pages.Load(), res.Stats.Records.Load())
 	}
 	q := d.queries()
 	if len(q) != 3 || q[0].Get("updated_since") != fullHistory || q[0].Get("per_page") != "100" || q[2].Get("page") != "3" {
@@ -248,19 +206,19 @@ func TestTicketsIncrementalHonoursUpdatedSince(t *testing.T) {
 	d, srv := newDesk(t, manyTickets(250))
 	since := epoch.Add(239 * time.Minute).Format(time.RFC3339) // ticket 240
 	res := run(t, TicketsSource(), srv, since, "")
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	if !slices.Equal(res.ids, seq(240, 250)) {
-		t.Errorf("ids = %v", res.ids)
+	if !slices.Equal(ids(res), seq(240, 250)) {
+		t.Errorf("ids = %v", ids(res))
 	}
 	if q := d.queries(); len(q) != 1 || q[0].Get("updated_since") != since {
 		t.Errorf("queries = %v", q)
 	}
 	// Nothing new: the checkpoint stays.
 	_, empty := newDesk(t, nil)
-	if res := run(t, TicketsSource(), empty, since, ""); res.err != nil || res.checkpoint != since || len(res.ids) != 0 {
-		t.Errorf("empty run = %q, %v, %v", res.checkpoint, res.ids, res.err)
+	if res := run(t, TicketsSource(), empty, since, ""); res.Err != nil || res.Checkpoint != since || len(ids(res)) != 0 {
+		t.Errorf("empty run = %q, %v, %v", res.Checkpoint, ids(res), res.Err)
 	}
 }
 
@@ -279,11 +237,11 @@ func TestTicketsWaitsOutRateLimit(t *testing.T) {
 		return true
 	}
 	res := run(t, TicketsSource(), srv, "", "")
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	if len(res.ids) != 150 || !slices.Equal(res.waits, []time.Duration{17 * time.Second}) || res.stats.Retries.Load() != 1 {
-		t.Errorf("%d ids, waits %v, retries %d", len(res.ids), res.waits, res.stats.Retries.Load())
+	if len(ids(res)) != 150 || !slices.Equal(res.Waits, []time.Duration{17 * time.Second}) || res.Stats.Retries.Load() != 1 {
+		t.Errorf("%d ids, waits %v, retries %d", len(ids(res)), res.Waits, res.Stats.Retries.Load())
 	}
 }
 
@@ -295,7 +253,7 @@ func TestTicketsBadKeyIsAuthFailure(t *testing.T) {
 	req := jobrunner.Request{
 		Fields:  map[string]string{"base_url": srv.URL + "/"},
 		Secrets: map[string]string{"api_key": "wrong-key"},
-		HTTP:    jobrunner.NewHTTP(srv.Client(), (&waits{}).sleep, nil, nil),
+		HTTP:    jobrunner.NewHTTP(srv.Client(), (&jobrunnertest.Waits{}).Sleep, nil, nil),
 	}
 	_, err := jobrunner.Run(context.Background(), src, req, dst, nil)
 	f := failure(t, err, jobrunner.ReasonAuth)
@@ -318,8 +276,8 @@ func TestTicketsRetriesServerError(t *testing.T) {
 		return false
 	}
 	res := run(t, TicketsSource(), srv, "", "")
-	if res.err != nil || len(res.ids) != 120 || res.stats.Retries.Load() != 1 || len(res.waits) != 1 {
-		t.Errorf("err %v, %d ids, retries %d, waits %v", res.err, len(res.ids), res.stats.Retries.Load(), res.waits)
+	if res.Err != nil || len(ids(res)) != 120 || res.Stats.Retries.Load() != 1 || len(res.Waits) != 1 {
+		t.Errorf("err %v, %d ids, retries %d, waits %v", res.Err, len(ids(res)), res.Stats.Retries.Load(), res.Waits)
 	}
 }
 
@@ -331,7 +289,7 @@ func TestTicketsMalformedJSONIsSourceError(t *testing.T) {
 		return true
 	}
 	res := run(t, TicketsSource(), srv, "", "")
-	f := failure(t, res.err, jobrunner.ReasonSourceError)
+	f := failure(t, res.Err, jobrunner.ReasonSourceError)
 	if !strings.Contains(f.Message, "malformed JSON") {
 		t.Errorf("message %q", f.Message)
 	}
@@ -354,15 +312,15 @@ func TestTicketsMidRunFailureLeavesDestinationUntouched(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := run(t, TicketsSource(), srv, "", path)
-	failure(t, res.err, jobrunner.ReasonSourceError)
+	failure(t, res.Err, jobrunner.ReasonSourceError)
 	if b, _ := os.ReadFile(path); string(b) != "{\"id\":7}\n" {
 		t.Errorf("destination changed: %q", b)
 	}
 	if es, _ := os.ReadDir(dir); len(es) != 1 {
 		t.Errorf("%d files left in the folder", len(es))
 	}
-	if res.checkpoint != "" {
-		t.Errorf("checkpoint %q on failure", res.checkpoint)
+	if res.Checkpoint != "" {
+		t.Errorf("checkpoint %q on failure", res.Checkpoint)
 	}
 }
 
@@ -379,11 +337,11 @@ func TestTicketsReWindowsAtPageCap(t *testing.T) {
 	d, srv := newDesk(t, all)
 	d.maxPage = 2
 	res := run(t, &tickets{pageCap: 2}, srv, "", "")
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	if !slices.Equal(res.ids, seq(1, 530)) {
-		t.Errorf("got %d ids: %v", len(res.ids), res.ids)
+	if !slices.Equal(ids(res), seq(1, 530)) {
+		t.Errorf("got %d ids: %v", len(ids(res)), ids(res))
 	}
 	var windows []string
 	for _, q := range d.queries() {
@@ -406,7 +364,7 @@ func TestTicketsWindowThatCannotAdvanceFails(t *testing.T) {
 	d, srv := newDesk(t, all)
 	d.maxPage = 2
 	res := run(t, &tickets{pageCap: 2}, srv, "", "")
-	failure(t, res.err, jobrunner.ReasonSourceError)
+	failure(t, res.Err, jobrunner.ReasonSourceError)
 }
 
 func TestAPIBase(t *testing.T) {
