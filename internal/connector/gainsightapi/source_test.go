@@ -13,9 +13,7 @@ package gainsightapi
 // and 401 stand for the rate limit and a bad key.
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,6 +25,7 @@ import (
 	"time"
 
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 const testKey = "gs-key-1"
@@ -126,64 +125,30 @@ func (f *fakeGS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"result": true, "errorCode": nil, "errorDesc": nil, "requestId": "r", "data": map[string]any{"records": page}, "message": nil})
 }
 
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *waits) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-type result struct {
-	checkpoint string
-	err        error
-	recs       []jobrunner.Record
-	waits      []time.Duration
-}
-
-func run(srv *httptest.Server, key, since string, params map[string]string) result {
-	var w waits
+func run(srv *httptest.Server, key, since string, params map[string]string) jobrunnertest.Result {
 	req := jobrunner.Request{
 		Fields:  map[string]string{"domain": "acme.gainsightcloud.com", "base_url": srv.URL},
 		Secrets: map[string]string{"access_key": key},
 		Params:  params,
 		Since:   since,
-		HTTP:    jobrunner.NewHTTP(srv.Client(), w.sleep, nil, nil),
 	}
-	var res result
-	res.checkpoint, res.err = ObjectSource().Fetch(context.Background(), req, func(r jobrunner.Record) error {
-		res.recs = append(res.recs, r)
-		return nil
-	})
-	res.waits = w.d
-	return res
+	return jobrunnertest.Fetch(ObjectSource(), srv.Client(), req)
 }
 
 func failure(t *testing.T, err error, reason string) *jobrunner.Failure {
 	t.Helper()
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || f.Reason != reason {
-		t.Fatalf("err = %#v, want %s", err, reason)
-	}
-	if strings.Contains(f.Message, testKey) {
-		t.Fatalf("message leaks the key: %q", f.Message)
-	}
-	return f
+	return jobrunnertest.Failure(t, err, reason, testKey)
 }
 
 func TestObjectPagesByOffset(t *testing.T) {
 	t.Parallel()
 	f, srv := newGS(t, 12000)
 	res := run(srv, testKey, "", map[string]string{"object": "Company"})
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	if len(res.recs) != 12000 || res.recs[11999]["Gsid"] != "1P0212000" {
-		t.Fatalf("%d records", len(res.recs))
+	if len(res.Records) != 12000 || res.Records[11999]["Gsid"] != "1P0212000" {
+		t.Fatalf("%d records", len(res.Records))
 	}
 	var offsets []int
 	for _, q := range f.queries {
@@ -195,8 +160,8 @@ func TestObjectPagesByOffset(t *testing.T) {
 	if !slices.Equal(offsets, []int{0, 5000, 10000}) {
 		t.Fatalf("offsets %v", offsets)
 	}
-	if want := t0.Add(11999 * time.Second).Format("2006-01-02T15:04:05.000Z"); res.checkpoint != want {
-		t.Fatalf("checkpoint %s, want %s", res.checkpoint, want)
+	if want := t0.Add(11999 * time.Second).Format("2006-01-02T15:04:05.000Z"); res.Checkpoint != want {
+		t.Fatalf("checkpoint %s, want %s", res.Checkpoint, want)
 	}
 }
 
@@ -204,12 +169,12 @@ func TestObjectIncrementalSendsWhere(t *testing.T) {
 	t.Parallel()
 	f, srv := newGS(t, 10)
 	res := run(srv, testKey, t0.Add(7*time.Second+500*time.Millisecond).Format(time.RFC3339Nano), map[string]string{"object": "Company", "fields": "Name, Arr"})
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
 	// The filter is at second precision and inclusive: 8th (at 7s) comes too.
-	if len(res.recs) != 3 || res.recs[0]["Gsid"] != "1P0200008" || res.recs[0]["Arr"] == nil {
-		t.Fatalf("records %v", res.recs)
+	if len(res.Records) != 3 || res.Records[0]["Gsid"] != "1P0200008" || res.Records[0]["Arr"] == nil {
+		t.Fatalf("records %v", res.Records)
 	}
 	q := f.queries[0]
 	if !slices.Equal(q.Select, []string{"Name", "Arr", "Gsid", "ModifiedDate"}) || q.Where.Conditions[0].Value[0] != "2024-01-01 00:00:07" {
@@ -217,8 +182,8 @@ func TestObjectIncrementalSendsWhere(t *testing.T) {
 	}
 	// Nothing newer: the checkpoint stays.
 	since := t0.Add(time.Hour).Format(time.RFC3339)
-	if res = run(srv, testKey, since, map[string]string{"object": "Company"}); res.err != nil || len(res.recs) != 0 || res.checkpoint != since {
-		t.Fatalf("%v %d %s", res.err, len(res.recs), res.checkpoint)
+	if res = run(srv, testKey, since, map[string]string{"object": "Company"}); res.Err != nil || len(res.Records) != 0 || res.Checkpoint != since {
+		t.Fatalf("%v %d %s", res.Err, len(res.Records), res.Checkpoint)
 	}
 }
 
@@ -235,15 +200,15 @@ func TestObjectWaitsOutRateLimit(t *testing.T) {
 		return false
 	}
 	res := run(srv, testKey, "", map[string]string{"object": "Company"})
-	if res.err != nil || len(res.recs) != 3 || !slices.Equal(res.waits, []time.Duration{time.Minute}) || len(f.queries) != 2 || f.queries[1].Limit != 5000 {
-		t.Fatalf("err %v, %d records, waits %v", res.err, len(res.recs), res.waits)
+	if res.Err != nil || len(res.Records) != 3 || !slices.Equal(res.Waits, []time.Duration{time.Minute}) || len(f.queries) != 2 || f.queries[1].Limit != 5000 {
+		t.Fatalf("err %v, %d records, waits %v", res.Err, len(res.Records), res.Waits)
 	}
 }
 
 func TestObjectBadKeyIsAuthFailure(t *testing.T) {
 	t.Parallel()
 	_, srv := newGS(t, 3)
-	f := failure(t, run(srv, "wrong", "", map[string]string{"object": "Company"}).err, jobrunner.ReasonAuth)
+	f := failure(t, run(srv, "wrong", "", map[string]string{"object": "Company"}).Err, jobrunner.ReasonAuth)
 	if !strings.Contains(f.Message, "GU_1101") {
 		t.Errorf("message %q", f.Message)
 	}
@@ -252,10 +217,10 @@ func TestObjectBadKeyIsAuthFailure(t *testing.T) {
 func TestObjectConfigErrors(t *testing.T) {
 	t.Parallel()
 	_, srv := newGS(t, 3)
-	failure(t, run(srv, testKey, "", map[string]string{}).err, jobrunner.ReasonConfig)
-	failure(t, run(srv, testKey, "", map[string]string{"object": "../admin"}).err, jobrunner.ReasonConfig)
-	failure(t, run(srv, testKey, "yesterday", map[string]string{"object": "Company"}).err, jobrunner.ReasonConfig)
-	f := failure(t, run(srv, testKey, "", map[string]string{"object": "Nope__gc"}).err, jobrunner.ReasonSourceError)
+	failure(t, run(srv, testKey, "", map[string]string{}).Err, jobrunner.ReasonConfig)
+	failure(t, run(srv, testKey, "", map[string]string{"object": "../admin"}).Err, jobrunner.ReasonConfig)
+	failure(t, run(srv, testKey, "yesterday", map[string]string{"object": "Company"}).Err, jobrunner.ReasonConfig)
+	f := failure(t, run(srv, testKey, "", map[string]string{"object": "Nope__gc"}).Err, jobrunner.ReasonSourceError)
 	if !strings.Contains(f.Message, "Object not found") {
 		t.Errorf("message %q", f.Message)
 	}
@@ -271,7 +236,7 @@ func TestObjectMalformedAnswerIsSourceError(t *testing.T) {
 	} {
 		f, srv := newGS(t, 1)
 		f.hook = func(_ int, w http.ResponseWriter) bool { fmt.Fprint(w, body); return true }
-		failure(t, run(srv, testKey, "", map[string]string{"object": "Company"}).err, jobrunner.ReasonSourceError)
+		failure(t, run(srv, testKey, "", map[string]string{"object": "Company"}).Err, jobrunner.ReasonSourceError)
 	}
 }
 
