@@ -14,7 +14,6 @@ package gainsightpx
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -28,6 +27,7 @@ import (
 	"time"
 
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 const testKey = "px-key-1"
@@ -139,53 +139,20 @@ func users(n int) []map[string]any {
 	return out
 }
 
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *waits) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-type result struct {
-	checkpoint string
-	err        error
-	recs       []jobrunner.Record
-	waits      []time.Duration
-}
-
-func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, since string, params map[string]string) result {
+func run(t *testing.T, src jobrunner.Source, srv *httptest.Server, since string, params map[string]string) jobrunnertest.Result {
 	t.Helper()
-	var w waits
 	req := jobrunner.Request{
 		Fields:  map[string]string{"region": "us", "base_url": srv.URL + "/v1"},
 		Secrets: map[string]string{"api_key": testKey},
 		Params:  params,
 		Since:   since,
-		HTTP:    jobrunner.NewHTTP(srv.Client(), w.sleep, nil, nil),
 	}
-	var res result
-	res.checkpoint, res.err = src.Fetch(context.Background(), req, func(r jobrunner.Record) error {
-		res.recs = append(res.recs, r)
-		return nil
-	})
-	res.waits = w.d
-	return res
+	return jobrunnertest.Fetch(src, srv.Client(), req)
 }
 
 func failure(t *testing.T, err error, reason string) {
 	t.Helper()
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || f.Reason != reason {
-		t.Fatalf("err = %#v, want %s", err, reason)
-	}
-	if strings.Contains(f.Message, testKey) {
-		t.Fatalf("message leaks the key: %q", f.Message)
-	}
+	jobrunnertest.Failure(t, err, reason, testKey)
 }
 
 func TestUsersScrollsUntilShortPage(t *testing.T) {
@@ -193,18 +160,18 @@ func TestUsersScrollsUntilShortPage(t *testing.T) {
 	f, srv := newPX(t)
 	f.users = users(2500)
 	res := run(t, UsersSource(), srv, "", nil)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	if len(res.recs) != 2500 || res.recs[2499]["id"] != "u2500" {
-		t.Fatalf("%d records", len(res.recs))
+	if len(res.Records) != 2500 || res.Records[2499]["id"] != "u2500" {
+		t.Fatalf("%d records", len(res.Records))
 	}
 	u := f.urls()
 	if len(u) != 3 || u[0].Query().Has("scrollId") || u[1].Query().Get("scrollId") != "scroll-1000" || u[2].Query().Get("pageSize") != "1000" {
 		t.Fatalf("requests %v", u)
 	}
-	if want := strconv.FormatInt(t0.Add(2499*time.Minute).UnixMilli(), 10); res.checkpoint != want {
-		t.Fatalf("checkpoint %s, want %s", res.checkpoint, want)
+	if want := strconv.FormatInt(t0.Add(2499*time.Minute).UnixMilli(), 10); res.Checkpoint != want {
+		t.Fatalf("checkpoint %s, want %s", res.Checkpoint, want)
 	}
 }
 
@@ -213,8 +180,8 @@ func TestAccountsExactPageEndsOnEmptyPage(t *testing.T) {
 	f, srv := newPX(t)
 	f.users = users(1000)
 	res := run(t, AccountsSource(), srv, "", nil)
-	if res.err != nil || len(res.recs) != 1000 || len(f.urls()) != 2 {
-		t.Fatalf("err %v, %d records, %d requests", res.err, len(res.recs), len(f.urls()))
+	if res.Err != nil || len(res.Records) != 1000 || len(f.urls()) != 2 {
+		t.Fatalf("err %v, %d records, %d requests", res.Err, len(res.Records), len(f.urls()))
 	}
 }
 
@@ -224,11 +191,11 @@ func TestUsersIncrementalFiltersClientSide(t *testing.T) {
 	f.users = users(10)
 	since := strconv.FormatInt(t0.Add(7*time.Minute).UnixMilli(), 10)
 	res := run(t, UsersSource(), srv, since, nil)
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
 	var ids []any
-	for _, r := range res.recs {
+	for _, r := range res.Records {
 		ids = append(ids, r["id"])
 	}
 	// Inclusive: u8 (at the checkpoint) comes again.
@@ -237,8 +204,8 @@ func TestUsersIncrementalFiltersClientSide(t *testing.T) {
 	}
 	// Nothing new: the checkpoint stays.
 	res = run(t, UsersSource(), srv, strconv.FormatInt(t0.Add(time.Hour).UnixMilli(), 10), nil)
-	if res.err != nil || len(res.recs) != 0 || res.checkpoint != strconv.FormatInt(t0.Add(time.Hour).UnixMilli(), 10) {
-		t.Fatalf("%v %d %s", res.err, len(res.recs), res.checkpoint)
+	if res.Err != nil || len(res.Records) != 0 || res.Checkpoint != strconv.FormatInt(t0.Add(time.Hour).UnixMilli(), 10) {
+		t.Fatalf("%v %d %s", res.Err, len(res.Records), res.Checkpoint)
 	}
 }
 
@@ -255,19 +222,19 @@ func TestUsersWaitsOutRateLimit(t *testing.T) {
 		return false
 	}
 	res := run(t, UsersSource(), srv, "", nil)
-	if res.err != nil || len(res.recs) != 3 || !slices.Equal(res.waits, []time.Duration{7 * time.Second}) {
-		t.Fatalf("err %v, %d records, waits %v", res.err, len(res.recs), res.waits)
+	if res.Err != nil || len(res.Records) != 3 || !slices.Equal(res.Waits, []time.Duration{7 * time.Second}) {
+		t.Fatalf("err %v, %d records, waits %v", res.Err, len(res.Records), res.Waits)
 	}
 }
 
 func TestBadKeyIsAuthFailure(t *testing.T) {
 	t.Parallel()
 	_, srv := newPX(t)
-	var w waits
+	var w jobrunnertest.Waits
 	req := jobrunner.Request{
 		Fields:  map[string]string{"base_url": srv.URL},
 		Secrets: map[string]string{"api_key": "wrong"},
-		HTTP:    jobrunner.NewHTTP(srv.Client(), w.sleep, nil, nil),
+		HTTP:    jobrunner.NewHTTP(srv.Client(), w.Sleep, nil, nil),
 	}
 	_, err := UsersSource().Fetch(context.Background(), req, func(jobrunner.Record) error { return nil })
 	failure(t, err, jobrunner.ReasonAuth)
@@ -282,7 +249,7 @@ func TestMalformedPageIsSourceError(t *testing.T) {
 			return true
 		}
 		res := run(t, UsersSource(), srv, "", nil)
-		failure(t, res.err, jobrunner.ReasonSourceError)
+		failure(t, res.Err, jobrunner.ReasonSourceError)
 	}
 }
 
@@ -297,19 +264,19 @@ func TestEventsWindowsAndKeys(t *testing.T) {
 	}
 	src := &events{now: func() time.Time { return now }}
 	res := run(t, src, srv, "", map[string]string{"type": "session", "from_date": now.AddDate(0, 0, -365).Format(time.DateOnly)})
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	if len(res.recs) != 3 || len(f.urls()) != 2 {
-		t.Fatalf("%d records, %d requests", len(res.recs), len(f.urls()))
+	if len(res.Records) != 3 || len(f.urls()) != 2 {
+		t.Fatalf("%d records, %d requests", len(res.Records), len(f.urls()))
 	}
-	if want := strconv.FormatInt(now.AddDate(0, 0, -20).UnixMilli(), 10); res.checkpoint != want {
-		t.Fatalf("checkpoint %s, want %s", res.checkpoint, want)
+	if want := strconv.FormatInt(now.AddDate(0, 0, -20).UnixMilli(), 10); res.Checkpoint != want {
+		t.Fatalf("checkpoint %s, want %s", res.Checkpoint, want)
 	}
 	// Incremental: from the checkpoint, inclusive.
-	res = run(t, src, srv, res.checkpoint, map[string]string{"type": "session"})
-	if res.err != nil || len(res.recs) != 1 || res.recs[0]["eventId"] != "e2" {
-		t.Fatalf("%v %v", res.err, res.recs)
+	res = run(t, src, srv, res.Checkpoint, map[string]string{"type": "session"})
+	if res.Err != nil || len(res.Records) != 1 || res.Records[0]["eventId"] != "e2" {
+		t.Fatalf("%v %v", res.Err, res.Records)
 	}
 }
 
@@ -317,7 +284,7 @@ func TestEventsNeedsAKnownType(t *testing.T) {
 	t.Parallel()
 	_, srv := newPX(t)
 	res := run(t, EventsSource(), srv, "", map[string]string{"type": "clicks"})
-	failure(t, res.err, jobrunner.ReasonConfig)
+	failure(t, res.Err, jobrunner.ReasonConfig)
 }
 
 func TestAPIBase(t *testing.T) {
