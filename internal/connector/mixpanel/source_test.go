@@ -13,7 +13,6 @@ package mixpanel
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 const (
@@ -96,54 +96,19 @@ func (f *fakeMP) fetched() []string {
 	return slices.Clone(f.days)
 }
 
-type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *waits) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
-}
-
-type result struct {
-	checkpoint string
-	err        error
-	recs       []jobrunner.Record
-	waits      []time.Duration
-}
-
-func run(srv *httptest.Server, secret, since string, params map[string]string) result {
-	var w waits
+func run(srv *httptest.Server, secret, since string, params map[string]string) jobrunnertest.Result {
 	req := jobrunner.Request{
 		Fields:  map[string]string{"project_id": "1234567", "region": "eu", "base_url": srv.URL, "service_account_username": testUser},
 		Secrets: map[string]string{"service_account_secret": secret},
 		Params:  params,
 		Since:   since,
-		HTTP:    jobrunner.NewHTTP(srv.Client(), w.sleep, nil, nil),
 	}
-	var res result
-	src := &events{now: func() time.Time { return today }}
-	res.checkpoint, res.err = src.Fetch(context.Background(), req, func(r jobrunner.Record) error {
-		res.recs = append(res.recs, r)
-		return nil
-	})
-	res.waits = w.d
-	return res
+	return jobrunnertest.Fetch(&events{now: func() time.Time { return today }}, srv.Client(), req)
 }
 
 func failure(t *testing.T, err error, reason string) *jobrunner.Failure {
 	t.Helper()
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || f.Reason != reason {
-		t.Fatalf("err = %#v, want %s", err, reason)
-	}
-	if strings.Contains(f.Message, testSecret) || strings.Contains(f.Message, "Basic") {
-		t.Fatalf("message leaks the secret: %q", f.Message)
-	}
-	return f
+	return jobrunnertest.Failure(t, err, reason, testSecret, "Basic")
 }
 
 func TestEventsChunksByDayAndStreams(t *testing.T) {
@@ -153,16 +118,16 @@ func TestEventsChunksByDayAndStreams(t *testing.T) {
 	f.perDay["2024-03-09"] = 2
 	f.perDay["2024-03-10"] = 1
 	res := run(srv, testSecret, "", map[string]string{"from_date": "2024-03-07"})
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
 	if !slices.Equal(f.fetched(), []string{"2024-03-07", "2024-03-08", "2024-03-09", "2024-03-10"}) {
 		t.Fatalf("days %v", f.fetched())
 	}
-	if len(res.recs) != 20003 || res.checkpoint != "2024-03-09" {
-		t.Fatalf("%d records, checkpoint %s", len(res.recs), res.checkpoint)
+	if len(res.Records) != 20003 || res.Checkpoint != "2024-03-09" {
+		t.Fatalf("%d records, checkpoint %s", len(res.Records), res.Checkpoint)
 	}
-	r := res.recs[20000]
+	r := res.Records[20000]
 	if r["event"] != "Signed Up" || r["$insert_id"] != "2024-03-09-0" || r["distinct_id"] != "u0" || fmt.Sprint(r["time"]) != "1709942400" {
 		t.Fatalf("record %v", r)
 	}
@@ -173,8 +138,8 @@ func TestEventsDefaultsToThirtyDays(t *testing.T) {
 	f, srv := newMP(t)
 	res := run(srv, testSecret, "", nil)
 	days := f.fetched()
-	if res.err != nil || len(days) != 31 || days[0] != "2024-02-09" || days[30] != "2024-03-10" || res.checkpoint != "2024-03-09" {
-		t.Fatalf("err %v, days %v, checkpoint %s", res.err, days, res.checkpoint)
+	if res.Err != nil || len(days) != 31 || days[0] != "2024-02-09" || days[30] != "2024-03-10" || res.Checkpoint != "2024-03-09" {
+		t.Fatalf("err %v, days %v, checkpoint %s", res.Err, days, res.Checkpoint)
 	}
 }
 
@@ -183,8 +148,8 @@ func TestEventsIncrementalRepullsTheCheckpointDay(t *testing.T) {
 	f, srv := newMP(t)
 	f.perDay["2024-03-09"] = 3
 	res := run(srv, testSecret, "2024-03-09", map[string]string{"from_date": "2020-01-01"})
-	if res.err != nil || !slices.Equal(f.fetched(), []string{"2024-03-09", "2024-03-10"}) || len(res.recs) != 3 || res.checkpoint != "2024-03-09" {
-		t.Fatalf("err %v, days %v, %d records, checkpoint %s", res.err, f.fetched(), len(res.recs), res.checkpoint)
+	if res.Err != nil || !slices.Equal(f.fetched(), []string{"2024-03-09", "2024-03-10"}) || len(res.Records) != 3 || res.Checkpoint != "2024-03-09" {
+		t.Fatalf("err %v, days %v, %d records, checkpoint %s", res.Err, f.fetched(), len(res.Records), res.Checkpoint)
 	}
 }
 
@@ -202,18 +167,18 @@ func TestEventsWaitsOutRateLimit(t *testing.T) {
 		return false
 	}
 	res := run(srv, testSecret, "", map[string]string{"from_date": "2024-03-10"})
-	if res.err != nil || len(res.recs) != 2 || !slices.Equal(res.waits, []time.Duration{30 * time.Second}) {
-		t.Fatalf("err %v, %d records, waits %v", res.err, len(res.recs), res.waits)
+	if res.Err != nil || len(res.Records) != 2 || !slices.Equal(res.Waits, []time.Duration{30 * time.Second}) {
+		t.Fatalf("err %v, %d records, waits %v", res.Err, len(res.Records), res.Waits)
 	}
-	if res.checkpoint != "" {
-		t.Fatalf("checkpoint %q after fetching only today", res.checkpoint)
+	if res.Checkpoint != "" {
+		t.Fatalf("checkpoint %q after fetching only today", res.Checkpoint)
 	}
 }
 
 func TestEventsBadSecretIsAuthFailure(t *testing.T) {
 	t.Parallel()
 	_, srv := newMP(t)
-	f := failure(t, run(srv, "wrong", "", nil).err, jobrunner.ReasonAuth)
+	f := failure(t, run(srv, "wrong", "", nil).Err, jobrunner.ReasonAuth)
 	if !strings.Contains(f.Message, "Invalid service account credentials") {
 		t.Errorf("message %q", f.Message)
 	}
@@ -231,7 +196,7 @@ func TestEventsMalformedLineIsSourceError(t *testing.T) {
 			return eventLine(day, i)
 		}
 		res := run(srv, testSecret, "", map[string]string{"from_date": "2024-03-10"})
-		failure(t, res.err, jobrunner.ReasonSourceError)
+		failure(t, res.Err, jobrunner.ReasonSourceError)
 	}
 }
 
@@ -244,7 +209,7 @@ func TestEventsBrokenStreamIsNetworkFailure(t *testing.T) {
 		return true
 	}
 	res := run(srv, testSecret, "", map[string]string{"from_date": "2024-03-10"})
-	failure(t, res.err, jobrunner.ReasonNetwork)
+	failure(t, res.Err, jobrunner.ReasonNetwork)
 }
 
 func TestEventsEmitErrorStopsTheDownload(t *testing.T) {
@@ -255,7 +220,7 @@ func TestEventsEmitErrorStopsTheDownload(t *testing.T) {
 		Fields:  map[string]string{"project_id": "1234567", "base_url": srv.URL, "service_account_username": testUser},
 		Secrets: map[string]string{"service_account_secret": testSecret},
 		Params:  map[string]string{"from_date": "2024-03-10"},
-		HTTP:    jobrunner.NewHTTP(srv.Client(), (&waits{}).sleep, nil, nil),
+		HTTP:    jobrunner.NewHTTP(srv.Client(), (&jobrunnertest.Waits{}).Sleep, nil, nil),
 	}
 	boom := &jobrunner.Failure{Reason: jobrunner.ReasonDestination, Message: "disk full"}
 	n := 0
@@ -273,8 +238,8 @@ func TestEventsEmitErrorStopsTheDownload(t *testing.T) {
 func TestEventsConfig(t *testing.T) {
 	t.Parallel()
 	_, srv := newMP(t)
-	failure(t, run(srv, testSecret, "March 9", nil).err, jobrunner.ReasonConfig)
-	failure(t, run(srv, testSecret, "", map[string]string{"from_date": "2024-04-01"}).err, jobrunner.ReasonConfig)
+	failure(t, run(srv, testSecret, "March 9", nil).Err, jobrunner.ReasonConfig)
+	failure(t, run(srv, testSecret, "", map[string]string{"from_date": "2024-04-01"}).Err, jobrunner.ReasonConfig)
 	for region, want := range map[string]string{"": "https://data.mixpanel.com", "eu": "https://data-eu.mixpanel.com", "in": "https://data-in.mixpanel.com"} {
 		if got, err := exportBase(map[string]string{"region": region}); err != nil || got != want {
 			t.Errorf("exportBase(%q) = %q, %v", region, got, err)
