@@ -29,6 +29,7 @@ import (
 
 	"github.com/connctl/connctl/internal/connector/dynamics"
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -142,24 +143,12 @@ func (o *fakeOrg) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-type sleeps struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.waits = append(s.waits, d)
-	return ctx.Err()
-}
-
-func (o *fakeOrg) request(s *sleeps, since string) jobrunner.Request {
+func (o *fakeOrg) request(s *jobrunnertest.Waits, since string) jobrunner.Request {
 	return jobrunner.Request{
 		Fields:  map[string]string{"org_url": "https://acme.crm.dynamics.com", "api_base": o.srv.URL},
 		Secrets: map[string]string{jobrunner.SecretAccessToken: "at-1"},
 		Since:   since,
-		HTTP:    jobrunner.NewHTTP(o.srv.Client(), s.sleep, nil, nil),
+		HTTP:    jobrunner.NewHTTP(o.srv.Client(), s.Sleep, nil, nil),
 	}
 }
 
@@ -172,7 +161,7 @@ func fetch(t *testing.T, req jobrunner.Request) ([]jobrunner.Record, string, err
 
 func TestFullRunFollowsNextLink(t *testing.T) {
 	o := newOrg(t, 5)
-	got, cp, err := fetch(t, o.request(&sleeps{}, ""))
+	got, cp, err := fetch(t, o.request(&jobrunnertest.Waits{}, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,14 +187,14 @@ func TestFullRunFollowsNextLink(t *testing.T) {
 
 func TestIncrementalFiltersFromCheckpoint(t *testing.T) {
 	o := newOrg(t, 5)
-	got, cp, err := fetch(t, o.request(&sleeps{}, "2026-11-26T12:02:00Z"))
+	got, cp, err := fetch(t, o.request(&jobrunnertest.Waits{}, "2026-11-26T12:02:00Z"))
 	if err != nil || len(got) != 3 || cp != "2026-11-26T12:04:00Z" {
 		t.Fatalf("%d rows, %q, %v", len(got), cp, err)
 	}
 	if f := o.queries[0].Get("$filter"); f != "modifiedon ge 2026-11-26T12:02:00Z" {
 		t.Errorf("filter %q", f)
 	}
-	got, cp, err = fetch(t, o.request(&sleeps{}, "2027-01-01T00:00:00Z"))
+	got, cp, err = fetch(t, o.request(&jobrunnertest.Waits{}, "2027-01-01T00:00:00Z"))
 	if err != nil || len(got) != 0 || cp != "2027-01-01T00:00:00Z" {
 		t.Errorf("nothing new: %d rows, %q, %v", len(got), cp, err)
 	}
@@ -213,7 +202,7 @@ func TestIncrementalFiltersFromCheckpoint(t *testing.T) {
 
 func TestBaseURLOverridesTheOrg(t *testing.T) {
 	o := newOrg(t, 1)
-	req := o.request(&sleeps{}, "")
+	req := o.request(&jobrunnertest.Waits{}, "")
 	req.Fields = map[string]string{"org_url": "https://acme.crm.dynamics.com", "base_url": o.srv.URL + "/api/data/v9.2/"}
 	if got, _, err := fetch(t, req); err != nil || len(got) != 1 {
 		t.Fatalf("%d rows, %v", len(got), err)
@@ -235,17 +224,17 @@ func TestThrottledRetriesAfter(t *testing.T) {
 		}
 		return false
 	}
-	var s sleeps
+	var s jobrunnertest.Waits
 	got, _, err := fetch(t, o.request(&s, ""))
-	if err != nil || len(got) != 3 || len(s.waits) != 1 || s.waits[0] != 7*time.Second {
-		t.Fatalf("%d rows, waits %v, %v", len(got), s.waits, err)
+	if err != nil || len(got) != 3 || len(s.Durations()) != 1 || s.Durations()[0] != 7*time.Second {
+		t.Fatalf("%d rows, waits %v, %v", len(got), s.Durations(), err)
 	}
 	o.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
 		w.Header().Set("Retry-After", "1")
 		odataError(w, 429, "0x80072322", "Number of requests exceeded the limit")
 		return true
 	}
-	_, _, err = fetch(t, o.request(&sleeps{}, ""))
+	_, _, err = fetch(t, o.request(&jobrunnertest.Waits{}, ""))
 	var f *jobrunner.Failure
 	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonRateLimit || !strings.Contains(f.Message, "0x80072322") {
 		t.Fatalf("err = %v", err)
@@ -255,7 +244,7 @@ func TestThrottledRetriesAfter(t *testing.T) {
 func TestRefreshOnceOn401(t *testing.T) {
 	o := newOrg(t, 5)
 	var forced int
-	req := o.request(&sleeps{}, "")
+	req := o.request(&jobrunnertest.Waits{}, "")
 	req.Token = func(_ context.Context, force bool) (string, error) {
 		if force {
 			forced++
@@ -293,7 +282,7 @@ func TestRefreshOnceOn401(t *testing.T) {
 func TestNextLinkToAnotherHostIsRefused(t *testing.T) {
 	o := newOrg(t, 3)
 	o.nextURL = func(u *url.URL) string { u.Host = "evil.example"; return u.String() }
-	got, _, err := fetch(t, o.request(&sleeps{}, ""))
+	got, _, err := fetch(t, o.request(&jobrunnertest.Waits{}, ""))
 	var f *jobrunner.Failure
 	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonSourceError || !strings.Contains(f.Message, "another host") || o.n != 1 || len(got) != 2 {
 		t.Fatalf("%d rows after %d requests, err = %v", len(got), o.n, err)
@@ -307,7 +296,7 @@ func TestMalformedAndErrors(t *testing.T) {
 		_, _ = io.WriteString(w, `{"value":[{"accountid":`)
 		return true
 	}
-	_, _, err := fetch(t, o.request(&sleeps{}, ""))
+	_, _, err := fetch(t, o.request(&jobrunnertest.Waits{}, ""))
 	var f *jobrunner.Failure
 	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonSourceError || !strings.Contains(f.Message, "malformed JSON") {
 		t.Fatalf("err = %v", err)
@@ -316,11 +305,11 @@ func TestMalformedAndErrors(t *testing.T) {
 		odataError(w, 400, "0x0", "Could not find a property named 'websiteurl' on type 'Microsoft.Dynamics.CRM.account'.")
 		return true
 	}
-	if _, _, err = fetch(t, o.request(&sleeps{}, "")); !errors.As(err, &f) || f.Reason != jobrunner.ReasonConfig || !strings.Contains(f.Message, "websiteurl") {
+	if _, _, err = fetch(t, o.request(&jobrunnertest.Waits{}, "")); !errors.As(err, &f) || f.Reason != jobrunner.ReasonConfig || !strings.Contains(f.Message, "websiteurl") {
 		t.Fatalf("err = %v", err)
 	}
 	o.hook = nil
-	if _, _, err = fetch(t, o.request(&sleeps{}, "last week")); !errors.As(err, &f) || f.Reason != jobrunner.ReasonConfig {
+	if _, _, err = fetch(t, o.request(&jobrunnertest.Waits{}, "last week")); !errors.As(err, &f) || f.Reason != jobrunner.ReasonConfig {
 		t.Fatalf("bad checkpoint: %v", err)
 	}
 }
