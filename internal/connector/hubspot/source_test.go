@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -163,24 +164,12 @@ func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-type sleeps struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.waits = append(s.waits, d)
-	return ctx.Err()
-}
-
-func request(srv *httptest.Server, s *sleeps, since string) jobrunner.Request {
+func request(srv *httptest.Server, s *jobrunnertest.Waits, since string) jobrunner.Request {
 	return jobrunner.Request{
 		Fields:  map[string]string{"base_url": srv.URL, "auth": "private_app"},
 		Secrets: map[string]string{"access_token": "tok-1"},
 		Since:   since,
-		HTTP:    jobrunner.NewHTTP(srv.Client(), s.sleep, nil, nil),
+		HTTP:    jobrunner.NewHTTP(srv.Client(), s.Sleep, nil, nil),
 	}
 }
 
@@ -201,7 +190,7 @@ func ids(recs []jobrunner.Record) map[string]int {
 
 func TestFullRunPagesAndSetsCheckpoint(t *testing.T) {
 	h, srv := newHub(t, "hs_lastmodifieddate", 250, func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) })
-	got, cp, err := fetch(t, CompaniesSource(), request(srv, &sleeps{}, ""))
+	got, cp, err := fetch(t, CompaniesSource(), request(srv, &jobrunnertest.Waits{}, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +211,7 @@ func TestFullRunPagesAndSetsCheckpoint(t *testing.T) {
 func TestIncrementalSearchesFromCheckpoint(t *testing.T) {
 	h, srv := newHub(t, "lastmodifieddate", 150, func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) })
 	since := iso(t0.Add(20 * time.Second))
-	got, cp, err := fetch(t, ContactsSource(), request(srv, &sleeps{}, since))
+	got, cp, err := fetch(t, ContactsSource(), request(srv, &jobrunnertest.Waits{}, since))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,11 +230,11 @@ func TestIncrementalSearchesFromCheckpoint(t *testing.T) {
 	}
 	// Nothing newer: the checkpoint stays.
 	_, srv2 := newHub(t, "lastmodifieddate", 0, nil)
-	if got, cp, err := fetch(t, ContactsSource(), request(srv2, &sleeps{}, since)); err != nil || len(got) != 0 || cp != since {
+	if got, cp, err := fetch(t, ContactsSource(), request(srv2, &jobrunnertest.Waits{}, since)); err != nil || len(got) != 0 || cp != since {
 		t.Errorf("empty run: %d records, %q, %v", len(got), cp, err)
 	}
 	// A checkpoint in epoch milliseconds is read too.
-	if _, _, err := fetch(t, ContactsSource(), request(srv, &sleeps{}, "1795694400000")); err != nil {
+	if _, _, err := fetch(t, ContactsSource(), request(srv, &jobrunnertest.Waits{}, "1795694400000")); err != nil {
 		t.Errorf("epoch ms checkpoint: %v", err)
 	}
 }
@@ -256,7 +245,7 @@ func TestSearchRewindowsPastTheCap(t *testing.T) {
 	h.cap = 200
 	src := CompaniesSource().(*source)
 	src.cap = 200
-	got, cp, err := fetch(t, src, request(srv, &sleeps{}, iso(t0)))
+	got, cp, err := fetch(t, src, request(srv, &jobrunnertest.Waits{}, iso(t0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +272,7 @@ func TestSearchCannotPassTooManyInOneMillisecond(t *testing.T) {
 	h.cap = 200
 	src := CompaniesSource().(*source)
 	src.cap = 200
-	_, _, err := fetch(t, src, request(srv, &sleeps{}, iso(t0)))
+	_, _, err := fetch(t, src, request(srv, &jobrunnertest.Waits{}, iso(t0)))
 	var f *jobrunner.Failure
 	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonSourceError || !strings.Contains(f.Message, "more than 200") {
 		t.Fatalf("err = %v", err)
@@ -309,13 +298,13 @@ func TestRateLimitWaitsTheTenSecondWindow(t *testing.T) {
 		}
 		return false
 	}
-	var s sleeps
+	var s jobrunnertest.Waits
 	got, _, err := fetch(t, CompaniesSource(), request(srv, &s, ""))
 	if err != nil || len(got) != 3 {
 		t.Fatalf("%d records, %v", len(got), err)
 	}
-	if len(s.waits) != 2 || s.waits[0] != 10*time.Second || s.waits[1] != 3*time.Second {
-		t.Errorf("waits %v", s.waits)
+	if len(s.Durations()) != 2 || s.Durations()[0] != 10*time.Second || s.Durations()[1] != 3*time.Second {
+		t.Errorf("waits %v", s.Durations())
 	}
 	// Always 429: rate_limit after the retries.
 	h.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
@@ -324,7 +313,7 @@ func TestRateLimitWaitsTheTenSecondWindow(t *testing.T) {
 		_, _ = io.WriteString(w, `{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","policyName":"DAILY"}`)
 		return true
 	}
-	_, _, err = fetch(t, CompaniesSource(), request(srv, &sleeps{}, ""))
+	_, _, err = fetch(t, CompaniesSource(), request(srv, &jobrunnertest.Waits{}, ""))
 	var f *jobrunner.Failure
 	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonRateLimit || !strings.Contains(f.Message, "DAILY") {
 		t.Fatalf("err = %v", err)
@@ -335,7 +324,7 @@ func TestOAuthTokenRefreshedOnceOn401(t *testing.T) {
 	h, srv := newHub(t, "hs_lastmodifieddate", 150, func(i int) time.Time { return t0 })
 	h.token = "old"
 	var forced int
-	req := request(srv, &sleeps{}, "")
+	req := request(srv, &jobrunnertest.Waits{}, "")
 	req.Secrets = map[string]string{jobrunner.SecretAccessToken: "old"}
 	req.Fields["auth"] = "oauth2"
 	req.Token = func(_ context.Context, force bool) (string, error) {
@@ -374,7 +363,7 @@ func TestOAuthTokenRefreshedOnceOn401(t *testing.T) {
 func TestPrivateAppTokenIsNotRefreshed(t *testing.T) {
 	h, srv := newHub(t, "hs_lastmodifieddate", 1, func(i int) time.Time { return t0 })
 	h.token = "other"
-	req := request(srv, &sleeps{}, "")
+	req := request(srv, &jobrunnertest.Waits{}, "")
 	req.Token = func(context.Context, bool) (string, error) { t.Error("Token called"); return "", nil }
 	_, _, err := fetch(t, CompaniesSource(), req)
 	var f *jobrunner.Failure
@@ -390,7 +379,7 @@ func TestMalformedAndBadConfig(t *testing.T) {
 		_, _ = io.WriteString(w, `{"results":[{"id":"1"`)
 		return true
 	}
-	_, _, err := fetch(t, CompaniesSource(), request(srv, &sleeps{}, ""))
+	_, _, err := fetch(t, CompaniesSource(), request(srv, &jobrunnertest.Waits{}, ""))
 	var f *jobrunner.Failure
 	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonSourceError || !strings.Contains(f.Message, "malformed JSON") {
 		t.Fatalf("err = %v", err)
@@ -399,15 +388,15 @@ func TestMalformedAndBadConfig(t *testing.T) {
 		hubError(w, 400, "VALIDATION_ERROR", "Property hs_lastmodifieddate does not exist")
 		return true
 	}
-	_, _, err = fetch(t, CompaniesSource(), request(srv, &sleeps{}, iso(t0)))
+	_, _, err = fetch(t, CompaniesSource(), request(srv, &jobrunnertest.Waits{}, iso(t0)))
 	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonConfig || !strings.Contains(f.Message, "VALIDATION_ERROR") {
 		t.Fatalf("err = %v", err)
 	}
-	req := request(srv, &sleeps{}, "yesterday")
+	req := request(srv, &jobrunnertest.Waits{}, "yesterday")
 	if _, _, err := fetch(t, CompaniesSource(), req); !errors.As(err, &f) || f.Reason != jobrunner.ReasonConfig {
 		t.Errorf("bad checkpoint: %v", err)
 	}
-	req = request(srv, &sleeps{}, "")
+	req = request(srv, &jobrunnertest.Waits{}, "")
 	req.Fields["base_url"] = "ftp://x"
 	if _, _, err := fetch(t, CompaniesSource(), req); !errors.As(err, &f) || f.Reason != jobrunner.ReasonConfig {
 		t.Errorf("bad base_url: %v", err)
