@@ -30,6 +30,7 @@ import (
 
 	"github.com/connctl/connctl/internal/connector/zoho"
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 var (
@@ -143,24 +144,12 @@ func (c *fakeCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"data": match[off:end], "info": info})
 }
 
-type sleeps struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.waits = append(s.waits, d)
-	return ctx.Err()
-}
-
-func request(srv *httptest.Server, s *sleeps, since string) jobrunner.Request {
+func request(srv *httptest.Server, s *jobrunnertest.Waits, since string) jobrunner.Request {
 	return jobrunner.Request{
 		Fields:  map[string]string{"accounts_server": "https://accounts.zoho.eu", "api_base": srv.URL},
 		Secrets: map[string]string{jobrunner.SecretAccessToken: "1000.abc"},
 		Since:   since,
-		HTTP:    jobrunner.NewHTTP(srv.Client(), s.sleep, nil, nil),
+		HTTP:    jobrunner.NewHTTP(srv.Client(), s.Sleep, nil, nil),
 	}
 }
 
@@ -173,7 +162,7 @@ func fetch(t *testing.T, src jobrunner.Source, req jobrunner.Request) ([]jobrunn
 
 func TestFullRunFollowsPageTokens(t *testing.T) {
 	c, srv := newCRM(t, 5)
-	got, cp, err := fetch(t, zoho.AccountsSource(), request(srv, &sleeps{}, ""))
+	got, cp, err := fetch(t, zoho.AccountsSource(), request(srv, &jobrunnertest.Waits{}, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +177,7 @@ func TestFullRunFollowsPageTokens(t *testing.T) {
 	}
 	for name, src := range map[string]jobrunner.Source{"/crm/v8/Contacts": zoho.ContactsSource(), "/crm/v8/Deals": zoho.DealsSource()} {
 		c.modules = nil
-		if _, _, err := fetch(t, src, request(srv, &sleeps{}, "")); err != nil || c.modules[0] != name {
+		if _, _, err := fetch(t, src, request(srv, &jobrunnertest.Waits{}, "")); err != nil || c.modules[0] != name {
 			t.Errorf("%s: %v %v", name, c.modules, err)
 		}
 	}
@@ -196,7 +185,7 @@ func TestFullRunFollowsPageTokens(t *testing.T) {
 
 func TestIncrementalSendsIfModifiedSince(t *testing.T) {
 	c, srv := newCRM(t, 5)
-	got, cp, err := fetch(t, zoho.AccountsSource(), request(srv, &sleeps{}, "2026-11-26T12:02:00Z"))
+	got, cp, err := fetch(t, zoho.AccountsSource(), request(srv, &jobrunnertest.Waits{}, "2026-11-26T12:02:00Z"))
 	if err != nil || len(got) != 3 || cp != "2026-11-26T12:04:00Z" { // the checkpoint's own record comes again
 		t.Fatalf("%d records, %q, %v", len(got), cp, err)
 	}
@@ -204,13 +193,13 @@ func TestIncrementalSendsIfModifiedSince(t *testing.T) {
 		t.Errorf("If-Modified-Since %q", c.ims[0])
 	}
 	// 304: nothing changed; the checkpoint stays.
-	got, cp, err = fetch(t, zoho.AccountsSource(), request(srv, &sleeps{}, "2027-01-01T00:00:00Z"))
+	got, cp, err = fetch(t, zoho.AccountsSource(), request(srv, &jobrunnertest.Waits{}, "2027-01-01T00:00:00Z"))
 	if err != nil || len(got) != 0 || cp != "2027-01-01T00:00:00Z" {
 		t.Fatalf("304: %d records, %q, %v", len(got), cp, err)
 	}
 	// 204: no records at all.
 	_, empty := newCRM(t, 0)
-	if got, cp, err := fetch(t, zoho.AccountsSource(), request(empty, &sleeps{}, "")); err != nil || len(got) != 0 || cp != "" {
+	if got, cp, err := fetch(t, zoho.AccountsSource(), request(empty, &jobrunnertest.Waits{}, "")); err != nil || len(got) != 0 || cp != "" {
 		t.Fatalf("204: %d records, %q, %v", len(got), cp, err)
 	}
 }
@@ -225,27 +214,27 @@ func TestThrottled(t *testing.T) {
 		}
 		return false
 	}
-	var s sleeps
+	var s jobrunnertest.Waits
 	got, _, err := fetch(t, zoho.AccountsSource(), request(srv, &s, ""))
-	if err != nil || len(got) != 3 || len(s.waits) != 1 || s.waits[0] != 30*time.Second {
-		t.Fatalf("%d records, waits %v, %v", len(got), s.waits, err)
+	if err != nil || len(got) != 3 || len(s.Durations()) != 1 || s.Durations()[0] != 30*time.Second {
+		t.Fatalf("%d records, waits %v, %v", len(got), s.Durations(), err)
 	}
 	c.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
 		zohoError(w, 429, "TOO_MANY_REQUESTS", "API credits exhausted")
 		return true
 	}
-	s = sleeps{}
+	s = jobrunnertest.Waits{}
 	_, _, err = fetch(t, zoho.AccountsSource(), request(srv, &s, ""))
 	var f *jobrunner.Failure
-	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonRateLimit || !strings.Contains(f.Message, "TOO_MANY_REQUESTS") || len(s.waits) != 4 {
-		t.Fatalf("err = %v, waits %v", err, s.waits)
+	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonRateLimit || !strings.Contains(f.Message, "TOO_MANY_REQUESTS") || len(s.Durations()) != 4 {
+		t.Fatalf("err = %v, waits %v", err, s.Durations())
 	}
 }
 
 func TestRefreshOnceOn401(t *testing.T) {
 	c, srv := newCRM(t, 5)
 	var forced int
-	req := request(srv, &sleeps{}, "")
+	req := request(srv, &jobrunnertest.Waits{}, "")
 	req.Token = func(_ context.Context, force bool) (string, error) {
 		if force {
 			forced++
@@ -282,7 +271,7 @@ func TestMalformedAndConfig(t *testing.T) {
 		_, _ = io.WriteString(w, `{"data":[{"id":"1",`)
 		return true
 	}
-	_, _, err := fetch(t, zoho.AccountsSource(), request(srv, &sleeps{}, ""))
+	_, _, err := fetch(t, zoho.AccountsSource(), request(srv, &jobrunnertest.Waits{}, ""))
 	var f *jobrunner.Failure
 	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonSourceError || !strings.Contains(f.Message, "malformed JSON") {
 		t.Fatalf("err = %v", err)
@@ -292,23 +281,23 @@ func TestMalformedAndConfig(t *testing.T) {
 		_, _ = io.WriteString(w, `{"data":[],"info":{"more_records":true}}`)
 		return true
 	}
-	if _, _, err = fetch(t, zoho.AccountsSource(), request(srv, &sleeps{}, "")); !errors.As(err, &f) || !strings.Contains(f.Message, "no next_page_token") {
+	if _, _, err = fetch(t, zoho.AccountsSource(), request(srv, &jobrunnertest.Waits{}, "")); !errors.As(err, &f) || !strings.Contains(f.Message, "no next_page_token") {
 		t.Fatalf("err = %v", err)
 	}
 	c.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
 		zohoError(w, 400, "INVALID_DATA", "the field Account_Type is not available")
 		return true
 	}
-	if _, _, err = fetch(t, zoho.AccountsSource(), request(srv, &sleeps{}, "")); !errors.As(err, &f) || f.Reason != jobrunner.ReasonConfig {
+	if _, _, err = fetch(t, zoho.AccountsSource(), request(srv, &jobrunnertest.Waits{}, "")); !errors.As(err, &f) || f.Reason != jobrunner.ReasonConfig {
 		t.Fatalf("err = %v", err)
 	}
-	req := request(srv, &sleeps{}, "")
+	req := request(srv, &jobrunnertest.Waits{}, "")
 	req.Fields = map[string]string{}
 	if _, _, err = fetch(t, zoho.AccountsSource(), req); !errors.As(err, &f) || f.Reason != jobrunner.ReasonConfig || !strings.Contains(f.Message, "reauthorize") {
 		t.Fatalf("no api_base: %v", err)
 	}
 	c.hook = nil
-	req = request(srv, &sleeps{}, "")
+	req = request(srv, &jobrunnertest.Waits{}, "")
 	req.Fields["base_url"] = srv.URL + "/"
 	req.Fields["api_base"] = "https://www.zohoapis.eu"
 	if got, _, err := fetch(t, zoho.AccountsSource(), req); err != nil || len(got) != 3 {
