@@ -21,6 +21,7 @@ import (
 
 	"github.com/connctl/connctl/internal/awssig"
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 // fakeS3 answers ListObjectsV2 and GetObject for one bucket, path style, in
@@ -254,26 +255,13 @@ func (f *fakeS3) paths() []string {
 	return out
 }
 
-// sleeps records the waits asked for instead of sleeping.
-type sleeps struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.waits = append(s.waits, d)
-	return ctx.Err()
-}
-
 var t0 = time.Date(2026, 1, 12, 17, 50, 30, 0, time.UTC)
 
 func at(minutes int) time.Time { return t0.Add(time.Duration(minutes) * time.Minute) }
 
-func request(srv *httptest.Server, s *sleeps, params map[string]string) jobrunner.Request {
+func request(srv *httptest.Server, s *jobrunnertest.Waits, params map[string]string) jobrunner.Request {
 	if s == nil {
-		s = &sleeps{}
+		s = &jobrunnertest.Waits{}
 	}
 	return jobrunner.Request{
 		Fields: map[string]string{
@@ -282,7 +270,7 @@ func request(srv *httptest.Server, s *sleeps, params map[string]string) jobrunne
 		},
 		Secrets: map[string]string{"secret_access_key": testSecret},
 		Params:  params,
-		HTTP:    jobrunner.NewHTTP(srv.Client(), s.sleep, new(jobrunner.Stats), nil),
+		HTTP:    jobrunner.NewHTTP(srv.Client(), s.Sleep, new(jobrunner.Stats), nil),
 	}
 }
 
@@ -531,14 +519,14 @@ func TestObjectsRetriesSlowDown(t *testing.T) {
 		}
 		return false
 	}
-	var s sleeps
+	var s jobrunnertest.Waits
 	req := request(srv, &s, nil)
 	recs, _, err := fetch(t, ObjectsSource(), req)
 	if err != nil || len(recs) != 5 {
 		t.Fatalf("%d records, %v", len(recs), err)
 	}
-	if len(s.waits) != 2 || req.HTTP.Stats().Retries.Load() != 2 {
-		t.Errorf("waits %v, retries %d", s.waits, req.HTTP.Stats().Retries.Load())
+	if len(s.Durations()) != 2 || req.HTTP.Stats().Retries.Load() != 2 {
+		t.Errorf("waits %v, retries %d", s.Durations(), req.HTTP.Stats().Retries.Load())
 	}
 }
 
