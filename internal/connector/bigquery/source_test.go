@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
 
 const project = "acme-analytics"
@@ -149,24 +150,12 @@ func googleErr(w http.ResponseWriter, status int, reason, msg string) {
 	}})
 }
 
-type sleeps struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.waits = append(s.waits, d)
-	return nil
-}
-
-func saRequest(f *fake, srv *httptest.Server, s *sleeps, params map[string]string) jobrunner.Request {
+func saRequest(f *fake, srv *httptest.Server, s *jobrunnertest.Waits, params map[string]string) jobrunner.Request {
 	return jobrunner.Request{
 		Fields:  map[string]string{"auth": "service_account", "project_id": project, "location": "EU", "base_url": srv.URL},
 		Secrets: map[string]string{"service_account_key": f.keyJSON(srv.URL + "/token")},
 		Params:  params,
-		HTTP:    jobrunner.NewHTTP(srv.Client(), s.sleep, nil, nil),
+		HTTP:    jobrunner.NewHTTP(srv.Client(), s.Sleep, nil, nil),
 	}
 }
 
@@ -259,9 +248,9 @@ func TestQueryPollsPagesConvertsAndRemints(t *testing.T) {
 		}
 		return true
 	}
-	var s sleeps
+	var s jobrunnertest.Waits
 	src := QuerySource().(*querySource)
-	src.sleep = s.sleep // the pause between polls
+	src.sleep = s.Sleep // the pause between polls
 	recs, cp, err := fetch(t, src, saRequest(f, srv, &s, map[string]string{"sql": "SELECT * FROM sales.orders"}))
 	if err != nil {
 		t.Fatalf("Fetch: %v\nlog %v", err, f.log)
@@ -281,8 +270,8 @@ func TestQueryPollsPagesConvertsAndRemints(t *testing.T) {
 	}
 	// POST (not complete), poll (not complete), poll (page 1), page 2 (401),
 	// page 2; a pause before each poll.
-	if len(f.log) != 5 || len(s.waits) != 2 || s.waits[1] != pollPause {
-		t.Errorf("calls %v, waits %v", f.log, s.waits)
+	if len(f.log) != 5 || len(s.Durations()) != 2 || s.Durations()[1] != pollPause {
+		t.Errorf("calls %v, waits %v", f.log, s.Durations())
 	}
 }
 
@@ -300,7 +289,7 @@ func TestQueryIncremental(t *testing.T) {
 			"schema": testSchema, "totalRows": "2", "rows": []any{testRow(1, t0.Add(time.Hour)), testRow(2, t0)}})
 		return true
 	}
-	req := saRequest(f, srv, &sleeps{}, map[string]string{
+	req := saRequest(f, srv, &jobrunnertest.Waits{}, map[string]string{
 		"sql": "SELECT * FROM t WHERE updated > {since}", "incremental_column": "updated"})
 	req.Since = "2026-02-01T00:00:00.5Z"
 	recs, cp, err := fetch(t, QuerySource(), req)
@@ -351,7 +340,7 @@ func TestTableSourcePagesWithOAuthRefresh(t *testing.T) {
 		Fields:  map[string]string{"auth": "oauth2", "project_id": project, "base_url": srv.URL},
 		Secrets: map[string]string{},
 		Params:  map[string]string{"dataset": "sales", "table": "orders"},
-		HTTP:    jobrunner.NewHTTP(srv.Client(), (&sleeps{}).sleep, nil, nil),
+		HTTP:    jobrunner.NewHTTP(srv.Client(), (&jobrunnertest.Waits{}).Sleep, nil, nil),
 		Token: func(_ context.Context, force bool) (string, error) {
 			if force {
 				forced++
@@ -380,13 +369,13 @@ func TestRateLimitExceededIsRetried(t *testing.T) {
 			"schema": testSchema, "rows": []any{testRow(1, t0)}})
 		return true
 	}
-	var s sleeps
+	var s jobrunnertest.Waits
 	recs, _, err := fetch(t, QuerySource(), saRequest(f, srv, &s, map[string]string{"sql": "SELECT 1"}))
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("Fetch: %d records, %v", len(recs), err)
 	}
-	if len(s.waits) != 2 || f.calls["POST /bigquery/v2/projects/"+project+"/queries"] != 3 {
-		t.Errorf("waits %v, calls %v", s.waits, f.calls)
+	if len(s.Durations()) != 2 || f.calls["POST /bigquery/v2/projects/"+project+"/queries"] != 3 {
+		t.Errorf("waits %v, calls %v", s.Durations(), f.calls)
 	}
 }
 
@@ -423,7 +412,7 @@ func TestErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, srv := newFake(t)
 			f.api = func(w http.ResponseWriter, _ *http.Request, _ int) bool { tc.answer(w); return true }
-			_, _, err := fetch(t, QuerySource(), saRequest(f, srv, &sleeps{}, map[string]string{"sql": "SELECT * FORM t"}))
+			_, _, err := fetch(t, QuerySource(), saRequest(f, srv, &jobrunnertest.Waits{}, map[string]string{"sql": "SELECT * FORM t"}))
 			if reason(err) != tc.reason || len(f.log) != tc.calls {
 				t.Fatalf("err %v (%s) after %d calls; want %s after %d", err, reason(err), len(f.log), tc.reason, tc.calls)
 			}
@@ -443,7 +432,7 @@ func TestRejectedTwiceIsAuth(t *testing.T) {
 		googleErr(w, 401, "authError", "Request had invalid authentication credentials.")
 		return true
 	}
-	_, _, err := fetch(t, QuerySource(), saRequest(f, srv, &sleeps{}, map[string]string{"sql": "SELECT 1"}))
+	_, _, err := fetch(t, QuerySource(), saRequest(f, srv, &jobrunnertest.Waits{}, map[string]string{"sql": "SELECT 1"}))
 	if reason(err) != jobrunner.ReasonAuth || f.mints != 2 || len(f.log) != 2 {
 		t.Fatalf("err %v, %d mints, calls %v", err, f.mints, f.log)
 	}
@@ -452,14 +441,14 @@ func TestRejectedTwiceIsAuth(t *testing.T) {
 func TestBadKeyAndTokenRefusal(t *testing.T) {
 	f, srv := newFake(t)
 	f.api = func(http.ResponseWriter, *http.Request, int) bool { return false }
-	req := saRequest(f, srv, &sleeps{}, map[string]string{"sql": "SELECT 1"})
+	req := saRequest(f, srv, &jobrunnertest.Waits{}, map[string]string{"sql": "SELECT 1"})
 	req.Secrets["service_account_key"] = `{"type":"service_account","client_email":"x@y","private_key":"nope"}`
 	if _, _, err := fetch(t, QuerySource(), req); reason(err) != jobrunner.ReasonConfig {
 		t.Errorf("bad PEM: %v", err)
 	}
 	// A key whose private key does not match: the token endpoint says invalid_grant.
 	other, srv2 := newFake(t)
-	req = saRequest(other, srv, &sleeps{}, map[string]string{"sql": "SELECT 1"})
+	req = saRequest(other, srv, &jobrunnertest.Waits{}, map[string]string{"sql": "SELECT 1"})
 	_ = srv2
 	_, _, err := fetch(t, QuerySource(), req)
 	if reason(err) != jobrunner.ReasonAuth || !strings.Contains(err.Error(), "invalid_grant") || f.mints != 0 {
