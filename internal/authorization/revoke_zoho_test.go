@@ -11,65 +11,6 @@ import (
 	"time"
 )
 
-// Zoho revokes with POST {accounts}/oauth/v2/token/revoke?token={refresh_token},
-// answering {"status":"success"}, or a bare HTTP 400 when the token is
-// invalid (https://www.zoho.com/accounts/protocol/oauth/revoke-refresh-token.html):
-// a grant Zoho has ended already is not a failure of revoke.
-func TestZohoRevocationOfAnEndedToken(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name   string
-		status int
-		body   string
-		want   string
-		fails  bool
-	}{
-		{"live", http.StatusOK, `{"status":"success"}`, RevokedAtProvider, false},
-		{"already ended", http.StatusBadRequest, ``, AlreadyEnded, false},
-		{"server error", http.StatusInternalServerError, ``, "not revoked at provider", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var mu sync.Mutex
-			var revoked []string
-			mux := http.NewServeMux()
-			mux.HandleFunc("/oauth/v2/auth", func(w http.ResponseWriter, r *http.Request) {
-				q := r.URL.Query()
-				http.Redirect(w, r, q.Get("redirect_uri")+"?code=1000.c1&location=us&state="+q.Get("state"), http.StatusFound)
-			})
-			mux.HandleFunc("/oauth/v2/token", func(w http.ResponseWriter, _ *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "1000.at", "refresh_token": "1000.rt", "api_domain": "https://www.zohoapis.com",
-					"token_type": "Bearer", "expires_in": 3600})
-			})
-			mux.HandleFunc("POST /oauth/v2/token/revoke", func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				revoked = append(revoked, r.URL.Query().Get("token"))
-				mu.Unlock()
-				w.WriteHeader(tc.status)
-				_, _ = w.Write([]byte(tc.body))
-			})
-			srv := httptest.NewServer(mux)
-			t.Cleanup(srv.Close)
-			s, _ := newService(t)
-			create(t, s, "zoho", "zc", map[string]string{"accounts_server": srv.URL, "client_id": "1000.cid",
-				"redirect_uri": "http://127.0.0.1:0/callback", "userinfo_url": srv.URL + "/users"}, map[string]string{"client_secret": "zs"})
-			if _, err := s.Authorize(context.Background(), "zc", Options{Timeout: 10 * time.Second}); err != nil {
-				t.Fatal(err)
-			}
-			rep, err := s.Revoke(context.Background(), "zc")
-			if (err != nil) != tc.fails || rep == nil || rep.Remote != tc.want {
-				t.Fatalf("revoke: %v, %+v; want %q", err, rep, tc.want)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if len(revoked) != 1 || revoked[0] != "1000.rt" {
-				t.Errorf("revocations of %v, want the refresh token once", revoked)
-			}
-		})
-	}
-}
-
 // The callback's accounts-server is the user's data centre: the code is
 // exchanged there, and so are the later refreshes and the revocation, even
 // when the sign-in started at another accounts server
