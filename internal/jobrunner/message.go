@@ -1,7 +1,11 @@
 package jobrunner
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 )
 
@@ -24,4 +28,23 @@ func Clip(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return s
+}
+
+// JSONRequest builds a request to a JSON API: Accept: application/json and,
+// with a body, the body as JSON (its GetBody set, so retries resend it). A
+// URL that does not parse is a config Failure named after source.
+func JSONRequest(ctx context.Context, source, method, u string, body []byte) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	r, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, &Failure{Reason: ReasonConfig, Message: source + ": bad URL: " + err.Error()}
+	}
+	r.Header.Set("Accept", "application/json")
+	if body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	return r, nil
 }

@@ -3,6 +3,7 @@ package jobrunner
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -27,5 +28,21 @@ func TestClip(t *testing.T) {
 	}
 	if got := Clip("äöüäöü", 3); got != "äöü…" {
 		t.Errorf("Clip = %q", got)
+	}
+}
+
+func TestJSONRequest(t *testing.T) {
+	r, err := JSONRequest(context.Background(), "hubspot", "POST", "https://api.example/x", []byte(`{"a":1}`))
+	if err != nil || r.Header.Get("Accept") != "application/json" || r.Header.Get("Content-Type") != "application/json" || r.GetBody == nil {
+		t.Fatalf("POST: %+v, %v", r, err)
+	}
+	r, err = JSONRequest(context.Background(), "hubspot", "GET", "https://api.example/x", nil)
+	if err != nil || r.Body != nil || r.Header.Get("Content-Type") != "" || r.Header.Get("Accept") != "application/json" {
+		t.Fatalf("GET: %+v, %v", r, err)
+	}
+	_, err = JSONRequest(context.Background(), "hubspot", "GET", "http://a b/", nil)
+	var f *Failure
+	if !errors.As(err, &f) || f.Reason != ReasonConfig || !strings.HasPrefix(f.Message, "hubspot: bad URL: ") {
+		t.Fatalf("bad URL: %v", err)
 	}
 }

@@ -503,24 +503,9 @@ func (c *client) call(ctx context.Context, method, path string, q url.Values, bo
 	}
 	var r *http.Request
 	status, _, resp, renewed, err := c.auth.Do(ctx, c.http, func() (*http.Request, error) {
-		var rd *bytes.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
 		var err error
-		if rd != nil {
-			r, err = http.NewRequestWithContext(ctx, method, u, rd)
-		} else {
-			r, err = http.NewRequestWithContext(ctx, method, u, nil)
-		}
-		if err != nil {
-			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "bigquery: bad URL: " + err.Error()}
-		}
-		r.Header.Set("Accept", "application/json")
-		if body != nil {
-			r.Header.Set("Content-Type", "application/json")
-		}
-		return r, nil
+		r, err = jobrunner.JSONRequest(ctx, "bigquery", method, u, body)
+		return r, err
 	})
 	if err != nil {
 		// The authorizer's and build's failures carry the prefix already.

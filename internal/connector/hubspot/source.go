@@ -247,24 +247,9 @@ func (c *caller) start(ctx context.Context) error {
 func (c *caller) page(ctx context.Context, method, u string, body []byte) (*page, error) {
 	var r *http.Request
 	status, _, resp, refreshed, err := c.cred.Do(ctx, c.client, func() (*http.Request, error) {
-		var rd *bytes.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
 		var err error
-		if rd != nil {
-			r, err = http.NewRequestWithContext(ctx, method, u, rd)
-		} else {
-			r, err = http.NewRequestWithContext(ctx, method, u, nil)
-		}
-		if err != nil {
-			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "hubspot: bad URL: " + err.Error()}
-		}
-		r.Header.Set("Accept", "application/json")
-		if body != nil {
-			r.Header.Set("Content-Type", "application/json")
-		}
-		return r, nil
+		r, err = jobrunner.JSONRequest(ctx, "hubspot", method, u, body)
+		return r, err
 	})
 	if err != nil {
 		return nil, describe(err, status, resp, refreshed)

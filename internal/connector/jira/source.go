@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -287,17 +286,9 @@ func (c *client) do(ctx context.Context, method, u string, body any) ([]byte, st
 	}
 	where := ""
 	status, header, raw, refreshed, err := c.cred.Do(ctx, c.req.HTTP, func() (*http.Request, error) {
-		var rd io.Reader
-		if payload != nil {
-			rd = bytes.NewReader(payload) // sets GetBody: retries resend it
-		}
-		r, err := http.NewRequestWithContext(ctx, method, u, rd)
+		r, err := jobrunner.JSONRequest(ctx, "jira", method, u, payload)
 		if err != nil {
-			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "jira: bad URL: " + err.Error()}
-		}
-		r.Header.Set("Accept", "application/json")
-		if payload != nil {
-			r.Header.Set("Content-Type", "application/json")
+			return nil, err
 		}
 		where = fmt.Sprintf("jira: %s %s%s", method, r.URL.Host, r.URL.EscapedPath())
 		return r, nil
