@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/connctl/connctl/internal/safehttp"
 )
 
 // Retry policy. maxBody is a field of HTTP so tests can lower it.
@@ -37,15 +39,15 @@ type HTTP struct {
 }
 
 // NewHTTP returns a retrying client. c carries the timeouts (set by the
-// caller); sleep waits between attempts (production: Sleep; tests record the
+// caller; nil: safehttp.DefaultTimeout), and whatever its own redirect
+// policy, redirects are followed only within the origin (safehttp.SameOrigin);
+// sleep waits between attempts (production: Sleep; tests record the
 // waits instead); stats receives the counters (nil: a private Stats);
 // throttle, when non-nil, recognises a vendor's throttle signal beyond 429
 // and 5xx (Salesforce 403 REQUEST_LIMIT_EXCEEDED, S3 503 SlowDown) and says
 // whether to retry and how long to wait (0: the usual backoff).
 func NewHTTP(c *http.Client, sleep func(context.Context, time.Duration) error, stats *Stats, throttle func(status int, body []byte, h http.Header) (bool, time.Duration)) *HTTP {
-	if c == nil {
-		c = http.DefaultClient
-	}
+	c = safehttp.SameOrigin(c) // whatever the caller passed: no key follows a redirect elsewhere
 	if sleep == nil {
 		sleep = Sleep
 	}
@@ -209,6 +211,10 @@ func (h *HTTP) send(ctx context.Context, req *http.Request, take func(resp *http
 func (h *HTTP) attempt(r *http.Request, where string, take func(*http.Response, string) (int64, *Failure, bool)) (int, http.Header, int64, []byte, *Failure, time.Duration) {
 	resp, err := h.client.Do(r)
 	if err != nil {
+		if re := safehttp.AsRedirect(err); re != nil {
+			// Not retried: the next answer would point there again.
+			return 0, nil, 0, nil, &Failure{Reason: ReasonConfig, Message: where + ": " + re.Error()}, -1
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // url.Error repeats the URL, query included
