@@ -35,7 +35,9 @@ type HTTP struct {
 
 	now        func() time.Time // for Retry-After dates
 	maxBody    int64
-	beforeSend func() // set by Run on its own copy: reports progress
+	beforeSend func()   // set by Run on its own copy: reports progress
+	beforeWait func()   // set by Run on its own copy: reports a wait (Stats.WaitUntil)
+	pages      *pageLog // set by Run on its own copy: one run's pages, for loop detection
 }
 
 // NewHTTP returns a retrying client. c carries the timeouts (set by the
@@ -90,7 +92,10 @@ func (h *HTTP) WithExplain(explain func(status int, body []byte, h http.Header, 
 // body from req.GetBody or none. It retries 429, 5xx, throttle hits and
 // transport errors, up to 5 attempts, waiting by exponential backoff with
 // jitter (1 s base, 60 s cap) or as Retry-After says (seconds or an HTTP
-// date, at most 5 minutes). A 2xx answer counts one page and its bytes, and
+// date); a wait over 5 minutes, or past ctx's deadline, is not waited: the
+// request fails at once with a message that says when to try again. The
+// same request answered with the same page twice in one run is a
+// pagination loop (see Poll). A 2xx answer counts one page and its bytes, and
 // is returned with its status; any other final outcome is a *Failure:
 // 401 and 403 auth (403 unless throttle says retry), 404 config, other 4xx
 // and exhausted 5xx source_error, exhausted 429 or throttle rate_limit,
@@ -107,6 +112,9 @@ func (h *HTTP) Do(ctx context.Context, req *http.Request) (int, http.Header, []b
 		}
 		if int64(len(b)) > h.maxBody {
 			return 0, &Failure{Reason: ReasonSourceError, Message: fmt.Sprintf("%s: response larger than %d MiB", where, h.maxBody>>20)}, false
+		}
+		if f := h.pages.check(req, b, where); f != nil {
+			return 0, f, false
 		}
 		body = b
 		return int64(len(b)), nil, false
@@ -198,7 +206,16 @@ func (h *HTTP) send(ctx context.Context, req *http.Request, take func(resp *http
 		if wait == 0 {
 			wait = backoff(attempt)
 		}
-		if err := h.sleep(ctx, wait); err != nil {
+		if f := h.tooLong(ctx, fail, wait); f != nil {
+			return status, header, failed, f
+		}
+		h.stats.WaitUntil.Store(h.now().Add(wait).UnixNano())
+		if h.beforeWait != nil {
+			h.beforeWait()
+		}
+		err := h.sleep(ctx, wait)
+		h.stats.WaitUntil.Store(0)
+		if err != nil {
 			return 0, nil, nil, err
 		}
 		h.stats.Retries.Add(1)
@@ -259,7 +276,7 @@ func (h *HTTP) failure(status int, body []byte, header http.Header, where string
 			if ra := h.retryAfter(header); ra > 0 {
 				wait = ra
 			}
-			return &Failure{Reason: ReasonRateLimit, Message: msg + " (throttled; retries exhausted)"}, min(wait, retryAfterCap)
+			return &Failure{Reason: ReasonRateLimit, Message: msg + " (throttled; retries exhausted)"}, wait
 		}
 	}
 	switch {
@@ -276,8 +293,9 @@ func (h *HTTP) failure(status int, body []byte, header http.Header, where string
 	}
 }
 
-// retryAfter reads Retry-After as seconds or an HTTP date, capped at five
-// minutes; 0 when absent or unreadable.
+// retryAfter reads Retry-After as seconds or an HTTP date; 0 when absent or
+// unreadable. A wait longer than retryAfterCap is not waited: tooLong
+// turns it into a failure that says when to try again.
 func (h *HTTP) retryAfter(hd http.Header) time.Duration {
 	v := strings.TrimSpace(hd.Get("Retry-After"))
 	if v == "" {
@@ -285,8 +303,8 @@ func (h *HTTP) retryAfter(hd http.Header) time.Duration {
 	}
 	var d time.Duration
 	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if s > int64(retryAfterCap/time.Second) {
-			return retryAfterCap
+		if s > int64(maxWait/time.Second) {
+			return maxWait
 		}
 		d = time.Duration(s) * time.Second
 	} else if t, err := http.ParseTime(v); err == nil {
@@ -295,7 +313,33 @@ func (h *HTTP) retryAfter(hd http.Header) time.Duration {
 	if d <= 0 {
 		return 0
 	}
-	return min(d, retryAfterCap)
+	return min(d, maxWait)
+}
+
+// maxWait bounds the arithmetic of a huge Retry-After (about 290 years).
+const maxWait = time.Duration(1<<63 - 1)
+
+// tooLong returns the failure to report instead of waiting wait before the
+// next attempt, when the wait is longer than retryAfterCap or ends after
+// ctx's deadline: the run fails at once and says when to try again, rather
+// than waiting for minutes in silence. nil: wait.
+func (h *HTTP) tooLong(ctx context.Context, fail *Failure, wait time.Duration) *Failure {
+	now := h.now()
+	deadline, hasDeadline := ctx.Deadline()
+	if wait <= retryAfterCap && (!hasDeadline || !now.Add(wait).After(deadline)) {
+		return nil
+	}
+	msg := strings.TrimSuffix(strings.TrimSuffix(fail.Message, " (retries exhausted)"), " (throttled; retries exhausted)")
+	if wait >= maxWait/2 {
+		return &Failure{Reason: fail.Reason, Message: msg + ": the server asks to wait longer than connctl ever waits; try again later"}
+	}
+	when := now.Add(wait).UTC().Round(time.Second).Format(time.RFC3339)
+	why := fmt.Sprintf("more than the %s connctl waits", retryAfterCap)
+	if wait <= retryAfterCap {
+		why = "past the run's deadline"
+	}
+	return &Failure{Reason: fail.Reason, Message: fmt.Sprintf("%s: the server asks to wait %s (%s); run the job again after %s",
+		msg, wait.Round(time.Second), why, when)}
 }
 
 // backoff is the wait after the given failed attempt: base·2^(attempt-1),

@@ -196,7 +196,13 @@ func (s *querySource) Fetch(ctx context.Context, req jobrunner.Request, emit fun
 				q.Set("pageToken", token)
 			}
 			resp = queryResponse{}
-			return c.call(ctx, http.MethodGet, c.project+"/queries/"+url.PathEscape(jobID), q, nil, &resp)
+			cctx := ctx
+			if token == "" {
+				// A poll of the running job: the same request, answered
+				// alike until the job completes, is no pagination loop.
+				cctx = jobrunner.Poll(ctx)
+			}
+			return c.call(cctx, http.MethodGet, c.project+"/queries/"+url.PathEscape(jobID), q, nil, &resp)
 		}
 		if !*resp.JobComplete {
 			if err := s.sleep(ctx, pollPause); err != nil {
