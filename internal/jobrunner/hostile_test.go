@@ -414,3 +414,24 @@ func TestCheckpointOnlyMovesForward(t *testing.T) {
 		}
 	}
 }
+
+// A token endpoint reached through the run's client (a service account's
+// JWT exchange) follows no redirect, not even within its origin.
+func TestTokenRequestsThroughTheRunFollowNoRedirect(t *testing.T) {
+	t.Parallel()
+	var moved atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/moved" {
+			moved.Add(1)
+			return
+		}
+		http.Redirect(rw, r, "/moved", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(srv.Close)
+	h := jobrunner.NewHTTP(nil, (&recordingSleep{}).sleep, nil, nil).NoRedirects("token endpoint")
+	r, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL+"/token", strings.NewReader("assertion=JWT-CANARY"))
+	_, _, _, err := h.Do(context.Background(), r)
+	if err == nil || !strings.Contains(err.Error(), "never follows a redirect from a token endpoint") || moved.Load() != 0 {
+		t.Fatalf("got %v; /moved reached %d times", err, moved.Load())
+	}
+}

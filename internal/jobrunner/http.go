@@ -72,6 +72,17 @@ func (h *HTTP) WithThrottle(throttle func(status int, body []byte, h http.Header
 	return &c
 }
 
+// NoRedirects returns a copy of h (same sleep, stats, throttle, explain and
+// progress hook) whose requests follow no redirect at all, not even within
+// the origin: for token endpoints (a service account's JWT exchange), whose
+// request bodies carry credentials that a 307 would send on. what names the
+// endpoint in the error.
+func (h *HTTP) NoRedirects(what string) *HTTP {
+	c := *h
+	c.client = safehttp.NoRedirects(h.client, what)
+	return &c
+}
+
 // WithExplain returns a copy of h (same client, sleep, stats, throttle and
 // progress hook) that passes every error answer through explain: given the
 // status, the body (as read, at most the body cap), the header and the

@@ -674,7 +674,7 @@ func (a *authorizer) mint(ctx context.Context, h *jobrunner.HTTP) (string, error
 	}
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Accept", "application/json")
-	status, _, body, err := h.Do(ctx, r)
+	status, _, body, err := h.NoRedirects("token endpoint").Do(ctx, r)
 	if err != nil {
 		var f *jobrunner.Failure
 		if !errors.As(err, &f) || status == 0 || status >= 500 {
