@@ -98,6 +98,8 @@ func TestScripts(t *testing.T) {
 	fdFake = startFreshdesk()
 	t.Cleanup(fdFake.srv.Close)
 	sfFake = startSalesforce(t)
+	hostile = startHostileNet()
+	t.Cleanup(hostile.close)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -116,6 +118,7 @@ func TestScripts(t *testing.T) {
 			"rclone-start":      cmdRcloneStart,
 			"salesforce-touch":  cmdSalesforceTouch,
 			"salesforce-expire": cmdSalesforceExpire,
+			"hostile-witness":   cmdHostileWitness,
 			"hydra-subject":     func(ts *testscript.TestScript, neg bool, args []string) { hydraServer.SetSubject(args[0]) },
 		},
 		Condition: func(cond string) (bool, error) {
@@ -150,6 +153,7 @@ func setup(env *testscript.Env) error {
 	env.Setenv("CONFIG", filepath.Join(home, ".config", "connctl", "config.yaml"))
 	env.Setenv("FRESHDESK_URL", fdFake.srv.URL)
 	env.Setenv("SALESFORCE_URL", sfFake.URL)
+	env.Setenv("HOSTILE_URL", hostile.srv.URL)
 	env.Setenv("SALESFORCE_CLIENT_ID", sfFake.OAuth.ClientID)
 	fakeKeyring := filepath.Join(env.WorkDir, ".fake-keyring.json")
 	env.Setenv("CONNCTL_TEST_FAKE_KEYRING", fakeKeyring)

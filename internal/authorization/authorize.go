@@ -18,6 +18,7 @@ import (
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/oauthflow"
+	"github.com/connctl/connctl/internal/safehttp"
 )
 
 // Options are the choices of one authorization.
@@ -254,6 +255,9 @@ func (s *Service) getJSON(ctx context.Context, u, auth string, out any) error {
 	req.Header.Set("Accept", "application/json")
 	resp, err := s.httpClient().Do(req)
 	if err != nil {
+		if re := safehttp.AsRedirect(err); re != nil {
+			return &CallError{Kind: "server", Message: re.Error()}
+		}
 		return &CallError{Kind: "network", Message: "cannot reach " + hostOf(u) + ": " + shortErr(err)}
 	}
 	defer resp.Body.Close()
@@ -299,11 +303,10 @@ type CallError struct {
 
 func (e *CallError) Error() string { return e.Message }
 
+// httpClient is for who-am-I and userinfo calls: a redirect is followed
+// only within the origin, so the access token never goes elsewhere.
 func (s *Service) httpClient() *http.Client {
-	if s.HTTP != nil {
-		return s.HTTP
-	}
-	return &http.Client{Timeout: 30 * time.Second}
+	return safehttp.SameOrigin(s.HTTP)
 }
 
 func hostOf(u string) string {

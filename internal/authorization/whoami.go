@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/safehttp"
 )
 
 // whoAmI asks the provider who the token belongs to (OIDC userinfo or the
@@ -83,8 +84,13 @@ func (s *Service) postForm(ctx context.Context, u string, form url.Values, out a
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := s.httpClient().Do(req)
+	// The form carries the client secret and the token (HubSpot's
+	// introspection): no redirect is followed, to any origin.
+	resp, err := safehttp.NoRedirects(s.HTTP, "introspection endpoint").Do(req)
 	if err != nil {
+		if re := safehttp.AsRedirect(err); re != nil {
+			return &CallError{Kind: "server", Message: re.Error()}
+		}
 		return &CallError{Kind: "network", Message: "cannot reach " + hostOf(u) + ": " + shortErr(err)}
 	}
 	defer resp.Body.Close()

@@ -22,6 +22,7 @@ import (
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/connector/all"
 	"github.com/connctl/connctl/internal/iostreams"
+	"github.com/connctl/connctl/internal/safehttp"
 	"github.com/connctl/connctl/internal/secretstore"
 )
 
@@ -38,7 +39,8 @@ type Deps struct {
 	Config func() (*configstore.Store, error)
 	// Secrets opens the secret store chosen by the settings (keyring or file).
 	Secrets func() (secretstore.Store, error)
-	// HTTP is the client for provider calls: timeouts, a User-Agent.
+	// HTTP is the client for provider calls: timeouts, a User-Agent, and
+	// redirects followed only within the origin (package safehttp).
 	HTTP func() *http.Client
 	// Browser opens authorization URLs ($BROWSER or the platform opener).
 	Browser browser.Opener
@@ -87,7 +89,7 @@ func System() *Deps {
 		if d.Getenv("CONNCTL_DEBUG") != "" {
 			rt = trace{base: rt, w: d.IO.ErrOut}
 		}
-		return &http.Client{Timeout: 60 * time.Second, Transport: rt}
+		return safehttp.New(rt, 60*time.Second)
 	})
 	d.Browser = browser.System{Getenv: d.Getenv}
 	d.Activities = sync.OnceValues(func() (*activitylog.Store, error) {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/connctl/connctl/internal/safehttp"
 )
 
 // Retry policy. maxBody is a field of HTTP so tests can lower it.
@@ -33,19 +35,21 @@ type HTTP struct {
 
 	now        func() time.Time // for Retry-After dates
 	maxBody    int64
-	beforeSend func() // set by Run on its own copy: reports progress
+	beforeSend func()   // set by Run on its own copy: reports progress
+	beforeWait func()   // set by Run on its own copy: reports a wait (Stats.WaitUntil)
+	pages      *pageLog // set by Run on its own copy: one run's pages, for loop detection
 }
 
 // NewHTTP returns a retrying client. c carries the timeouts (set by the
-// caller); sleep waits between attempts (production: Sleep; tests record the
+// caller; nil: safehttp.DefaultTimeout), and whatever its own redirect
+// policy, redirects are followed only within the origin (safehttp.SameOrigin);
+// sleep waits between attempts (production: Sleep; tests record the
 // waits instead); stats receives the counters (nil: a private Stats);
 // throttle, when non-nil, recognises a vendor's throttle signal beyond 429
 // and 5xx (Salesforce 403 REQUEST_LIMIT_EXCEEDED, S3 503 SlowDown) and says
 // whether to retry and how long to wait (0: the usual backoff).
 func NewHTTP(c *http.Client, sleep func(context.Context, time.Duration) error, stats *Stats, throttle func(status int, body []byte, h http.Header) (bool, time.Duration)) *HTTP {
-	if c == nil {
-		c = http.DefaultClient
-	}
+	c = safehttp.SameOrigin(c) // whatever the caller passed: no key follows a redirect elsewhere
 	if sleep == nil {
 		sleep = Sleep
 	}
@@ -65,6 +69,17 @@ func (h *HTTP) Stats() *Stats { return h.stats }
 func (h *HTTP) WithThrottle(throttle func(status int, body []byte, h http.Header) (bool, time.Duration)) *HTTP {
 	c := *h
 	c.throttle = throttle
+	return &c
+}
+
+// NoRedirects returns a copy of h (same sleep, stats, throttle, explain and
+// progress hook) whose requests follow no redirect at all, not even within
+// the origin: for token endpoints (a service account's JWT exchange), whose
+// request bodies carry credentials that a 307 would send on. what names the
+// endpoint in the error.
+func (h *HTTP) NoRedirects(what string) *HTTP {
+	c := *h
+	c.client = safehttp.NoRedirects(h.client, what)
 	return &c
 }
 
@@ -88,7 +103,10 @@ func (h *HTTP) WithExplain(explain func(status int, body []byte, h http.Header, 
 // body from req.GetBody or none. It retries 429, 5xx, throttle hits and
 // transport errors, up to 5 attempts, waiting by exponential backoff with
 // jitter (1 s base, 60 s cap) or as Retry-After says (seconds or an HTTP
-// date, at most 5 minutes). A 2xx answer counts one page and its bytes, and
+// date); a wait over 5 minutes, or past ctx's deadline, is not waited: the
+// request fails at once with a message that says when to try again. The
+// same request answered with the same page twice in one run is a
+// pagination loop (see Poll). A 2xx answer counts one page and its bytes, and
 // is returned with its status; any other final outcome is a *Failure:
 // 401 and 403 auth (403 unless throttle says retry), 404 config, other 4xx
 // and exhausted 5xx source_error, exhausted 429 or throttle rate_limit,
@@ -105,6 +123,9 @@ func (h *HTTP) Do(ctx context.Context, req *http.Request) (int, http.Header, []b
 		}
 		if int64(len(b)) > h.maxBody {
 			return 0, &Failure{Reason: ReasonSourceError, Message: fmt.Sprintf("%s: response larger than %d MiB", where, h.maxBody>>20)}, false
+		}
+		if f := h.pages.check(req, b, where); f != nil {
+			return 0, f, false
 		}
 		body = b
 		return int64(len(b)), nil, false
@@ -196,7 +217,16 @@ func (h *HTTP) send(ctx context.Context, req *http.Request, take func(resp *http
 		if wait == 0 {
 			wait = backoff(attempt)
 		}
-		if err := h.sleep(ctx, wait); err != nil {
+		if f := h.tooLong(ctx, fail, wait); f != nil {
+			return status, header, failed, f
+		}
+		h.stats.WaitUntil.Store(h.now().Add(wait).UnixNano())
+		if h.beforeWait != nil {
+			h.beforeWait()
+		}
+		err := h.sleep(ctx, wait)
+		h.stats.WaitUntil.Store(0)
+		if err != nil {
 			return 0, nil, nil, err
 		}
 		h.stats.Retries.Add(1)
@@ -209,6 +239,10 @@ func (h *HTTP) send(ctx context.Context, req *http.Request, take func(resp *http
 func (h *HTTP) attempt(r *http.Request, where string, take func(*http.Response, string) (int64, *Failure, bool)) (int, http.Header, int64, []byte, *Failure, time.Duration) {
 	resp, err := h.client.Do(r)
 	if err != nil {
+		if re := safehttp.AsRedirect(err); re != nil {
+			// Not retried: the next answer would point there again.
+			return 0, nil, 0, nil, &Failure{Reason: ReasonConfig, Message: where + ": " + re.Error()}, -1
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // url.Error repeats the URL, query included
@@ -253,7 +287,7 @@ func (h *HTTP) failure(status int, body []byte, header http.Header, where string
 			if ra := h.retryAfter(header); ra > 0 {
 				wait = ra
 			}
-			return &Failure{Reason: ReasonRateLimit, Message: msg + " (throttled; retries exhausted)"}, min(wait, retryAfterCap)
+			return &Failure{Reason: ReasonRateLimit, Message: msg + " (throttled; retries exhausted)"}, wait
 		}
 	}
 	switch {
@@ -270,8 +304,9 @@ func (h *HTTP) failure(status int, body []byte, header http.Header, where string
 	}
 }
 
-// retryAfter reads Retry-After as seconds or an HTTP date, capped at five
-// minutes; 0 when absent or unreadable.
+// retryAfter reads Retry-After as seconds or an HTTP date; 0 when absent or
+// unreadable. A wait longer than retryAfterCap is not waited: tooLong
+// turns it into a failure that says when to try again.
 func (h *HTTP) retryAfter(hd http.Header) time.Duration {
 	v := strings.TrimSpace(hd.Get("Retry-After"))
 	if v == "" {
@@ -279,8 +314,8 @@ func (h *HTTP) retryAfter(hd http.Header) time.Duration {
 	}
 	var d time.Duration
 	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if s > int64(retryAfterCap/time.Second) {
-			return retryAfterCap
+		if s > int64(maxWait/time.Second) {
+			return maxWait
 		}
 		d = time.Duration(s) * time.Second
 	} else if t, err := http.ParseTime(v); err == nil {
@@ -289,7 +324,33 @@ func (h *HTTP) retryAfter(hd http.Header) time.Duration {
 	if d <= 0 {
 		return 0
 	}
-	return min(d, retryAfterCap)
+	return min(d, maxWait)
+}
+
+// maxWait bounds the arithmetic of a huge Retry-After (about 290 years).
+const maxWait = time.Duration(1<<63 - 1)
+
+// tooLong returns the failure to report instead of waiting wait before the
+// next attempt, when the wait is longer than retryAfterCap or ends after
+// ctx's deadline: the run fails at once and says when to try again, rather
+// than waiting for minutes in silence. nil: wait.
+func (h *HTTP) tooLong(ctx context.Context, fail *Failure, wait time.Duration) *Failure {
+	now := h.now()
+	deadline, hasDeadline := ctx.Deadline()
+	if wait <= retryAfterCap && (!hasDeadline || !now.Add(wait).After(deadline)) {
+		return nil
+	}
+	msg := strings.TrimSuffix(strings.TrimSuffix(fail.Message, " (retries exhausted)"), " (throttled; retries exhausted)")
+	if wait >= maxWait/2 {
+		return &Failure{Reason: fail.Reason, Message: msg + ": the server asks to wait longer than connctl ever waits; try again later"}
+	}
+	when := now.Add(wait).UTC().Round(time.Second).Format(time.RFC3339)
+	why := fmt.Sprintf("more than the %s connctl waits", retryAfterCap)
+	if wait <= retryAfterCap {
+		why = "past the run's deadline"
+	}
+	return &Failure{Reason: fail.Reason, Message: fmt.Sprintf("%s: the server asks to wait %s (%s); run the job again after %s",
+		msg, wait.Round(time.Second), why, when)}
 }
 
 // backoff is the wait after the given failed attempt: base·2^(attempt-1),

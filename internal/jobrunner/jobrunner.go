@@ -89,6 +89,9 @@ type Stats struct {
 	Bytes   atomic.Int64 // response body bytes of successful responses
 	Pages   atomic.Int64 // successful responses
 	Retries atomic.Int64 // requests sent again after a retryable failure
+	// WaitUntil is when the wait before the next attempt ends (Unix
+	// nanoseconds), or 0 when the run is not waiting.
+	WaitUntil atomic.Int64
 }
 
 // The failure reasons, as recorded on an execution activity.
@@ -138,7 +141,11 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // Each record is written as it is emitted, so memory stays flat however many
 // records come. progress, when non-nil, is called with the live stats after
 // each page has been written (just before the next request, and once at the
-// end).
+// end), and when a wait before a retry begins (Stats.WaitUntil is set).
+//
+// The checkpoint only moves forward: when the source returns one that reads
+// as earlier than req.Since (a server that answered with older records),
+// Run returns req.Since instead.
 func Run(ctx context.Context, src Source, req Request, dst Destination, progress func(*Stats)) (string, error) {
 	if req.HTTP == nil {
 		dst.Abort()
@@ -159,6 +166,12 @@ func Run(ctx context.Context, src Source, req Request, dst Destination, progress
 	// may serve several runs.
 	h := *req.HTTP
 	h.beforeSend = report
+	h.beforeWait = func() {
+		if progress != nil {
+			progress(stats)
+		}
+	}
+	h.pages = newPageLog()
 	req.HTTP = &h
 
 	emit := func(r Record) error {
@@ -184,7 +197,7 @@ func Run(ctx context.Context, src Source, req Request, dst Destination, progress
 		return "", &Failure{Reason: ReasonDestination, Message: "save output: " + oneLine(err.Error())}
 	}
 	report()
-	return checkpoint, nil
+	return forward(req.Since, checkpoint), nil
 }
 
 // classify turns a source's error into what Run returns.

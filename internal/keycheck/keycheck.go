@@ -17,7 +17,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"time"
+
+	"github.com/connctl/connctl/internal/safehttp"
 )
 
 // Identity is who a key-based connection is authorized as.
@@ -99,7 +100,7 @@ func Supported(connectorID, authID string) bool {
 // name). It never puts a secret in an error. authID is the connection's auth
 // method; when empty, fields["auth"] or else the connector's default is used.
 //
-// Failures are *Error. hc may be nil (a client with a 30 s timeout is used);
+// Failures are *Error. hc may be nil (a client with safehttp.DefaultTimeout);
 // Check never follows redirects, so a custom header such as a Gainsight
 // access key is never sent to a host other than the configured one. The call
 // stops when ctx is done.
@@ -136,12 +137,7 @@ func unsupported(connectorID, authID string) string {
 // answer is reported as a configuration problem instead, and credentials in
 // custom headers stay with the configured host.
 func noRedirects(hc *http.Client) *http.Client {
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	c := *hc
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &c
+	return safehttp.Unfollowed(hc)
 }
 
 // input is one check's view of the connection.

@@ -21,11 +21,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/connctl/connctl/internal/browser"
+	"github.com/connctl/connctl/internal/safehttp"
 )
 
 // AuthStyle is how the client authenticates at the token endpoint.
@@ -69,6 +71,29 @@ type Config struct {
 	Opener     browser.Opener
 	Stderr     io.Writer
 	HTTPClient *http.Client
+	// ExchangeTimeout bounds the code exchange at the token endpoint
+	// (0: DefaultExchangeTimeout).
+	ExchangeTimeout time.Duration
+}
+
+// DefaultExchangeTimeout is how long the token endpoint has to answer the
+// code exchange.
+const DefaultExchangeTimeout = 30 * time.Second
+
+func (c *Config) exchangeTimeout() time.Duration {
+	if c.ExchangeTimeout > 0 {
+		return c.ExchangeTimeout
+	}
+	return DefaultExchangeTimeout
+}
+
+// safeEndpoint is an endpoint URL without its query, for messages.
+func safeEndpoint(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unreadable URL)"
+	}
+	return u.Scheme + "://" + u.Host + u.EscapedPath()
 }
 
 // Result is a successful authorization.
@@ -212,6 +237,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		allowedHosts[u.Host] = true
 	}
 
+	var exchanging atomic.Pointer[string] // the token URL, once the code is being exchanged
+
 	mux := http.NewServeMux()
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		// DNS rebinding: only loopback Host headers.
@@ -277,13 +304,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				tokenURL = t
 			}
 		}
-		xctx := ctx
-		if cfg.HTTPClient != nil {
-			xctx = context.WithValue(ctx, oauth2.HTTPClient, cfg.HTTPClient)
-		}
+		// The exchange has its own deadline, so that a stalled token
+		// endpoint is named as such rather than as a browser that never
+		// answered; and its client never follows a redirect, which would
+		// carry the code, the verifier and the client secret elsewhere.
+		exchanging.Store(&tokenURL)
+		timeout := cfg.exchangeTimeout()
+		xctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		xctx = context.WithValue(xctx, oauth2.HTTPClient, safehttp.NoRedirects(cfg.HTTPClient, "token endpoint"))
 		tok, err := cfg.oauthConfig(redirect, tokenURL).Exchange(xctx, code, oauth2.VerifierOption(verifier))
 		if err != nil {
-			e := &Error{Kind: "exchange", Message: "token exchange failed: " + DescribeTokenError(err)}
+			msg := "token exchange failed: " + DescribeTokenError(err)
+			if ctx.Err() == nil && errors.Is(xctx.Err(), context.DeadlineExceeded) {
+				msg = fmt.Sprintf("token exchange failed: the token endpoint %s did not answer within %s", safeEndpoint(tokenURL), timeout)
+			}
+			e := &Error{Kind: "exchange", Message: msg}
 			page(w, http.StatusBadGateway, cfg.Name, false, e.Message)
 			finish(outcome{err: e})
 			return
@@ -331,6 +367,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	case o := <-done:
 		return o.res, o.err
 	case <-ctx.Done():
+		if t := exchanging.Load(); t != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, &Error{Kind: "timeout", Message: fmt.Sprintf("the token endpoint %s did not answer before the authorization timed out: nothing was stored; run the command again", safeEndpoint(*t))}
+		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, &Error{Kind: "timeout", Message: "no answer from the browser in time: nothing was stored; run the command again (raise --timeout if you need longer)"}
 		}
@@ -375,6 +414,9 @@ func page(w http.ResponseWriter, status int, name string, ok bool, msg string) {
 // DescribeTokenError turns a token endpoint failure into one line with no
 // secret: the OAuth error code and description, or the HTTP status.
 func DescribeTokenError(err error) string {
+	if re := safehttp.AsRedirect(err); re != nil {
+		return re.Error()
+	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		if re.ErrorCode != "" {

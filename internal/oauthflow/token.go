@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/connctl/connctl/internal/safehttp"
 )
 
 // Client identifies the app at the token and revocation endpoints.
@@ -23,11 +25,11 @@ type Client struct {
 	HTTP      *http.Client
 }
 
+// ctx carries the client x/oauth2 sends token requests with: c.HTTP (or a
+// default client) that never follows a redirect, since a 307 or 308 would
+// send the client secret and the refresh token on to wherever it points.
 func (c Client) ctx(ctx context.Context) context.Context {
-	if c.HTTP != nil {
-		return context.WithValue(ctx, oauth2.HTTPClient, c.HTTP)
-	}
-	return ctx
+	return context.WithValue(ctx, oauth2.HTTPClient, safehttp.NoRedirects(c.HTTP, "token endpoint"))
 }
 
 // Refresh exchanges refreshToken for new tokens. When the server omits a new
@@ -95,12 +97,11 @@ func Revoke(ctx context.Context, c Client, endpoint string, style RevokeStyle, t
 		return fmt.Errorf("build revocation request: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := safehttp.NoRedirects(c.HTTP, "revocation endpoint").Do(req)
 	if err != nil {
+		if re := safehttp.AsRedirect(err); re != nil {
+			return re
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			return fmt.Errorf("cannot reach the revocation endpoint: %s", shortNetErr(ue.Err))
@@ -165,9 +166,7 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, e
 		issuer + "/.well-known/openid-configuration",
 		u.Scheme + "://" + u.Host + "/.well-known/oauth-authorization-server" + u.Path,
 	}
-	if hc == nil {
-		hc = http.DefaultClient
-	}
+	hc = safehttp.SameOrigin(hc)
 	var lastErr error
 	for _, c := range candidates {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c, nil)
@@ -196,6 +195,22 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, e
 		}
 		if m.AuthorizationEndpoint == "" || m.TokenEndpoint == "" {
 			return nil, fmt.Errorf("discovery at %s lacks the authorization or token endpoint", c)
+		}
+		// Discovered endpoints obey the rule configured ones do
+		// (fieldkit.URL): https, or http on a loopback host only.
+		for _, ep := range []struct{ what, url string }{
+			{"authorization endpoint", m.AuthorizationEndpoint},
+			{"token endpoint", m.TokenEndpoint},
+			{"revocation endpoint", m.RevocationEndpoint},
+			{"userinfo endpoint", m.UserinfoEndpoint},
+			{"introspection endpoint", m.IntrospectionEndpoint},
+		} {
+			if ep.url == "" {
+				continue
+			}
+			if err := safehttp.CheckEndpoint(ep.what, ep.url); err != nil {
+				return nil, fmt.Errorf("discovery at %s: %v: refusing it", c, err)
+			}
 		}
 		return &m, nil
 	}

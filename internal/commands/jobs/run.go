@@ -195,7 +195,14 @@ func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name st
 		progress = func(s *jobrunner.Stats) {
 			el := time.Since(start)
 			rate := float64(s.Records.Load()) / max(el.Seconds(), 0.001)
-			fmt.Fprintf(d.IO.ErrOut, "\r\x1b[K%s: %d records, %d pages, %.0f/s, %s", job.Name, s.Records.Load(), s.Pages.Load(), rate, el.Round(100*time.Millisecond))
+			wait := ""
+			if until := s.WaitUntil.Load(); until != 0 {
+				// The server asked to slow down (or failed): say how
+				// long the silence will last, and until when.
+				at := time.Unix(0, until)
+				wait = fmt.Sprintf(", waiting %s to retry (until %s)", time.Until(at).Round(time.Second), at.Format("15:04:05"))
+			}
+			fmt.Fprintf(d.IO.ErrOut, "\r\x1b[K%s: %d records, %d pages, %.0f/s, %s%s", job.Name, s.Records.Load(), s.Pages.Load(), rate, el.Round(100*time.Millisecond), wait)
 		}
 	}
 	checkpoint, err := jobrunner.Run(ctx, src, req, dst, progress)

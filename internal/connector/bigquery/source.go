@@ -196,7 +196,13 @@ func (s *querySource) Fetch(ctx context.Context, req jobrunner.Request, emit fun
 				q.Set("pageToken", token)
 			}
 			resp = queryResponse{}
-			return c.call(ctx, http.MethodGet, c.project+"/queries/"+url.PathEscape(jobID), q, nil, &resp)
+			cctx := ctx
+			if token == "" {
+				// A poll of the running job: the same request, answered
+				// alike until the job completes, is no pagination loop.
+				cctx = jobrunner.Poll(ctx)
+			}
+			return c.call(cctx, http.MethodGet, c.project+"/queries/"+url.PathEscape(jobID), q, nil, &resp)
 		}
 		if !*resp.JobComplete {
 			if err := s.sleep(ctx, pollPause); err != nil {
@@ -668,7 +674,7 @@ func (a *authorizer) mint(ctx context.Context, h *jobrunner.HTTP) (string, error
 	}
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Accept", "application/json")
-	status, _, body, err := h.Do(ctx, r)
+	status, _, body, err := h.NoRedirects("token endpoint").Do(ctx, r)
 	if err != nil {
 		var f *jobrunner.Failure
 		if !errors.As(err, &f) || status == 0 || status >= 500 {
