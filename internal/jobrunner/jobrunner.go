@@ -89,6 +89,9 @@ type Stats struct {
 	Bytes   atomic.Int64 // response body bytes of successful responses
 	Pages   atomic.Int64 // successful responses
 	Retries atomic.Int64 // requests sent again after a retryable failure
+	// WithoutCursor counts records a source wrote without their incremental
+	// field: they did not move the checkpoint (the source adds to it).
+	WithoutCursor atomic.Int64
 }
 
 // The failure reasons, as recorded on an execution activity.

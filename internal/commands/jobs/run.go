@@ -162,7 +162,7 @@ func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name st
 	}
 	stats := &jobrunner.Stats{}
 	finish := func(st activitylog.Status, reason activitylog.Reason, msg string) {
-		c := activitylog.Counts{Records: stats.Records.Load(), Bytes: stats.Bytes.Load(), Pages: stats.Pages.Load(), Retries: stats.Retries.Load()}
+		c := activitylog.Counts{Records: stats.Records.Load(), Bytes: stats.Bytes.Load(), Pages: stats.Pages.Load(), Retries: stats.Retries.Load(), WithoutCursor: stats.WithoutCursor.Load()}
 		if err := store.Finish(context.WithoutCancel(ctx), id, st, reason, msg, c); err != nil {
 			d.IO.Warnf("the run was not recorded in the activity log: %v", err)
 		}
@@ -222,6 +222,9 @@ func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name st
 		}
 	}
 	finish(activitylog.StatusSucceeded, "", "")
+	if n := stats.WithoutCursor.Load(); n > 0 {
+		d.IO.Warnf("%s: %s had no incremental field; they were written but did not move the checkpoint", job.Name, plural(n, "record"))
+	}
 	where := job.Dest
 	if where == "-" {
 		where = "stdout"
