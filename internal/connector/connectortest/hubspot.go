@@ -98,7 +98,7 @@ func startHubSpot(auth string) func(testing.TB) (*Fake, error) {
 					"client_id": o.ClientID, "token_type": "access_token", "scopes": []string{"oauth", "crm.objects.companies.read"}})
 			})
 		}
-		srv := Serve(tb, mux)
+		srv := Serve(tb, CheckSpec(tb, HubSpotCRMSpec, mux))
 		f.URL = srv.URL
 		f.Set = []string{"auth=" + auth, "base_url=" + srv.URL}
 		if auth == "oauth2" {

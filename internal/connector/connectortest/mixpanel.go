@@ -193,7 +193,7 @@ func startMixpanel(tb testing.TB) (*Fake, error) {
 			n++
 		}
 	})
-	srv := Serve(tb, mux)
+	srv := Serve(tb, CheckSpec(tb, MixpanelExportSpec, mux))
 	f.URL = srv.URL
 	f.Set = []string{"project_id=" + mpProject, "region=eu", "base_url=" + srv.URL, "service_account_username=" + mpUser}
 	return f, nil

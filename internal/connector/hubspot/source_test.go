@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connctl/connctl/internal/connector/connectortest"
 	"github.com/connctl/connctl/internal/jobrunner"
 	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
@@ -66,7 +67,7 @@ func newHub(t *testing.T, prop string, n int, at func(i int) time.Time) (*fakeHu
 			"archived":   false,
 		})
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(connectortest.CheckSpec(t, connectortest.HubSpotCRMSpec, h))
 	t.Cleanup(srv.Close)
 	return h, srv
 }

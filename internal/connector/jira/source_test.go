@@ -35,6 +35,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connctl/connctl/internal/connector/connectortest"
 	"github.com/connctl/connctl/internal/connector/jira"
 	"github.com/connctl/connctl/internal/jobrunner"
 	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
@@ -65,7 +66,7 @@ type fakeJira struct {
 
 func newJira(t *testing.T) (*fakeJira, *httptest.Server) {
 	j := &fakeJira{}
-	srv := httptest.NewServer(j)
+	srv := httptest.NewServer(connectortest.CheckSpec(t, connectortest.JiraPlatformSpec, j))
 	t.Cleanup(srv.Close)
 	return j, srv
 }

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connctl/connctl/internal/connector/connectortest"
 	"github.com/connctl/connctl/internal/jobrunner"
 	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
@@ -45,7 +46,7 @@ type fakeMP struct {
 
 func newMP(t *testing.T) (*fakeMP, *httptest.Server) {
 	f := &fakeMP{perDay: map[string]int{}}
-	srv := httptest.NewServer(f)
+	srv := httptest.NewServer(connectortest.CheckSpec(t, connectortest.MixpanelExportSpec, f))
 	t.Cleanup(srv.Close)
 	return f, srv
 }
