@@ -172,3 +172,25 @@ func TestPacerCountsRetries(t *testing.T) {
 		t.Fatal("the budget did not come back after an hour")
 	}
 }
+
+// A budget spent by retries before any range is complete is a rate_limit
+// failure: there is nothing to keep, and the last output stays.
+func TestEventsBudgetSpentBeforeAnyRangeFails(t *testing.T) {
+	t.Parallel()
+	f, srv := newMP(t)
+	req := jobrunner.Request{
+		Fields:  map[string]string{"project_id": "1234567", "base_url": srv.URL, "service_account_username": testUser},
+		Secrets: map[string]string{"service_account_secret": testSecret},
+		Params:  map[string]string{"from_date": "2024-03-01"},
+		HTTP:    jobrunner.NewHTTP(srv.Client(), (&jobrunnertest.Waits{}).Sleep, nil, nil),
+	}
+	// Every query of the hour was spent already (by retries, say).
+	spent := &pacer{now: func() time.Time { return today }}
+	spent.spent(queriesPerHour)
+	src := &events{now: func() time.Time { return today }, pace: spent}
+	_, err := src.Fetch(t.Context(), req, func(jobrunner.Record) error { return nil })
+	jobrunnertest.Failure(t, err, jobrunner.ReasonRateLimit, testSecret)
+	if len(f.fetched()) != 0 {
+		t.Errorf("queried %v", f.fetched())
+	}
+}

@@ -65,7 +65,8 @@ const (
 func EventsSource() jobrunner.Source { return &events{now: time.Now} }
 
 type events struct {
-	now func() time.Time
+	now  func() time.Time
+	pace *pacer // nil: a fresh one per run (tests give one with queries spent)
 }
 
 func (s *events) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
@@ -103,7 +104,11 @@ func (s *events) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("mixpanel: start day %s is after today (%s, UTC)", start.Format(time.DateOnly), today.Format(time.DateOnly))}
 	}
 	h := req.HTTP.WithExplain(explain)
-	pace := &pacer{now: s.now, sleep: h.Sleep}
+	pace := s.pace
+	if pace == nil {
+		pace = &pacer{}
+	}
+	pace.now, pace.sleep = s.now, h.Sleep
 	stats := h.Stats()
 	checkpoint := req.Since
 	completed := 0
@@ -115,6 +120,10 @@ func (s *events) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		f, t := from.Format(time.DateOnly), to.Format(time.DateOnly)
 		if ok, err := pace.take(ctx); err != nil {
 			return "", err
+		} else if !ok && completed == 0 {
+			// Nothing kept yet: a failure leaves the last output alone.
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonRateLimit, Message: fmt.Sprintf(
+				"mixpanel: this run used the export API's %d queries an hour before %s was complete; run again after the hour", queriesPerHour, f)}
 		} else if !ok {
 			return checkpoint, &jobrunner.Partial{Reason: jobrunner.ReasonRateLimit, Message: fmt.Sprintf(
 				"mixpanel: stopped before %s: this run used the export API's %d queries an hour; the next run resumes from %s", f, queriesPerHour, resumeDay(checkpoint, f))}
