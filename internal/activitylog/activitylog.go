@@ -121,6 +121,10 @@ type Activity struct {
 	Bytes   int64 `json:"bytes"`
 	Pages   int64 `json:"pages"`
 	Retries int64 `json:"retries"`
+	// WithoutCursor counts the records written without the source's
+	// incremental field (a Jira issue with no fields.updated): they are in
+	// the output but did not move the checkpoint.
+	WithoutCursor int64 `json:"without_cursor"`
 
 	Changes []Change `json:"changes"`
 
@@ -133,6 +137,7 @@ type Activity struct {
 // Counts are the figures of a run.
 type Counts struct {
 	Records, Bytes, Pages, Retries int64
+	WithoutCursor                  int64 // records without the incremental field
 }
 
 var (
@@ -156,7 +161,7 @@ func checkReason(st Status, r Reason) error {
 }
 
 func (c Counts) check() error {
-	if c.Records < 0 || c.Bytes < 0 || c.Pages < 0 || c.Retries < 0 {
+	if c.Records < 0 || c.Bytes < 0 || c.Pages < 0 || c.Retries < 0 || c.WithoutCursor < 0 {
 		return fmt.Errorf("negative counts %+v", c)
 	}
 	return nil
@@ -204,7 +209,7 @@ func (a *Activity) normalize(now time.Time) error {
 	if err := checkReason(a.Status, a.Reason); err != nil {
 		return err
 	}
-	if err := (Counts{a.Records, a.Bytes, a.Pages, a.Retries}).check(); err != nil {
+	if err := (Counts{a.Records, a.Bytes, a.Pages, a.Retries, a.WithoutCursor}).check(); err != nil {
 		return err
 	}
 	if a.Status == StatusRunning {

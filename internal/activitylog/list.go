@@ -46,7 +46,7 @@ func (f Filter) wanted() ([]Status, error) {
 }
 
 const activityColumns = `id, type, action, connection_id, connection_name, job_id, job_name, status, reason, message,
-	who, started_at, finished_at, records, bytes, pages, retries, changes, pid, host`
+	who, started_at, finished_at, records, bytes, pages, retries, changes, pid, host, without_cursor`
 
 // List returns the activities f selects, newest first (by start time, then
 // ID). A running execution whose process is gone comes back with
@@ -206,7 +206,7 @@ func scanActivity(rows *sql.Rows) (Activity, error) {
 	var changes sql.NullString
 	err := rows.Scan(&a.ID, &typ, &a.Action, &a.ConnectionID, &a.ConnectionName, &a.JobID, &a.JobName,
 		&status, &reason, &a.Message, &a.Who, &started, &finished,
-		&a.Records, &a.Bytes, &a.Pages, &a.Retries, &changes, &a.PID, &a.Host)
+		&a.Records, &a.Bytes, &a.Pages, &a.Retries, &changes, &a.PID, &a.Host, &a.WithoutCursor)
 	if err != nil {
 		return a, err
 	}

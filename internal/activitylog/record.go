@@ -38,8 +38,8 @@ func (e *RunningError) Error() string {
 }
 
 const insertActivity = `INSERT INTO activities (type, action, connection_id, connection_name, job_id, job_name,
-	status, reason, message, who, started_at, finished_at, records, bytes, pages, retries, changes, pid, host, proc_start)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	status, reason, message, who, started_at, finished_at, records, bytes, pages, retries, changes, pid, host, proc_start, without_cursor)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // insertArgs checks a, fills in its defaults (start time, status, the
 // process) and returns the values for insertActivity.
@@ -70,7 +70,7 @@ func (s *Store) insertArgs(a *Activity) ([]any, error) {
 	}
 	return []any{string(a.Type), a.Action, a.ConnectionID, a.ConnectionName, a.JobID, a.JobName,
 		string(a.Status), string(a.Reason), a.Message, a.Who, a.StartedAt.UnixNano(), finished,
-		a.Records, a.Bytes, a.Pages, a.Retries, changes, a.PID, a.Host, procStart}, nil
+		a.Records, a.Bytes, a.Pages, a.Retries, changes, a.PID, a.Host, procStart, a.WithoutCursor}, nil
 }
 
 // Record stores an activity and returns its ID: an update (finished at once;
@@ -151,10 +151,10 @@ func (s *Store) Finish(ctx context.Context, id int64, st Status, reason Reason, 
 		return fmt.Errorf("activity log: %w", err)
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE activities
-		SET status = ?, reason = ?, message = ?, finished_at = ?, records = ?, bytes = ?, pages = ?, retries = ?
+		SET status = ?, reason = ?, message = ?, finished_at = ?, records = ?, bytes = ?, pages = ?, retries = ?, without_cursor = ?
 		WHERE id = ? AND status = 'running'`,
 		string(st), string(reason), cleanMessage(msg), s.now().UnixNano(),
-		counts.Records, counts.Bytes, counts.Pages, counts.Retries, id)
+		counts.Records, counts.Bytes, counts.Pages, counts.Retries, counts.WithoutCursor, id)
 	if err != nil {
 		return s.fail("finish activity", err)
 	}

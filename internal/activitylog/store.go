@@ -69,6 +69,9 @@ var migrations = []string{
 		value      TEXT    NOT NULL,
 		updated_at INTEGER NOT NULL
 	) STRICT, WITHOUT ROWID;`,
+	// without_cursor: records a run wrote that lacked the source's
+	// incremental field, so they could not move the checkpoint.
+	`ALTER TABLE activities ADD COLUMN without_cursor INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // Store is the activity log. It is safe for concurrent use, and several

@@ -92,6 +92,9 @@ type Stats struct {
 	// WaitUntil is when the wait before the next attempt ends (Unix
 	// nanoseconds), or 0 when the run is not waiting.
 	WaitUntil atomic.Int64
+	// WithoutCursor counts records a source wrote without their incremental
+	// field: they did not move the checkpoint (the source adds to it).
+	WithoutCursor atomic.Int64
 }
 
 // The failure reasons, as recorded on an execution activity.
@@ -132,7 +135,9 @@ func Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // Run fetches from src into dst. On success it commits dst and returns the
-// checkpoint; the caller saves it only now, after the output is durable. On
+// checkpoint; the caller saves it only now, after the output is durable. A
+// source that stopped early with a *Partial is a success too, as far as it
+// went: Run commits dst and returns the checkpoint and the *Partial. On
 // any error or ctx cancellation it aborts dst and returns the error: a
 // *Failure, or ctx.Err() for cancellation. Destination errors become
 // Failure{destination}; a source error that is not a *Failure becomes
@@ -185,6 +190,10 @@ func Run(ctx context.Context, src Source, req Request, dst Destination, progress
 		return nil
 	}
 	checkpoint, err := src.Fetch(ctx, req, emit)
+	var partial *Partial
+	if errors.As(err, &partial) {
+		err = nil // the output so far is complete up to checkpoint: keep it
+	}
 	if err == nil {
 		err = ctx.Err()
 	}
@@ -197,6 +206,9 @@ func Run(ctx context.Context, src Source, req Request, dst Destination, progress
 		return "", &Failure{Reason: ReasonDestination, Message: "save output: " + oneLine(err.Error())}
 	}
 	report()
+	if partial != nil {
+		return forward(req.Since, checkpoint), partial
+	}
 	return forward(req.Since, checkpoint), nil
 }
 

@@ -22,7 +22,7 @@ import (
 
 // Fields are the JSON fields of an activity.
 var Fields = []string{"id", "type", "action", "connection_id", "connection_name", "job_id", "job_name", "status", "reason",
-	"message", "who", "started_at", "finished_at", "records", "bytes", "pages", "retries", "changes"}
+	"message", "who", "started_at", "finished_at", "records", "bytes", "pages", "retries", "without_cursor", "changes"}
 
 // Options are the inputs of activities.
 type Options struct {

@@ -130,22 +130,27 @@ Every incremental source delivers at least once at the checkpoint instant (queri
 - **Zoho:** If-Modified-Since is sent one second before the checkpoint, in ISO 8601 with an offset;
   204 for an empty module; scope names unconfirmed. A dead refresh token may be answered
   invalid_code (even with HTTP 200, community reports): read as invalid_grant (reauthorize).
-- **HubSpot:** the search after value is an offset capped at 10,000 (re-windowed); rate-limit policy
-  names from the changelog.
+- **HubSpot:** the search after value is an offset capped at 10,000 (re-windowed; the first page
+  sends "0"); sorts are sent as property names, the form HubSpot's spec types (its guide shows
+  {propertyName, direction} objects), sorted ascending; rate-limit policy names from the changelog.
 - **Zendesk:** tickets and users use the cursor export; organizations the time-based export (the docs
   offer no cursor for it). Zendesk is retiring API tokens (third-party report). Revoking an OAuth
   grant whose access token already expired refreshes it once to send the DELETE; a refused refresh
   token means the grant had already ended.
 - **Jira:** search/jql refuses unbounded JQL, so every query is bounded by updated; checkpoints are
-  written in the user's time zone from /myself.
+  written in the user's time zone from /myself. An issue without fields.updated is written, does
+  not move the checkpoint and is counted (the activity's without_cursor). Project paging stops on
+  isLast, on startAt + values reaching total, or on an empty page.
 - **SurveyMonkey:** start_modified_at is taken as inclusive from one second before the checkpoint;
   responses list every survey each run.
 - **Gainsight PX:** page size 1000, the 190-day event window and the per-type response keys come
   from third-party clients; users and accounts are compared client-side on lastModifiedDate.
 - **Gainsight API:** the query body, where shape and {result, data:{records}} envelope come from a
   third-party OpenAPI and tap; ModifiedDate is read as epoch ms or a date-time.
-- **Mixpanel:** one export request per UTC day; the last day is fetched again next run; dates are
-  UTC only for projects created after 2023-01-01.
+- **Mixpanel:** one export request per range of up to 30 UTC days, paced under the export's 60
+  queries an hour and 3 a second (retries count); a run that spends the hour's queries stops with
+  a partial result (exit 3) that the next run resumes; the last day is fetched again next run;
+  dates are UTC only for projects created after 2023-01-01.
 - **BigQuery:** {since} becomes a TIMESTAMP literal with a +00:00 offset; jobs are polled every second.
   A query job is incremental when it sets incremental_column. Google's revoke answers 400
   invalid_token for a token that had already ended: reported as already revoked.
@@ -154,6 +159,27 @@ Every incremental source delivers at least once at the checkpoint instant (queri
 - **Generic OAuth 2.0 (http):** paging and the since parameter are what the job describes; whether
   the API treats since as inclusive is up to the API. A job is incremental when it sets
   incremental_field.
+
+## Checked against the vendors' API descriptions
+
+The test suites check every request these sources make against the vendor's published API
+description (copies, with source, version and licence, in
+internal/connector/connectortest/testdata/specs): a request the description does not allow fails
+the tests.
+
+| source | description | version |
+|---|---|---|
+| mixpanel ` + "`events`" + ` | Mixpanel's export.openapi.yaml (mixpanel/docs), OpenAPI 3.0 | 1.0.0, commit ba22906 (2026-08-21) |
+| jira ` + "`issues`, `projects`" + ` | Atlassian's Jira Cloud platform OpenAPI (swagger-v3.v3.json), trimmed | 1001.0.0-SNAPSHOT-57a0ca5b |
+| hubspot ` + "`companies`, `contacts`" + ` | HubSpot's CRM v3 contacts and companies specs (HubSpot-public-api-spec-collection); restated, not copied (not licensed for redistribution) | v3, commit 9989379 (2026-08-21) |
+| bigquery ` + "`query`, `table`" + ` | Google's BigQuery v2 discovery document (google-api-go-client), trimmed | bigquery:v2, commit 0084468 |
+
+No usable published description was found for the others: Zendesk's OpenAPI description (on its
+developer site) was not found in a public repository with a stated licence, so it is not vendored
+yet; Salesforce's
+OpenAPI is an org-specific beta generated behind sign-in; Dynamics' OData $metadata is served by
+each environment; Zoho CRM, SurveyMonkey, Freshdesk, Gainsight PX and the Gainsight CS API publish
+none (only third-party descriptions exist).
 `
 
 func writeFieldTable(b *strings.Builder, fs []FieldView) {

@@ -41,8 +41,13 @@ On a terminal a progress line is shown on stderr; when piped, stderr carries
 only errors. Ctrl-C stops cleanly: partial output discarded, checkpoint
 unchanged, activity cancelled, exit 130.
 
-Exit codes: 0 all succeeded, 1 failed, 3 some of several jobs failed,
-4 authorization needed.`,
+A source may stop early on purpose, keeping what it fetched: Mixpanel's
+export allows 60 queries an hour, so a long backfill stops when the hour's
+queries are spent. The output and checkpoint are saved, the activity is
+partially_succeeded, the exit code is 3, and the next run resumes.
+
+Exit codes: 0 all succeeded, 1 failed, 3 some of several jobs failed or a
+job stopped early (partial), 4 authorization needed.`,
 		Example: `  connctl jobs run tickets
   connctl jobs run tickets --full-refresh
   connctl jobs run --due          # from cron: */15 * * * * connctl jobs run --due`,
@@ -162,7 +167,7 @@ func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name st
 	}
 	stats := &jobrunner.Stats{}
 	finish := func(st activitylog.Status, reason activitylog.Reason, msg string) {
-		c := activitylog.Counts{Records: stats.Records.Load(), Bytes: stats.Bytes.Load(), Pages: stats.Pages.Load(), Retries: stats.Retries.Load()}
+		c := activitylog.Counts{Records: stats.Records.Load(), Bytes: stats.Bytes.Load(), Pages: stats.Pages.Load(), Retries: stats.Retries.Load(), WithoutCursor: stats.WithoutCursor.Load()}
 		if err := store.Finish(context.WithoutCancel(ctx), id, st, reason, msg, c); err != nil {
 			d.IO.Warnf("the run was not recorded in the activity log: %v", err)
 		}
@@ -209,6 +214,12 @@ func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name st
 	if progress != nil {
 		fmt.Fprint(d.IO.ErrOut, "\r\x1b[K")
 	}
+	// A source that stopped early on purpose kept its output: save the
+	// checkpoint as for a success, then say it is partial.
+	var partial *jobrunner.Partial
+	if errors.As(err, &partial) {
+		err = nil
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			finish(activitylog.StatusCancelled, "", "interrupted")
@@ -228,7 +239,16 @@ func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name st
 			d.IO.Warnf("the checkpoint was not saved (the next run fetches these records again): %v", err)
 		}
 	}
+	if partial != nil {
+		finish(activitylog.StatusPartiallySucceeded, activitylog.Reason(partial.Reason), partial.Message)
+		d.IO.Warnf("%s: %s in %s kept; the run stopped early", job.Name, plural(stats.Records.Load(), "record"), plural(stats.Pages.Load(), "page"))
+		return exitcode.WithHint(exitcode.New(exitcode.Partial, "job %q: %s", job.Name, partial.Message),
+			fmt.Sprintf("run `connctl jobs run %s` again later to fetch the rest", connection.QuoteArg(job.Name)))
+	}
 	finish(activitylog.StatusSucceeded, "", "")
+	if n := stats.WithoutCursor.Load(); n > 0 {
+		d.IO.Warnf("%s: %s had no incremental field; they were written but did not move the checkpoint", job.Name, plural(n, "record"))
+	}
 	where := job.Dest
 	if where == "-" {
 		where = "stdout"

@@ -48,7 +48,8 @@ Every setting (see ` + "`connctl config list`" + `) can also be set for one run 
   1    failure: remote error, I/O error, something unexpected
   2    usage: unknown command, flag or connector; invalid or missing input;
        a prompt was needed but connctl is not running interactively
-  3    partial: some of several jobs failed
+  3    partial: some of several jobs failed, or a job stopped early keeping
+       what it fetched (the next run resumes)
   4    authorization needed: no secret, a rejected refresh, keyring locked,
        unreachable or timed out
   8    pending: a wait timed out while work was still running

@@ -40,6 +40,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connctl/connctl/internal/connector/connectortest"
 	"github.com/connctl/connctl/internal/jobrunner"
 	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
@@ -66,7 +67,7 @@ func newFake(t *testing.T) (*fake, *httptest.Server) {
 		t.Fatal(err)
 	}
 	f := &fake{t: t, priv: priv, calls: map[string]int{}, tokens: map[string]bool{}}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	srv := httptest.NewServer(connectortest.CheckDiscovery(t, connectortest.BigQueryDiscovery, http.HandlerFunc(f.serve)))
 	t.Cleanup(srv.Close)
 	return f, srv
 }

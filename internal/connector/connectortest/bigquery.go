@@ -170,7 +170,7 @@ func startBigQuery(auth string) func(testing.TB) (*Fake, error) {
 					"picture": "https://lh3.googleusercontent.com/a/default-user=s96-c", "hd": "acme.example"})
 			})
 		}
-		srv := Serve(tb, mux)
+		srv := Serve(tb, CheckDiscovery(tb, BigQueryDiscovery, mux))
 		f.URL = srv.URL
 		f.Set = []string{"auth=" + auth, "project_id=" + bqProject, "location=" + bqLocation, "base_url=" + srv.URL}
 		if auth == "oauth2" {

@@ -154,6 +154,9 @@ type Dataset struct {
 	failFrom  int // answer requests from number failFrom on with Fail (0: off)
 	failed    int
 	since     []time.Time
+	// throttleFrom: answer requests from number throttleFrom on with
+	// Throttle (0: off), a throttle that outlasts every retry.
+	throttleFrom int
 }
 
 // Base is when the datasets' records were modified: one second apart from
@@ -238,11 +241,19 @@ func (d *Dataset) FailFrom(n int) {
 	d.requests, d.throttleN, d.failFrom = 0, 0, n
 }
 
+// ThrottleFrom makes every data request from the n-th from now on answer
+// Throttle, until Heal.
+func (d *Dataset) ThrottleFrom(n int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.requests, d.throttleN, d.failFrom, d.throttleFrom = 0, 0, 0, n
+}
+
 // Heal turns the fault switches off.
 func (d *Dataset) Heal() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.requests, d.throttleN, d.failFrom = 0, 0, 0
+	d.requests, d.throttleN, d.failFrom, d.throttleFrom = 0, 0, 0, 0
 }
 
 // Fault counts a data request and says how to answer it.
@@ -251,7 +262,7 @@ func (d *Dataset) Fault() Fault {
 	defer d.mu.Unlock()
 	d.requests++
 	switch {
-	case d.throttleN > 0 && d.requests == d.throttleN:
+	case d.throttleN > 0 && d.requests == d.throttleN, d.throttleFrom > 0 && d.requests >= d.throttleFrom:
 		d.throttled++
 		return Throttle
 	case d.failFrom > 0 && d.requests >= d.failFrom:

@@ -23,7 +23,8 @@ import (
 //     paging:{next:{after, link}}}
 //     (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/companies/get-companies);
 //   - search: POST /crm/v3/objects/{object}/search with filterGroups
-//     (GTE on the modified property, epoch ms), sorts, limit <= 200, after
+//     (GTE on the modified property, epoch ms), sorts (property names, as
+//     HubSpot's spec types them), limit <= 200, after
 //     (https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm);
 //   - errors {status:"error", message, correlationId, category}; a 429 has
 //     policyName and X-HubSpot-RateLimit-* headers
@@ -97,7 +98,7 @@ func startHubSpot(auth string) func(testing.TB) (*Fake, error) {
 					"client_id": o.ClientID, "token_type": "access_token", "scopes": []string{"oauth", "crm.objects.companies.read"}})
 			})
 		}
-		srv := Serve(tb, mux)
+		srv := Serve(tb, CheckSpec(tb, HubSpotCRMSpec, mux))
 		f.URL = srv.URL
 		f.Set = []string{"auth=" + auth, "base_url=" + srv.URL}
 		if auth == "oauth2" {
@@ -226,11 +227,16 @@ func (h *hubspot) search(w http.ResponseWriter, r *http.Request) {
 				PropertyName, Operator, Value string
 			}
 		}
+		Sorts []string // HubSpot's spec types sorts as strings (property names)
 		Limit int
 		After string
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
 		hubError(w, http.StatusBadRequest, "VALIDATION_ERROR", "Invalid input JSON")
+		return
+	}
+	if len(body.Sorts) != 1 || body.Sorts[0] != o.modified {
+		hubError(w, http.StatusBadRequest, "VALIDATION_ERROR", "sorts must be [\""+o.modified+"\"]")
 		return
 	}
 	var since time.Time

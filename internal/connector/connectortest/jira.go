@@ -133,7 +133,7 @@ func startJira(auth string) func(testing.TB) (*Fake, error) {
 				_, _ = w.Write([]byte(`{"code":404,"message":"Not Found"}`))
 			})
 		}
-		srv := Serve(tb, mux)
+		srv := Serve(tb, CheckSpec(tb, JiraPlatformSpec, mux))
 		f.URL = srv.URL
 		f.Set = []string{"auth=" + auth}
 		if auth == "oauth2" {

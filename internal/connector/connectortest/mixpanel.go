@@ -29,9 +29,9 @@ import (
 //
 // The export's only filter is the day range, so every export request
 // carries the incremental filter (SawSince gets from_date's midnight), and
-// connctl's "pages" are days: it asks for one day per request, from the
-// start day to today. Its checkpoint is the last complete day (yesterday),
-// fetched again on the next run with today.
+// connctl's "pages" are ranges of up to 30 days (paced under the limit
+// above), from the start day to today. Its checkpoint is the last complete
+// day (yesterday), fetched again on the next run with today.
 //
 // Touch does not fit an event store exactly. Mixpanel events are immutable:
 // nothing is "modified"; what is new since the last run is the events whose
@@ -44,7 +44,7 @@ import (
 // touched records and at most 2 more) holds only because the dataset puts
 // a single event on yesterday and on today: an incremental run re-exports
 // whole days (yesterday and today), whatever changed. The dataset spans
-// four days (today-3 to today), so a full run makes four data requests.
+// 34 days (today-33 to today), so a full run makes two data requests.
 func init() {
 	register(Case{Connector: "mixpanel", Source: "events", Params: []string{"from_date=" + mpFromDate(time.Now())},
 		Account: mpUser, Start: startMixpanel})
@@ -53,8 +53,9 @@ func init() {
 const (
 	mpUser    = "export.a1b2c3.mp-service-account"
 	mpProject = "1234567"
-	// mpDays is how many days before today the dataset starts.
-	mpDays = 3
+	// mpDays is how many days before today the dataset starts: more than
+	// the source's 30 days a query, so that a full run is two queries.
+	mpDays = 33
 )
 
 // mpFromDate is the job's from_date: the dataset's first day.
@@ -62,7 +63,7 @@ func mpFromDate(now time.Time) string {
 	return now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -mpDays).Format(time.DateOnly)
 }
 
-// mpDataset is 40 events: 20 on today-3, 18 on today-2, one on yesterday
+// mpDataset is 40 events: 20 on today-33, 18 on today-2, one on yesterday
 // and one today, the older ones spread over the day.
 func mpDataset(now time.Time) *Dataset {
 	today := now.UTC().Truncate(24 * time.Hour)
@@ -74,7 +75,7 @@ func mpDataset(now time.Time) *Dataset {
 				Modified: day.Add(7*time.Hour + time.Duration(k)*step + time.Duration(i)*time.Second)})
 		}
 	}
-	add(today.AddDate(0, 0, -3), 20, 37*time.Minute)
+	add(today.AddDate(0, 0, -mpDays), 20, 37*time.Minute)
 	add(today.AddDate(0, 0, -2), 18, 41*time.Minute)
 	add(today.AddDate(0, 0, -1), 1, 0)
 	// Today's event at midnight plus a few seconds, so that it is not in
@@ -192,7 +193,7 @@ func startMixpanel(tb testing.TB) (*Fake, error) {
 			n++
 		}
 	})
-	srv := Serve(tb, mux)
+	srv := Serve(tb, CheckSpec(tb, MixpanelExportSpec, mux))
 	f.URL = srv.URL
 	f.Set = []string{"project_id=" + mpProject, "region=eu", "base_url=" + srv.URL, "service_account_username=" + mpUser}
 	return f, nil

@@ -57,7 +57,7 @@ func ContactsSource() jobrunner.Source {
 //
 //	POST {base}/crm/v3/objects/{object}/search
 //	{"filterGroups":[{"filters":[{"propertyName":modified,"operator":"GTE","value":"{epoch ms}"}]}],
-//	 "sorts":[{"propertyName":modified,"direction":"ASCENDING"}],"properties":[...],"limit":100,"after":"{cursor}"}
+//	 "sorts":[modified],"properties":[...],"limit":100,"after":"{cursor, 0 on the first page}"}
 //
 // https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm
 // A search pages through at most 10,000 results; past that the source starts
@@ -198,20 +198,31 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 	return format(latest), nil
 }
 
-// search is the body of one search request.
+// search is the body of one search request. after is "0" on the first page
+// of a window.
+//
+// HubSpot's published spec (PublicObjectSearchRequest in
+// HubSpot-public-api-spec-collection, CRM Contacts/Companies v3 and
+// 2026-03) requires after, filterGroups, limit, properties and sorts, and
+// types sorts as an array of strings; HubSpot's search guide shows sort
+// objects ({propertyName, direction}). The form both accept is a property
+// name string, which the live search sorts ascending by: it validates
+// against the spec and is what HubSpot's own client libraries send (their
+// sorts are Array<string>). Search cursors are offsets ("100"), so the
+// first page asks for "0" rather than leaving after out.
 func (s *source) search(from time.Time, after string) map[string]any {
-	body := map[string]any{
+	if after == "" {
+		after = "0"
+	}
+	return map[string]any{
 		"filterGroups": []any{map[string]any{"filters": []any{map[string]any{
 			"propertyName": s.modified, "operator": "GTE", "value": strconv.FormatInt(from.UnixMilli(), 10),
 		}}}},
-		"sorts":      []any{map[string]any{"propertyName": s.modified, "direction": "ASCENDING"}},
+		"sorts":      []string{s.modified},
 		"properties": s.properties,
 		"limit":      pageSize,
+		"after":      after,
 	}
-	if after != "" {
-		body["after"] = after
-	}
-	return body
 }
 
 func (s *source) modifiedAt(rec object) (time.Time, bool) {

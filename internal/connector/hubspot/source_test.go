@@ -6,7 +6,7 @@ package hubspot
 // "archived"}],"paging":{"next":{"after","link"}}}
 // (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/companies/get-companies).
 // Search: POST /crm/v3/objects/{object}/search with {"filterGroups":[{"filters":
-// [{"propertyName","operator","value"}]}],"sorts":[{"propertyName","direction"}],
+// [{"propertyName","operator","value"}]}],"sorts":["{property}"],
 // "properties","limit","after"} answers {"total","results","paging":{"next":
 // {"after"}}}, with after an offset that may not reach 10,000 (a 400 past it)
 // (https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm).
@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connctl/connctl/internal/connector/connectortest"
 	"github.com/connctl/connctl/internal/jobrunner"
 	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
@@ -66,7 +67,7 @@ func newHub(t *testing.T, prop string, n int, at func(i int) time.Time) (*fakeHu
 			"archived":   false,
 		})
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(connectortest.CheckSpec(t, connectortest.HubSpotCRMSpec, h))
 	t.Cleanup(srv.Close)
 	return h, srv
 }
@@ -126,8 +127,8 @@ func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.searches = append(h.searches, body)
 		h.mu.Unlock()
 		f := body["filterGroups"].([]any)[0].(map[string]any)["filters"].([]any)[0].(map[string]any)
-		srt := body["sorts"].([]any)[0].(map[string]any)
-		if f["propertyName"] != h.prop || f["operator"] != "GTE" || srt["propertyName"] != h.prop || srt["direction"] != "ASCENDING" || body["limit"] != float64(100) {
+		srt, _ := body["sorts"].([]any)
+		if f["propertyName"] != h.prop || f["operator"] != "GTE" || len(srt) != 1 || srt[0] != h.prop || body["limit"] != float64(100) {
 			h.t.Errorf("search body %s", b)
 		}
 		from, err := strconv.ParseInt(f["value"].(string), 10, 64)
@@ -258,7 +259,7 @@ func TestSearchRewindowsPastTheCap(t *testing.T) {
 	}
 	windows := 0
 	for _, s := range h.searches {
-		if _, ok := s["after"]; !ok {
+		if s["after"] == "0" {
 			windows++
 		}
 	}

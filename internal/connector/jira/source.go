@@ -52,12 +52,16 @@ const fullHistory = "1970-01-01 00:00"
 // checkpoint's minute come again (at least once; deduplicate on id).
 //
 // The checkpoint is the largest fields.updated emitted, RFC 3339 UTC, or
-// the request's Since when nothing came.
+// the request's Since when nothing came. An issue without a readable
+// fields.updated is emitted too, leaves the checkpoint alone and is counted
+// in Stats.WithoutCursor (the activity's without_cursor).
 func IssuesSource() jobrunner.Source { return issues{} }
 
 // ProjectsSource returns the `projects` source: every project visible to
 // the user, GET {base}/rest/api/3/project/search?startAt=&maxResults=50,
-// until isLast. Projects carry no update time: every run is full and the
+// until isLast, until startAt + len(values) reaches total, or until an
+// empty page, whichever comes first: a server that keeps saying
+// isLast: false must not keep the run going. Projects carry no update time: every run is full and the
 // checkpoint is empty.
 // https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-projects/#api-rest-api-3-project-search-get
 func ProjectsSource() jobrunner.Source { return projects{} }
@@ -106,11 +110,12 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": not a search result (no issues or isLast)"}
 		}
 		for _, is := range p.Issues {
-			at, err := updated(is)
-			if err != nil {
-				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("jira: issue %v: %v", is["key"], err)}
-			}
-			if at.After(latest) {
+			// An issue without a readable fields.updated (Atlassian's own
+			// example issue has none) is written all the same; it cannot
+			// move the checkpoint, and the run's activity counts it.
+			if at, err := updated(is); err != nil {
+				req.HTTP.Stats().WithoutCursor.Add(1)
+			} else if at.After(latest) {
 				latest = at
 			}
 			if err := emit(is); err != nil {
@@ -204,6 +209,7 @@ func (projects) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobr
 		var p struct {
 			Values []jobrunner.Record `json:"values"`
 			IsLast *bool              `json:"isLast"`
+			Total  *int64             `json:"total"`
 		}
 		if err := decode(raw, &p); err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
@@ -216,13 +222,11 @@ func (projects) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobr
 				return "", err
 			}
 		}
-		if *p.IsLast {
+		next := start + len(p.Values)
+		if *p.IsLast || len(p.Values) == 0 || (p.Total != nil && int64(next) >= *p.Total) {
 			return "", nil
 		}
-		if len(p.Values) == 0 {
-			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": empty page before the last"}
-		}
-		start += len(p.Values)
+		start = next
 	}
 }
 

@@ -3,7 +3,7 @@ package mixpanel
 // The fake Mixpanel below follows the raw event export API:
 // https://docs.mixpanel.com/reference/raw-event-export (GET
 // /api/2.0/export?project_id=&from_date=YYYY-MM-DD&to_date=YYYY-MM-DD, both
-// dates inclusive, Accept: text/plain; the answer is newline-delimited JSON,
+// dates inclusive, any range, Accept: text/plain; the answer is newline-delimited JSON,
 // one {"event": ..., "properties": {"time", "distinct_id", "$insert_id",
 // ...}} per line) and https://docs.mixpanel.com/reference/raw-data-export-api-authentication
 // (service account Basic username:secret plus project_id). Over the rate
@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/connctl/connctl/internal/connector/connectortest"
 	"github.com/connctl/connctl/internal/jobrunner"
 	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
 )
@@ -45,7 +46,7 @@ type fakeMP struct {
 
 func newMP(t *testing.T) (*fakeMP, *httptest.Server) {
 	f := &fakeMP{perDay: map[string]int{}}
-	srv := httptest.NewServer(f)
+	srv := httptest.NewServer(connectortest.CheckSpec(t, connectortest.MixpanelExportSpec, f))
 	t.Cleanup(srv.Close)
 	return f, srv
 }
@@ -72,21 +73,26 @@ func (f *fakeMP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	from, to := q.Get("from_date"), q.Get("to_date")
-	if r.URL.Path != "/api/2.0/export" || q.Get("project_id") != "1234567" || from == "" || from != to || r.Header.Get("Accept") != "text/plain" {
+	f0, err1 := time.Parse(time.DateOnly, from)
+	t0, err2 := time.Parse(time.DateOnly, to)
+	if r.URL.Path != "/api/2.0/export" || q.Get("project_id") != "1234567" || err1 != nil || err2 != nil || t0.Before(f0) || r.Header.Get("Accept") != "text/plain" {
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprint(w, `{"request": "/api/2.0/export", "error": "bad request"}`)
 		return
 	}
 	f.mu.Lock()
-	f.days = append(f.days, from)
+	f.days = append(f.days, from+".."+to)
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	line := eventLine
 	if f.lines != nil {
 		line = f.lines
 	}
-	for i := range f.perDay[from] {
-		fmt.Fprintln(w, line(from, i))
+	for d := f0; !d.After(t0); d = d.AddDate(0, 0, 1) {
+		day := d.Format(time.DateOnly)
+		for i := range f.perDay[day] {
+			fmt.Fprintln(w, line(day, i))
+		}
 	}
 }
 
@@ -111,7 +117,7 @@ func failure(t *testing.T, err error, reason string) *jobrunner.Failure {
 	return jobrunnertest.Failure(t, err, reason, testSecret, "Basic")
 }
 
-func TestEventsChunksByDayAndStreams(t *testing.T) {
+func TestEventsAsksForARangeAndStreams(t *testing.T) {
 	t.Parallel()
 	f, srv := newMP(t)
 	f.perDay["2024-03-08"] = 20000 // several MB, decoded as it streams
@@ -121,7 +127,7 @@ func TestEventsChunksByDayAndStreams(t *testing.T) {
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}
-	if !slices.Equal(f.fetched(), []string{"2024-03-07", "2024-03-08", "2024-03-09", "2024-03-10"}) {
+	if !slices.Equal(f.fetched(), []string{"2024-03-07..2024-03-10"}) {
 		t.Fatalf("days %v", f.fetched())
 	}
 	if len(res.Records) != 20003 || res.Checkpoint != "2024-03-09" {
@@ -138,7 +144,7 @@ func TestEventsDefaultsToThirtyDays(t *testing.T) {
 	f, srv := newMP(t)
 	res := run(srv, testSecret, "", nil)
 	days := f.fetched()
-	if res.Err != nil || len(days) != 31 || days[0] != "2024-02-09" || days[30] != "2024-03-10" || res.Checkpoint != "2024-03-09" {
+	if res.Err != nil || !slices.Equal(days, []string{"2024-02-09..2024-03-09", "2024-03-10..2024-03-10"}) || res.Checkpoint != "2024-03-09" {
 		t.Fatalf("err %v, days %v, checkpoint %s", res.Err, days, res.Checkpoint)
 	}
 }
@@ -148,7 +154,7 @@ func TestEventsIncrementalRepullsTheCheckpointDay(t *testing.T) {
 	f, srv := newMP(t)
 	f.perDay["2024-03-09"] = 3
 	res := run(srv, testSecret, "2024-03-09", map[string]string{"from_date": "2020-01-01"})
-	if res.Err != nil || !slices.Equal(f.fetched(), []string{"2024-03-09", "2024-03-10"}) || len(res.Records) != 3 || res.Checkpoint != "2024-03-09" {
+	if res.Err != nil || !slices.Equal(f.fetched(), []string{"2024-03-09..2024-03-10"}) || len(res.Records) != 3 || res.Checkpoint != "2024-03-09" {
 		t.Fatalf("err %v, days %v, %d records, checkpoint %s", res.Err, f.fetched(), len(res.Records), res.Checkpoint)
 	}
 }
