@@ -145,7 +145,7 @@ func conform(t *testing.T, c connectortest.Case) {
 	if f.OAuth != nil {
 		before = f.OAuth.Revocations()
 	}
-	rev := cli.ok("", "revoke", name)
+	rev := cli.ok("", "revoke", name, "--yes")
 	switch {
 	case f.OAuth != nil && c.Revocable && (f.OAuth.Revocations() == before || !strings.Contains(rev, authorization.RevokedAtProvider)):
 		t.Errorf("revoke did not revoke at the provider's revocation endpoint (said %q)", rev)

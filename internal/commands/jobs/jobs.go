@@ -367,41 +367,64 @@ func newEdit(d *deps.Deps) *cobra.Command {
 func newDelete(d *deps.Deps) *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
-		Use:               "delete <name> [--yes]",
-		Aliases:           []string{"rm"},
-		Short:             "Delete a job (its activities stay)",
-		Example:           "  connctl jobs delete tickets --yes",
-		Args:              cobra.ExactArgs(1),
+		Use:     "delete <name>... [--yes]",
+		Aliases: []string{"rm"},
+		Short:   "Delete jobs (their activities stay)",
+		Long: `Delete one or more jobs. Every name is checked before anything is asked or
+deleted. On a terminal, delete asks for confirmation; answering no deletes
+nothing (exit 1). Otherwise it needs --yes (exit 2 without it).`,
+		Example: "  connctl jobs delete tickets --yes\n  connctl jobs delete support-tickets support-agents",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return exitcode.UsageError("give the name of the job to delete (see `connctl jobs list`)")
+			}
+			return nil
+		},
 		ValidArgsFunction: JobNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
 			m, err := Manager(d)
 			if err != nil {
 				return err
 			}
-			_, j := m.Config.Document().FindJob(args[0])
-			if j == nil {
-				return jobs.NotFound(args[0])
+			doc := m.Config.Document()
+			var names []string
+			seen := map[string]bool{}
+			for _, a := range args {
+				_, j := doc.FindJob(a)
+				if j == nil {
+					return jobs.NotFound(a)
+				}
+				if !seen[j.ID] {
+					seen[j.ID] = true
+					names = append(names, j.Name)
+				}
+			}
+			what := "job " + names[0]
+			if len(names) > 1 {
+				what = fmt.Sprintf("%d jobs %s", len(names), strings.Join(names, ", "))
 			}
 			if !yes {
 				if !d.IO.CanPrompt() {
-					return exitcode.UsageError("not running interactively; pass --yes to delete job %q", j.Name)
+					return exitcode.UsageError("not running interactively; pass --yes to delete %s", what)
 				}
-				ok, err := d.IO.Confirm(fmt.Sprintf("Delete job %s?", j.Name))
+				ok, err := d.IO.Confirm(fmt.Sprintf("Delete %s?", what))
 				if err != nil {
 					return err
 				}
 				if !ok {
-					return exitcode.New(exitcode.Interrupted, "deletion of job %q cancelled", j.Name)
+					return exitcode.New(exitcode.Failure, "nothing deleted")
 				}
 			}
-			deleted, err := m.Delete(c.Context(), j.Name)
-			if err != nil {
-				return err
+			for _, name := range names {
+				deleted, err := m.Delete(c.Context(), name)
+				if err != nil {
+					return err
+				}
+				if store, err := d.ActivitiesIfAny(); err == nil && store != nil {
+					_ = store.DeleteCheckpoint(c.Context(), deleted.ID)
+				}
+				d.IO.Statusf("%sDeleted job %s", d.IO.Success(), deleted.Name)
 			}
-			if store, err := d.ActivitiesIfAny(); err == nil && store != nil {
-				_ = store.DeleteCheckpoint(c.Context(), deleted.ID)
-			}
-			d.IO.Statusf("%sDeleted job %s", d.IO.Success(), deleted.Name)
 			return nil
 		},
 	}
