@@ -4,7 +4,6 @@ package create
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,7 +21,6 @@ import (
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/iostreams"
-	"github.com/connctl/connctl/internal/jobs"
 	"github.com/connctl/connctl/internal/jsonexport"
 	"github.com/connctl/connctl/internal/keycheck"
 )
@@ -261,46 +259,13 @@ func run(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-// createDefaultJobs creates one job per source that needs no parameter,
-// named <connection>-<source>, writing NDJSON under
-// $XDG_DATA_HOME/connctl/jobs/<connection>/.
+// createDefaultJobs creates the connector's out-of-the-box jobs for the
+// connection just created.
 func createDefaultJobs(ctx context.Context, d *deps.Deps, conn *configstore.Connection, ctr *connector.Connector) error {
-	m, err := jobscmd.Manager(d)
-	if err != nil {
-		return err
+	if err := jobscmd.CreateDefaultJobs(ctx, d, conn, ctr); err != nil {
+		return exitcode.WithHint(err, "the connection was created; create its jobs with `connctl jobs create --default-jobs --connection "+connection.QuoteArg(conn.Name)+"`")
 	}
-	dir := filepath.Join(filepath.Dir(deps.DefaultSecretsFile(d.Getenv)), "jobs", safeName(conn.Name))
-	var made []string
-	for _, src := range ctr.Sources {
-		needs := false
-		for _, p := range src.Params {
-			needs = needs || (p.Required && p.Default == "")
-		}
-		if needs {
-			continue
-		}
-		name := conn.Name + "-" + src.Name
-		if _, err := m.Create(ctx, jobs.Spec{Name: name, Connection: conn.Name, Source: src.Name, Dest: filepath.Join(dir, src.Name+".ndjson")}); err != nil {
-			return exitcode.WithHint(err, "the connection was created; create its jobs with `connctl jobs create`")
-		}
-		made = append(made, name)
-	}
-	if len(made) == 0 {
-		d.IO.Statusf("%s has no out-of-the-box jobs", ctr.Name)
-		return nil
-	}
-	d.IO.Statusf("%sCreated jobs %s (run them with `connctl jobs run <job>`)", d.IO.Success(), strings.Join(made, ", "))
 	return nil
-}
-
-// safeName makes a connection name usable as a folder name.
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == ':' || r < ' ' {
-			return '_'
-		}
-		return r
-	}, s)
 }
 
 func promptConnector(ios *iostreams.IOStreams, cat *connector.Catalogue) (string, error) {
