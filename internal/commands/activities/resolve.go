@@ -222,4 +222,3 @@ func printActivity(d *deps.Deps, a activitylog.Activity) error {
 	}
 	return t.Render()
 }
-
