@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -145,7 +146,7 @@ On a terminal: a PROPERTY/VALUE table; piped: field<TAB>value lines.`,
 			if store != nil {
 				a, err = store.Get(c.Context(), id)
 			}
-			if store == nil || err == activitylog.ErrNoActivity {
+			if store == nil || errors.Is(err, activitylog.ErrNoActivity) {
 				return exitcode.WithHint(exitcode.UsageError("activity %d not found", id), "list activities with `connctl activities`")
 			}
 			if err != nil {
