@@ -136,6 +136,9 @@ func run(ctx context.Context, opts *Options) error {
 		if to.ID != m.ID {
 			return switchAuth(ctx, opts, mgr, cur, ctr, to)
 		}
+		if len(opts.Set) > 0 {
+			return exitcode.UsageError("connection %q already uses %s: change its fields with `connctl edit`", cur.Name, to.ID)
+		}
 	}
 	quoted := connection.QuoteArg(cur.Name)
 	if !opts.Re && cur.Status == configstore.StatusAuthorized {
