@@ -60,6 +60,12 @@ func (f *freshdesk) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"code":"invalid_credentials","message":"You have to be logged in to perform this action."}`))
 		return
 	}
+	if r.URL.Path == "/api/v2/agents/me" {
+		// View the currently authenticated agent (https://developers.freshdesk.com/api/#me):
+		// the check on save and `connctl test`.
+		_, _ = w.Write([]byte(`{"id":19000000001,"contact":{"email":"agent@acme.test","name":"Support Agent"}}`))
+		return
+	}
 	f.mu.Lock()
 	f.hits[user]++
 	hit := f.hits[user]

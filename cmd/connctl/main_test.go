@@ -55,6 +55,11 @@ func TestMain(m *testing.M) {
 // binary can make the swap: the shipped binary has no such switch.
 func testDeps() *deps.Deps {
 	d := deps.System()
+	// Most scripts create key-based connections to no server: they run
+	// without the provider check on save (as before it existed) unless
+	// they set CONNCTL_TEST_VERIFY=1 (product_*.txtar, the conformance
+	// suite). Only this test binary can turn the check off.
+	d.SkipVerify = os.Getenv("CONNCTL_TEST_VERIFY") != "1"
 	if os.Getenv("CONNCTL_TEST_SHORT_WAITS") == "1" {
 		// The conformance suite checks that retries happen, not how long
 		// they wait: a job's backoff and Retry-After waits last 10 ms.

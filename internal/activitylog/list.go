@@ -17,11 +17,15 @@ import (
 type Filter struct {
 	ConnectionID string
 	JobID        string
-	Type         Type
-	Status       Status    // any status, StatusStale included
-	FailedOnly   bool      // failed and stale activities, as FailedSince counts them
-	Since        time.Time // started at or after
-	Limit        int       // the newest Limit; 0: no limit
+	// ConnectionIDs and JobIDs match any of their ids (a name the log
+	// recorded for several connections or jobs over time).
+	ConnectionIDs []string
+	JobIDs        []string
+	Type          Type
+	Status        Status    // any status, StatusStale included
+	FailedOnly    bool      // failed and stale activities, as FailedSince counts them
+	Since         time.Time // started at or after
+	Limit         int       // the newest Limit; 0: no limit
 }
 
 // wanted is the set of statuses f asks for, as read (stale included); nil
@@ -84,6 +88,14 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Activity, error) {
 	}
 	if f.JobID != "" {
 		where, args = append(where, "job_id = ?"), append(args, f.JobID)
+	}
+	for col, ids := range map[string][]string{"connection_id": f.ConnectionIDs, "job_id": f.JobIDs} {
+		if len(ids) > 0 {
+			where = append(where, col+" IN (?"+strings.Repeat(", ?", len(ids)-1)+")")
+			for _, id := range ids {
+				args = append(args, id)
+			}
+		}
 	}
 	if f.Type != "" {
 		where, args = append(where, "type = ?"), append(args, string(f.Type))

@@ -63,6 +63,9 @@ func encodeDocument(doc *Document) ([]byte, error) {
 		if c.AuthorizedAt != nil {
 			timeLine(&b, "authorized_at", *c.AuthorizedAt)
 		}
+		if c.Unverified {
+			b.WriteString("\n    unverified: true")
+		}
 		if o := c.OAuth; o != nil {
 			b.WriteString("\n    oauth:")
 			if len(o.Scopes) > 0 {

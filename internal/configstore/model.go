@@ -57,7 +57,11 @@ type Connection struct {
 	CreatedAt     time.Time         `yaml:"created_at" json:"created_at"`
 	UpdatedAt     time.Time         `yaml:"updated_at" json:"updated_at"`
 	AuthorizedAt  *time.Time        `yaml:"authorized_at,omitempty" json:"authorized_at"`
-	OAuth         *OAuthState       `yaml:"oauth,omitempty" json:"oauth,omitempty"`
+	// Unverified is set when key-based credentials were saved without a
+	// check with the provider (--no-verify); a passing `connctl test`
+	// clears it.
+	Unverified bool        `yaml:"unverified,omitempty" json:"unverified,omitempty"`
+	OAuth      *OAuthState `yaml:"oauth,omitempty" json:"oauth,omitempty"`
 }
 
 // OAuthState is what connctl records about an OAuth grant, never the tokens

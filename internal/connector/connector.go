@@ -83,11 +83,15 @@ type OAuthSpec struct {
 // AuthMethod is one way to authenticate to a connector (e.g. Jira has OAuth
 // 3LO and email + API token). A connection picks one with the `auth` field.
 type AuthMethod struct {
-	ID     string // value of the connection's auth field: "oauth2", "api_token", ...
-	Kind   AuthKind
-	Label  string
-	Fields []Field // fields only this method uses, secrets included
-	OAuth  *OAuthSpec
+	ID   string // value of the connection's auth field: "oauth2", "api_token", ...
+	Kind AuthKind
+	// Aliases are old spellings still accepted for ID (hidden from help):
+	// `connectors` once showed the kind (basic, api_key) where create wanted
+	// the id, and scripts may carry those.
+	Aliases []string
+	Label   string
+	Fields  []Field // fields only this method uses, secrets included
+	OAuth   *OAuthSpec
 	// HowTo tells a new user how to get the credentials, in a few lines.
 	HowTo string
 }
@@ -141,6 +145,16 @@ func (c *Connector) AuthKinds() []AuthKind {
 	return out
 }
 
+// AuthIDs returns the ids of the auth methods, in method order: the names
+// `--auth` takes and `connctl connectors` shows.
+func (c *Connector) AuthIDs() []string {
+	out := make([]string, len(c.Auths))
+	for i := range c.Auths {
+		out[i] = c.Auths[i].ID
+	}
+	return out
+}
+
 // DefaultAuth is the first auth method.
 func (c *Connector) DefaultAuth() *AuthMethod { return &c.Auths[0] }
 
@@ -149,12 +163,20 @@ func (c *Connector) Auth(id string) (*AuthMethod, error) {
 	if id == "" {
 		return c.DefaultAuth(), nil
 	}
+	id = strings.ToLower(strings.TrimSpace(id))
 	ids := make([]string, 0, len(c.Auths))
 	for i := range c.Auths {
 		if c.Auths[i].ID == id {
 			return &c.Auths[i], nil
 		}
 		ids = append(ids, c.Auths[i].ID)
+	}
+	for i := range c.Auths {
+		for _, a := range c.Auths[i].Aliases {
+			if a == id {
+				return &c.Auths[i], nil
+			}
+		}
 	}
 	return nil, fmt.Errorf("connector %s has no auth method %q (choose one of: %s)", c.ID, id, strings.Join(ids, ", "))
 }

@@ -47,6 +47,12 @@ type Deps struct {
 	// Activities opens the activity log ($XDG_STATE_HOME/connctl/state.db)
 	// on first use; commands that do not record or read activities never do.
 	Activities func() (*activitylog.Store, error)
+	// SkipVerify turns off the provider check of key-based credentials on
+	// create, authorize, reauthorize and edit (as if --no-verify were given,
+	// without marking the connection unverified). Only the test binary sets
+	// it, for scripts that create connections to no server; the shipped
+	// binary always verifies unless --no-verify.
+	SkipVerify bool
 
 	configPath string // --config, set by the root command before any RunE
 }

@@ -13,19 +13,25 @@ import (
 func TestCatalogueAgrees(t *testing.T) {
 	t.Parallel()
 	reads := map[string]struct{ fields, secrets []string }{
-		"freshdesk":     {[]string{"domain", "base_url"}, []string{"api_key"}},
-		"zendesk":       {[]string{"subdomain", "email", "base_url"}, []string{"api_token"}},
-		"jira":          {[]string{"site_url", "email", "base_url"}, []string{"api_token"}},
-		"hubspot":       {[]string{"base_url"}, []string{"access_token"}},
-		"surveymonkey":  {[]string{"base_url"}, []string{"access_token"}},
-		"mixpanel":      {[]string{"project_id", "region", "service_account_username", "base_url"}, []string{"service_account_secret"}},
-		"gainsight-px":  {[]string{"region", "base_url"}, []string{"api_key"}},
-		"gainsight-api": {[]string{"domain", "base_url"}, []string{"access_key"}},
-		"s3":            {[]string{"bucket", "region", "endpoint", "path_style", "base_url", "access_key_id"}, []string{"secret_access_key", "session_token"}},
-		"bigquery":      {[]string{"project_id", "base_url"}, []string{"service_account_key"}},
+		"freshdesk":           {[]string{"domain", "base_url"}, []string{"api_key"}},
+		"zendesk":             {[]string{"subdomain", "email", "base_url"}, []string{"api_token"}},
+		"jira":                {[]string{"site_url", "email", "base_url"}, []string{"api_token"}},
+		"hubspot":             {[]string{"base_url"}, []string{"access_token"}},
+		"surveymonkey":        {[]string{"base_url"}, []string{"access_token"}},
+		"mixpanel":            {[]string{"project_id", "region", "service_account_username", "base_url"}, []string{"service_account_secret"}},
+		"mixpanel/api_secret": {[]string{"project_id", "region", "base_url"}, []string{"api_secret"}},
+		"gainsight-px":        {[]string{"region", "base_url"}, []string{"api_key"}},
+		"gainsight-api":       {[]string{"domain", "base_url"}, []string{"access_key"}},
+		"s3":                  {[]string{"bucket", "region", "endpoint", "path_style", "base_url", "access_key_id"}, []string{"secret_access_key", "session_token"}},
+		"bigquery":            {[]string{"project_id", "base_url"}, []string{"service_account_key"}},
 	}
 	cat := all.Catalogue()
+	// A connector's first method in methods() is its default, so that an
+	// empty auth id selects it; later ones are its other key-based methods.
+	seen := map[string]bool{}
 	for _, m := range methods() {
+		first := !seen[m.connector]
+		seen[m.connector] = true
 		c, ok := cat.Lookup(m.connector)
 		if !ok || c.ID != m.connector {
 			t.Errorf("connector %s is not in the catalogue", m.connector)
@@ -36,13 +42,16 @@ func TestCatalogueAgrees(t *testing.T) {
 			t.Errorf("%s: %v", m.connector, err)
 			continue
 		}
-		if c.DefaultAuth().ID != m.auth {
+		if first && c.DefaultAuth().ID != m.auth {
 			t.Errorf("%s: %s is not the default auth method (%s is)", m.connector, m.auth, c.DefaultAuth().ID)
 		}
 		if am.Kind.Interactive() {
 			t.Errorf("%s/%s is an OAuth method", m.connector, m.auth)
 		}
-		r, ok := reads[m.connector]
+		r, ok := reads[m.connector+"/"+m.auth]
+		if !ok {
+			r, ok = reads[m.connector]
+		}
 		if !ok {
 			t.Errorf("%s: add the fields its check reads to this test", m.connector)
 			continue

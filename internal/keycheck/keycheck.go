@@ -72,6 +72,7 @@ func methods() []method {
 		{"hubspot", "private_app", checkHubSpot},
 		{"surveymonkey", "private_app", checkSurveyMonkey},
 		{"mixpanel", "service_account", checkMixpanel},
+		{"mixpanel", "api_secret", checkMixpanelSecret},
 		{"gainsight-px", "api_key", checkGainsightPX},
 		{"gainsight-api", "api_key", checkGainsightAPI},
 		{"s3", "aws_keys", checkS3},

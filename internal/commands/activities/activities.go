@@ -13,7 +13,7 @@ import (
 
 	"github.com/connctl/connctl/internal/activitylog"
 	"github.com/connctl/connctl/internal/commands/complete"
-	"github.com/connctl/connctl/internal/connection"
+	jobscmd "github.com/connctl/connctl/internal/commands/jobs"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/jsonexport"
@@ -48,6 +48,10 @@ func NewCmd(d *deps.Deps) *cobra.Command {
 		Long: `List activities, newest first: every job run (execution) and every change to a
 connection or job (update: who, what, old and new values; secrets never).
 
+--connection and --job take a name or an id, of a connection or job that
+exists or of one the log remembers (deleted or renamed: the name it had).
+` + "`connctl activities show ID`" + ` prints one activity whole.
+
 --since takes a duration back from now (24h, 90m, 7d) or a time (RFC 3339 or
 YYYY-MM-DD). --failed keeps failed and stale runs and failed changes: the
 activities behind the FAILED 24H column of ` + "`connctl list`" + `.
@@ -55,14 +59,17 @@ activities behind the FAILED 24H column of ` + "`connctl list`" + `.
 When piped: id, started_at (RFC 3339 UTC), type, action, connection, job,
 status, reason, message, tab-separated.`,
 		Example: `  connctl activities --connection support
+  connctl activities --job tickets --failed
+  connctl activities --connection old-support     # a deleted connection, by its name
+  connctl activities show 47
   connctl activities --failed --since 24h
   connctl activities --type update -o json
   connctl activities prune --older-than 90d`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return run(c.Context(), opts) },
 	}
-	cmd.Flags().StringVar(&opts.Connection, "connection", "", "only activities of this connection (`name` or id)")
-	cmd.Flags().StringVar(&opts.Job, "job", "", "only activities of this job (`id`)")
+	cmd.Flags().StringVar(&opts.Connection, "connection", "", "only activities of this connection (`name` or id; deleted ones too)")
+	cmd.Flags().StringVar(&opts.Job, "job", "", "only activities of this job (`name` or id; deleted ones too)")
 	cmd.Flags().StringVar(&opts.Type, "type", "", "only this `type`: execution or update")
 	cmd.Flags().StringVar(&opts.Status, "status", "", "only this `status`: running, succeeded, partially_succeeded, failed, cancelled, stale")
 	cmd.Flags().BoolVar(&opts.Failed, "failed", false, "only failed activities (failed and stale)")
@@ -72,7 +79,8 @@ status, reason, message, tab-separated.`,
 	_ = cmd.RegisterFlagCompletionFunc("connection", complete.ConnectionNames(d))
 	_ = cmd.RegisterFlagCompletionFunc("type", complete.Values("execution", "update"))
 	_ = cmd.RegisterFlagCompletionFunc("status", complete.Values("running", "succeeded", "partially_succeeded", "failed", "cancelled", "stale"))
-	cmd.AddCommand(newPrune(d))
+	_ = cmd.RegisterFlagCompletionFunc("job", jobscmd.JobNames(d))
+	cmd.AddCommand(newShow(d), newPrune(d))
 	return cmd
 }
 
@@ -122,22 +130,22 @@ func run(ctx context.Context, opts *Options) error {
 	if f.Since, err = ParseSince(opts.Since, d.Now()); err != nil {
 		return err
 	}
-	if opts.Connection != "" {
-		cfg, err := d.Config()
-		if err != nil {
-			return err
-		}
-		if c, ok := cfg.Find(opts.Connection); ok {
-			f.ConnectionID = c.ID
-		} else if strings.HasPrefix(opts.Connection, "conn_") {
-			f.ConnectionID = opts.Connection // a deleted connection's id
-		} else {
-			return connection.NotFound(opts.Connection)
-		}
-	}
 	store, err := d.ActivitiesIfAny()
 	if err != nil {
 		return err
+	}
+	// Names or ids, of current connections and jobs or of those the log
+	// remembers (deleted, renamed).
+	if opts.Connection != "" {
+		if f.ConnectionIDs, err = resolve(ctx, d, store, activitylog.SubjectConnection, opts.Connection); err != nil {
+			return err
+		}
+	}
+	if opts.Job != "" {
+		f.JobID = ""
+		if f.JobIDs, err = resolve(ctx, d, store, activitylog.SubjectJob, opts.Job); err != nil {
+			return err
+		}
 	}
 	list := []activitylog.Activity{}
 	if store != nil {

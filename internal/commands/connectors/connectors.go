@@ -90,7 +90,8 @@ func NewCmd(d *deps.Deps) *cobra.Command {
 or show one connector's fields, auth methods and sources.
 
 When piped, list prints one tab-separated row per connector:
-id, name, category, auth kinds (comma-separated), multiple (yes/no).`,
+id, name, category, auth methods (comma-separated; the names ` + "`create --auth`" + `
+takes, the first is the default), multiple (yes/no).`,
 		Example: `  connctl connectors
   connctl connectors show freshdesk
   connctl connectors show sfdc -o json`,
@@ -136,9 +137,10 @@ func newListCmd(d *deps.Deps) *cobra.Command {
 
 func summarize(c *connector.Connector) Summary {
 	s := Summary{ID: c.ID, Name: c.Name, Aliases: append([]string{}, c.Aliases...), Category: string(c.Category), Multiple: c.Multiple}
-	for _, k := range c.AuthKinds() {
-		s.Auth = append(s.Auth, string(k))
-	}
+	// The auth method ids, the names `create --auth` takes (not the kinds:
+	// Jira's api_token is HTTP Basic, and showing "basic" sent users to a
+	// name create refused).
+	s.Auth = c.AuthIDs()
 	return s
 }
 
@@ -219,12 +221,16 @@ func printDetail(_ context.Context, d *deps.Deps, c *connector.Connector, det De
 	}
 	for _, a := range det.AuthMethods {
 		fmt.Fprintln(w)
-		title := fmt.Sprintf("Auth method %s (%s)", a.ID, a.Kind)
+		title := "Auth method " + a.ID
 		if a.Label != "" {
 			title += ": " + a.Label
 		}
 		if len(det.AuthMethods) > 1 {
-			title += fmt.Sprintf(" — choose with --set auth=%s", a.ID)
+			if a.ID == det.AuthMethods[0].ID {
+				title += " (default)"
+			} else {
+				title += fmt.Sprintf(" — choose with --auth %s", a.ID)
+			}
 		}
 		fmt.Fprintln(w, title)
 		if len(a.Fields) > 0 {

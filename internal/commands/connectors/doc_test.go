@@ -66,7 +66,7 @@ func ConnectorsMarkdown(cat *connector.Catalogue) string {
 		for _, a := range d.AuthMethods {
 			fmt.Fprintf(&b, "\n### %s: auth `%s` (%s)\n\n", d.ID, a.ID, a.Kind)
 			if len(d.AuthMethods) > 1 {
-				fmt.Fprintf(&b, "Choose with `--set auth=%s`.\n\n", a.ID)
+				fmt.Fprintf(&b, "Choose with `--auth %s`.\n\n", a.ID)
 			}
 			if len(a.Fields) > 0 {
 				writeFieldTable(&b, a.Fields)

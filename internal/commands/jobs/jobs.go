@@ -133,19 +133,33 @@ successful run) or full. ` + "`connctl jobs`" + ` alone lists them.`,
 func newCreate(d *deps.Deps) *cobra.Command {
 	var spec jobs.Spec
 	var params []string
+	var defaults bool
 	var exp jsonexport.Exporter
 	cmd := &cobra.Command{
-		Use:   "create <name> --connection C --source S [--param k=v]... [--dest PATH|-] [--format ndjson|csv] [--full-refresh] [--schedule SPEC]",
+		Use:   "create (<name> --source S | --default-jobs) --connection C [--param k=v]... [--dest PATH|-] [--format ndjson|csv] [--full-refresh] [--schedule SPEC]",
 		Short: "Define a job",
 		Long: `Define a job. Sources and their parameters are listed by
 ` + "`connctl connectors show <connector>`" + `. --dest is a file (kept as an absolute
 path, written atomically) or - for stdout (the default); --format defaults to
 csv for a .csv file and ndjson otherwise. Sources with an incremental field
 run incrementally unless --full-refresh. --schedule: hourly, daily, weekly or
-"every 15m"; ` + "`connctl jobs run --due`" + ` runs the jobs that are due.`,
-		Example: `  connctl jobs create tickets --connection support --source tickets --dest /data/tickets.ndjson --schedule hourly`,
-		Args:    cobra.ExactArgs(1),
+"every 15m"; ` + "`connctl jobs run --due`" + ` runs the jobs that are due.
+
+--default-jobs creates the connector's out-of-the-box jobs instead (as
+` + "`connctl create --default-jobs`" + ` does): one per source that needs no
+parameter, named <connection>-<source>, writing NDJSON under
+$XDG_DATA_HOME/connctl/jobs/<connection>/. Jobs that already exist are
+skipped, so it can be run again at any time.`,
+		Example: `  connctl jobs create tickets --connection support --source tickets --dest /data/tickets.ndjson --schedule hourly
+  connctl jobs create --default-jobs --connection support`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			if defaults {
+				return createDefaults(c.Context(), d, c, args, spec.Connection)
+			}
+			if len(args) == 0 {
+				return exitcode.UsageError("give the job's name: `connctl jobs create <name> --connection C --source S` (or --default-jobs)")
+			}
 			spec.Name = args[0]
 			if spec.Connection == "" || spec.Source == "" {
 				return exitcode.UsageError("--connection and --source are required")
@@ -180,10 +194,39 @@ run incrementally unless --full-refresh. --schedule: hourly, daily, weekly or
 	cmd.Flags().StringVar(&spec.Format, "format", "", "ndjson or csv (default from --dest)")
 	cmd.Flags().BoolVar(&spec.FullRefresh, "full-refresh", false, "always fetch everything (no incremental checkpoint)")
 	cmd.Flags().StringVar(&spec.Schedule, "schedule", "", "hourly, daily, weekly or \"every DURATION\"")
+	cmd.Flags().BoolVar(&defaults, "default-jobs", false, "create the connector's out-of-the-box jobs for --connection (skips those that exist)")
 	jsonexport.AddFlags(cmd, &exp, Fields)
 	_ = cmd.RegisterFlagCompletionFunc("connection", complete.ConnectionNames(d))
 	_ = cmd.RegisterFlagCompletionFunc("format", complete.Values("ndjson", "csv"))
 	return cmd
+}
+
+// createDefaults runs `jobs create --default-jobs --connection C`.
+func createDefaults(ctx context.Context, d *deps.Deps, c *cobra.Command, args []string, connName string) error {
+	if len(args) > 0 {
+		return exitcode.UsageError("%s", defaultJobsError("the job name "+args[0]).Error())
+	}
+	for _, f := range []string{"source", "param", "dest", "format", "full-refresh", "schedule", "output", "jq", "template"} {
+		if fl := c.Flags().Lookup(f); fl != nil && fl.Changed {
+			return exitcode.UsageError("%s", defaultJobsError("--"+f).Error())
+		}
+	}
+	if connName == "" {
+		return exitcode.UsageError("--default-jobs needs --connection <name>")
+	}
+	cfg, err := d.Config()
+	if err != nil {
+		return err
+	}
+	conn, ok := cfg.Find(connName)
+	if !ok {
+		return connection.NotFound(connName)
+	}
+	ctr, ok := d.Catalog().Lookup(conn.Connector)
+	if !ok {
+		return fmt.Errorf("connection %q uses connector %q, which this connctl does not know: upgrade connctl", conn.Name, conn.Connector)
+	}
+	return CreateDefaultJobs(ctx, d, conn, ctr)
 }
 
 func newList(d *deps.Deps) *cobra.Command {
@@ -367,41 +410,64 @@ func newEdit(d *deps.Deps) *cobra.Command {
 func newDelete(d *deps.Deps) *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
-		Use:               "delete <name> [--yes]",
-		Aliases:           []string{"rm"},
-		Short:             "Delete a job (its activities stay)",
-		Example:           "  connctl jobs delete tickets --yes",
-		Args:              cobra.ExactArgs(1),
+		Use:     "delete <name>... [--yes]",
+		Aliases: []string{"rm"},
+		Short:   "Delete jobs (their activities stay)",
+		Long: `Delete one or more jobs. Every name is checked before anything is asked or
+deleted. On a terminal, delete asks for confirmation; answering no deletes
+nothing (exit 1). Otherwise it needs --yes (exit 2 without it).`,
+		Example: "  connctl jobs delete tickets --yes\n  connctl jobs delete support-tickets support-agents",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return exitcode.UsageError("give the name of the job to delete (see `connctl jobs list`)")
+			}
+			return nil
+		},
 		ValidArgsFunction: JobNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
 			m, err := Manager(d)
 			if err != nil {
 				return err
 			}
-			_, j := m.Config.Document().FindJob(args[0])
-			if j == nil {
-				return jobs.NotFound(args[0])
+			doc := m.Config.Document()
+			var names []string
+			seen := map[string]bool{}
+			for _, a := range args {
+				_, j := doc.FindJob(a)
+				if j == nil {
+					return jobs.NotFound(a)
+				}
+				if !seen[j.ID] {
+					seen[j.ID] = true
+					names = append(names, j.Name)
+				}
+			}
+			what := "job " + names[0]
+			if len(names) > 1 {
+				what = fmt.Sprintf("%d jobs %s", len(names), strings.Join(names, ", "))
 			}
 			if !yes {
 				if !d.IO.CanPrompt() {
-					return exitcode.UsageError("not running interactively; pass --yes to delete job %q", j.Name)
+					return exitcode.UsageError("not running interactively; pass --yes to delete %s", what)
 				}
-				ok, err := d.IO.Confirm(fmt.Sprintf("Delete job %s?", j.Name))
+				ok, err := d.IO.Confirm(fmt.Sprintf("Delete %s?", what))
 				if err != nil {
 					return err
 				}
 				if !ok {
-					return exitcode.New(exitcode.Interrupted, "deletion of job %q cancelled", j.Name)
+					return exitcode.New(exitcode.Failure, "nothing deleted")
 				}
 			}
-			deleted, err := m.Delete(c.Context(), j.Name)
-			if err != nil {
-				return err
+			for _, name := range names {
+				deleted, err := m.Delete(c.Context(), name)
+				if err != nil {
+					return err
+				}
+				if store, err := d.ActivitiesIfAny(); err == nil && store != nil {
+					_ = store.DeleteCheckpoint(c.Context(), deleted.ID)
+				}
+				d.IO.Statusf("%sDeleted job %s", d.IO.Success(), deleted.Name)
 			}
-			if store, err := d.ActivitiesIfAny(); err == nil && store != nil {
-				_ = store.DeleteCheckpoint(c.Context(), deleted.ID)
-			}
-			d.IO.Statusf("%sDeleted job %s", d.IO.Success(), deleted.Name)
 			return nil
 		},
 	}

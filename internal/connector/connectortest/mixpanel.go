@@ -45,9 +45,19 @@ import (
 // a single event on yesterday and on today: an incremental run re-exports
 // whole days (yesterday and today), whatever changed. The dataset spans
 // 34 days (today-33 to today), so a full run makes two data requests.
+//
+// The project API secret (the api_secret method, deprecated by Mixpanel and
+// retired on 2027-03-03) signs in with HTTP Basic {api_secret}: and an
+// empty password (https://docs.mixpanel.com/reference/project-secret); it
+// reaches the export API but not /api/app/me, so its check is a one-event
+// export of today (limit=1) and its account is the project.
 func init() {
-	register(Case{Connector: "mixpanel", Source: "events", Params: []string{"from_date=" + mpFromDate(time.Now())},
-		Account: mpUser, Start: startMixpanel})
+	register(
+		Case{Connector: "mixpanel", Auth: "service_account", Source: "events", Params: []string{"from_date=" + mpFromDate(time.Now())},
+			Account: mpUser, Start: func(tb testing.TB) (*Fake, error) { return startMixpanel(tb, false) }},
+		Case{Connector: "mixpanel", Auth: "api_secret", Source: "events", Params: []string{"from_date=" + mpFromDate(time.Now())},
+			Account: "project " + mpProject, Start: func(tb testing.TB) (*Fake, error) { return startMixpanel(tb, true) }},
+	)
 }
 
 const (
@@ -86,11 +96,17 @@ func mpDataset(now time.Time) *Dataset {
 
 var mpEvents = []string{"Signed Up", "Viewed Page", "Added To Cart", "Purchased"}
 
-func startMixpanel(tb testing.TB) (*Fake, error) {
-	const secret = "mp-sa-" + Canary + "-Wq4n7Zt2"
+func startMixpanel(tb testing.TB, projectSecret bool) (*Fake, error) {
+	secret := "mp-sa-" + Canary + "-Wq4n7Zt2"
+	if projectSecret {
+		secret = "mp-ps-" + Canary + "-9c1f0d2e"
+	}
 	f := &Fake{Data: mpDataset(time.Now()), Secret: secret, BadSecret: "mp-sa-" + Canary + "-0bsolete"}
 	authorized := func(r *http.Request) bool {
 		user, pass, ok := r.BasicAuth()
+		if projectSecret {
+			return ok && user == secret && pass == ""
+		}
 		return ok && user == mpUser && pass == secret
 	}
 	mpError := func(w http.ResponseWriter, r *http.Request, status int, msg string) {
@@ -100,7 +116,7 @@ func startMixpanel(tb testing.TB) (*Fake, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/app/me", func(w http.ResponseWriter, r *http.Request) {
-		if !authorized(r) {
+		if !authorized(r) || projectSecret { // a project secret is no user
 			mpError(w, r, http.StatusUnauthorized, "Invalid credentials.")
 			return
 		}
@@ -196,5 +212,8 @@ func startMixpanel(tb testing.TB) (*Fake, error) {
 	srv := Serve(tb, CheckSpec(tb, MixpanelExportSpec, mux))
 	f.URL = srv.URL
 	f.Set = []string{"project_id=" + mpProject, "region=eu", "base_url=" + srv.URL, "service_account_username=" + mpUser}
+	if projectSecret {
+		f.Set = []string{"auth=api_secret", "project_id=" + mpProject, "region=eu", "base_url=" + srv.URL}
+	}
 	return f, nil
 }

@@ -12,9 +12,10 @@ import (
 func Connector() *connector.Connector {
 	auths := []connector.AuthMethod{
 		{
-			ID:    "private_app",
-			Kind:  connector.AuthAPIKey,
-			Label: "Private app access token",
+			ID:      "private_app",
+			Kind:    connector.AuthAPIKey,
+			Aliases: []string{"api_key"},
+			Label:   "Private app access token",
 			Fields: []connector.Field{
 				fieldkit.Secret("access_token", "Access token", "the private app's access token (pat-...), sent as a Bearer token"),
 			},

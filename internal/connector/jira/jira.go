@@ -13,9 +13,10 @@ import (
 func Connector() *connector.Connector {
 	auths := []connector.AuthMethod{
 		{
-			ID:    "api_token",
-			Kind:  connector.AuthBasic,
-			Label: "Email and API token",
+			ID:      "api_token",
+			Kind:    connector.AuthBasic,
+			Aliases: []string{"basic"},
+			Label:   "Email and API token",
 			Fields: []connector.Field{
 				{
 					Name:     "site_url",

@@ -1,6 +1,7 @@
 // Package mixpanel describes the Mixpanel connector: a service account (HTTP
-// Basic username:secret) plus the project_id every request must carry. It
-// holds the catalogue entry only and never talks to the network.
+// Basic username:secret, the default) or the project's API secret (HTTP
+// Basic secret with an empty password, deprecated by Mixpanel), plus the
+// project_id every request carries. It never talks to the network.
 package mixpanel
 
 import (
@@ -13,7 +14,7 @@ import (
 
 // Connector returns the catalogue entry for Mixpanel.
 func Connector() *connector.Connector {
-	return &connector.Connector{
+	c := &connector.Connector{
 		ID:       "mixpanel",
 		Name:     "Mixpanel",
 		Category: connector.CategoryAnalytics,
@@ -54,7 +55,17 @@ func Connector() *connector.Connector {
 			HowTo: "In Mixpanel, Organization Settings > Service Accounts > Add Service Account; give it access to\n" +
 				"the project and copy its username and secret (the secret is shown once). Give the secret with\n" +
 				"--secret-stdin. project_id is in Project Settings > Overview; set region=eu or in for EU or\n" +
-				"India data residency. (The older project API secret retires on 2027-03-03.)",
+				"India data residency. (The older project API secret retires on " + SecretRetires + ".)",
+		}, {
+			ID:    "api_secret",
+			Kind:  connector.AuthBasic,
+			Label: "Project API secret (deprecated by Mixpanel)",
+			Fields: []connector.Field{
+				fieldkit.Secret("api_secret", "Project API secret", "the project's API secret; sent as Basic {api_secret}: (empty password)"),
+			},
+			HowTo: "In Mixpanel, Project Settings > Overview > Access Keys: copy the Project Secret and give it\n" +
+				"with --secret-stdin. Mixpanel retires project secrets on " + SecretRetires + ": move to a service\n" +
+				"account with `connctl reauthorize NAME --auth service_account --set service_account_username=...`.",
 		}},
 		Sources: []connector.Source{
 			{
@@ -69,6 +80,24 @@ func Connector() *connector.Connector {
 		},
 		DocsURL: "https://docs.mixpanel.com/reference/raw-data-export-api-authentication",
 	}
+	c.Fields = append(c.Fields, fieldkit.AuthField(c.Auths))
+	return c
+}
+
+// SecretRetires is the day Mixpanel retires project API secrets. Mixpanel's
+// "Project Secret [Deprecated]" page, https://docs.mixpanel.com/reference/project-secret
+// (read 2026-12-04): "This authentication method has been deprecated and will
+// be fully retired on March 3, 2027. Please migrate to Service Accounts".
+// The same page: "Provide your secret as the basic auth username value with
+// an empty password."
+const SecretRetires = "2027-03-03"
+
+// SecretNotice is what `connctl create` tells a user who picks the project
+// API secret: when it stops working and how to move on. name is the
+// connection's name, quoted for a shell.
+func SecretNotice(name string) string {
+	return fmt.Sprintf("note: Mixpanel deprecated project API secrets and retires them on %s; move this connection to a service account before then with\n"+
+		"  connctl reauthorize %s --auth service_account --set service_account_username=USER --secret-stdin", SecretRetires, name)
 }
 
 func validateUsername(v string) error {

@@ -2,7 +2,6 @@ package mixpanel
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,7 +39,7 @@ const (
 // From the start day to today (UTC), in ranges of up to 30 days, it GETs
 // {base}/api/2.0/export?project_id={project_id}&from_date=F&to_date=T with
 // Accept: text/plain and HTTP Basic {service_account_username}:
-// {service_account_secret}. base is base_url or the region's export host
+// {service_account_secret}, or {api_secret}: for a project API secret. base is base_url or the region's export host
 // (data.mixpanel.com, data-eu or data-in). The answer is NDJSON, one
 // {"event": name, "properties": {...}} per line; it is streamed through
 // (*jobrunner.HTTP).Download and decoded line by line, so a range of any
@@ -78,15 +77,10 @@ func (s *events) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 	if project == "" {
 		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "mixpanel: project_id is not set"}
 	}
-	user := req.Fields["service_account_username"]
-	if user == "" {
-		user = req.Secrets["service_account_username"]
+	auth, err := basicAuth(req)
+	if err != nil {
+		return "", err
 	}
-	secret := req.Secrets["service_account_secret"]
-	if user == "" || secret == "" {
-		return "", &jobrunner.Failure{Reason: jobrunner.ReasonAuth, Message: "mixpanel: service_account_username and service_account_secret must be set"}
-	}
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+secret))
 
 	today := s.now().UTC().Truncate(24 * time.Hour)
 	start := today.AddDate(0, 0, -defaultDays)

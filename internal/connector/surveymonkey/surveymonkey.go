@@ -30,9 +30,10 @@ func Host(region string) string {
 func Connector() *connector.Connector {
 	auths := []connector.AuthMethod{
 		{
-			ID:    "private_app",
-			Kind:  connector.AuthAPIKey,
-			Label: "Private app access token",
+			ID:      "private_app",
+			Kind:    connector.AuthAPIKey,
+			Aliases: []string{"api_key"},
+			Label:   "Private app access token",
 			Fields: []connector.Field{
 				fieldkit.Secret("access_token", "Access token", "the private app's access token, sent as a Bearer token"),
 			},

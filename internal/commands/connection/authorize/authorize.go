@@ -14,9 +14,11 @@ import (
 	"github.com/connctl/connctl/internal/commands/secretflags"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/jsonexport"
+	"github.com/connctl/connctl/internal/keycheck"
 )
 
 // Options are the inputs of authorize and reauthorize.
@@ -30,6 +32,9 @@ type Options struct {
 	NoBrowser bool
 	Timeout   time.Duration
 	Force     bool
+	NoVerify  bool
+	Auth      string   // reauthorize: switch to this auth method
+	Set       []string // reauthorize --auth: the new method's fields
 }
 
 // NewCmd returns `connctl authorize`, or `connctl reauthorize` when re is set.
@@ -52,7 +57,10 @@ open it on any machine that reaches this one's loopback, e.g. through
 with --secret-stdin (it fills client_secret).
 
 Key-based connections store the secret given with --secret-stdin,
---secret-file or --secret-env, or typed at the hidden prompt.`,
+--secret-file or --secret-env, or typed at the hidden prompt. The secret is
+checked with the provider first (as ` + "`connctl test`" + ` does): a rejected one is
+exit 4 and nothing is stored. --no-verify stores it unchecked (offline
+set-up); the connection shows as unverified until ` + "`connctl test`" + ` passes.`,
 		Example: `  connctl authorize crm
   connctl authorize crm --no-browser --timeout 10m
   printf %s "$FD_KEY" | connctl authorize support --secret-stdin`,
@@ -73,12 +81,28 @@ ones are stored.
 
 For OAuth connections the browser flow runs again (see ` + "`connctl authorize --help`" + `).
 A grant for a different org or instance than the connection had is refused
-unless --force.`
+unless --force.
+
+A new key is checked with the provider before it replaces the old one: when
+the provider rejects it (exit 4) the old key stays. --no-verify skips the
+check (the connection shows as unverified until ` + "`connctl test`" + ` passes).
+
+--auth switches a key-based connection to another key-based auth method,
+with that method's fields given by --set (e.g. a Mixpanel project secret to
+a service account). The old method's secrets are removed once the new ones
+are stored.`
 		cmd.Example = `  connctl reauthorize crm
   connctl reauthorize crm --force          # switch to another org
-  connctl reauthorize support --secret-env NEW_FD_KEY`
+  connctl reauthorize support --secret-env NEW_FD_KEY
+
+  # Mixpanel: from the deprecated project secret to a service account
+  printf %s "$SA_SECRET" | connctl reauthorize mixpanel --auth service_account \
+      --set service_account_username=export.a1b2c3.mp-service-account --secret-stdin`
 		cmd.Flags().BoolVar(&opts.Force, "force", false, "accept a grant for a different org or instance than before")
+		cmd.Flags().StringVar(&opts.Auth, "auth", "", "switch to this key-based auth `method` (see `connctl connectors show <id>`)")
+		cmd.Flags().StringArrayVarP(&opts.Set, "set", "s", nil, "with --auth: set a field of the new method, `field=value` (repeatable)")
 	}
+	cmd.Flags().BoolVar(&opts.NoVerify, "no-verify", false, "store key-based credentials without checking them with the provider (shown as unverified)")
 	cmd.Flags().BoolVar(&opts.NoBrowser, "no-browser", false, "print the authorization URL instead of opening a browser (OAuth)")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "give up waiting for the browser after this long (OAuth)")
 	opts.Secret = secretflags.Add(cmd)
@@ -100,6 +124,21 @@ func run(ctx context.Context, opts *Options) error {
 	ctr, m, err := mgr.Lookup(cur)
 	if err != nil {
 		return err
+	}
+	if len(opts.Set) > 0 && opts.Auth == "" {
+		return exitcode.UsageError("--set goes with --auth (to change fields, use `connctl edit`)")
+	}
+	if opts.Auth != "" {
+		to, err := ctr.Auth(opts.Auth)
+		if err != nil {
+			return exitcode.UsageError("%s", err.Error())
+		}
+		if to.ID != m.ID {
+			return switchAuth(ctx, opts, mgr, cur, ctr, to)
+		}
+		if len(opts.Set) > 0 {
+			return exitcode.UsageError("connection %q already uses %s: change its fields with `connctl edit`", cur.Name, to.ID)
+		}
 	}
 	quoted := connection.QuoteArg(cur.Name)
 	if !opts.Re && cur.Status == configstore.StatusAuthorized {
@@ -133,10 +172,21 @@ func run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
+		var id *keycheck.Identity
+		if !opts.NoVerify {
+			v := connview.Verification{Connector: ctr, Auth: m, Fields: cur.Fields, Secrets: secrets, Current: cur, Saved: "nothing was stored"}
+			if opts.Re {
+				v.Saved = "the old credentials stay"
+			}
+			if id, err = connview.Verify(ctx, d, mgr, v); err != nil {
+				return err
+			}
+		}
 		if c, err = mgr.Authorize(ctx, cur.Name, secrets); err != nil {
 			return err
 		}
-		d.IO.Statusf("%s%s connection %s (%s)", d.IO.Success(), verb, c.Name, ctr.ID)
+		c = connview.AfterSave(ctx, d, mgr, c, m, opts.NoVerify, id)
+		d.IO.Statusf("%s%s connection %s (%s, %s)", d.IO.Success(), verb, c.Name, ctr.ID, connview.StatusText(c))
 	}
 	if exp != nil {
 		return exp.Write(d.IO.Out, connview.From(d.Catalog(), c))
@@ -166,4 +216,61 @@ func AuthorizeOAuth(ctx context.Context, d *deps.Deps, name string, sf *secretfl
 		}
 	}
 	return svc.Authorize(ctx, name, o)
+}
+
+// switchAuth moves a connection to another key-based auth method: the new
+// method's fields and secrets are checked with the provider (unless
+// --no-verify), then saved in one edit, and the connection is authorized
+// again. A rejected secret leaves the connection as it was.
+func switchAuth(ctx context.Context, opts *Options, mgr *connection.Manager, cur *configstore.Connection, ctr *connector.Connector, to *connector.AuthMethod) error {
+	d := opts.Deps
+	q := connection.QuoteArg(cur.Name)
+	if !opts.Re {
+		return exitcode.UsageError("--auth is for `connctl reauthorize %s`", q)
+	}
+	if to.Kind.Interactive() {
+		return exitcode.WithHint(exitcode.UsageError("reauthorize --auth switches only to key-based methods, and %s signs in through the browser", to.ID),
+			fmt.Sprintf("switch with `connctl edit %s --set auth=%s`, then run `connctl authorize %s`", q, to.ID, q))
+	}
+	sets := []connection.Assignment{{Key: "auth", Value: to.ID}}
+	for _, s := range opts.Set {
+		a, err := connection.ParseAssignment(s)
+		if err != nil {
+			return err
+		}
+		sets = append(sets, a)
+	}
+	fields, err := connection.ApplyFields(ctr, to, cur.Fields, sets, nil)
+	if err != nil {
+		return err
+	}
+	if miss := connection.MissingRequired(ctr, to, fields); len(miss) > 0 {
+		return exitcode.WithHint(exitcode.UsageError("auth method %s needs the field %s", to.ID, miss[0].Name),
+			fmt.Sprintf("give it with --set %s=... (%s)", miss[0].Name, miss[0].Help))
+	}
+	secrets, err := opts.Secret.Collect(d.IO, d.Getenv, connection.SecretFields(ctr, to), true)
+	if err != nil {
+		return err
+	}
+	var id *keycheck.Identity
+	if !opts.NoVerify {
+		if id, err = connview.Verify(ctx, d, mgr, connview.Verification{Connector: ctr, Auth: to, Fields: fields, Secrets: secrets, Saved: "the connection is unchanged"}); err != nil {
+			return err
+		}
+	}
+	if _, _, err := mgr.Edit(ctx, cur.Name, connection.EditRequest{Set: sets, Secrets: secrets}); err != nil {
+		return err
+	}
+	// Edit stores the secrets; Authorize marks the connection authorized
+	// (also when it was revoked) and records the reauthorization.
+	c, err := mgr.Authorize(ctx, cur.Name, secrets)
+	if err != nil {
+		return err
+	}
+	c = connview.AfterSave(ctx, d, mgr, c, to, opts.NoVerify, id)
+	d.IO.Statusf("%sReauthorized connection %s (%s, %s, %s)", d.IO.Success(), c.Name, ctr.ID, to.ID, connview.StatusText(c))
+	if opts.Export != nil {
+		return opts.Export.Write(d.IO.Out, connview.From(d.Catalog(), c))
+	}
+	return nil
 }

@@ -4,7 +4,6 @@ package create
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,12 +17,27 @@ import (
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/connector"
+	"github.com/connctl/connctl/internal/connector/mixpanel"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/iostreams"
-	"github.com/connctl/connctl/internal/jobs"
 	"github.com/connctl/connctl/internal/jsonexport"
+	"github.com/connctl/connctl/internal/keycheck"
 )
+
+// AuthAssignment adds `--auth METHOD` to the --set assignments as auth=METHOD;
+// a different --set auth=... is a usage error.
+func AuthAssignment(auth string, sets []connection.Assignment) ([]connection.Assignment, error) {
+	if auth == "" {
+		return sets, nil
+	}
+	for _, a := range sets {
+		if a.Key == "auth" && a.Value != auth {
+			return nil, exitcode.UsageError("--auth %s and --set auth=%s disagree: give the method once, with --auth", auth, a.Value)
+		}
+	}
+	return append([]connection.Assignment{{Key: "auth", Value: auth}}, sets...), nil
+}
 
 // Options are the inputs of create.
 type Options struct {
@@ -35,6 +49,8 @@ type Options struct {
 	Secret    *secretflags.Flags
 	Export    jsonexport.Exporter
 
+	Auth        string
+	NoVerify    bool
 	NoAuthorize bool
 	NoBrowser   bool
 	Timeout     time.Duration
@@ -48,15 +64,20 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		runF = run
 	}
 	cmd := &cobra.Command{
-		Use:   "create --connector <id> [--name <name>] [--set field=value]... [--secret-stdin]",
+		Use:   "create --connector <id> [--name <name>] [--auth <method>] [--set field=value]... [--secret-stdin]",
 		Short: "Create a connection",
 		Long: `Create a connection to an external system.
 
 Fields are given with --set (see ` + "`connctl connectors show <id>`" + ` for each
 connector's fields). Secrets never go in argv: give them with --secret-stdin,
 --secret-file or --secret-env, or type them at the hidden prompt on a terminal.
-Key-based connections are authorized once saved; OAuth connections are saved
-as not_authorized until ` + "`connctl authorize <name>`" + ` signs in.
+--auth picks the auth method (the first one listed by ` + "`connctl connectors`" + ` is
+the default). Key-based credentials are checked with the provider before
+anything is saved, with the same call as ` + "`connctl test`" + `: a rejected key is
+exit 4 and nothing is saved. --no-verify saves without the check (offline
+set-up); the connection then shows as unverified until ` + "`connctl test`" + ` passes.
+OAuth connections open the browser to sign in right away (--no-authorize
+saves them as not_authorized until ` + "`connctl authorize <name>`" + `).
 
 The name defaults to the connector id (then id-2, id-3 ...). On a terminal,
 missing fields are asked for; otherwise a missing required field is an error
@@ -72,7 +93,14 @@ missing fields are asked for; otherwise a missing required field is an error
   connctl create --connector bigquery --set project_id=acme-dw --secret-file key.json
 
   # Jira with email + API token (asks for the token on a terminal)
-  connctl create --connector jira --set site_url=https://acme.atlassian.net --set email=me@acme.com`,
+  connctl create --connector jira --auth api_token --set site_url=https://acme.atlassian.net --set email=me@acme.com
+
+  # Mixpanel with the project's API secret (deprecated by Mixpanel), saved without a check
+  printf %s "$MP_SECRET" | connctl create --connector mixpanel --auth api_secret --set project_id=1234567 \
+      --secret-stdin --no-verify
+
+  # and its out-of-the-box jobs
+  connctl create --connector jira --set site_url=https://acme.atlassian.net --set email=me@acme.com --default-jobs`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return runF(c.Context(), opts)
@@ -81,6 +109,8 @@ missing fields are asked for; otherwise a missing required field is an error
 	cmd.Flags().StringVarP(&opts.Connector, "connector", "c", "", "connector `id` or alias (see `connctl connectors`)")
 	cmd.Flags().StringVarP(&opts.Name, "name", "n", "", "connection `name` (default: the connector id)")
 	cmd.Flags().StringArrayVarP(&opts.Set, "set", "s", nil, "set a field: `field=value` (repeatable)")
+	cmd.Flags().StringVar(&opts.Auth, "auth", "", "auth `method` (see `connctl connectors show <id>`; default: the connector's first)")
+	cmd.Flags().BoolVar(&opts.NoVerify, "no-verify", false, "save key-based credentials without checking them with the provider (shown as unverified)")
 	cmd.Flags().BoolVar(&opts.DefaultJobs, "default-jobs", false, "also create the connector's out-of-the-box jobs (one per source that needs no parameter)")
 	cmd.Flags().BoolVar(&opts.NoAuthorize, "no-authorize", false, "save an OAuth connection without signing in now (authorize later)")
 	cmd.Flags().BoolVar(&opts.NoBrowser, "no-browser", false, "print the authorization URL instead of opening a browser (OAuth)")
@@ -111,12 +141,16 @@ func run(ctx context.Context, opts *Options) error {
 			cat.UnknownHint(opts.Connector))
 	}
 	var sets []connection.Assignment
+	var err error
 	for _, s := range opts.Set {
 		a, err := connection.ParseAssignment(s)
 		if err != nil {
 			return err
 		}
 		sets = append(sets, a)
+	}
+	if sets, err = AuthAssignment(opts.Auth, sets); err != nil {
+		return err
 	}
 	m, err := connection.ResolveAuth(ctr, "", sets)
 	if err != nil {
@@ -175,11 +209,21 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	var id *keycheck.Identity
+	if !opts.NoVerify {
+		if id, err = connview.Verify(ctx, d, mgr, connview.Verification{Connector: ctr, Auth: m, Fields: fields, Secrets: secrets}); err != nil {
+			return err
+		}
+	}
 	conn, err := mgr.Create(ctx, connection.CreateRequest{Connector: ctr, Auth: m, Name: opts.Name, Fields: fields, Secrets: secrets})
 	if err != nil {
 		return err
 	}
-	ios.Statusf("%sCreated connection %s (%s, %s)", ios.Success(), conn.Name, ctr.ID, conn.Status)
+	conn = connview.AfterSave(ctx, d, mgr, conn, m, opts.NoVerify, id)
+	ios.Statusf("%sCreated connection %s (%s, %s)", ios.Success(), conn.Name, ctr.ID, connview.StatusText(conn))
+	if ctr.ID == "mixpanel" && m.ID == "api_secret" {
+		ios.Statusf("%s", mixpanel.SecretNotice(connection.QuoteArg(conn.Name)))
+	}
 	if m.Kind.Interactive() {
 		q := connection.QuoteArg(conn.Name)
 		if opts.NoAuthorize {
@@ -215,46 +259,13 @@ func run(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-// createDefaultJobs creates one job per source that needs no parameter,
-// named <connection>-<source>, writing NDJSON under
-// $XDG_DATA_HOME/connctl/jobs/<connection>/.
+// createDefaultJobs creates the connector's out-of-the-box jobs for the
+// connection just created.
 func createDefaultJobs(ctx context.Context, d *deps.Deps, conn *configstore.Connection, ctr *connector.Connector) error {
-	m, err := jobscmd.Manager(d)
-	if err != nil {
-		return err
+	if err := jobscmd.CreateDefaultJobs(ctx, d, conn, ctr); err != nil {
+		return exitcode.WithHint(err, "the connection was created; create its jobs with `connctl jobs create --default-jobs --connection "+connection.QuoteArg(conn.Name)+"`")
 	}
-	dir := filepath.Join(filepath.Dir(deps.DefaultSecretsFile(d.Getenv)), "jobs", safeName(conn.Name))
-	var made []string
-	for _, src := range ctr.Sources {
-		needs := false
-		for _, p := range src.Params {
-			needs = needs || (p.Required && p.Default == "")
-		}
-		if needs {
-			continue
-		}
-		name := conn.Name + "-" + src.Name
-		if _, err := m.Create(ctx, jobs.Spec{Name: name, Connection: conn.Name, Source: src.Name, Dest: filepath.Join(dir, src.Name+".ndjson")}); err != nil {
-			return exitcode.WithHint(err, "the connection was created; create its jobs with `connctl jobs create`")
-		}
-		made = append(made, name)
-	}
-	if len(made) == 0 {
-		d.IO.Statusf("%s has no out-of-the-box jobs", ctr.Name)
-		return nil
-	}
-	d.IO.Statusf("%sCreated jobs %s (run them with `connctl jobs run <job>`)", d.IO.Success(), strings.Join(made, ", "))
 	return nil
-}
-
-// safeName makes a connection name usable as a folder name.
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == ':' || r < ' ' {
-			return '_'
-		}
-		return r
-	}, s)
 }
 
 func promptConnector(ios *iostreams.IOStreams, cat *connector.Catalogue) (string, error) {

@@ -4,22 +4,27 @@ package delete
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/commands/connview"
+	jobscmd "github.com/connctl/connctl/internal/commands/jobs"
+	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/jobs"
 )
 
 // Options are the inputs of delete.
 type Options struct {
 	Deps *deps.Deps
 
-	Name        string
+	Names       []string
 	Yes         bool
+	Cascade     bool
 	KeepSecrets bool
 	KeepRemote  bool
 }
@@ -31,29 +36,48 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		runF = run
 	}
 	cmd := &cobra.Command{
-		Use:     "delete <name> [--yes]",
+		Use:     "delete <name>... [--cascade] [--yes]",
 		Aliases: []string{"rm"},
-		Short:   "Delete a connection and its secrets",
-		Long: `Delete a connection: an OAuth grant is revoked at the provider first (unless
---keep-remote), its secrets are removed from the keyring, then its definition
-from the config. If the keyring cannot be reached, nothing is
+		Short:   "Delete connections and their secrets",
+		Long: `Delete one or more connections: an OAuth grant is revoked at the provider
+first (unless --keep-remote), its secrets are removed from the keyring, then
+its definition from the config. If the keyring cannot be reached, nothing is
 deleted (no secret is left orphaned) unless --keep-secrets is given.
 
-On a terminal, delete asks for confirmation; otherwise it needs --yes (exit 2
-without it).`,
+A connection that jobs use is not deleted unless --cascade, which deletes
+those jobs too (their activities stay). Every name and every job is checked
+before anything is asked or deleted.
+
+On a terminal, delete lists what it will delete and asks for confirmation;
+answering no deletes nothing (exit 1). Otherwise it needs --yes (exit 2
+without it). When one of several connections cannot be deleted, the others
+still are and the exit code is 3.`,
 		Example: `  connctl delete support
-  connctl delete support --yes`,
-		Args:              cobra.ExactArgs(1),
+  connctl delete support archive --yes
+  connctl delete jira-cloud --cascade      # and its jobs (e.g. from --default-jobs)`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return exitcode.UsageError("give the name of the connection to delete (see `connctl list`)")
+			}
+			return nil
+		},
 		ValidArgsFunction: complete.ConnectionNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
-			opts.Name = args[0]
+			opts.Names = args
 			return runF(c.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking")
+	cmd.Flags().BoolVar(&opts.Cascade, "cascade", false, "also delete the jobs that use the connections")
 	cmd.Flags().BoolVar(&opts.KeepRemote, "keep-remote", false, "do not revoke an OAuth grant at the provider first")
 	cmd.Flags().BoolVar(&opts.KeepSecrets, "keep-secrets", false, "remove only the definition, leaving its secrets in the store (when the keyring is unreachable)")
 	return cmd
+}
+
+// target is one connection to delete and the jobs that use it.
+type target struct {
+	conn *configstore.Connection
+	jobs []string
 }
 
 func run(ctx context.Context, opts *Options) error {
@@ -62,20 +86,95 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	c, ok := mgr.Config.Find(opts.Name)
-	if !ok {
-		return connection.NotFound(opts.Name)
+	// Every check before the question: unknown names, then jobs.
+	doc := mgr.Config.Document()
+	var targets []target
+	seen := map[string]bool{}
+	for _, name := range opts.Names {
+		c, ok := mgr.Config.Find(name)
+		if !ok {
+			return connection.NotFound(name)
+		}
+		if seen[c.ID] {
+			continue
+		}
+		seen[c.ID] = true
+		targets = append(targets, target{conn: c, jobs: jobs.JobsOf(doc, c.ID)})
+	}
+	for _, t := range targets {
+		if len(t.jobs) > 0 && !opts.Cascade {
+			q := connection.QuoteArg(t.conn.Name)
+			return exitcode.WithHint(exitcode.UsageError("connection %q is used by job(s) %s", t.conn.Name, strings.Join(t.jobs, ", ")),
+				fmt.Sprintf("delete them with it: `connctl delete %s --cascade`, or first `connctl jobs delete %s`", q, strings.Join(t.jobs, " ")))
+		}
 	}
 	if !opts.Yes {
 		if !d.IO.CanPrompt() {
-			return exitcode.UsageError("not running interactively; pass --yes to delete %q", c.Name)
+			return exitcode.UsageError("not running interactively; pass --yes to delete %s", describe(targets))
 		}
-		ok, err := d.IO.Confirm(fmt.Sprintf("Delete connection %s (%s) and its secrets?", c.Name, c.Connector))
+		ok, err := d.IO.Confirm("Delete " + describe(targets) + "?")
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return exitcode.New(exitcode.Interrupted, "deletion of %q cancelled", c.Name)
+			return exitcode.New(exitcode.Failure, "nothing deleted")
+		}
+	}
+	var failed []string
+	for _, t := range targets {
+		if err := deleteOne(ctx, opts, mgr, t); err != nil {
+			if len(targets) == 1 {
+				return err
+			}
+			d.IO.Warnf("%s: %v", t.conn.Name, err)
+			for _, h := range exitcode.Hints(err) {
+				fmt.Fprintf(d.IO.ErrOut, "hint: %s\n", h)
+			}
+			failed = append(failed, t.conn.Name)
+		}
+	}
+	if len(failed) > 0 {
+		return exitcode.New(exitcode.Partial, "%d of %d connections not deleted: %s", len(failed), len(targets), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// describe names what will be deleted, for the question: the connections
+// with their connectors, and the jobs --cascade deletes with them.
+func describe(targets []target) string {
+	var conns, js []string
+	for _, t := range targets {
+		conns = append(conns, fmt.Sprintf("%s (%s)", t.conn.Name, t.conn.Connector))
+		js = append(js, t.jobs...)
+	}
+	s := "connection " + conns[0]
+	if len(conns) > 1 {
+		s = fmt.Sprintf("%d connections %s", len(conns), strings.Join(conns, ", "))
+	}
+	s += " with their secrets"
+	if len(js) > 0 {
+		s += fmt.Sprintf(", and job(s) %s", strings.Join(js, ", "))
+	}
+	return s
+}
+
+func deleteOne(ctx context.Context, opts *Options, mgr *connection.Manager, t target) error {
+	d := opts.Deps
+	c := t.conn
+	if len(t.jobs) > 0 {
+		jm, err := jobscmd.Manager(d)
+		if err != nil {
+			return err
+		}
+		for _, name := range t.jobs {
+			j, err := jm.Delete(ctx, name)
+			if err != nil {
+				return err
+			}
+			if store, err := d.ActivitiesIfAny(); err == nil && store != nil {
+				_ = store.DeleteCheckpoint(ctx, j.ID)
+			}
+			d.IO.Statusf("%sDeleted job %s", d.IO.Success(), j.Name)
 		}
 	}
 	if !opts.KeepRemote && !opts.KeepSecrets {

@@ -14,6 +14,7 @@ import (
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/jsonexport"
+	"github.com/connctl/connctl/internal/keycheck"
 )
 
 // Options are the inputs of edit.
@@ -26,6 +27,8 @@ type Options struct {
 	Rename string
 	Secret *secretflags.Flags
 	Export jsonexport.Exporter
+
+	NoVerify bool
 }
 
 // NewCmd returns `connctl edit`.
@@ -40,7 +43,12 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		Long: `Change a connection. Its secrets are kept by its id, so --rename keeps them.
 A new secret given with --secret-stdin, --secret-file or --secret-env replaces
 the stored one (use --secret-field to pick which secret). Changing the auth
-method (--set auth=...) removes the old method's secrets once the change is saved.`,
+method (--set auth=...) removes the old method's secrets once the change is saved.
+
+A new key-based secret is checked with the provider first (as ` + "`connctl test`" + `
+does): when the provider rejects it (exit 4) nothing changes and the old
+secret stays. --no-verify saves it unchecked; the connection then shows as
+unverified until ` + "`connctl test`" + ` passes.`,
 		Example: `  connctl edit support --set domain=acme-eu
   connctl edit support --rename support-eu
   connctl edit archive --unset endpoint
@@ -55,6 +63,7 @@ method (--set auth=...) removes the old method's secrets once the change is save
 	cmd.Flags().StringArrayVarP(&opts.Set, "set", "s", nil, "set a field: `field=value` (repeatable)")
 	cmd.Flags().StringArrayVar(&opts.Unset, "unset", nil, "remove an optional `field` (its default applies again)")
 	cmd.Flags().StringVar(&opts.Rename, "rename", "", "new `name` for the connection")
+	cmd.Flags().BoolVar(&opts.NoVerify, "no-verify", false, "save a new key-based secret without checking it with the provider (shown as unverified)")
 	opts.Secret = secretflags.Add(cmd)
 	jsonexport.AddFlags(cmd, &opts.Export, connview.Fields)
 	return cmd
@@ -94,9 +103,23 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	var id *keycheck.Identity
+	verify := len(secrets) > 0 && !m.Kind.Interactive()
+	if verify && !opts.NoVerify {
+		fields, err := connection.ApplyFields(ctr, m, cur.Fields, sets, opts.Unset)
+		if err != nil {
+			return err
+		}
+		if id, err = connview.Verify(ctx, d, mgr, connview.Verification{Connector: ctr, Auth: m, Fields: fields, Secrets: secrets, Current: cur, Saved: "nothing was changed; the old secret stays"}); err != nil {
+			return err
+		}
+	}
 	updated, changes, err := mgr.Edit(ctx, opts.Name, connection.EditRequest{Set: sets, Unset: opts.Unset, Rename: opts.Rename, Secrets: secrets})
 	if err != nil {
 		return err
+	}
+	if verify {
+		updated = connview.AfterSave(ctx, d, mgr, updated, m, opts.NoVerify, id)
 	}
 	if len(changes) == 0 {
 		d.IO.Statusf("Connection %s unchanged", updated.Name)

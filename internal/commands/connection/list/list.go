@@ -155,10 +155,10 @@ func Render(d *deps.Deps, conns []*configstore.Connection, failed map[string]int
 			if n := failed[c.ID]; n > 0 {
 				marker = fmt.Sprintf("ⓘ %d failed", n)
 			}
-			t.Row(c.Name, c.Connector, string(c.Status), c.Account, tableprint.RelativeTime(now, c.CreatedAt), marker)
+			t.Row(c.Name, c.Connector, connview.StatusText(c), c.Account, tableprint.RelativeTime(now, c.CreatedAt), marker)
 			continue
 		}
-		t.Row(c.Name, c.Connector, string(c.Status), c.Account, c.CreatedAt.UTC().Format(time.RFC3339), strconv.Itoa(failed[c.ID]))
+		t.Row(c.Name, c.Connector, connview.StatusText(c), c.Account, c.CreatedAt.UTC().Format(time.RFC3339), strconv.Itoa(failed[c.ID]))
 	}
 	return t.Render()
 }

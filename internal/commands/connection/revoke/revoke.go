@@ -3,6 +3,7 @@ package revoke
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/jsonexport"
 )
 
@@ -20,6 +22,7 @@ type Options struct {
 
 	Name   string
 	Export jsonexport.Exporter
+	Yes    bool
 }
 
 // NewCmd returns `connctl revoke`.
@@ -42,8 +45,12 @@ removed locally", or the provider's error (exit 1, the local tokens are still
 removed). The client secret is kept for reauthorization.
 
 Key-based connectors (API keys, access keys) have nothing to call at the
-provider: to invalidate the key itself, reset it in the provider's admin.`,
-		Example: `  connctl revoke support
+provider: to invalidate the key itself, reset it in the provider's admin.
+Their key is removed for good (connctl cannot fetch it again), so revoke
+asks first on a terminal, and needs --yes otherwise (exit 2 without it);
+answering no removes nothing (exit 1).`,
+		Example: `  connctl revoke crm
+  connctl revoke support --yes
   connctl reauthorize support --secret-stdin < new-key.txt`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: complete.ConnectionNames(d),
@@ -52,6 +59,7 @@ provider: to invalidate the key itself, reset it in the provider's admin.`,
 			return runF(c.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "revoke a key-based connection without asking")
 	jsonexport.AddFlags(cmd, &opts.Export, connview.Fields)
 	return cmd
 }
@@ -90,6 +98,18 @@ func run(ctx context.Context, opts *Options) error {
 			_ = exp.Write(d.IO.Out, connview.From(d.Catalog(), rep.Connection))
 		}
 		return err
+	}
+	if !opts.Yes && len(cur.Secrets) > 0 {
+		if !d.IO.CanPrompt() {
+			return exitcode.UsageError("not running interactively; pass --yes to revoke %q (its key is removed for good)", cur.Name)
+		}
+		ok, err := d.IO.Confirm(fmt.Sprintf("Revoke connection %s (%s)? Its key is removed from the secret store for good; reauthorizing needs the key again", cur.Name, cur.Connector))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return exitcode.New(exitcode.Failure, "nothing revoked")
+		}
 	}
 	c, err := mgr.Revoke(ctx, opts.Name)
 	if err != nil {

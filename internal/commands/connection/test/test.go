@@ -89,6 +89,8 @@ func run(ctx context.Context, opts *Options) error {
 		if cur, ok := svc.Mgr.Config.Find(c.Name); ok {
 			svc.Mgr.RecordAccount(ctx, cur, res.Account)
 		}
+		// A passing test verifies credentials saved with --no-verify.
+		_, _ = svc.Mgr.SetVerified(ctx, c.Name, true)
 		res.OK = true
 		res.Message = okMessage(res.Account, res.Org)
 		if opts.Export != nil {

@@ -1,0 +1,124 @@
+package connview
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector"
+	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/keycheck"
+	"github.com/connctl/connctl/internal/secretstore"
+)
+
+// Verification is what a command that saves key-based credentials asks of
+// Verify.
+type Verification struct {
+	Connector *connector.Connector
+	Auth      *connector.AuthMethod
+	Fields    map[string]string // the connection's fields after the change
+	Secrets   map[string]string // the new secrets, by field name
+	// Current is the connection being changed (nil on create): its stored
+	// secrets fill those not given anew.
+	Current *configstore.Connection
+	// Saved says what happens to the old credentials when the check fails,
+	// for the hint: "nothing was saved" or "the old secret is kept".
+	Saved string
+}
+
+// Verify checks key-based credentials with the provider before they are
+// saved, with the same call as `connctl test`. It returns the identity the
+// provider reports, or nil when there is nothing to check (OAuth, a method
+// keycheck does not know, or d.SkipVerify). A rejection is exit 4 with the
+// provider's answer; a provider that cannot be reached is exit 1 with a
+// hint naming --no-verify.
+func Verify(ctx context.Context, d *deps.Deps, mg *connection.Manager, v Verification) (*keycheck.Identity, error) {
+	if d.SkipVerify || v.Auth.Kind.Interactive() || !keycheck.Supported(v.Connector.ID, v.Auth.ID) {
+		return nil, nil
+	}
+	secrets := map[string]string{}
+	for _, f := range connection.SecretFields(v.Connector, v.Auth) {
+		if s, ok := v.Secrets[f.Name]; ok {
+			secrets[f.Name] = s
+			continue
+		}
+		if v.Current == nil || !v.Current.HasSecret(f.Name) {
+			continue
+		}
+		s, err := mg.Secret(ctx, v.Current, f.Name)
+		if errors.Is(err, secretstore.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		secrets[f.Name] = s
+	}
+	var hc *http.Client // nil: keycheck's own client
+	if d.HTTP != nil {
+		hc = d.HTTP()
+	}
+	id, err := keycheck.Check(ctx, hc, v.Connector.ID, v.Auth.ID, connection.Effective(v.Connector, v.Auth, v.Fields), secrets)
+	if err == nil {
+		return id, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	saved := v.Saved
+	if saved == "" {
+		saved = "nothing was saved"
+	}
+	var ke *keycheck.Error
+	if !errors.As(err, &ke) {
+		return nil, err
+	}
+	switch ke.Kind {
+	case "unauthorized", "forbidden":
+		return nil, exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, fmt.Errorf("the provider rejected the credentials: %s", ke.Message)),
+			saved+"; give the right secret, or pass --no-verify to save it unchecked")
+	case "network":
+		return nil, exitcode.WithHint(exitcode.New(exitcode.Failure, "cannot check the credentials: %s", ke.Message),
+			saved+"; to set up offline, pass --no-verify and check later with `connctl test`")
+	}
+	return nil, exitcode.WithHint(exitcode.New(exitcode.Failure, "cannot check the credentials: %s", ke.Message),
+		saved+"; to save without the check, pass --no-verify")
+}
+
+// StatusText is the status a connection shows: its stored status, or
+// "unverified" for key-based credentials saved with --no-verify and not
+// tested since (they are used as authorized).
+func StatusText(c *configstore.Connection) string {
+	if c.Status == configstore.StatusAuthorized && c.Unverified {
+		return "unverified"
+	}
+	return string(c.Status)
+}
+
+// AfterSave records the outcome of Verify on a connection whose key-based
+// credentials were just saved: the account the provider named, or, after
+// --no-verify, that the credentials are unverified (only for methods
+// `connctl test` can check, so that a passing test can clear it). It
+// returns the connection as stored; a failure to record is a warning.
+func AfterSave(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *configstore.Connection, m *connector.AuthMethod, noVerify bool, id *keycheck.Identity) *configstore.Connection {
+	if m.Kind.Interactive() || d.SkipVerify {
+		return c
+	}
+	ctr, ok := d.Catalog().Lookup(c.Connector)
+	if !ok || !keycheck.Supported(ctr.ID, m.ID) {
+		return c
+	}
+	if id != nil && id.Account != "" {
+		mg.RecordAccount(ctx, c, id.Account)
+	}
+	out, err := mg.SetVerified(ctx, c.Name, !noVerify)
+	if err != nil {
+		d.IO.Warnf("the credentials were saved, but not whether they were checked: %v", err)
+		return c
+	}
+	return out
+}
