@@ -49,15 +49,16 @@ func ToolBinary(name, version, env string, notBuilt error, fix string) (string, 
 		}
 		return p, nil
 	}
-	p := filepath.Join(toolsCache(), name+"-"+version, name)
+	p := filepath.Join(ToolsCache(), name+"-"+version, name)
 	if err := executable(p); err != nil {
 		return "", fmt.Errorf("%w: %v: %s", notBuilt, err, fix)
 	}
 	return p, nil
 }
 
-// toolsCache mirrors the CACHE line of scripts/build-test-tools.sh.
-func toolsCache() string {
+// ToolsCache is the folder test tools are built or installed into; it
+// mirrors the CACHE line of scripts/build-test-tools.sh.
+func ToolsCache() string {
 	for _, env := range []string{"CONNCTL_TEST_TOOLS", "CONNCTL_TOOLS_CACHE"} {
 		if d := os.Getenv(env); d != "" {
 			return d
