@@ -55,7 +55,7 @@ func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*co
 	}
 	res, err := oauthflow.Run(fctx, cfg)
 	if err != nil {
-		return nil, flowError(err)
+		return nil, flowError(err, c.Name, e.RedirectURI)
 	}
 	tok := res.Token
 	state := configstore.OAuthState{Extra: map[string]string{}}
@@ -77,7 +77,11 @@ func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*co
 		return nil, exitcode.WithHint(exitcode.UsageError("the new grant is for %s, but %q was authorized for %s: nothing was changed", state.Org, c.Name, prev.Org),
 			"sign in to the same org, or pass --force to switch the connection to the new one")
 	}
-	return s.Mgr.StoreGrant(ctx, c.Name, connection.Grant{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Account: account, State: state})
+	stored, err := s.Mgr.StoreGrant(ctx, c.Name, connection.Grant{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Account: account, State: state})
+	if err == nil && tok.RefreshToken == "" {
+		s.warnNoRefreshToken(c.Name, e, state.ExpiresAt)
+	}
+	return stored, err
 }
 
 // discard revokes a token connctl obtained but will not keep (best effort).
@@ -94,10 +98,18 @@ func (s *Service) discard(ctx context.Context, e *Endpoints, tok *oauth2.Token) 
 	_ = oauthflow.Revoke(rctx, e.Client(s.HTTP), e.RevokeURL, e.RevokeStyle, t, hint)
 }
 
-func flowError(err error) error {
+func flowError(err error, name, redirectURI string) error {
 	var fe *oauthflow.Error
 	if errors.As(err, &fe) {
 		switch fe.Kind {
+		case "timeout":
+			if redirectURI == "" {
+				// A server that matches a registered redirect exactly (Dex
+				// with http://127.0.0.1/callback) shows the user an error
+				// page, and the flow can only time out.
+				return exitcode.WithHint(err, "if the browser showed an error about the redirect URI, the server wants the exact URI you registered, port included: "+
+					"register a fixed one such as http://127.0.0.1:8976/callback and `connctl edit "+connection.QuoteArg(name)+" --set redirect_uri=http://127.0.0.1:8976/callback`")
+			}
 		case "listen":
 			return exitcode.WithCode(exitcode.Failure, err)
 		case "denied":

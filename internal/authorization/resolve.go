@@ -192,6 +192,9 @@ func (s *Service) Resolve(ctx context.Context, c *configstore.Connection) (*Endp
 			return nil, exitcode.UsageError("scope %q of %q %s: set it with `connctl edit %s --set %s=...`", sc, c.Name, err.Error(), connection.QuoteArg(c.Name), strings.TrimPrefix(err.Error(), "needs "))
 		}
 	}
+	if err := e.addAuthParams(fields["auth_params"]); err != nil {
+		return nil, exitcode.UsageError("connection %q: %v (`connctl edit %s --set auth_params=...`)", c.Name, err, connection.QuoteArg(c.Name))
+	}
 	e.RedirectURI = fields["redirect_uri"]
 	e.ClientID = fields["client_id"]
 	if e.ClientID == "" {

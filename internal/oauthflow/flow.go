@@ -240,6 +240,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if iss := q.Get("iss"); iss != "" || cfg.RequireIss {
 			if cfg.Issuer != "" && iss != strings.TrimSuffix(cfg.Issuer, "/") && iss != cfg.Issuer {
 				e := &Error{Kind: "issuer", Message: fmt.Sprintf("the authorization response came from issuer %q, not %q (possible mix-up attack): nothing was stored", iss, cfg.Issuer)}
+				if iss == "" {
+					e.Message = fmt.Sprintf("the authorization response lacks the iss parameter, which issuer %q promises to send (authorization_response_iss_parameter_supported, RFC 9207; possible mix-up attack): nothing was stored", cfg.Issuer)
+				}
 				page(w, http.StatusBadRequest, cfg.Name, false, e.Message)
 				finish(outcome{err: e})
 				return
