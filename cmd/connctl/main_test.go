@@ -95,6 +95,7 @@ func TestScripts(t *testing.T) {
 	default:
 		t.Fatalf("start ORY Hydra: %v (%s)", err, hydra.BuildFix)
 	}
+	startOIDCProvider(t)
 	fdFake = startFreshdesk()
 	t.Cleanup(fdFake.srv.Close)
 	sfFake = startSalesforce(t)
@@ -117,6 +118,7 @@ func TestScripts(t *testing.T) {
 			"salesforce-touch":  cmdSalesforceTouch,
 			"salesforce-expire": cmdSalesforceExpire,
 			"hydra-subject":     func(ts *testscript.TestScript, neg bool, args []string) { hydraServer.SetSubject(args[0]) },
+			"op-refresh-token":  cmdOPRefreshToken,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -124,6 +126,8 @@ func TestScripts(t *testing.T) {
 				return realKeyring(), nil
 			case "hydra":
 				return hydraServer != nil, nil
+			case "oidcprovider":
+				return opServer != nil, nil
 			case "rclone":
 				_, err := rclone.Binary()
 				if err != nil && !testpeer.SkipAllowed() {
@@ -167,6 +171,7 @@ func setup(env *testscript.Env) error {
 		env.Setenv("CLIENT_ID", id)
 		env.Setenv("BROWSER", "browser-standin")
 	}
+	setupOIDCProvider(env)
 	// Files from the script's archive may hold secrets on purpose; every
 	// other file left in the work folder must not.
 	given := map[string]bool{}

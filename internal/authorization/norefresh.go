@@ -25,8 +25,10 @@ func (s *Service) warnNoRefreshToken(name string, e *Endpoints, expires *time.Ti
 	switch {
 	case e.OpenID() && !offline:
 		fmt.Fprintf(s.Stderr, "  to get one, ask for offline access: `connctl edit %s --set scopes=\"%s offline_access\"`, then reauthorize\n", q, strings.Join(e.Scopes, " "))
+	case e.OpenID() && e.AuthParams["prompt"] == "":
+		fmt.Fprintf(s.Stderr, "  OpenID providers grant offline_access only with prompt=consent (OpenID Connect Core §11), which auth_params stopped connctl sending: remove prompt= from auth_params\n")
 	case e.OpenID() && e.AuthParams["prompt"] != "consent":
-		fmt.Fprintf(s.Stderr, "  OpenID providers grant offline_access only with prompt=consent (OpenID Connect Core §11), which auth_params replaced with %q\n", e.AuthParams["prompt"])
+		fmt.Fprintf(s.Stderr, "  OpenID providers grant offline_access only with prompt=consent (OpenID Connect Core §11), which auth_params replaced with prompt=%s\n", e.AuthParams["prompt"])
 	default:
 		fmt.Fprintln(s.Stderr, "  to get one, the client's registration must allow the refresh_token grant, and the provider may want a scope (offline_access, refresh_token) or a parameter (auth_params=access_type=offline for Google)")
 	}

@@ -107,7 +107,7 @@ func TestWarningForAGrantWithoutRefreshToken(t *testing.T) {
 	exp := now.Add(65 * time.Second)
 	s.warnNoRefreshToken("idp", &Endpoints{Scopes: []string{"openid", "offline_access"}, AuthParams: map[string]string{"prompt": "login"}}, &exp)
 	want := "warning: the provider issued no refresh token: idp works until its access token expires at 2026-01-02T03:05:10Z (in 1m5s), then needs `connctl reauthorize idp`\n" +
-		"  OpenID providers grant offline_access only with prompt=consent (OpenID Connect Core §11), which auth_params replaced with \"login\"\n"
+		"  OpenID providers grant offline_access only with prompt=consent (OpenID Connect Core §11), which auth_params replaced with prompt=login\n"
 	if buf.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
 	}
