@@ -48,7 +48,7 @@ func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*co
 	cfg := oauthflow.Config{
 		Name: c.Name, ClientID: e.ClientID, ClientSecret: e.ClientSecret, AuthURL: e.AuthURL, TokenURL: e.TokenURL,
 		Scopes: e.Scopes, AuthStyle: e.AuthStyle, RedirectURI: e.RedirectURI, AuthParams: e.AuthParams,
-		Issuer: e.Issuer, RequireIss: e.RequireIss, NoBrowser: opts.NoBrowser, Opener: s.Opener, Stderr: s.Stderr, HTTPClient: s.HTTP,
+		Issuer: e.Issuer, RequireIss: e.RequireIss, JWKSURL: e.JWKSURL, IDTokenAlgs: e.IDTokenAlgs, NoBrowser: opts.NoBrowser, Opener: s.Opener, Stderr: s.Stderr, HTTPClient: s.HTTP,
 	}
 	if e.Connector.ID == "zoho" {
 		cfg.TokenURLFromCallback = zohoTokenURL(e.TokenURL)
@@ -68,6 +68,7 @@ func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*co
 		return nil, err
 	}
 	account, subject, org := s.whoAmI(ctx, e, tok.AccessToken, &state)
+	account, subject = preferIDToken(res.IDToken, account, subject)
 	state.Subject = subject
 	if state.Org == "" {
 		state.Org = org

@@ -9,6 +9,7 @@ import (
 
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/oauthflow"
 )
 
 // Issue #11: a token shorter-lived than four refresh margins is refreshed
@@ -120,5 +121,27 @@ func TestWarningForAGrantWithoutRefreshToken(t *testing.T) {
 	s.warnNoRefreshToken("idp", &Endpoints{}, nil)
 	if buf.Len() != 0 {
 		t.Errorf("a token without expiry needs no warning: %s", buf.String())
+	}
+}
+
+func TestAccountPrefersTheIDToken(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		idt                  *oauthflow.IDToken
+		account, subject     string
+		wantAcct, wantSubjct string
+	}{
+		{nil, "userinfo@x", "s", "userinfo@x", "s"},
+		{&oauthflow.IDToken{Subject: "s", Email: "a@x"}, "userinfo@x", "s", "a@x", "s"},
+		{&oauthflow.IDToken{Subject: "s", PreferredUsername: "alice"}, "", "", "alice", "s"},
+		{&oauthflow.IDToken{Subject: "s"}, "userinfo@x", "s", "userinfo@x", "s"},
+		{&oauthflow.IDToken{Subject: "s"}, "", "", "s", "s"},
+		// userinfo about someone else is not used (OpenID Connect Core §5.3.2)
+		{&oauthflow.IDToken{Subject: "s"}, "mallory@x", "other", "s", "s"},
+	} {
+		a, s := preferIDToken(tc.idt, tc.account, tc.subject)
+		if a != tc.wantAcct || s != tc.wantSubjct {
+			t.Errorf("preferIDToken(%+v, %q, %q) = %q, %q; want %q, %q", tc.idt, tc.account, tc.subject, a, s, tc.wantAcct, tc.wantSubjct)
+		}
 	}
 }

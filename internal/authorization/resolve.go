@@ -52,6 +52,8 @@ type Endpoints struct {
 	AuthParams   map[string]string
 	Issuer       string
 	RequireIss   bool
+	JWKSURL      string   // from discovery: checks id_tokens
+	IDTokenAlgs  []string // from discovery
 	ClientID     string
 	ClientSecret string
 	Fields       map[string]string // the connection's effective fields
@@ -140,6 +142,7 @@ func (s *Service) Resolve(ctx context.Context, c *configstore.Connection) (*Endp
 		}
 		e.Issuer = md.Issuer
 		e.RequireIss = md.AuthorizationResponseIssSupport
+		e.JWKSURL, e.IDTokenAlgs = md.JWKSURI, md.IDTokenSigningAlgs
 	}
 	endpoint := func(override, tmpl string, required bool) (string, error) {
 		if v := c.Fields[override]; v != "" {

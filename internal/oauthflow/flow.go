@@ -61,6 +61,10 @@ type Config struct {
 	// sent (RFC 9207); RequireIss makes a missing iss an error.
 	Issuer     string
 	RequireIss bool
+	// JWKSURL and IDTokenAlgs (from discovery) let an id_token be checked;
+	// with openid in Scopes a nonce is sent too.
+	JWKSURL     string
+	IDTokenAlgs []string
 	// TokenURLFromCallback, when set, picks the token endpoint from the
 	// callback's parameters (Zoho's accounts-server); it returns "" to keep TokenURL.
 	TokenURLFromCallback func(url.Values) (string, error)
@@ -77,11 +81,12 @@ type Result struct {
 	RedirectURI string
 	Callback    url.Values // callback parameters other than code and state
 	TokenURL    string     // the endpoint the code was exchanged at
+	IDToken     *IDToken   // the validated id_token; nil when none came or it could not be checked
 }
 
 // Error is a failed authorization with a kind scripts and tests can test.
 type Error struct {
-	Kind        string // "denied", "timeout", "state", "issuer", "exchange", "listen", "server"
+	Kind        string // "denied", "timeout", "state", "issuer", "exchange", "id_token", "listen", "server"
 	Message     string
 	Description string
 }
@@ -193,6 +198,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for k, v := range cfg.AuthParams {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
+	nonce := ""
+	if cfg.openID() {
+		nonce = randomString(24)
+		opts = append(opts, oauth2.SetAuthURLParam("nonce", nonce))
+	}
 	authURL := oc.AuthCodeURL(state, opts...)
 
 	type outcome struct {
@@ -291,6 +301,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			finish(outcome{err: e})
 			return
 		}
+		idt, err := cfg.checkIDToken(xctx, tok, nonce)
+		if err != nil {
+			e := &Error{Kind: "id_token", Message: err.Error()}
+			page(w, http.StatusBadGateway, cfg.Name, false, e.Message)
+			finish(outcome{err: e})
+			return
+		}
 		cb := url.Values{}
 		for k, v := range q {
 			if k != "code" && k != "state" {
@@ -298,7 +315,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 		page(w, http.StatusOK, cfg.Name, true, "")
-		finish(outcome{res: &Result{Token: tok, RedirectURI: redirect, Callback: cb, TokenURL: tokenURL}})
+		finish(outcome{res: &Result{Token: tok, RedirectURI: redirect, Callback: cb, TokenURL: tokenURL, IDToken: idt}})
 	})
 	if path != "/" {
 		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
