@@ -1,6 +1,8 @@
 // Package testpeer holds the real peers that connctl's tests run against, on
-// the loopback only: an OAuth 2.0 server (package hydra) and browsers that
-// walk its login and consent pages (package browsersim). It is imported by
+// the loopback only: two OAuth 2.0 / OpenID Connect servers written by
+// others (ORY Hydra in package hydra, panva's oidc-provider in package
+// oidcprovider) and browsers that walk their login and consent pages
+// (package browsersim). It is imported by
 // tests only; the shipped binary never links it.
 //
 // A peer that is not installed skips the test that needs it, unless
