@@ -14,11 +14,17 @@
 #     (internal/testpeer/rclone). Debian's rclone is too old for `serve s3`;
 #     it is built the same way, as a tool of a throw-away module, without
 #     cgo. The first build takes 2-4 minutes.
+#   - panva's oidc-provider, an OpenID Certified provider for Node, the
+#     second OAuth server the OAuth tests run against
+#     (internal/testpeer/oidcprovider). It is an npm package, installed with
+#     Debian's npm into its own folder; it needs Debian's nodejs to run.
 #
 #   CONNCTL_TEST_TOOLS   the cache folder (default $XDG_CACHE_HOME or
 #                        $HOME/.cache, then connctl-test-tools)
 #   CONNCTL_HYDRA        an existing Hydra binary to use instead; Hydra is not built
 #   CONNCTL_RCLONE       an existing rclone binary to use instead; rclone is not built
+#   CONNCTL_OIDC_PROVIDER an existing oidc-provider install folder (one holding
+#                        node_modules/oidc-provider) to use instead
 set -euo pipefail
 
 # Bump HYDRA_VERSION and the pop replacement together (see the Hydra release's go.mod).
@@ -26,10 +32,13 @@ HYDRA_VERSION=v2.3.0
 POP_REPLACE=github.com/gobuffalo/pop/v6=github.com/ory/pop/v6@v6.2.1-0.20241121111754-e5dfc0f3344b
 # Bump together with internal/testpeer/rclone.Version.
 RCLONE_VERSION=v1.76.0
+# Bump together with internal/testpeer/oidcprovider.Version.
+OIDC_PROVIDER_VERSION=9.13.3
 
 CACHE=${CONNCTL_TEST_TOOLS:-${CONNCTL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/connctl-test-tools}}
 HYDRA_BIN="$CACHE/hydra-$HYDRA_VERSION/hydra"
 RCLONE_BIN="$CACHE/rclone-$RCLONE_VERSION/rclone"
+OIDC_PROVIDER_DIR="$CACHE/oidc-provider-$OIDC_PROVIDER_VERSION"
 
 # The throw-away modules must not pick up a go.work or flags from the caller.
 export GOWORK=off GOFLAGS=-mod=mod
@@ -113,10 +122,49 @@ build_rclone() {
 	echo "build-test-tools: built rclone $RCLONE_VERSION in $((SECONDS - start))s: $RCLONE_BIN"
 }
 
+install_oidc_provider() {
+	local start=$SECONDS
+	if [[ -n ${CONNCTL_OIDC_PROVIDER:-} ]]; then
+		if [[ ! -f $CONNCTL_OIDC_PROVIDER/node_modules/oidc-provider/package.json ]]; then
+			echo "build-test-tools: CONNCTL_OIDC_PROVIDER=$CONNCTL_OIDC_PROVIDER holds no node_modules/oidc-provider" >&2
+			return 1
+		fi
+		echo "build-test-tools: oidc-provider: using CONNCTL_OIDC_PROVIDER=$CONNCTL_OIDC_PROVIDER"
+		return 0
+	fi
+	if [[ -f $OIDC_PROVIDER_DIR/.installed ]]; then
+		echo "build-test-tools: oidc-provider $OIDC_PROVIDER_VERSION present at $OIDC_PROVIDER_DIR ($((SECONDS - start))s)"
+		return 0
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "build-test-tools: oidc-provider needs npm and nodejs: apt-get install nodejs npm (scripts/install-deps.sh)" >&2
+		return 1
+	fi
+	echo "build-test-tools: installing oidc-provider $OIDC_PROVIDER_VERSION into $OIDC_PROVIDER_DIR (npm, once)"
+	mkdir -p "$work/oidc-provider"
+	if ! (
+		cd "$work/oidc-provider" &&
+			echo '{"name":"connctl-oidc-provider-peer","private":true}' >package.json &&
+			npm install --no-audit --no-fund --loglevel=error "oidc-provider@$OIDC_PROVIDER_VERSION"
+	) >"$work/oidc-provider.log" 2>&1; then
+		cat "$work/oidc-provider.log" >&2
+		echo "build-test-tools: installing oidc-provider $OIDC_PROVIDER_VERSION failed after $((SECONDS - start))s" >&2
+		return 1
+	fi
+	# The folder appears whole (rename) and is marked installed last, so a
+	# half install is never taken for a whole one.
+	rm -rf "$OIDC_PROVIDER_DIR.tmp.$$" && mkdir -p "$CACHE" &&
+		mv "$work/oidc-provider" "$OIDC_PROVIDER_DIR.tmp.$$" &&
+		rm -rf "$OIDC_PROVIDER_DIR" && mv "$OIDC_PROVIDER_DIR.tmp.$$" "$OIDC_PROVIDER_DIR" &&
+		touch "$OIDC_PROVIDER_DIR/.installed" || return 1
+	echo "build-test-tools: installed oidc-provider $OIDC_PROVIDER_VERSION in $((SECONDS - start))s: $OIDC_PROVIDER_DIR"
+}
+
 # Every tool is tried even if an earlier one failed; the exit says whether
 # all are there. (set -e does not apply inside functions called with ||, so
 # they return on failure themselves.)
 status=0
 build_hydra || status=1
 build_rclone || status=1
+install_oidc_provider || status=1
 exit $status

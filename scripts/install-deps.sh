@@ -30,6 +30,17 @@ for p in "${PACKAGES[@]}"; do
 		missing+=("$p")
 	fi
 done
+# Node.js runs oidc-provider, the second OAuth test peer
+# (internal/testpeer/oidcprovider), and npm installs it
+# (scripts/build-test-tools.sh). They are asked for only when the commands are
+# missing: a machine's own Node.js (NodeSource's nodejs, which provides npm
+# and conflicts with Debian's npm package) is used as it is.
+if ! command -v node >/dev/null 2>&1; then
+	missing+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+	missing+=(npm)
+fi
 if ((${#missing[@]} == 0)); then
 	echo "install-deps: all ${#PACKAGES[@]} Debian packages present"
 	exit 0

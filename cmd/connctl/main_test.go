@@ -100,6 +100,7 @@ func TestScripts(t *testing.T) {
 	default:
 		t.Fatalf("start ORY Hydra: %v (%s)", err, hydra.BuildFix)
 	}
+	startOIDCProvider(t)
 	fdFake = startFreshdesk()
 	t.Cleanup(fdFake.srv.Close)
 	sfFake = startSalesforce(t)
@@ -125,6 +126,7 @@ func TestScripts(t *testing.T) {
 			"salesforce-expire": cmdSalesforceExpire,
 			"hostile-witness":   cmdHostileWitness,
 			"hydra-subject":     func(ts *testscript.TestScript, neg bool, args []string) { hydraServer.SetSubject(args[0]) },
+			"op-refresh-token":  cmdOPRefreshToken,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -132,6 +134,8 @@ func TestScripts(t *testing.T) {
 				return realKeyring(), nil
 			case "hydra":
 				return hydraServer != nil, nil
+			case "oidcprovider":
+				return opServer != nil, nil
 			case "rclone":
 				_, err := rclone.Binary()
 				if err != nil && !testpeer.SkipAllowed() {
@@ -176,6 +180,7 @@ func setup(env *testscript.Env) error {
 		env.Setenv("CLIENT_ID", id)
 		env.Setenv("BROWSER", "browser-standin")
 	}
+	setupOIDCProvider(env)
 	// Files from the script's archive may hold secrets on purpose; every
 	// other file left in the work folder must not.
 	given := map[string]bool{}

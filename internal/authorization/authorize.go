@@ -49,14 +49,14 @@ func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*co
 	cfg := oauthflow.Config{
 		Name: c.Name, ClientID: e.ClientID, ClientSecret: e.ClientSecret, AuthURL: e.AuthURL, TokenURL: e.TokenURL,
 		Scopes: e.Scopes, AuthStyle: e.AuthStyle, RedirectURI: e.RedirectURI, AuthParams: e.AuthParams,
-		Issuer: e.Issuer, RequireIss: e.RequireIss, NoBrowser: opts.NoBrowser, Opener: s.Opener, Stderr: s.Stderr, HTTPClient: s.HTTP,
+		Issuer: e.Issuer, RequireIss: e.RequireIss, JWKSURL: e.JWKSURL, IDTokenAlgs: e.IDTokenAlgs, NoBrowser: opts.NoBrowser, Opener: s.Opener, Stderr: s.Stderr, HTTPClient: s.HTTP,
 	}
 	if e.Connector.ID == "zoho" {
 		cfg.TokenURLFromCallback = zohoTokenURL(e.TokenURL)
 	}
 	res, err := oauthflow.Run(fctx, cfg)
 	if err != nil {
-		return nil, flowError(err)
+		return nil, flowError(err, c.Name, e.RedirectURI)
 	}
 	tok := res.Token
 	state := configstore.OAuthState{Extra: map[string]string{}}
@@ -69,6 +69,7 @@ func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*co
 		return nil, err
 	}
 	account, subject, org := s.whoAmI(ctx, e, tok.AccessToken, &state)
+	account, subject = preferIDToken(res.IDToken, account, subject)
 	state.Subject = subject
 	if state.Org == "" {
 		state.Org = org
@@ -78,7 +79,11 @@ func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*co
 		return nil, exitcode.WithHint(exitcode.UsageError("the new grant is for %s, but %q was authorized for %s: nothing was changed", state.Org, c.Name, prev.Org),
 			"sign in to the same org, or pass --force to switch the connection to the new one")
 	}
-	return s.Mgr.StoreGrant(ctx, c.Name, connection.Grant{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Account: account, State: state})
+	stored, err := s.Mgr.StoreGrant(ctx, c.Name, connection.Grant{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Account: account, State: state})
+	if err == nil && tok.RefreshToken == "" {
+		s.warnNoRefreshToken(c.Name, e, state.ExpiresAt)
+	}
+	return stored, err
 }
 
 // discard revokes a token connctl obtained but will not keep (best effort).
@@ -95,10 +100,18 @@ func (s *Service) discard(ctx context.Context, e *Endpoints, tok *oauth2.Token) 
 	_ = oauthflow.Revoke(rctx, e.Client(s.HTTP), e.RevokeURL, e.RevokeStyle, t, hint)
 }
 
-func flowError(err error) error {
+func flowError(err error, name, redirectURI string) error {
 	var fe *oauthflow.Error
 	if errors.As(err, &fe) {
 		switch fe.Kind {
+		case "timeout":
+			if redirectURI == "" {
+				// A server that matches a registered redirect exactly (Dex
+				// with http://127.0.0.1/callback) shows the user an error
+				// page, and the flow can only time out.
+				return exitcode.WithHint(err, "if the browser showed an error about the redirect URI, the server wants the exact URI you registered, port included: "+
+					"register a fixed one such as http://127.0.0.1:8976/callback and `connctl edit "+connection.QuoteArg(name)+" --set redirect_uri=http://127.0.0.1:8976/callback`")
+			}
 		case "listen":
 			return exitcode.WithCode(exitcode.Failure, err)
 		case "denied":

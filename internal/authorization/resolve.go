@@ -52,6 +52,8 @@ type Endpoints struct {
 	AuthParams   map[string]string
 	Issuer       string
 	RequireIss   bool
+	JWKSURL      string   // from discovery: checks id_tokens
+	IDTokenAlgs  []string // from discovery
 	ClientID     string
 	ClientSecret string
 	Fields       map[string]string // the connection's effective fields
@@ -140,6 +142,7 @@ func (s *Service) Resolve(ctx context.Context, c *configstore.Connection) (*Endp
 		}
 		e.Issuer = md.Issuer
 		e.RequireIss = md.AuthorizationResponseIssSupport
+		e.JWKSURL, e.IDTokenAlgs = md.JWKSURI, md.IDTokenSigningAlgs
 	}
 	endpoint := func(override, tmpl string, required bool) (string, error) {
 		if v := c.Fields[override]; v != "" {
@@ -191,6 +194,9 @@ func (s *Service) Resolve(ctx context.Context, c *configstore.Connection) (*Endp
 		} else {
 			return nil, exitcode.UsageError("scope %q of %q %s: set it with `connctl edit %s --set %s=...`", sc, c.Name, err.Error(), connection.QuoteArg(c.Name), strings.TrimPrefix(err.Error(), "needs "))
 		}
+	}
+	if err := e.addAuthParams(fields["auth_params"]); err != nil {
+		return nil, exitcode.UsageError("connection %q: %v (`connctl edit %s --set auth_params=...`)", c.Name, err, connection.QuoteArg(c.Name))
 	}
 	e.RedirectURI = fields["redirect_uri"]
 	e.ClientID = fields["client_id"]

@@ -16,7 +16,10 @@ import (
 	"github.com/connctl/connctl/internal/secretstore"
 )
 
-// RefreshMargin is how long before expiry a token is refreshed.
+// RefreshMargin is how long before expiry a token is refreshed, at most: a
+// token that lives less than four margins is refreshed when a quarter of its
+// lifetime is left (see refreshMargin), so that a 65-second token is not
+// refreshed on every call.
 const RefreshMargin = 60 * time.Second
 
 // Token is a usable access token and what scripts need with it.
@@ -31,7 +34,11 @@ type Token struct {
 
 // Usable checks that c may be used: authorized, or an exit-4 error naming
 // the command that fixes it.
-func Usable(c *configstore.Connection) error {
+func Usable(c *configstore.Connection) error { return usableAt(c, time.Time{}) }
+
+// usableAt is Usable on connctl's clock: it can then tell a token that has
+// expired without a refresh token from credentials the provider rejected.
+func usableAt(c *configstore.Connection, now time.Time) error {
 	q := connection.QuoteArg(c.Name)
 	switch c.Status {
 	case configstore.StatusAuthorized:
@@ -41,15 +48,39 @@ func Usable(c *configstore.Connection) error {
 	case configstore.StatusRevoked:
 		return exitcode.WithHint(exitcode.New(exitcode.AuthNeeded, "connection %q is revoked", c.Name), "run `connctl reauthorize "+q+"`")
 	default:
-		return connection.NeedsReauthorization(c.Name, "the provider rejected its credentials earlier")
+		return connection.NeedsReauthorization(c.Name, reauthReason(c, now))
 	}
+}
+
+// reauthReason says why a connection marked needs_reauthorization needs it,
+// from what the config records: a grant without a refresh token whose access
+// token has expired (now zero: whatever the time) was not rejected by anyone.
+func reauthReason(c *configstore.Connection, now time.Time) string {
+	if o := c.OAuth; o != nil && o.ExpiresAt != nil && !c.HasSecret(connection.KindRefreshToken) &&
+		(now.IsZero() || !o.ExpiresAt.After(now)) {
+		return fmt.Sprintf("its access token expired at %s and the provider issued no refresh token", o.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return "the provider rejected its credentials earlier"
 }
 
 func fresh(c *configstore.Connection, now time.Time) bool {
 	if c.OAuth == nil || c.OAuth.ExpiresAt == nil {
 		return true // no expiry: a long-lived token (SurveyMonkey) or the provider did not say
 	}
-	return c.OAuth.ExpiresAt.After(now.Add(RefreshMargin))
+	return c.OAuth.ExpiresAt.After(now.Add(refreshMargin(c.OAuth)))
+}
+
+// refreshMargin is how long before its expiry a token is refreshed:
+// RefreshMargin, or a quarter of the token's lifetime (expires_at minus
+// issued_at, both recorded when the token was stored) when that is shorter.
+func refreshMargin(o *configstore.OAuthState) time.Duration {
+	if o.IssuedAt == nil || o.ExpiresAt == nil {
+		return RefreshMargin
+	}
+	if life := o.ExpiresAt.Sub(*o.IssuedAt); life > 0 && life/4 < RefreshMargin {
+		return life / 4
+	}
+	return RefreshMargin
 }
 
 // AccessToken returns a valid access token for the connection, refreshing
@@ -66,7 +97,7 @@ func (s *Service) AccessToken(ctx context.Context, name string, force bool) (*To
 	if !s.IsOAuth(c) {
 		return nil, exitcode.UsageError("connection %q uses %s, not OAuth: it has no access token", c.Name, c.Auth)
 	}
-	if err := Usable(c); err != nil {
+	if err := usableAt(c, s.now()); err != nil {
 		return nil, err
 	}
 	if !force && fresh(c, s.now()) {
@@ -95,7 +126,7 @@ func (s *Service) AccessToken(ctx context.Context, name string, force bool) (*To
 	if c, ok = s.Mgr.Config.Find(name); !ok {
 		return nil, connection.NotFound(name)
 	}
-	if err := Usable(c); err != nil {
+	if err := usableAt(c, s.now()); err != nil {
 		return nil, err
 	}
 	// Another process refreshed while we waited: its token is as new as a
@@ -150,7 +181,11 @@ func (s *Service) stored(ctx context.Context, c *configstore.Connection, refresh
 func (s *Service) refresh(ctx context.Context, c *configstore.Connection) (*Token, error) {
 	rt, err := s.Mgr.Secret(ctx, c, connection.KindRefreshToken)
 	if errors.Is(err, secretstore.ErrNotFound) {
-		return nil, s.Mgr.MarkNeedsReauthorization(ctx, c, "its access token expired and there is no refresh token")
+		why := "its refresh token is missing from the secret store"
+		if !c.HasSecret(connection.KindRefreshToken) {
+			why = reauthReason(c, time.Time{})
+		}
+		return nil, s.Mgr.MarkNeedsReauthorization(ctx, c, why)
 	}
 	if err != nil {
 		return nil, err

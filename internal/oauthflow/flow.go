@@ -63,6 +63,10 @@ type Config struct {
 	// sent (RFC 9207); RequireIss makes a missing iss an error.
 	Issuer     string
 	RequireIss bool
+	// JWKSURL and IDTokenAlgs (from discovery) let an id_token be checked;
+	// with openid in Scopes a nonce is sent too.
+	JWKSURL     string
+	IDTokenAlgs []string
 	// TokenURLFromCallback, when set, picks the token endpoint from the
 	// callback's parameters (Zoho's accounts-server); it returns "" to keep TokenURL.
 	TokenURLFromCallback func(url.Values) (string, error)
@@ -102,11 +106,12 @@ type Result struct {
 	RedirectURI string
 	Callback    url.Values // callback parameters other than code and state
 	TokenURL    string     // the endpoint the code was exchanged at
+	IDToken     *IDToken   // the validated id_token; nil when none came or it could not be checked
 }
 
 // Error is a failed authorization with a kind scripts and tests can test.
 type Error struct {
-	Kind        string // "denied", "timeout", "state", "issuer", "exchange", "listen", "server"
+	Kind        string // "denied", "timeout", "state", "issuer", "exchange", "id_token", "listen", "server"
 	Message     string
 	Description string
 }
@@ -218,6 +223,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for k, v := range cfg.AuthParams {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
+	nonce := ""
+	if cfg.openID() {
+		nonce = randomString(24)
+		opts = append(opts, oauth2.SetAuthURLParam("nonce", nonce))
+	}
 	authURL := oc.AuthCodeURL(state, opts...)
 
 	type outcome struct {
@@ -267,6 +277,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if iss := q.Get("iss"); iss != "" || cfg.RequireIss {
 			if cfg.Issuer != "" && iss != strings.TrimSuffix(cfg.Issuer, "/") && iss != cfg.Issuer {
 				e := &Error{Kind: "issuer", Message: fmt.Sprintf("the authorization response came from issuer %q, not %q (possible mix-up attack): nothing was stored", iss, cfg.Issuer)}
+				if iss == "" {
+					e.Message = fmt.Sprintf("the authorization response lacks the iss parameter, which issuer %q promises to send (authorization_response_iss_parameter_supported, RFC 9207; possible mix-up attack): nothing was stored", cfg.Issuer)
+				}
 				page(w, http.StatusBadRequest, cfg.Name, false, e.Message)
 				finish(outcome{err: e})
 				return
@@ -324,6 +337,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			finish(outcome{err: e})
 			return
 		}
+		idt, err := cfg.checkIDToken(xctx, tok, nonce)
+		if err != nil {
+			e := &Error{Kind: "id_token", Message: err.Error()}
+			page(w, http.StatusBadGateway, cfg.Name, false, e.Message)
+			finish(outcome{err: e})
+			return
+		}
 		cb := url.Values{}
 		for k, v := range q {
 			if k != "code" && k != "state" {
@@ -331,7 +351,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 		page(w, http.StatusOK, cfg.Name, true, "")
-		finish(outcome{res: &Result{Token: tok, RedirectURI: redirect, Callback: cb, TokenURL: tokenURL}})
+		finish(outcome{res: &Result{Token: tok, RedirectURI: redirect, Callback: cb, TokenURL: tokenURL, IDToken: idt}})
 	})
 	if path != "/" {
 		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })

@@ -150,6 +150,8 @@ type Metadata struct {
 	CodeChallengeMethodsSupported   []string `json:"code_challenge_methods_supported"`
 	TokenEndpointAuthMethods        []string `json:"token_endpoint_auth_methods_supported"`
 	AuthorizationResponseIssSupport bool     `json:"authorization_response_iss_parameter_supported"`
+	JWKSURI                         string   `json:"jwks_uri"`
+	IDTokenSigningAlgs              []string `json:"id_token_signing_alg_values_supported"`
 }
 
 // Discover fetches the issuer's metadata: OpenID discovery

@@ -1,6 +1,8 @@
 // Package testpeer holds the real peers that connctl's tests run against, on
-// the loopback only: an OAuth 2.0 server (package hydra) and browsers that
-// walk its login and consent pages (package browsersim). It is imported by
+// the loopback only: two OAuth 2.0 / OpenID Connect servers written by
+// others (ORY Hydra in package hydra, panva's oidc-provider in package
+// oidcprovider) and browsers that walk their login and consent pages
+// (package browsersim). It is imported by
 // tests only; the shipped binary never links it.
 //
 // A peer that is not installed skips the test that needs it, unless
@@ -49,15 +51,16 @@ func ToolBinary(name, version, env string, notBuilt error, fix string) (string, 
 		}
 		return p, nil
 	}
-	p := filepath.Join(toolsCache(), name+"-"+version, name)
+	p := filepath.Join(ToolsCache(), name+"-"+version, name)
 	if err := executable(p); err != nil {
 		return "", fmt.Errorf("%w: %v: %s", notBuilt, err, fix)
 	}
 	return p, nil
 }
 
-// toolsCache mirrors the CACHE line of scripts/build-test-tools.sh.
-func toolsCache() string {
+// ToolsCache is the folder test tools are built or installed into; it
+// mirrors the CACHE line of scripts/build-test-tools.sh.
+func ToolsCache() string {
 	for _, env := range []string{"CONNCTL_TEST_TOOLS", "CONNCTL_TOOLS_CACHE"} {
 		if d := os.Getenv(env); d != "" {
 			return d

@@ -57,6 +57,7 @@ func Connector() *connector.Connector {
 					Example:  "http://127.0.0.1:8976/callback",
 					Validate: validateRedirect,
 				},
+				fieldkit.AuthParams(),
 				fieldkit.Enum(connector.Field{
 					Name:    "token_auth_style",
 					Label:   "Token endpoint auth",
@@ -82,6 +83,9 @@ func Connector() *connector.Connector {
 					"the scopes field (space-separated) replaces Scopes; token_auth_style replaces AuthStyle; redirect_uri replaces RedirectURI",
 					"an empty revoke_url or userinfo_url means the server has none",
 					"send PKCE S256 even when discovery omits code_challenge_methods_supported (Microsoft Entra does, yet supports it)",
+					"an OpenID request (scopes hold openid) that asks for offline_access also sends prompt=consent: OpenID Connect Core §11 grants offline access only then (auth_params=prompt= stops it)",
+					"auth_params adds authorization parameters (Google's access_type=offline, audience=...); it cannot replace client_id, redirect_uri, state, PKCE, nonce, response_type or scope",
+					"with openid in scopes, a nonce is sent and an id_token that comes back is checked (signature against the discovered JWKS, iss, aud, exp, nonce); its email or sub names the account",
 				},
 			},
 			HowTo: "Register a client with your authorization server: a native or public client with the\n" +

@@ -55,6 +55,7 @@ type Option func(*config)
 
 type config struct {
 	button   string
+	login    string
 	maxSteps int
 	client   *http.Client
 }
@@ -67,7 +68,7 @@ func Deny() Option { return func(c *config) { c.button = "deny" } }
 func WithHTTPClient(c *http.Client) Option { return func(cf *config) { cf.client = c } }
 
 func newConfig(opts []Option) *config {
-	c := &config{button: "allow", maxSteps: 30}
+	c := &config{button: "allow", login: DefaultLogin, maxSteps: 30}
 	for _, o := range opts {
 		o(c)
 	}
@@ -134,12 +135,16 @@ func Follow(ctx context.Context, authURL string, opts ...Option) (*Result, error
 			callback = resp.Request.URL
 			return res, loadCallback(ctx, c, callback, res)
 		}
+		var next *http.Request
 		form, err := findForm(body, cfg.button)
-		if err != nil {
+		if err == nil {
+			next, err = form.request(ctx, resp.Request.URL)
+		} else if dnext, derr := devInteraction(ctx, body, resp.Request.URL, cfg); derr == nil {
+			next, err = dnext, nil
+		} else {
 			return nil, fmt.Errorf("browsersim: at %s (%s): %w; page: %s",
 				redact(resp.Request.URL), resp.Status, err, snippet(body))
 		}
-		next, err := form.request(ctx, resp.Request.URL)
 		if err != nil {
 			return nil, fmt.Errorf("browsersim: at %s: %w", redact(resp.Request.URL), err)
 		}

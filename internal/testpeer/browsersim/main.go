@@ -46,6 +46,9 @@ func Run(args []string, stderr io.Writer) int {
 	if os.Getenv(DenyEnv) == "1" {
 		opts = append(opts, Deny())
 	}
+	if l := os.Getenv(LoginEnv); l != "" {
+		opts = append(opts, Login(l))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if _, err := Follow(ctx, authURL, opts...); err != nil {
