@@ -315,6 +315,13 @@ func (mg *Manager) Edit(ctx context.Context, name string, req EditRequest) (*con
 			return nil, nil, exitcode.UsageError("auth method %s needs the secret %s: pass it with --secret-stdin", m.ID, p.Name)
 		}
 	}
+	if len(req.Secrets) > 0 {
+		// Storing one secret in the backend in force while the others stay
+		// in another would split the connection across two backends.
+		if st, err := mg.Secrets(); err == nil && Stranded(cur, st.Name()) {
+			return nil, nil, MissingSecretError(cur, "", st.Name(), true)
+		}
+	}
 	restore, err := mg.replaceSecrets(ctx, cur.ID, req.Secrets)
 	if err != nil {
 		return nil, nil, err
@@ -350,7 +357,7 @@ func (mg *Manager) Edit(ctx context.Context, name string, req EditRequest) (*con
 		}
 		next.UpdatedAt = mg.Now().UTC()
 		if len(req.Secrets) > 0 && !m.Kind.Interactive() && next.Status != configstore.StatusRevoked {
-			next.Status = configstore.StatusAuthorized
+			next.Status, next.StatusReason = configstore.StatusAuthorized, ""
 		}
 		d.Connections[i] = next
 		updated = next
@@ -643,6 +650,9 @@ func (mg *Manager) setStatus(ctx context.Context, cur *configstore.Connection, s
 			return NotFound(cur.Name)
 		}
 		next := *c
+		if s != c.Status {
+			next.StatusReason = ""
+		}
 		next.Status = s
 		next.UpdatedAt = mg.Now().UTC()
 		if edit != nil {

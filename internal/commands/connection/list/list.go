@@ -14,6 +14,7 @@ import (
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/jsonexport"
@@ -95,7 +96,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	conns := Filter(cfg.Connections(), opts.Search, connectorID, status)
+	conns := Filter(Effective(cfg.Connections(), cfg.String("secrets.backend")), opts.Search, connectorID, status)
 	failed := connview.FailedLastDay(ctx, d)
 	if exp != nil {
 		views := make([]connview.Connection, len(conns))
@@ -116,6 +117,24 @@ func run(ctx context.Context, opts *Options) error {
 		return nil
 	}
 	return Render(d, conns, failed, d.Now())
+}
+
+// Effective returns the connections as they stand with the secrets backend
+// in force: one whose secrets were stored in another backend cannot be used
+// (its secret is known to be gone from here), so it is listed as
+// needs_reauthorization, never as authorized. Only the config is read.
+func Effective(all []configstore.Connection, backend string) []configstore.Connection {
+	out := all
+	for i := range all {
+		c := &all[i]
+		if c.Status == configstore.StatusAuthorized && connection.Stranded(c, backend) {
+			if &out[0] == &all[0] {
+				out = append([]configstore.Connection(nil), all...)
+			}
+			out[i].Status, out[i].StatusReason = configstore.StatusNeedsReauthorization, configstore.ReasonSecretMissing
+		}
+	}
+	return out
 }
 
 // Filter returns the connections matching every non-empty criterion, sorted
