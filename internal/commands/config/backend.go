@@ -30,12 +30,12 @@ func setArgs(c *cobra.Command, args []string) error {
 	}
 	switch len(pos) {
 	case 0:
-		return &exitcode.FlagError{Err: fmt.Errorf("missing <key> and <value>: usage: %s", c.UseLine())}
+		return &exitcode.FlagError{Err: fmt.Errorf("missing <key> and <value>: usage: %s <key> <value>", c.CommandPath())}
 	case 1:
 		if _, err := configstore.LookupSetting(pos[0]); err != nil {
 			return exitcode.UsageError("%s", err.Error())
 		}
-		return &exitcode.FlagError{Err: fmt.Errorf("missing <value> for %s: usage: %s", pos[0], c.UseLine())}
+		return &exitcode.FlagError{Err: fmt.Errorf("missing <value> for %s: usage: %s %s <value>", pos[0], c.CommandPath(), pos[0])}
 	}
 	if _, err := configstore.LookupSetting(pos[0]); err != nil {
 		return exitcode.UsageError("%s", err.Error())

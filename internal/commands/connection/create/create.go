@@ -55,8 +55,12 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 Fields are given with --set (see ` + "`connctl connectors show <id>`" + ` for each
 connector's fields). Secrets never go in argv: give them with --secret-stdin,
 --secret-file or --secret-env, or type them at the hidden prompt on a terminal.
-Key-based connections are authorized once saved; OAuth connections are saved
-as not_authorized until ` + "`connctl authorize <name>`" + ` signs in.
+Key-based connections are authorized once saved. For OAuth connections create
+saves the connection, then signs in at once: it opens the browser (or prints
+the URL with --no-browser) and waits for the provider's redirect. With
+--no-authorize it only saves the connection, as not_authorized, for a later
+` + "`connctl authorize <name>`" + `; if signing in fails or times out, the connection
+stays saved as not_authorized and ` + "`connctl authorize <name>`" + ` tries again.
 
 The name defaults to the connector id (then id-2, id-3 ...). On a terminal,
 missing fields are asked for; otherwise a missing required field is an error
