@@ -232,6 +232,8 @@ last_run_at (RFC 3339 UTC), schedule, tab-separated.`,
 			}
 			tty := d.IO.IsStdoutTTY()
 			t := tableprint.NewIO(d.IO, "NAME", "CONNECTION", "SOURCE", "DESTINATION", "LAST RUN STATUS", "LAST RUN", "SCHEDULE")
+			t.Keep(1, 2)
+			t.ColorColumn(4, tableprint.StatusColor)
 			for _, v := range views {
 				last := ""
 				if v.LastRunAt != nil {
