@@ -49,11 +49,10 @@ func Names(cs []*configstore.Connection) string {
 
 // Migration is what MigrateSecrets did.
 type Migration struct {
-	Moved       []string // connection names whose secrets now live in the target
-	Items       int      // secrets copied
-	LeftBehind  []string // "<name>/<kind> in <backend>": copies that could not be removed from the old backend
-	Target      string
-	Connections []configstore.Connection
+	Moved      []string // connection names whose secrets now live in the target
+	Items      int      // secrets copied
+	LeftBehind []string // "<name>/<kind> in <backend>": copies that could not be removed from the old backend
+	Target     string
 }
 
 // MigrateSecrets moves every connection's secrets into the backend target
@@ -154,6 +153,13 @@ func (mg *Manager) MigrateSecrets(ctx context.Context, open func(backend string)
 	err = mg.Config.Update(ctx, func(d *configstore.Document) error {
 		if err := configstore.SetIn(d, "secrets.backend", target); err != nil {
 			return err
+		}
+		// Another process may have stored secrets in the old backend while
+		// these were copied: switching now would strand them.
+		for _, c := range Held(d, current, target) {
+			if _, ok := moved[c.ID]; !ok {
+				return exitcode.New(exitcode.Failure, "connection %q got secrets in %s while the others were moved; nothing was switched: run the command again", c.Name, BackendLabel(sourceBackend(c, current)))
+			}
 		}
 		for i := range d.Connections {
 			c := &d.Connections[i]
