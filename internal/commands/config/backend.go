@@ -17,15 +17,21 @@ import (
 const backendKey = "secrets.backend"
 
 // setArgs checks `config set`'s arguments: a known key, a value (which may
-// start with "-"), and after them nothing but --migrate or --help.
+// start with "-"), and after them only flags. Flag parsing stopped at the
+// key (so that a value such as -1 is not read as a flag); the flags after
+// the value are parsed here, which cobra does before the persistent
+// pre-run that applies --config and --quiet.
 func setArgs(c *cobra.Command, args []string) error {
 	pos, _, help := splitSetArgs(args)
 	if help {
 		return nil
 	}
-	for _, a := range args[min(len(args), 2):] {
-		if a != "--migrate" && a != "--migrate=true" && a != "--migrate=false" {
-			return &exitcode.FlagError{Err: fmt.Errorf("unexpected %q after the value: flags of `config set` go before the key (only --migrate may follow the value)", a)}
+	if len(args) > 2 {
+		if err := c.Flags().Parse(args[2:]); err != nil {
+			return &exitcode.FlagError{Err: err}
+		}
+		if rest := c.Flags().Args(); len(rest) > 0 {
+			return &exitcode.FlagError{Err: fmt.Errorf("unexpected %q after the value: `config set` takes one key and one value", rest[0])}
 		}
 	}
 	switch len(pos) {
