@@ -58,6 +58,9 @@ by name). --limit keeps the first N after sorting, in every output format.
 On a terminal: NAME, CONNECTOR, STATUS, ACCOUNT, CREATED and FAILED 24H, which
 marks connections with failed activities in the last 24 hours (see them with
 ` + "`connctl activities --connection <name> --failed --since 24h`" + `).
+Names are never cut to fit the terminal, and statuses are coloured (not with
+NO_COLOR). A connection whose secrets are kept in another secrets.backend
+than the one in force is listed as needs_reauthorization.
 When piped, one tab-separated row per connection with the columns
 name, connector, status, account, created_at (RFC 3339 UTC), failed_24h.
 
