@@ -81,7 +81,15 @@ func testDeps() *deps.Deps {
 	}
 	fake := secretstoretest.NewFileFake(os.Getenv("CONNCTL_TEST_FAKE_KEYRING"))
 	fake.ReportedName = "keyring"
-	d.Secrets = func() (secretstore.Store, error) { return fake, nil }
+	// Only the keyring is faked: the encrypted file backend is the real one,
+	// so scripts can switch backends and move secrets between them.
+	system := d.SecretBackend
+	d.SecretBackend = func(name string) (secretstore.Store, error) {
+		if name == "keyring" || name == "" {
+			return fake, nil
+		}
+		return system(name)
+	}
 	return d
 }
 

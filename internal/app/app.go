@@ -59,12 +59,13 @@ func RunContext(ctx context.Context, args []string, d *deps.Deps) int {
 	if code == exitcode.Failure && isCobraUsage(err) {
 		code = exitcode.Usage
 	}
-	msg := oneLine(err.Error())
+	msg, hints := explain(err, executed, d)
+	hints = append(hints, exitcode.Hints(err)...)
 	fmt.Fprintf(d.IO.ErrOut, "error: %s\n", msg)
-	for _, h := range exitcode.Hints(err) {
+	for _, h := range hints {
 		fmt.Fprintf(d.IO.ErrOut, "hint: %s\n", h)
 	}
-	if code == exitcode.Usage && len(exitcode.Hints(err)) == 0 && executed != nil {
+	if code == exitcode.Usage && len(hints) == 0 && executed != nil {
 		fmt.Fprintf(d.IO.ErrOut, "see `%s --help`\n", executed.CommandPath())
 	}
 	if executed != nil && wantsJSON(executed) {

@@ -212,7 +212,7 @@ func (s *Service) Resolve(ctx context.Context, c *configstore.Connection) (*Endp
 	if c.HasSecret("client_secret") {
 		v, err := s.Mgr.Secret(ctx, c, "client_secret")
 		if errors.Is(err, secretstore.ErrNotFound) {
-			return nil, connection.NeedsReauthorization(c.Name, "its client secret is missing from the secret store")
+			return nil, s.Mgr.MissingSecret(c, "client_secret", err)
 		}
 		if err != nil {
 			return nil, err

@@ -48,6 +48,12 @@ func usableAt(c *configstore.Connection, now time.Time) error {
 	case configstore.StatusRevoked:
 		return exitcode.WithHint(exitcode.New(exitcode.AuthNeeded, "connection %q is revoked", c.Name), "run `connctl reauthorize "+q+"`")
 	default:
+		if c.StatusReason == configstore.ReasonSecretMissing {
+			// Nothing was rejected: a secret was not found. Reading it again
+			// tells whether it is back (secrets.backend switched back) or
+			// still missing, and says which.
+			return nil
+		}
 		return connection.NeedsReauthorization(c.Name, reauthReason(c, now))
 	}
 }
@@ -163,7 +169,7 @@ func (s *Service) stored(ctx context.Context, c *configstore.Connection, refresh
 		if c.HasSecret(connection.KindRefreshToken) && !refreshed {
 			return nil, errRefresh
 		}
-		return nil, s.Mgr.MarkNeedsReauthorization(ctx, c, "its access token is missing from the secret store")
+		return nil, s.Mgr.SecretMissing(ctx, c, connection.KindAccessToken, err)
 	}
 	if err != nil {
 		return nil, err
@@ -180,6 +186,9 @@ func (s *Service) stored(ctx context.Context, c *configstore.Connection, refresh
 
 func (s *Service) refresh(ctx context.Context, c *configstore.Connection) (*Token, error) {
 	rt, err := s.Mgr.Secret(ctx, c, connection.KindRefreshToken)
+	if errors.Is(err, secretstore.ErrNotFound) && c.HasSecret(connection.KindRefreshToken) {
+		return nil, s.Mgr.SecretMissing(ctx, c, connection.KindRefreshToken, err)
+	}
 	if errors.Is(err, secretstore.ErrNotFound) {
 		why := "its refresh token is missing from the secret store"
 		if !c.HasSecret(connection.KindRefreshToken) {

@@ -55,6 +55,9 @@ func encodeDocument(doc *Document) ([]byte, error) {
 			line(&b, "secret_backend", c.SecretBackend)
 		}
 		line(&b, "status", string(c.Status))
+		if c.StatusReason != "" {
+			line(&b, "status_reason", c.StatusReason)
+		}
 		if c.Account != "" {
 			line(&b, "account", c.Account)
 		}

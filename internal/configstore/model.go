@@ -25,6 +25,11 @@ const (
 	StatusNeedsReauthorization Status = "needs_reauthorization"
 )
 
+// ReasonSecretMissing is the StatusReason of a connection whose secret was
+// not found in the secret store: nothing was rejected, so finding the secret
+// again (the backend switched back) makes it usable again.
+const ReasonSecretMissing = "secret_missing"
+
 // Statuses lists every status, for validation and completion.
 var Statuses = []Status{StatusNotAuthorized, StatusAuthorized, StatusRevoked, StatusNeedsReauthorization}
 
@@ -53,10 +58,13 @@ type Connection struct {
 	Secrets       []string          `yaml:"secrets,omitempty" json:"secrets"`
 	SecretBackend string            `yaml:"secret_backend,omitempty" json:"secret_backend"`
 	Status        Status            `yaml:"status" json:"status"`
-	Account       string            `yaml:"account,omitempty" json:"account"`
-	CreatedAt     time.Time         `yaml:"created_at" json:"created_at"`
-	UpdatedAt     time.Time         `yaml:"updated_at" json:"updated_at"`
-	AuthorizedAt  *time.Time        `yaml:"authorized_at,omitempty" json:"authorized_at"`
+	// StatusReason says why a connection needs reauthorization when it is
+	// not the provider's rejection: ReasonSecretMissing.
+	StatusReason string     `yaml:"status_reason,omitempty" json:"status_reason,omitempty"`
+	Account      string     `yaml:"account,omitempty" json:"account"`
+	CreatedAt    time.Time  `yaml:"created_at" json:"created_at"`
+	UpdatedAt    time.Time  `yaml:"updated_at" json:"updated_at"`
+	AuthorizedAt *time.Time `yaml:"authorized_at,omitempty" json:"authorized_at"`
 	// Unverified is set when key-based credentials were saved without a
 	// check with the provider (--no-verify); a passing `connctl test`
 	// clears it.

@@ -116,7 +116,7 @@ func (mg *Manager) UpdateTokens(ctx context.Context, c *configstore.Connection, 
 // connection's credentials (or they went missing) and returns the exit-4
 // error that tells the user what to run.
 func (mg *Manager) MarkNeedsReauthorization(ctx context.Context, c *configstore.Connection, why string) error {
-	_, _ = mg.setStatus(ctx, c, configstore.StatusNeedsReauthorization, nil)
+	_, _ = mg.setStatus(ctx, c, configstore.StatusNeedsReauthorization, func(n *configstore.Connection) { n.StatusReason = "" })
 	return NeedsReauthorization(c.Name, why)
 }
 
@@ -132,6 +132,9 @@ func (mg *Manager) Secret(ctx context.Context, c *configstore.Connection, kind s
 	if err != nil {
 		return "", SecretStoreError(err)
 	}
+	if err := checkBackend(c, st); err != nil {
+		return "", err
+	}
 	v, err := st.Get(ctx, c.ID, kind)
 	if errors.Is(err, secretstore.ErrNotFound) {
 		return "", err
@@ -139,6 +142,7 @@ func (mg *Manager) Secret(ctx context.Context, c *configstore.Connection, kind s
 	if err != nil {
 		return "", SecretStoreError(err)
 	}
+	mg.secretFound(ctx, c)
 	return v, nil
 }
 

@@ -43,7 +43,7 @@ func NewID() string {
 
 // NotFound is the error for an unknown connection name.
 func NotFound(name string) error {
-	return exitcode.WithHint(exitcode.UsageError("connection %q not found", name),
+	return exitcode.WithHint(exitcode.NotFound("connection", name),
 		"list connections with `connctl list`")
 }
 
@@ -206,11 +206,18 @@ func (mg *Manager) Create(ctx context.Context, req CreateRequest) (*configstore.
 }
 
 // NameTaken is the error for a name already used (case-insensitively) by existing.
-func NameTaken(name, existing string) error {
+func NameTaken(name, existing string) error { return nameTaken(name, existing, "--name") }
+
+// nameTaken names flag, the flag that gave the name, in the hint.
+func nameTaken(name, existing, flag string) error {
 	if name == existing {
-		return exitcode.WithHint(exitcode.UsageError("a connection named %q already exists", existing), "choose another --name, or change it with `connctl edit "+quoteArg(existing)+"`")
+		hint := "choose another " + flag + ", or change it with `connctl edit " + quoteArg(existing) + "`"
+		if flag == "--rename" {
+			hint = "choose another name for --rename, or rename " + quoteArg(existing) + " first with `connctl edit " + quoteArg(existing) + " --rename <new>`"
+		}
+		return exitcode.WithHint(exitcode.UsageError("a connection named %q already exists", existing), hint)
 	}
-	return exitcode.WithHint(exitcode.UsageError("connection name %q is taken by %q (names are compared ignoring case)", name, existing), "choose another --name")
+	return exitcode.WithHint(exitcode.UsageError("connection name %q is taken by %q (names are compared ignoring case)", name, existing), "choose another "+flag)
 }
 
 // storeSecrets writes every secret; on any failure it removes those it wrote.
@@ -259,6 +266,10 @@ func SecretStoreError(err error) error {
 	case errors.Is(err, secretstore.ErrPassphrase):
 		return exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, err),
 			"check CONNCTL_PASSPHRASE (or the passphrase you typed): it must be the one the secrets file was created with")
+	case errors.Is(err, secretstore.ErrNoPassphrase):
+		// The file backend is the one in use: suggesting it would be no help.
+		return exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, err),
+			"set CONNCTL_PASSPHRASE to the passphrase of the encrypted secrets file (or run connctl at a terminal to be asked for it)")
 	case errors.Is(err, secretstore.ErrUnavailable):
 		return exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, err),
 			"start a Secret Service (e.g. gnome-keyring) or use the encrypted file: `connctl config set secrets.backend file` with CONNCTL_PASSPHRASE set (see `connctl help environment`)")
@@ -315,6 +326,13 @@ func (mg *Manager) Edit(ctx context.Context, name string, req EditRequest) (*con
 			return nil, nil, exitcode.UsageError("auth method %s needs the secret %s: pass it with --secret-stdin", m.ID, p.Name)
 		}
 	}
+	if len(req.Secrets) > 0 {
+		// Storing one secret in the backend in force while the others stay
+		// in another would split the connection across two backends.
+		if st, err := mg.Secrets(); err == nil && Stranded(cur, st.Name()) {
+			return nil, nil, MissingSecretError(cur, "", st.Name(), true)
+		}
+	}
 	restore, err := mg.replaceSecrets(ctx, cur.ID, req.Secrets)
 	if err != nil {
 		return nil, nil, err
@@ -329,7 +347,7 @@ func (mg *Manager) Edit(ctx context.Context, name string, req EditRequest) (*con
 		next := *c
 		if req.Rename != "" && req.Rename != c.Name {
 			if _, o := d.Find(req.Rename); o != nil && o.ID != c.ID {
-				return NameTaken(req.Rename, o.Name)
+				return nameTaken(req.Rename, o.Name, "--rename")
 			}
 			changes = append(changes, Change{Field: "name", Old: c.Name, New: req.Rename})
 			next.Name = req.Rename
@@ -350,7 +368,7 @@ func (mg *Manager) Edit(ctx context.Context, name string, req EditRequest) (*con
 		}
 		next.UpdatedAt = mg.Now().UTC()
 		if len(req.Secrets) > 0 && !m.Kind.Interactive() && next.Status != configstore.StatusRevoked {
-			next.Status = configstore.StatusAuthorized
+			next.Status, next.StatusReason = configstore.StatusAuthorized, ""
 		}
 		d.Connections[i] = next
 		updated = next
@@ -643,6 +661,9 @@ func (mg *Manager) setStatus(ctx context.Context, cur *configstore.Connection, s
 			return NotFound(cur.Name)
 		}
 		next := *c
+		if s != c.Status {
+			next.StatusReason = ""
+		}
 		next.Status = s
 		next.UpdatedAt = mg.Now().UTC()
 		if edit != nil {

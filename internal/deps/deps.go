@@ -39,6 +39,10 @@ type Deps struct {
 	Config func() (*configstore.Store, error)
 	// Secrets opens the secret store chosen by the settings (keyring or file).
 	Secrets func() (secretstore.Store, error)
+	// SecretBackend opens a named backend ("keyring" or "file") whatever the
+	// settings say; moving secrets between backends needs both. System's
+	// Secrets opens its backend through it.
+	SecretBackend func(name string) (secretstore.Store, error)
 	// HTTP is the client for provider calls: timeouts, a User-Agent, and
 	// redirects followed only within the origin (package safehttp).
 	HTTP func() *http.Client
@@ -87,8 +91,13 @@ func System() *Deps {
 		}
 		return configstore.Open(p, d.Getenv)
 	})
+	d.SecretBackend = d.openBackend
 	d.Secrets = sync.OnceValues(func() (secretstore.Store, error) {
-		return d.systemSecrets()
+		cfg, err := d.Config()
+		if err != nil {
+			return nil, err
+		}
+		return d.SecretBackend(cfg.String("secrets.backend"))
 	})
 	d.HTTP = sync.OnceValue(func() *http.Client {
 		var rt http.RoundTripper = userAgent{base: http.DefaultTransport}
@@ -171,22 +180,24 @@ func (d *Deps) StateDir() string {
 	return filepath.Join(base, "connctl")
 }
 
-// systemSecrets opens the backend the settings choose. There is no silent
-// fallback: the file backend is used only when configured.
-func (d *Deps) systemSecrets() (secretstore.Store, error) {
+// openBackend opens the named backend. There is no silent fallback: the
+// file backend is used only when asked for by name.
+func (d *Deps) openBackend(name string) (secretstore.Store, error) {
 	cfg, err := d.Config()
 	if err != nil {
 		return nil, err
 	}
-	switch cfg.String("secrets.backend") {
+	switch name {
 	case "file":
 		path := cfg.String("secrets.file")
 		if path == "" {
 			path = DefaultSecretsFile(d.Getenv)
 		}
 		return secretstore.NewFile(path, d.passphrase(path)), nil
-	default:
+	case "keyring", "":
 		return secretstore.NewKeyring(cfg.Duration("keyring.timeout")), nil
+	default:
+		return nil, fmt.Errorf("unknown secrets backend %q (want keyring or file)", name)
 	}
 }
 

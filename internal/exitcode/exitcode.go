@@ -108,3 +108,19 @@ func FromError(err error) Code {
 	}
 	return Failure
 }
+
+// Unknown is an error about a name that does not exist (a connection or a
+// job), so that app.Run can suggest the existing names nearest to it.
+type Unknown struct {
+	Kind string // "connection" or "job"
+	Name string
+	Err  error
+}
+
+func (e *Unknown) Error() string { return e.Err.Error() }
+func (e *Unknown) Unwrap() error { return e.Err }
+
+// NotFound is the usage error (exit 2) for a name of kind that does not exist.
+func NotFound(kind, name string) error {
+	return &Error{Code: Usage, Err: &Unknown{Kind: kind, Name: name, Err: fmt.Errorf("%s %q not found", kind, name)}}
+}

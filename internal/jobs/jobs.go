@@ -51,7 +51,7 @@ type Spec struct {
 
 // NotFound is the error for an unknown job name.
 func NotFound(name string) error {
-	return exitcode.WithHint(exitcode.UsageError("job %q not found", name), "list jobs with `connctl jobs list`")
+	return exitcode.WithHint(exitcode.NotFound("job", name), "list jobs with `connctl jobs list`")
 }
 
 func newID() string {

@@ -260,14 +260,14 @@ func (f *File) getPassphrase() (string, error) {
 		return f.pass, nil
 	}
 	if f.passphrase == nil {
-		return "", newError(fmt.Sprintf("no passphrase for %s", f.path), ErrUnavailable)
+		return "", newError(fmt.Sprintf("no passphrase for %s", f.path), ErrUnavailable, ErrNoPassphrase)
 	}
 	p, err := f.passphrase()
 	if err != nil {
-		return "", newError(fmt.Sprintf("passphrase for %s: %v", f.path, err), ErrUnavailable, err)
+		return "", newError(fmt.Sprintf("passphrase for %s: %v", f.path, err), ErrUnavailable, ErrNoPassphrase, err)
 	}
 	if p == "" {
-		return "", newError(fmt.Sprintf("empty passphrase for %s", f.path), ErrUnavailable)
+		return "", newError(fmt.Sprintf("empty passphrase for %s", f.path), ErrUnavailable, ErrNoPassphrase)
 	}
 	f.pass = p
 	return p, nil

@@ -35,6 +35,9 @@ var (
 	// ErrPassphrase is also wrapped when the encrypted file does not open
 	// with the passphrase given.
 	ErrPassphrase = errors.New("wrong passphrase")
+	// ErrNoPassphrase is also wrapped when the encrypted file backend (in
+	// use already) got no passphrase.
+	ErrNoPassphrase = errors.New("no passphrase")
 )
 
 // MaxItemBytes is the largest item connctl stores, so that a connection made

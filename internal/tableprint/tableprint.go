@@ -1,6 +1,7 @@
 // Package tableprint prints rows of text for people and for scripts: on a
 // terminal an aligned, borderless table with an uppercase header, cut to the
-// terminal width; when piped, one tab-separated line per row with no header,
+// terminal width (never the first column or others kept whole: identifiers
+// must stay typeable), optionally coloured; when piped, one tab-separated line per row with no header,
 // no truncation and no colour, so column order is the contract.
 //
 // It is the only package that imports tablewriter (v1). tableprint knows
@@ -11,6 +12,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -38,6 +40,62 @@ type Table struct {
 	width   int
 	headers []string
 	rows    [][]string
+	keep    map[int]bool
+	color   bool
+	colors  map[int]func(string) Color
+}
+
+// Color is an ANSI SGR colour for a terminal cell.
+type Color string
+
+// Colours for cells; NoColor leaves a cell as it is.
+const (
+	NoColor Color = ""
+	Green   Color = "32"
+	Red     Color = "31"
+	Yellow  Color = "33"
+	Dim     Color = "2"
+)
+
+// Keep marks columns that are never truncated to fit the terminal, in
+// addition to the first: a cut identifier ("jira2-issu…") cannot be typed
+// back. The other columns shrink instead, or the line overflows.
+func (t *Table) Keep(cols ...int) {
+	if t.keep == nil {
+		t.keep = map[int]bool{}
+	}
+	for _, c := range cols {
+		t.keep[c] = true
+	}
+}
+
+// StatusColor colours the status words connctl prints (of connections,
+// job runs and activities): green for a good state, red for one that needs
+// action, yellow for one that is pending or stopped. Other text is left as is.
+func StatusColor(s string) Color {
+	switch strings.ReplaceAll(s, " ", "_") {
+	case "authorized", "succeeded":
+		return Green
+	case "needs_reauthorization", "failed":
+		return Red
+	case "not_authorized", "revoked", "running", "cancelled", "pending":
+		return Yellow
+	}
+	return NoColor
+}
+
+// SetColor turns colour on or off (NewIO turns it on for a colour
+// terminal: not when piped, not with NO_COLOR).
+func (t *Table) SetColor(on bool) { t.color = on }
+
+// ColorColumn colours the cells of column col in the terminal layout: fn
+// maps a cell's text to its colour. The colour is added after the cell was
+// cleaned and cut, so a cell's own text can never carry escape sequences.
+func (t *Table) ColorColumn(col int, fn func(string) Color) {
+	if t.colors == nil {
+		t.colors = map[int]func(string) Color{}
+	}
+	t.colors[col] = fn
 }
 
 // New returns a table writing to w. tty selects the terminal layout; width is
@@ -51,7 +109,9 @@ func New(w io.Writer, tty bool, width int, headers ...string) *Table {
 // NewIO returns a table on s.Out, in terminal layout when stdout is a
 // terminal (or CONNCTL_FORCE_TTY is set) and fitted to its width.
 func NewIO(s *iostreams.IOStreams, headers ...string) *Table {
-	return New(s.Out, s.IsStdoutTTY(), s.TerminalWidth(), headers...)
+	t := New(s.Out, s.IsStdoutTTY(), s.TerminalWidth(), headers...)
+	t.color = s.IsStdoutTTY() && s.ColorEnabled()
+	return t
 }
 
 // IsTTY reports whether the table uses the terminal layout.
@@ -168,10 +228,21 @@ func (t *Table) renderTTY(cols int) error {
 		}
 	}
 	if t.width > 0 {
-		limits := fit(natural, t.width-len(gap)*(cols-1))
+		limits := t.fitKeeping(natural, t.width-len(gap)*(cols-1))
 		truncate(header, limits)
 		for _, r := range rows {
 			truncate(r, limits)
+		}
+	}
+	if t.color {
+		for _, r := range rows {
+			for i, c := range r {
+				if fn := t.colors[i]; fn != nil && c != "" {
+					if col := fn(c); col != NoColor {
+						r[i] = "\x1b[" + string(col) + "m" + c + reset
+					}
+				}
+			}
 		}
 	}
 
@@ -210,11 +281,53 @@ func (t *Table) renderTTY(cols int) error {
 		if l == "" {
 			continue
 		}
-		out.WriteString(strings.TrimRight(strings.TrimSuffix(l, "\n"), " "))
+		out.WriteString(trimLine(strings.TrimSuffix(l, "\n")))
 		out.WriteByte('\n')
 	}
 	_, err := io.WriteString(t.w, out.String())
 	return err
+}
+
+// reset ends a coloured cell.
+const reset = "\x1b[0m"
+
+// padReset is the reset tablewriter repeats after a coloured cell's padding.
+var padReset = regexp.MustCompile(`(\x1b\[0m +)\x1b\[0m`)
+
+// trimLine drops a line's trailing blanks, including those tablewriter
+// pads after a coloured cell (it repeats the reset after the padding).
+func trimLine(l string) string {
+	if strings.Contains(l, reset) {
+		l = padReset.ReplaceAllString(l, "$1")
+	}
+	t := strings.TrimRight(l, " ")
+	if u, ok := strings.CutSuffix(t, reset); ok && strings.HasSuffix(u, " ") {
+		t = strings.TrimRight(u, " ")
+	}
+	return t
+}
+
+// fitKeeping is fit for the columns that may shrink: the first column and
+// those marked with Keep keep their natural width, and the rest share what
+// remains (at least one cell each, so a narrow terminal overflows).
+func (t *Table) fitKeeping(natural []int, avail int) []int {
+	limits := append([]int(nil), natural...)
+	var idx, rest []int
+	for i, n := range natural {
+		if i == 0 || t.keep[i] {
+			avail -= n
+			continue
+		}
+		idx = append(idx, i)
+		rest = append(rest, n)
+	}
+	if len(rest) == 0 {
+		return limits
+	}
+	for k, l := range fit(rest, max(avail, len(rest))) {
+		limits[idx[k]] = l
+	}
+	return limits
 }
 
 // fit returns the widest each column may be so that the columns add up to at

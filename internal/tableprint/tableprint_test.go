@@ -124,9 +124,9 @@ padded  x
 			width:   80,
 			headers: []string{"auth", "name"},
 			rows:    []row{{"\x1b[32mok\x1b[0m", "crm"}, {"expired", "b"}},
-			// tablewriter adds a harmless reset after a coloured cell's padding.
+			// The reset tablewriter repeats after a coloured cell's padding is dropped.
 			want: "AUTH     NAME\n" +
-				"\x1b[32mok\x1b[0m       \x1b[0mcrm\n" +
+				"\x1b[32mok\x1b[0m       crm\n" +
 				"expired  b\n",
 		},
 		{
@@ -185,12 +185,13 @@ support   freshdesk   Tickets
 `,
 		},
 		{
-			// All three are capped at 5 cells; the one spare cell goes to the first.
+			// NAME is never cut (an identifier must stay typeable); the
+			// other two share the 20-8-4 = 8 cells left.
 			name:  "several columns shrink",
 			width: 20,
-			want: `NAME    CONN…  DESC…
-crm-p…  sale…  Prod…
-suppo…  fres…  Tick…
+			want: `NAME      CON…  DES…
+crm-prod  sal…  Pro…
+support   fre…  Tic…
 `,
 		},
 		{
@@ -210,12 +211,13 @@ support   freshdesk   Tickets
 `,
 		},
 		{
-			// Narrower than one cell per column: every column keeps one cell.
+			// Narrower than one cell per column: NAME stays whole and the
+			// others keep one cell each (the line overflows).
 			name:  "absurdly narrow",
 			width: 3,
-			want: `…  …  …
-…  …  …
-…  …  …
+			want: `NAME      …  …
+crm-prod  …  …
+support   …  …
 `,
 		},
 	}
@@ -259,13 +261,13 @@ emoji🙂       x
 	})
 	t.Run("truncated by display width", func(t *testing.T) {
 		t.Parallel()
-		// 12 cells: OWNER (4 wide: 東京) keeps its width, NAME gets 12-2-5 = 5 cells:
-		// two wide runes (4 cells) plus "…" would be 5.
+		// 12 cells: NAME (12 wide) is never cut, so OWNER is left one
+		// cell and the line overflows.
 		got := render(t, true, 12, headers, rows...)
-		want := `NAME   OWNER
-日本…  東京
-crm    Zoë
-emoj…  x
+		want := `NAME          …
+日本語の接続  …
+crm           …
+emoji🙂       x
 `
 		if got != want {
 			t.Errorf("got:\n%s\nwant:\n%s", got, want)

@@ -158,6 +158,8 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	tty := d.IO.IsStdoutTTY()
 	t := tableprint.NewIO(d.IO, "ID", "STARTED", "TYPE", "ACTION", "CONNECTION", "JOB", "STATUS", "REASON", "MESSAGE")
+	t.Keep(4, 5)
+	t.ColorColumn(6, tableprint.StatusColor)
 	for _, a := range list {
 		started := a.StartedAt.UTC().Format(time.RFC3339)
 		if tty {

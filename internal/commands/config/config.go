@@ -91,13 +91,31 @@ func newGet(d *deps.Deps) *cobra.Command {
 }
 
 func newSet(d *deps.Deps) *cobra.Command {
-	return &cobra.Command{
-		Use:               "set <key> <value>",
-		Short:             "Change a setting in the config file",
-		Example:           "  connctl config set limits.support 2\n  connctl config set keyring.timeout 30s",
-		Args:              keyArgs(2),
+	var migrate bool
+	cmd := &cobra.Command{
+		Use:   "set <key> <value>",
+		Short: "Change a setting in the config file",
+		Long: `Change a setting in the config file.
+
+Changing secrets.backend while connections keep secrets in the old backend
+would strand them, so it is refused unless --migrate is given: --migrate
+copies every secret into the new backend, reads each back, switches the
+setting, and only then deletes the old copies. Any failure before the switch
+leaves the old backend in force and nothing deleted.`,
+		Example: `  connctl config set limits.support 2
+  connctl config set keyring.timeout 30s
+  CONNCTL_PASSPHRASE=... connctl config set secrets.backend file --migrate`,
+		// The value is taken as is, even when it starts with "-" (a
+		// negative number is a bad value, not a flag): flags go before the
+		// key, and only --migrate is recognised after it.
+		Args:              setArgs,
 		ValidArgsFunction: keyCompletion,
 		RunE: func(c *cobra.Command, args []string) error {
+			args, migrateAfter, help := splitSetArgs(args)
+			if help {
+				return c.Help()
+			}
+			migrate = migrate || migrateAfter
 			cfg, err := d.Config()
 			if err != nil {
 				return err
@@ -105,6 +123,12 @@ func newSet(d *deps.Deps) *cobra.Command {
 			st, _ := configstore.LookupSetting(args[0])
 			if _, err := st.Validate(args[1]); err != nil {
 				return exitcode.UsageError("invalid value for %s: %s", args[0], err.Error())
+			}
+			if args[0] == backendKey {
+				return setBackend(c.Context(), d, cfg, args[1], migrate)
+			}
+			if migrate {
+				return &exitcode.FlagError{Err: fmt.Errorf("--migrate applies only to %s", backendKey)}
 			}
 			if err := cfg.Set(c.Context(), args[0], args[1]); err != nil {
 				return err
@@ -117,6 +141,9 @@ func newSet(d *deps.Deps) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&migrate, "migrate", false, "with secrets.backend: move every connection's secrets to the new backend")
+	cmd.Flags().SetInterspersed(false)
+	return cmd
 }
 
 func newUnset(d *deps.Deps) *cobra.Command {
@@ -130,6 +157,12 @@ func newUnset(d *deps.Deps) *cobra.Command {
 			cfg, err := d.Config()
 			if err != nil {
 				return err
+			}
+			if args[0] == backendKey {
+				st, _ := configstore.LookupSetting(backendKey)
+				if err := refuseStranding(d, cfg, st.Default); err != nil {
+					return err
+				}
 			}
 			if err := cfg.Unset(c.Context(), args[0]); err != nil {
 				return err

@@ -23,7 +23,7 @@ import (
 // Fields are the JSON field names of a connection, in CSV/TSV column order.
 // Adding a field is fine; renaming or removing one breaks scripts.
 var Fields = []string{"id", "name", "connector", "auth", "status", "account", "secret_backend",
-	"fields", "secrets", "scopes", "expires_at", "api_base", "failed_24h", "created_at", "updated_at", "authorized_at", "verified"}
+	"fields", "secrets", "scopes", "expires_at", "api_base", "failed_24h", "created_at", "updated_at", "authorized_at", "verified", "status_reason"}
 
 // Connection is one connection as printed with -o json.
 type Connection struct {
@@ -46,12 +46,15 @@ type Connection struct {
 	// Verified is false for key-based credentials saved with --no-verify
 	// and not tested since (status "unverified").
 	Verified bool `json:"verified"`
+	// StatusReason is "secret_missing" when the connection needs
+	// reauthorization because its secret was not found (not rejected).
+	StatusReason string `json:"status_reason"`
 }
 
 // From builds the view of c, with its effective fields (defaults filled in).
 func From(cat *connector.Catalogue, c *configstore.Connection) Connection {
 	v := Connection{
-		ID: c.ID, Name: c.Name, Connector: c.Connector, Auth: c.Auth, Status: StatusText(c), Verified: !c.Unverified,
+		ID: c.ID, Name: c.Name, Connector: c.Connector, Auth: c.Auth, Status: StatusText(c), Verified: !c.Unverified, StatusReason: c.StatusReason,
 		Account: c.Account, SecretBackend: c.SecretBackend, Fields: c.Fields,
 		Secrets: append([]string{}, c.Secrets...), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, AuthorizedAt: c.AuthorizedAt,
 	}

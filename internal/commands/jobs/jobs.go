@@ -230,14 +230,17 @@ func createDefaults(ctx context.Context, d *deps.Deps, c *cobra.Command, args []
 }
 
 func newList(d *deps.Deps) *cobra.Command {
-	var connName, search string
+	var connName, search, sortKey string
+	var limit int
 	var exp jsonexport.Exporter
 	cmd := &cobra.Command{
-		Use:     "list [--connection C] [--search TEXT]",
+		Use:     "list [--connection C] [--search TEXT] [--sort KEY] [--limit N]",
 		Aliases: []string{"ls"},
 		Short:   "List jobs: NAME, CONNECTION, SOURCE, DESTINATION, LAST RUN STATUS, LAST RUN, SCHEDULE",
-		Long: `List jobs. When piped: name, connection, source, dest, last_run_status,
-last_run_at (RFC 3339 UTC), schedule, tab-separated.`,
+		Long: `List jobs, sorted by name (or by --sort; ties by name). --limit keeps the
+first N after sorting, in every output format. When piped: name, connection,
+source, dest, last_run_status, last_run_at (RFC 3339 UTC), schedule,
+tab-separated.`,
 		Example: "  connctl jobs list --connection support",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -270,11 +273,16 @@ last_run_at (RFC 3339 UTC), schedule, tab-separated.`,
 				}
 				views = append(views, view(c.Context(), d, doc, j, store))
 			}
+			if views, err = sortViews(views, sortKey, limit); err != nil {
+				return err
+			}
 			if exp != nil {
 				return exp.Write(d.IO.Out, views)
 			}
 			tty := d.IO.IsStdoutTTY()
 			t := tableprint.NewIO(d.IO, "NAME", "CONNECTION", "SOURCE", "DESTINATION", "LAST RUN STATUS", "LAST RUN", "SCHEDULE")
+			t.Keep(1, 2)
+			t.ColorColumn(4, tableprint.StatusColor)
 			for _, v := range views {
 				last := ""
 				if v.LastRunAt != nil {
@@ -300,6 +308,9 @@ last_run_at (RFC 3339 UTC), schedule, tab-separated.`,
 	}
 	cmd.Flags().StringVar(&connName, "connection", "", "only jobs of this connection `name`")
 	cmd.Flags().StringVar(&search, "search", "", "only jobs whose name contains `text`")
+	cmd.Flags().StringVar(&sortKey, "sort", "name", sortFlagHelp())
+	cmd.Flags().IntVar(&limit, "limit", 0, "show at most `N` jobs (0: all)")
+	_ = cmd.RegisterFlagCompletionFunc("sort", complete.Values(SortKeys...))
 	jsonexport.AddFlags(cmd, &exp, Fields)
 	_ = cmd.RegisterFlagCompletionFunc("connection", complete.ConnectionNames(d))
 	return cmd

@@ -303,7 +303,7 @@ func prepare(ctx context.Context, d *deps.Deps, cfg *configstore.Store, job *con
 		}
 		v, err := mgr.Secret(ctx, conn, f.Name)
 		if errors.Is(err, secretstore.ErrNotFound) {
-			return req, nil, mgr.MarkNeedsReauthorization(ctx, conn, "its "+f.Name+" is missing from the secret store")
+			return req, nil, mgr.SecretMissing(ctx, conn, f.Name, err)
 		}
 		if err != nil {
 			return req, nil, err

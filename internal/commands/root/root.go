@@ -3,6 +3,8 @@
 package root
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/connctl/connctl/internal/build"
@@ -23,6 +25,28 @@ import (
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 )
+
+// strictCompletion makes `connctl completion <shell>` fail for a shell it
+// cannot complete (cobra's default prints its help and exits 0).
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		var shells []string
+		for _, s := range c.Commands() {
+			shells = append(shells, s.Name())
+		}
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return exitcode.WithHint(exitcode.UsageError("name the shell: connctl completion <shell>"), "supported shells: "+strings.Join(shells, ", "))
+			}
+			return exitcode.WithHint(exitcode.UsageError("connctl cannot complete %q", args[0]), "supported shells: "+strings.Join(shells, ", "))
+		}
+	}
+}
 
 // NewCmd returns the root command with every subcommand attached.
 func NewCmd(d *deps.Deps) *cobra.Command {
@@ -84,6 +108,7 @@ keyring (or, when chosen, an encrypted file).`,
 	}
 	cmd.SetHelpCommandGroupID("more")
 	cmd.SetCompletionCommandGroupID("more")
+	strictCompletion(cmd)
 	addHelpTopics(cmd)
 	return cmd
 }

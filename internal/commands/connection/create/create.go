@@ -77,7 +77,9 @@ anything is saved, with the same call as ` + "`connctl test`" + `: a rejected ke
 exit 4 and nothing is saved. --no-verify saves without the check (offline
 set-up); the connection then shows as unverified until ` + "`connctl test`" + ` passes.
 OAuth connections open the browser to sign in right away (--no-authorize
-saves them as not_authorized until ` + "`connctl authorize <name>`" + `).
+saves them as not_authorized until ` + "`connctl authorize <name>`" + `); if signing in
+fails or times out, the connection stays saved as not_authorized and
+` + "`connctl authorize <name>`" + ` tries again.
 
 The name defaults to the connector id (then id-2, id-3 ...). On a terminal,
 missing fields are asked for; otherwise a missing required field is an error

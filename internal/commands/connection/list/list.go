@@ -4,6 +4,7 @@ package list
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/jsonexport"
@@ -27,8 +29,13 @@ type Options struct {
 	Search    string
 	Connector string
 	Status    string
+	Sort      string
+	Limit     int
 	Export    jsonexport.Exporter
 }
+
+// SortKeys are the values of --sort.
+var SortKeys = []string{"name", "connector", "status", "created", "failed"}
 
 // NewCmd returns `connctl list`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
@@ -41,14 +48,19 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		statuses = append(statuses, string(s))
 	}
 	cmd := &cobra.Command{
-		Use:     "list [--search TEXT] [--connector ID] [--status STATUS]",
+		Use:     "list [--search TEXT] [--connector ID] [--status STATUS] [--sort KEY] [--limit N]",
 		Aliases: []string{"ls"},
 		Short:   "List connections",
-		Long: `List connections, sorted by name.
+		Long: `List connections, sorted by name (or by --sort: connector, status, created
+(newest first) or failed (most failed activities in 24 hours first); ties
+by name). --limit keeps the first N after sorting, in every output format.
 
 On a terminal: NAME, CONNECTOR, STATUS, ACCOUNT, CREATED and FAILED 24H, which
 marks connections with failed activities in the last 24 hours (see them with
 ` + "`connctl activities --connection <name> --failed --since 24h`" + `).
+Names are never cut to fit the terminal, and statuses are coloured (not with
+NO_COLOR). A connection whose secrets are kept in another secrets.backend
+than the one in force is listed as needs_reauthorization.
 When piped, one tab-separated row per connection with the columns
 name, connector, status, account, created_at (RFC 3339 UTC), failed_24h.
 
@@ -57,6 +69,7 @@ list reads only the config file; it never touches the keyring or the network.`,
 		Example: `  connctl list
   connctl list --search prod
   connctl list --connector sfdc --status authorized
+  connctl list --sort failed --limit 5
   connctl list --jq '.[] | select(.status != "authorized") | .name'`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -66,7 +79,10 @@ list reads only the config file; it never touches the keyring or the network.`,
 	cmd.Flags().StringVar(&opts.Search, "search", "", "only connections whose name contains `text` (case-insensitive)")
 	cmd.Flags().StringVar(&opts.Connector, "connector", "", "only connections of this connector `id` or alias")
 	cmd.Flags().StringVar(&opts.Status, "status", "", "only connections with this `status`: "+strings.Join(statuses, ", "))
+	cmd.Flags().StringVar(&opts.Sort, "sort", "name", "sort by `key`: "+strings.Join(SortKeys, ", "))
+	cmd.Flags().IntVar(&opts.Limit, "limit", 0, "show at most `N` connections (0: all)")
 	jsonexport.AddFlags(cmd, &opts.Export, connview.Fields)
+	_ = cmd.RegisterFlagCompletionFunc("sort", complete.Values(SortKeys...))
 	_ = cmd.RegisterFlagCompletionFunc("connector", complete.ConnectorIDs(d))
 	_ = cmd.RegisterFlagCompletionFunc("status", complete.Values(statuses...))
 	return cmd
@@ -91,12 +107,22 @@ func run(ctx context.Context, opts *Options) error {
 			return exitcode.UsageError("--status: %s", err.Error())
 		}
 	}
+	if opts.Sort != "" && !slices.Contains(SortKeys, opts.Sort) {
+		return exitcode.UsageError("--sort: unknown key %q (choose one of: %s)", opts.Sort, strings.Join(SortKeys, ", "))
+	}
+	if opts.Limit < 0 {
+		return exitcode.UsageError("--limit %d: give a number of connections, at least 0 (0 shows all)", opts.Limit)
+	}
 	cfg, err := d.Config()
 	if err != nil {
 		return err
 	}
-	conns := Filter(cfg.Connections(), opts.Search, connectorID, status)
+	conns := Filter(Effective(cfg.Connections(), cfg.String("secrets.backend")), opts.Search, connectorID, status)
 	failed := connview.FailedLastDay(ctx, d)
+	Sort(conns, opts.Sort, failed)
+	if opts.Limit > 0 && len(conns) > opts.Limit {
+		conns = conns[:opts.Limit]
+	}
 	if exp != nil {
 		views := make([]connview.Connection, len(conns))
 		for i := range conns {
@@ -116,6 +142,24 @@ func run(ctx context.Context, opts *Options) error {
 		return nil
 	}
 	return Render(d, conns, failed, d.Now())
+}
+
+// Effective returns the connections as they stand with the secrets backend
+// in force: one whose secrets were stored in another backend cannot be used
+// (its secret is known to be gone from here), so it is listed as
+// needs_reauthorization, never as authorized. Only the config is read.
+func Effective(all []configstore.Connection, backend string) []configstore.Connection {
+	out := all
+	for i := range all {
+		c := &all[i]
+		if c.Status == configstore.StatusAuthorized && connection.Stranded(c, backend) {
+			if &out[0] == &all[0] {
+				out = append([]configstore.Connection(nil), all...)
+			}
+			out[i].Status, out[i].StatusReason = configstore.StatusNeedsReauthorization, configstore.ReasonSecretMissing
+		}
+	}
+	return out
 }
 
 // Filter returns the connections matching every non-empty criterion, sorted
@@ -142,6 +186,24 @@ func Filter(all []configstore.Connection, search, connectorID string, status con
 	return out
 }
 
+// Sort orders conns (already sorted by name) by key; ties keep name order.
+func Sort(conns []*configstore.Connection, key string, failed map[string]int) {
+	var less func(a, b *configstore.Connection) bool
+	switch key {
+	case "connector":
+		less = func(a, b *configstore.Connection) bool { return a.Connector < b.Connector }
+	case "status":
+		less = func(a, b *configstore.Connection) bool { return a.Status < b.Status }
+	case "created":
+		less = func(a, b *configstore.Connection) bool { return a.CreatedAt.After(b.CreatedAt) }
+	case "failed":
+		less = func(a, b *configstore.Connection) bool { return failed[a.ID] > failed[b.ID] }
+	default:
+		return
+	}
+	sort.SliceStable(conns, func(i, j int) bool { return less(conns[i], conns[j]) })
+}
+
 // Render prints the connections table (TTY) or TSV rows (pipe).
 func Render(d *deps.Deps, conns []*configstore.Connection, failed map[string]int, now time.Time) error {
 	tty := d.IO.IsStdoutTTY()
@@ -149,6 +211,9 @@ func Render(d *deps.Deps, conns []*configstore.Connection, failed map[string]int
 	// last 24 hours (filled by the activity log).
 	headers := []string{"NAME", "CONNECTOR", "STATUS", "ACCOUNT", "CREATED", "FAILED 24H"}
 	t := tableprint.NewIO(d.IO, headers...)
+	t.Keep(1, 2) // the connector id and the status are never cut either
+	t.ColorColumn(2, tableprint.StatusColor)
+	t.ColorColumn(5, func(string) tableprint.Color { return tableprint.Red })
 	for _, c := range conns {
 		if tty {
 			marker := ""

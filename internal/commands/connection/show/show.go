@@ -12,6 +12,7 @@ import (
 
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/commands/connview"
+	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/jsonexport"
@@ -65,6 +66,12 @@ func run(ctx context.Context, opts *Options) error {
 	if !ok {
 		return connection.NotFound(opts.Name)
 	}
+	if c.Status == configstore.StatusAuthorized && connection.Stranded(c, cfg.String("secrets.backend")) {
+		// As in list: secrets kept in another backend cannot be used.
+		cc := *c
+		cc.Status, cc.StatusReason = configstore.StatusNeedsReauthorization, configstore.ReasonSecretMissing
+		c = &cc
+	}
 	v := connview.From(d.Catalog(), c)
 	v.Failed24h = connview.FailedLastDay(ctx, d)[c.ID]
 	if exp != nil {
@@ -82,7 +89,7 @@ func run(ctx context.Context, opts *Options) error {
 		{"id", v.ID},
 		{"connector", v.Connector},
 		{"auth", v.Auth},
-		{"status", v.Status},
+		{"status", statusText(v)},
 		{"account", v.Account},
 	}
 	keys := make([]string, 0, len(v.Fields))
@@ -111,4 +118,12 @@ func run(ctx context.Context, opts *Options) error {
 		t.Row(r[0], r[1])
 	}
 	return t.Render()
+}
+
+// statusText is the status with its reason, when there is one.
+func statusText(v connview.Connection) string {
+	if v.StatusReason == configstore.ReasonSecretMissing {
+		return v.Status + " (secret not found; see `connctl test " + connection.QuoteArg(v.Name) + "`)"
+	}
+	return v.Status
 }

@@ -154,7 +154,7 @@ func keyTest(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *confi
 		}
 		v, err := mg.Secret(ctx, c, f.Name)
 		if errors.Is(err, secretstore.ErrNotFound) {
-			return "", "", mg.MarkNeedsReauthorization(ctx, c, fmt.Sprintf("its %s is missing from the secret store", f.Name))
+			return "", "", mg.SecretMissing(ctx, c, f.Name, err)
 		}
 		if err != nil {
 			return "", "", err
