@@ -147,20 +147,14 @@ func parseDocument(path string, raw []byte) (Document, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return doc, fmt.Errorf("config file %s is empty: restore it from %s.bak or delete it to start afresh", path, path)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		msg := err.Error()
-		line := ""
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			line = strings.TrimSuffix(strings.TrimPrefix(m[1], "line "), ": ")
-			msg = strings.TrimPrefix(msg, m[0])
+	chunked := false
+	if len(raw) >= chunkedThreshold {
+		doc, chunked = decodeChunked(raw)
+	}
+	if !chunked {
+		if err := decodeWhole(path, raw, &doc); err != nil {
+			return Document{}, err
 		}
-		msg = strings.ReplaceAll(msg, "\n", "; ")
-		if line != "" {
-			return Document{}, fmt.Errorf("config file %s:%s cannot be read: %s (fix that line; connctl never rewrites a file it cannot read)", path, line, msg)
-		}
-		return Document{}, fmt.Errorf("config file %s cannot be read: %s (connctl never rewrites a file it cannot read)", path, msg)
 	}
 	if doc.SchemaVersion > SchemaVersion {
 		return Document{}, fmt.Errorf("config file %s has schema_version %d, newer than this connctl understands (%d): upgrade connctl", path, doc.SchemaVersion, SchemaVersion)
@@ -280,5 +274,25 @@ func (s *Store) Reload() error {
 		return err
 	}
 	s.doc, s.exists, s.settings = doc, exists, nil
+	return nil
+}
+
+// decodeWhole decodes the whole file with yaml.v3; errors name the line.
+func decodeWhole(path string, raw []byte, doc *Document) error {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(doc); err != nil {
+		msg := err.Error()
+		line := ""
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line = strings.TrimSuffix(strings.TrimPrefix(m[1], "line "), ": ")
+			msg = strings.TrimPrefix(msg, m[0])
+		}
+		msg = strings.ReplaceAll(msg, "\n", "; ")
+		if line != "" {
+			return fmt.Errorf("config file %s:%s cannot be read: %s (fix that line; connctl never rewrites a file it cannot read)", path, line, msg)
+		}
+		return fmt.Errorf("config file %s cannot be read: %s (connctl never rewrites a file it cannot read)", path, msg)
+	}
 	return nil
 }
