@@ -18,6 +18,8 @@ import (
 
 	"github.com/gofrs/flock"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/connctl/connctl/internal/staletemp"
 )
 
 // Store is the config file: its path and the document as last read or written.
@@ -224,8 +226,20 @@ func validateDocument(path string, doc *Document) error {
 // keeps the previous file as path.bak when backup is set, renames it over
 // path and syncs the folder, so a crash leaves either the old or the new
 // file, never half.
+//
+// A symlinked path (a dotfiles setup) is written through: the temp file and
+// the backup go beside the link's target, which the rename replaces, so the
+// link stays a link.
 func writeAtomic(path string, data []byte, backup bool) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return fmt.Errorf("write config: follow the symlink %s: %w", path, err)
+		}
+		path = target
+	}
 	dir := filepath.Dir(path)
+	staletemp.Remove(dir, ".config-*.tmp", staletemp.Age, time.Now())
 	tmp, err := os.CreateTemp(dir, ".config-*.tmp")
 	if err != nil {
 		return fmt.Errorf("write config: %w", err)

@@ -77,6 +77,9 @@ func System() *Deps {
 		if err != nil {
 			return nil, err
 		}
+		for _, w := range configstore.PermissionWarnings(p, false) {
+			d.IO.Warnf("%s", w)
+		}
 		return configstore.Open(p, d.Getenv)
 	})
 	d.Secrets = sync.OnceValues(func() (secretstore.Store, error) {
@@ -175,6 +178,9 @@ func (d *Deps) systemSecrets() (secretstore.Store, error) {
 		path := cfg.String("secrets.file")
 		if path == "" {
 			path = DefaultSecretsFile(d.Getenv)
+		}
+		for _, w := range configstore.PermissionWarnings(path, true) {
+			d.IO.Warnf("%s", w)
 		}
 		return secretstore.NewFile(path, d.passphrase(path)), nil
 	default:
