@@ -35,9 +35,10 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		Aliases: []string{"rm"},
 		Short:   "Delete a connection and its secrets",
 		Long: `Delete a connection: an OAuth grant is revoked at the provider first (unless
---keep-remote), its secrets are removed from the keyring, then its definition
-from the config. If the keyring cannot be reached, nothing is
-deleted (no secret is left orphaned) unless --keep-secrets is given.
+--keep-remote), its definition is removed from the config, then its secrets
+from the keyring. If the config cannot be written nothing is deleted; if the
+keyring cannot be reached nothing is deleted either (no secret is left
+orphaned) unless --keep-secrets is given.
 
 On a terminal, delete asks for confirmation; otherwise it needs --yes (exit 2
 without it).`,
