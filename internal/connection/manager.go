@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/connctl/connctl/internal/configstore"
@@ -35,6 +36,8 @@ type Manager struct {
 	LockDir string
 	// Warnf, when set, is told of problems that did not stop a change.
 	Warnf func(format string, args ...any)
+
+	keepNotes sync.Map // connection id -> true: a pending note that a sweep could not finish
 }
 
 // NewID returns a stable, opaque connection id; secrets are keyed by it, so

@@ -101,11 +101,12 @@ func (mg *Manager) lockID(ctx context.Context, id string) (*configstore.Connecti
 	}
 	// A change to this connection that died midway is finished first, so
 	// its pending note is not mixed with this change's.
+	// If that fails (the store is unreachable), the change goes on and its
+	// note keeps the old kinds for a later sweep.
 	if _, err := os.Stat(mg.pendingPath(id)); mg.LockDir != "" && err == nil {
 		reloaded := true
 		if _, err := mg.sweepOne(ctx, id, &reloaded); err != nil {
-			unlock()
-			return nil, nil, SecretStoreError(err)
+			mg.keepNotes.Store(id, true)
 		}
 	}
 	return mg.Config.Document().ConnectionByID(id), unlock, nil
@@ -142,7 +143,7 @@ func (mg *Manager) notePending(id string, kinds []string) error {
 }
 
 func (mg *Manager) clearPending(id string) {
-	if mg.LockDir == "" {
+	if _, keep := mg.keepNotes.Load(id); keep || mg.LockDir == "" {
 		return
 	}
 	_ = os.Remove(mg.pendingPath(id))
