@@ -300,6 +300,13 @@ func TestFaultsAtEveryStep(t *testing.T) {
 							}
 						}
 					}},
+					fault{name: fmt.Sprintf("killed after call %d", n), kill: true, arm: func(_ *testing.T, r *faultRig, base int) {
+						r.flaky.After = func(i int, _, _ string) {
+							if i == base+n {
+								runtime.Goexit()
+							}
+						}
+					}},
 				)
 			}
 			for m := 0; m < steps; m++ {
@@ -318,6 +325,12 @@ func TestFaultsAtEveryStep(t *testing.T) {
 			if steps == 0 {
 				faults = append(faults, fault{name: "config unwritable", arm: func(t *testing.T, r *faultRig, _ int) { r.breakConfig(t) }})
 			}
+			var mixed []string
+			defer func() {
+				if len(mixed) > 0 {
+					t.Logf("%d of %d faults left a mix of old and new values: %s", len(mixed), len(faults), strings.Join(mixed, "; "))
+				}
+			}()
 			for _, f := range faults {
 				r := newFaultRig(t)
 				sc.setup(t, r)
@@ -328,7 +341,7 @@ func TestFaultsAtEveryStep(t *testing.T) {
 					done <- sc.op(ctx, r)
 				}()
 				opErr, finished := <-done
-				r.flaky.Before, r.flaky.FailAt, r.flaky.Persist, r.flaky.WriteThenFail = nil, 0, false, false
+				r.flaky.Before, r.flaky.After, r.flaky.FailAt, r.flaky.Persist, r.flaky.WriteThenFail = nil, nil, 0, false, false
 				r.mendConfig(t)
 				got := r.snapshot(t)
 				untilSweep := len(got.orphans) > 0
@@ -367,6 +380,7 @@ func TestFaultsAtEveryStep(t *testing.T) {
 					tally.survived++
 				case "mixed":
 					tally.mixed++
+					mixed = append(mixed, f.name)
 				case "lost":
 					tally.lost++
 				case "orphaned":

@@ -24,6 +24,8 @@ type Flaky struct {
 	// Before, when set, runs before every call with its number, its
 	// operation ("get", "set" or "delete") and the secret kind.
 	Before func(n int, op, kind string)
+	// After, when set, runs after every call with its number.
+	After func(n int, op, kind string)
 
 	mu    sync.Mutex
 	calls int
@@ -40,6 +42,12 @@ func (f *Flaky) Calls() int {
 
 // Name returns the wrapped store's name.
 func (f *Flaky) Name() string { return f.Store.Name() }
+
+func (f *Flaky) after(op, kind string) {
+	if f.After != nil {
+		f.After(f.Calls(), op, kind)
+	}
+}
 
 func (f *Flaky) step(op, kind string) (bool, error) {
 	f.mu.Lock()
@@ -59,6 +67,7 @@ func (f *Flaky) step(op, kind string) (bool, error) {
 
 // Get fails when its turn has come, else asks the wrapped store.
 func (f *Flaky) Get(ctx context.Context, connID, kind string) (string, error) {
+	defer f.after("get", kind)
 	if fail, err := f.step("get", kind); fail {
 		return "", err
 	}
@@ -68,6 +77,7 @@ func (f *Flaky) Get(ctx context.Context, connID, kind string) (string, error) {
 // Set fails when its turn has come (after writing, with WriteThenFail),
 // else asks the wrapped store.
 func (f *Flaky) Set(ctx context.Context, connID, kind, value string) error {
+	defer f.after("set", kind)
 	fail, err := f.step("set", kind)
 	if !fail {
 		return f.Store.Set(ctx, connID, kind, value)
@@ -80,6 +90,7 @@ func (f *Flaky) Set(ctx context.Context, connID, kind, value string) error {
 
 // Delete fails when its turn has come, else asks the wrapped store.
 func (f *Flaky) Delete(ctx context.Context, connID, kind string) error {
+	defer f.after("delete", kind)
 	if fail, err := f.step("delete", kind); fail {
 		return err
 	}
