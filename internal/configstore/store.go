@@ -18,6 +18,8 @@ import (
 
 	"github.com/gofrs/flock"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/connctl/connctl/internal/staletemp"
 )
 
 // Store is the config file: its path and the document as last read or written.
@@ -147,20 +149,14 @@ func parseDocument(path string, raw []byte) (Document, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return doc, fmt.Errorf("config file %s is empty: restore it from %s.bak or delete it to start afresh", path, path)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		msg := err.Error()
-		line := ""
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			line = strings.TrimSuffix(strings.TrimPrefix(m[1], "line "), ": ")
-			msg = strings.TrimPrefix(msg, m[0])
+	chunked := false
+	if len(raw) >= chunkedThreshold {
+		doc, chunked = decodeChunked(raw)
+	}
+	if !chunked {
+		if err := decodeWhole(path, raw, &doc); err != nil {
+			return Document{}, err
 		}
-		msg = strings.ReplaceAll(msg, "\n", "; ")
-		if line != "" {
-			return Document{}, fmt.Errorf("config file %s:%s cannot be read: %s (fix that line; connctl never rewrites a file it cannot read)", path, line, msg)
-		}
-		return Document{}, fmt.Errorf("config file %s cannot be read: %s (connctl never rewrites a file it cannot read)", path, msg)
 	}
 	if doc.SchemaVersion > SchemaVersion {
 		return Document{}, fmt.Errorf("config file %s has schema_version %d, newer than this connctl understands (%d): upgrade connctl", path, doc.SchemaVersion, SchemaVersion)
@@ -230,8 +226,20 @@ func validateDocument(path string, doc *Document) error {
 // keeps the previous file as path.bak when backup is set, renames it over
 // path and syncs the folder, so a crash leaves either the old or the new
 // file, never half.
+//
+// A symlinked path (a dotfiles setup) is written through: the temp file and
+// the backup go beside the link's target, which the rename replaces, so the
+// link stays a link.
 func writeAtomic(path string, data []byte, backup bool) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return fmt.Errorf("write config: follow the symlink %s: %w", path, err)
+		}
+		path = target
+	}
 	dir := filepath.Dir(path)
+	staletemp.Remove(dir, ".config-*.tmp", staletemp.Age, time.Now())
 	tmp, err := os.CreateTemp(dir, ".config-*.tmp")
 	if err != nil {
 		return fmt.Errorf("write config: %w", err)
@@ -280,5 +288,25 @@ func (s *Store) Reload() error {
 		return err
 	}
 	s.doc, s.exists, s.settings = doc, exists, nil
+	return nil
+}
+
+// decodeWhole decodes the whole file with yaml.v3; errors name the line.
+func decodeWhole(path string, raw []byte, doc *Document) error {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(doc); err != nil {
+		msg := err.Error()
+		line := ""
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line = strings.TrimSuffix(strings.TrimPrefix(m[1], "line "), ": ")
+			msg = strings.TrimPrefix(msg, m[0])
+		}
+		msg = strings.ReplaceAll(msg, "\n", "; ")
+		if line != "" {
+			return fmt.Errorf("config file %s:%s cannot be read: %s (fix that line; connctl never rewrites a file it cannot read)", path, line, msg)
+		}
+		return fmt.Errorf("config file %s cannot be read: %s (connctl never rewrites a file it cannot read)", path, msg)
+	}
 	return nil
 }

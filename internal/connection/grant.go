@@ -30,13 +30,21 @@ type Grant struct {
 // config and marks the connection authorized. If the config cannot be
 // written the previous tokens are put back.
 func (mg *Manager) StoreGrant(ctx context.Context, name string, g Grant) (*configstore.Connection, error) {
-	cur, ok := mg.Config.Find(name)
-	if !ok {
-		return nil, NotFound(name)
+	cur, unlock, err := mg.lockByName(ctx, name)
+	if err != nil {
+		return nil, err
 	}
+	defer unlock()
 	secrets := map[string]string{KindAccessToken: g.AccessToken}
 	if g.RefreshToken != "" {
 		secrets[KindRefreshToken] = g.RefreshToken
+	}
+	pending := unlisted(cur, sortedKeys(secrets))
+	if g.RefreshToken == "" && cur.HasSecret(KindRefreshToken) {
+		pending = append(pending, KindRefreshToken) // the old one is removed below
+	}
+	if err := mg.notePending(cur.ID, pending); err != nil {
+		return nil, err
 	}
 	restore, err := mg.replaceSecrets(ctx, cur.ID, secrets)
 	if err != nil {
@@ -63,11 +71,15 @@ func (mg *Manager) StoreGrant(ctx context.Context, name string, g Grant) (*confi
 		c.OAuth = &state
 	})
 	if err != nil {
-		restore()
+		if restore() {
+			mg.clearPending(cur.ID)
+		}
 		return nil, err
 	}
 	if g.RefreshToken == "" && cur.HasSecret(KindRefreshToken) {
-		_ = st.Delete(ctx, cur.ID, KindRefreshToken)
+		mg.removeSecrets(ctx, cur, []string{KindRefreshToken})
+	} else {
+		mg.clearPending(cur.ID)
 	}
 	changes := []Change{{Field: "status", Old: string(cur.Status), New: string(updated.Status)}}
 	if cur.Account != updated.Account {
@@ -84,10 +96,28 @@ func (mg *Manager) StoreGrant(ctx context.Context, name string, g Grant) (*confi
 // UpdateTokens persists refreshed tokens: the secret store first (a rotated
 // refresh token must be saved before the new access token is used), then
 // the expiry in the config.
+//
+// The tokens are not rolled back when the config cannot be written: the
+// provider may already have retired the old refresh token, so the new ones
+// are the only good ones; the config then keeps the old expiry and the next
+// use refreshes again. A connection deleted during the refresh gets nothing.
 func (mg *Manager) UpdateTokens(ctx context.Context, c *configstore.Connection, access, refresh string, issued time.Time, expires *time.Time, scopes []string) (*configstore.Connection, error) {
+	c, unlock, err := mg.lockID(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if c == nil {
+		return nil, exitcode.New(exitcode.Failure, "the connection was deleted while its token was being refreshed")
+	}
 	st, err := mg.Secrets()
 	if err != nil {
 		return nil, SecretStoreError(err)
+	}
+	if refresh != "" && !c.HasSecret(KindRefreshToken) {
+		if err := mg.notePending(c.ID, []string{KindRefreshToken}); err != nil {
+			return nil, err
+		}
 	}
 	if refresh != "" {
 		if err := st.Set(ctx, c.ID, KindRefreshToken, refresh); err != nil {
@@ -97,7 +127,7 @@ func (mg *Manager) UpdateTokens(ctx context.Context, c *configstore.Connection, 
 	if err := st.Set(ctx, c.ID, KindAccessToken, access); err != nil {
 		return nil, SecretStoreError(fmt.Errorf("save the new access token of %q: %w", c.Name, err))
 	}
-	return mg.setStatus(ctx, c, c.Status, func(n *configstore.Connection) {
+	updated, err := mg.setStatus(ctx, c, c.Status, func(n *configstore.Connection) {
 		if n.OAuth == nil {
 			n.OAuth = &configstore.OAuthState{}
 		}
@@ -110,6 +140,10 @@ func (mg *Manager) UpdateTokens(ctx context.Context, c *configstore.Connection, 
 			n.Secrets = append(append([]string{}, n.Secrets...), KindRefreshToken)
 		}
 	})
+	if err == nil {
+		mg.clearPending(c.ID)
+	}
+	return updated, err
 }
 
 // MarkNeedsReauthorization records that the provider rejected the
@@ -148,12 +182,15 @@ func (mg *Manager) Secret(ctx context.Context, c *configstore.Connection, kind s
 
 // RevokeLocal removes the connection's credentials (for OAuth connections
 // only the tokens, keeping the client secret for reauthorization) and
-// marks it revoked.
+// marks it revoked. Like Delete it reads the secrets first (an unreachable
+// store changes nothing), then marks the connection revoked, then removes
+// them; one that cannot be removed is left to a later sweep.
 func (mg *Manager) RevokeLocal(ctx context.Context, name string, oauthOnly bool) (*configstore.Connection, error) {
-	cur, ok := mg.Config.Find(name)
-	if !ok {
-		return nil, NotFound(name)
+	cur, unlock, err := mg.lockByName(ctx, name)
+	if err != nil {
+		return nil, err
 	}
+	defer unlock()
 	keep := []string{}
 	drop := *cur
 	drop.Secrets = nil
@@ -164,8 +201,13 @@ func (mg *Manager) RevokeLocal(ctx context.Context, name string, oauthOnly bool)
 			drop.Secrets = append(drop.Secrets, k)
 		}
 	}
-	if err := mg.deleteSecrets(ctx, &drop); err != nil {
-		return nil, err
+	if len(drop.Secrets) > 0 {
+		if err := mg.probeSecrets(ctx, cur, drop.Secrets); err != nil {
+			return nil, err
+		}
+		if err := mg.notePending(cur.ID, drop.Secrets); err != nil {
+			return nil, err
+		}
 	}
 	updated, err := mg.setStatus(ctx, cur, configstore.StatusRevoked, func(c *configstore.Connection) {
 		c.Secrets = keep
@@ -178,14 +220,19 @@ func (mg *Manager) RevokeLocal(ctx context.Context, name string, oauthOnly bool)
 			c.OAuth.IssuedAt = nil
 		}
 	})
-	if err == nil {
+	if err != nil {
+		mg.clearPending(cur.ID)
+		return nil, err
+	}
+	mg.removeSecrets(ctx, cur, drop.Secrets)
+	{
 		changes := []Change{{Field: "status", Old: string(cur.Status), New: string(updated.Status)}}
 		for _, k := range drop.Secrets {
 			changes = append(changes, Change{Field: k, Secret: true})
 		}
 		mg.notify(ctx, "revoke", updated, changes)
 	}
-	return updated, err
+	return updated, nil
 }
 
 // RecordAccount stores who the connection is authorized as, when a check

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/connctl/connctl/internal/configstore"
@@ -29,6 +30,14 @@ type Manager struct {
 	Now     func() time.Time
 	// OnUpdate, when set, is told of every change (update activities).
 	OnUpdate func(context.Context, Update)
+	// LockDir holds the per-connection locks and pending notes that keep
+	// concurrent changes and crashes from losing or orphaning a secret
+	// (serial.go). Empty: no cross-process locking (unit tests only).
+	LockDir string
+	// Warnf, when set, is told of problems that did not stop a change.
+	Warnf func(format string, args ...any)
+
+	keepNotes sync.Map // connection id -> true: a pending note that a sweep could not finish
 }
 
 // NewID returns a stable, opaque connection id; secrets are keyed by it, so
@@ -175,8 +184,24 @@ func (mg *Manager) Create(ctx context.Context, req CreateRequest) (*configstore.
 		CreatedAt: now,
 		UpdatedAt: now,
 	}
+	// Nobody else knows the new id, but the lock tells a sweep in another
+	// process that this change is still running.
+	unlock, err := mg.lockConn(ctx, conn.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if len(req.Secrets) > 0 {
+		mg.Sweep(ctx, conn.ID)
+	}
+	if err := mg.notePending(conn.ID, sortedKeys(req.Secrets)); err != nil {
+		return nil, err
+	}
 	stored, backend, err := mg.storeSecrets(ctx, conn.ID, req.Secrets)
 	if err != nil {
+		if mg.forget(conn.ID, sortedKeys(req.Secrets)) {
+			mg.clearPending(conn.ID)
+		}
 		return nil, err
 	}
 	conn.Secrets = stored
@@ -198,9 +223,12 @@ func (mg *Manager) Create(ctx context.Context, req CreateRequest) (*configstore.
 		return nil
 	})
 	if err != nil {
-		mg.forget(conn.ID, stored)
+		if mg.forget(conn.ID, stored) {
+			mg.clearPending(conn.ID)
+		}
 		return nil, err
 	}
+	mg.clearPending(conn.ID)
 	mg.notify(ctx, "create", &conn, createChanges(&conn))
 	return &conn, nil
 }
@@ -242,21 +270,26 @@ func (mg *Manager) storeSecrets(ctx context.Context, id string, secrets map[stri
 	return stored, st.Name(), nil
 }
 
-// forget removes secrets after a failed change (best effort: the config was
-// not written, so nothing refers to them).
-func (mg *Manager) forget(id string, kinds []string) {
+// forget removes secrets after a failed change (the config was not
+// written, so nothing refers to them). It reports whether all are gone; if
+// not, the pending note stays for a later sweep.
+func (mg *Manager) forget(id string, kinds []string) bool {
 	if len(kinds) == 0 {
-		return
+		return true
 	}
 	st, err := mg.Secrets()
 	if err != nil {
-		return
+		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	ok := true
 	for _, k := range kinds {
-		_ = st.Delete(ctx, id, k)
+		if err := st.Delete(ctx, id, k); err != nil && !errors.Is(err, secretstore.ErrNotFound) {
+			ok = false
+		}
 	}
+	return ok
 }
 
 // SecretStoreError turns a secret store failure into an authorization-needed
@@ -293,10 +326,11 @@ type EditRequest struct {
 // Edit applies req to the connection named name. New secrets are stored
 // first; if the config cannot be written the old values are put back.
 func (mg *Manager) Edit(ctx context.Context, name string, req EditRequest) (*configstore.Connection, []Change, error) {
-	cur, ok := mg.Config.Find(name)
-	if !ok {
-		return nil, nil, NotFound(name)
+	cur, unlock, err := mg.lockByName(ctx, name)
+	if err != nil {
+		return nil, nil, err
 	}
+	defer unlock()
 	ctr, _, err := mg.Lookup(cur)
 	if err != nil {
 		return nil, nil, err
@@ -333,9 +367,18 @@ func (mg *Manager) Edit(ctx context.Context, name string, req EditRequest) (*con
 			return nil, nil, MissingSecretError(cur, "", st.Name(), true)
 		}
 	}
+	var added []string
+	for _, k := range sortedKeys(req.Secrets) {
+		if !cur.HasSecret(k) {
+			added = append(added, k)
+		}
+	}
+	if err := mg.notePending(cur.ID, added); err != nil {
+		return nil, nil, err
+	}
 	restore, err := mg.replaceSecrets(ctx, cur.ID, req.Secrets)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, err // the note stays if the undo left something
 	}
 	var changes []Change
 	var updated configstore.Connection
@@ -367,17 +410,26 @@ func (mg *Manager) Edit(ctx context.Context, name string, req EditRequest) (*con
 			return nil
 		}
 		next.UpdatedAt = mg.Now().UTC()
-		if len(req.Secrets) > 0 && !m.Kind.Interactive() && next.Status != configstore.StatusRevoked {
+		if len(req.Secrets) > 0 && !m.Kind.Interactive() && next.Status != configstore.StatusAuthorized &&
+			(next.Status != configstore.StatusRevoked || hasRequiredSecrets(ctr, m, &next)) {
+			// A new key is a new authorization, also of a revoked connection
+			// once every secret its method needs is stored again.
+			changes = append(changes, Change{Field: "status", Old: string(next.Status), New: string(configstore.StatusAuthorized)})
 			next.Status, next.StatusReason = configstore.StatusAuthorized, ""
+			now := next.UpdatedAt
+			next.AuthorizedAt = &now
 		}
 		d.Connections[i] = next
 		updated = next
 		return nil
 	})
 	if err != nil {
-		restore()
+		if restore() {
+			mg.clearPending(cur.ID)
+		}
 		return nil, nil, err
 	}
+	mg.clearPending(cur.ID)
 	if updated.ID == "" {
 		updated = *cur
 	}
@@ -468,9 +520,9 @@ func checkSecretKinds(ctr *connector.Connector, m *connector.AuthMethod, secrets
 
 // replaceSecrets stores new values and returns a function that puts the old
 // ones back (or removes new ones that had no predecessor).
-func (mg *Manager) replaceSecrets(ctx context.Context, id string, secrets map[string]string) (func(), error) {
+func (mg *Manager) replaceSecrets(ctx context.Context, id string, secrets map[string]string) (func() bool, error) {
 	if len(secrets) == 0 {
-		return func() {}, nil
+		return func() bool { return true }, nil
 	}
 	st, err := mg.Secrets()
 	if err != nil {
@@ -481,29 +533,44 @@ func (mg *Manager) replaceSecrets(ctx context.Context, id string, secrets map[st
 		existed     bool
 	}
 	var done []prev
-	undo := func() {
+	undo := func() bool {
 		bg, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		ok := true
+		// A connection deleted meanwhile (by a connctl without the
+		// connection lock) gets nothing back: its new secrets are removed.
+		gone := mg.Config.Reload() == nil && mg.Config.Document().ConnectionByID(id) == nil
 		for _, p := range done {
-			if p.existed {
-				_ = st.Set(bg, id, p.kind, p.value)
-			} else {
-				_ = st.Delete(bg, id, p.kind)
+			var err error
+			if p.existed && !gone {
+				err = st.Set(bg, id, p.kind, p.value)
+			} else if err = st.Delete(bg, id, p.kind); errors.Is(err, secretstore.ErrNotFound) {
+				err = nil
+			}
+			if err != nil {
+				ok = false
 			}
 		}
+		return ok
 	}
 	for _, kind := range sortedKeys(secrets) {
 		old, gerr := st.Get(ctx, id, kind)
 		existed := gerr == nil
 		if gerr != nil && !errors.Is(gerr, secretstore.ErrNotFound) {
-			undo()
+			if undo() {
+				mg.clearPending(id)
+			}
 			return nil, SecretStoreError(fmt.Errorf("read %s: %w", kind, gerr))
 		}
+		// Recorded before the Set: a Set that failed may still have
+		// written (a keyring that timed out after storing), so it is undone too.
+		done = append(done, prev{kind: kind, value: old, existed: existed})
 		if err := st.Set(ctx, id, kind, secrets[kind]); err != nil {
-			undo()
+			if undo() {
+				mg.clearPending(id)
+			}
 			return nil, SecretStoreError(fmt.Errorf("store %s: %w", kind, err))
 		}
-		done = append(done, prev{kind: kind, value: old, existed: existed})
 	}
 	return undo, nil
 }
@@ -536,23 +603,31 @@ func diffFields(old, cur map[string]string) []Change {
 	return out
 }
 
-// Delete removes the connection's secrets, then its definition. When the
-// secret store cannot be reached the connection is kept (nothing is orphaned)
-// unless keepSecrets is set.
+// Delete removes the connection's definition, then its secrets, under the
+// connection's lock. The secrets are read first: when the secret store
+// cannot be reached nothing is deleted (nothing is orphaned) unless
+// keepSecrets is set. If the config cannot be written nothing has changed.
+// If a secret cannot be removed after the definition is gone, a pending
+// note makes the next create or delete remove it, and Warnf says so.
 func (mg *Manager) Delete(ctx context.Context, name string, keepSecrets bool) (*configstore.Connection, error) {
-	cur, ok := mg.Config.Find(name)
-	if !ok {
-		return nil, NotFound(name)
+	cur, unlock, err := mg.lockByName(ctx, name)
+	if err != nil {
+		return nil, err
 	}
+	defer unlock()
 	if err := usedByJobs(mg.Config.Document(), cur); err != nil {
 		return nil, err
 	}
-	if !keepSecrets {
-		if err := mg.deleteSecrets(ctx, cur); err != nil {
+	withSecrets := !keepSecrets && len(cur.Secrets) > 0
+	if withSecrets {
+		if err := mg.probeSecrets(ctx, cur, cur.Secrets); err != nil {
 			return nil, exitcode.WithHint(err, "to remove only the definition and leave its secrets in the keyring, pass --keep-secrets")
 		}
+		if err := mg.notePending(cur.ID, cur.Secrets); err != nil {
+			return nil, err
+		}
 	}
-	err := mg.Config.Update(ctx, func(d *configstore.Document) error {
+	err = mg.Config.Update(ctx, func(d *configstore.Document) error {
 		i, c := d.Find(cur.Name)
 		if c == nil || c.ID != cur.ID {
 			return NotFound(name)
@@ -564,10 +639,46 @@ func (mg *Manager) Delete(ctx context.Context, name string, keepSecrets bool) (*
 		return nil
 	})
 	if err != nil {
+		mg.clearPending(cur.ID)
 		return nil, err
 	}
+	if withSecrets {
+		mg.removeSecrets(ctx, cur, cur.Secrets)
+	}
+	mg.Sweep(ctx, cur.ID)
 	mg.notify(ctx, "delete", cur, nil)
 	return cur, nil
+}
+
+// removeSecrets removes kinds of c after its definition stopped naming
+// them; on success it clears the pending note, otherwise the note stays
+// for a later sweep and Warnf says so.
+func (mg *Manager) removeSecrets(ctx context.Context, c *configstore.Connection, kinds []string) {
+	err := mg.deleteSecrets(ctx, c, kinds)
+	if err == nil {
+		mg.clearPending(c.ID)
+		return
+	}
+	if mg.LockDir == "" {
+		mg.warnf("%v; they stay in the secret store under service %q, user %s/<kind>", err, secretstore.Service, c.ID)
+		return
+	}
+	mg.warnf("%v; connctl removes them on its next create or delete", err)
+}
+
+// probeSecrets reads each of kinds, so that a change that removes secrets
+// is refused before anything changes when the store cannot be reached.
+func (mg *Manager) probeSecrets(ctx context.Context, c *configstore.Connection, kinds []string) error {
+	st, err := mg.Secrets()
+	if err != nil {
+		return SecretStoreError(err)
+	}
+	for _, k := range kinds {
+		if _, err := st.Get(ctx, c.ID, k); err != nil && !errors.Is(err, secretstore.ErrNotFound) {
+			return SecretStoreError(fmt.Errorf("read %s of %q: %w", k, c.Name, err))
+		}
+	}
+	return nil
 }
 
 // usedByJobs refuses to delete a connection that jobs still use.
@@ -585,15 +696,15 @@ func usedByJobs(d *configstore.Document, c *configstore.Connection) error {
 		"delete them first with `connctl jobs delete <job> --yes`")
 }
 
-func (mg *Manager) deleteSecrets(ctx context.Context, c *configstore.Connection) error {
-	if len(c.Secrets) == 0 {
+func (mg *Manager) deleteSecrets(ctx context.Context, c *configstore.Connection, kinds []string) error {
+	if len(kinds) == 0 {
 		return nil
 	}
 	st, err := mg.Secrets()
 	if err != nil {
 		return SecretStoreError(err)
 	}
-	for _, k := range c.Secrets {
+	for _, k := range kinds {
 		if err := st.Delete(ctx, c.ID, k); err != nil && !errors.Is(err, secretstore.ErrNotFound) {
 			return SecretStoreError(fmt.Errorf("remove %s of %q: %w", k, c.Name, err))
 		}
@@ -610,10 +721,11 @@ func (mg *Manager) Revoke(ctx context.Context, name string) (*configstore.Connec
 // Authorize stores new credentials for a key-based connection and marks it
 // authorized. It serves both authorize and reauthorize.
 func (mg *Manager) Authorize(ctx context.Context, name string, secrets map[string]string) (*configstore.Connection, error) {
-	cur, ok := mg.Config.Find(name)
-	if !ok {
-		return nil, NotFound(name)
+	cur, unlock, err := mg.lockByName(ctx, name)
+	if err != nil {
+		return nil, err
 	}
+	defer unlock()
 	ctr, m, err := mg.Lookup(cur)
 	if err != nil {
 		return nil, err
@@ -626,9 +738,12 @@ func (mg *Manager) Authorize(ctx context.Context, name string, secrets map[strin
 			return nil, exitcode.UsageError("the secret %s is required to authorize %q: pass it with --secret-stdin, --secret-file or --secret-env", f.Name, cur.Name)
 		}
 	}
+	if err := mg.notePending(cur.ID, unlisted(cur, sortedKeys(secrets))); err != nil {
+		return nil, err
+	}
 	restore, err := mg.replaceSecrets(ctx, cur.ID, secrets)
 	if err != nil {
-		return nil, err
+		return nil, err // the note stays if the undo left something
 	}
 	st, _ := mg.Secrets()
 	now := mg.Now().UTC()
@@ -642,9 +757,12 @@ func (mg *Manager) Authorize(ctx context.Context, name string, secrets map[strin
 		c.AuthorizedAt = &now
 	})
 	if err != nil {
-		restore()
+		if restore() {
+			mg.clearPending(cur.ID)
+		}
 		return nil, err
 	}
+	mg.clearPending(cur.ID)
 	changes := []Change{{Field: "status", Old: string(cur.Status), New: string(updated.Status)}}
 	for _, k := range sortedKeys(secrets) {
 		changes = append(changes, Change{Field: k, Secret: true})
@@ -693,5 +811,27 @@ func sortedKeysBool(m map[string]bool) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// hasRequiredSecrets reports whether c lists every secret its auth method
+// requires.
+func hasRequiredSecrets(ctr *connector.Connector, m *connector.AuthMethod, c *configstore.Connection) bool {
+	for _, f := range SecretFields(ctr, m) {
+		if f.Required && !c.HasSecret(f.Name) {
+			return false
+		}
+	}
+	return true
+}
+
+// unlisted returns the kinds c does not list yet.
+func unlisted(c *configstore.Connection, kinds []string) []string {
+	var out []string
+	for _, k := range kinds {
+		if !c.HasSecret(k) {
+			out = append(out, k)
+		}
+	}
 	return out
 }

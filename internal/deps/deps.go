@@ -89,6 +89,9 @@ func System() *Deps {
 		if err != nil {
 			return nil, err
 		}
+		for _, w := range configstore.PermissionWarnings(p, false) {
+			d.IO.Warnf("%s", w)
+		}
 		return configstore.Open(p, d.Getenv)
 	})
 	d.SecretBackend = d.openBackend
@@ -192,6 +195,9 @@ func (d *Deps) openBackend(name string) (secretstore.Store, error) {
 		path := cfg.String("secrets.file")
 		if path == "" {
 			path = DefaultSecretsFile(d.Getenv)
+		}
+		for _, w := range configstore.PermissionWarnings(path, true) {
+			d.IO.Warnf("%s", w)
 		}
 		return secretstore.NewFile(path, d.passphrase(path)), nil
 	case "keyring", "":

@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
+
+	"github.com/connctl/connctl/internal/staletemp"
 )
 
 // Destination receives a run's records. Nothing it writes counts until
@@ -45,6 +48,9 @@ func NewFileDestination(path, format string, columns []string) (Destination, err
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	// A temp file untouched for a day was left by a run that died (kill -9,
+	// power loss): a live run writes far more often than that.
+	staletemp.Remove(dir, "."+filepath.Base(path)+".tmp-*", 24*time.Hour, time.Now())
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, err

@@ -83,7 +83,8 @@ func Manager(d *deps.Deps) (*connection.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	mg := &connection.Manager{Config: cfg, Secrets: d.Secrets, Catalog: d.Catalog(), Now: d.Now}
+	mg := &connection.Manager{Config: cfg, Secrets: d.Secrets, Catalog: d.Catalog(), Now: d.Now,
+		LockDir: filepath.Join(d.StateDir(), "locks"), Warnf: d.IO.Warnf}
 	if d.Activities != nil {
 		mg.OnUpdate = func(ctx context.Context, u connection.Update) { recordUpdate(ctx, d, u) }
 	}

@@ -40,9 +40,10 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		Aliases: []string{"rm"},
 		Short:   "Delete connections and their secrets",
 		Long: `Delete one or more connections: an OAuth grant is revoked at the provider
-first (unless --keep-remote), its secrets are removed from the keyring, then
-its definition from the config. If the keyring cannot be reached, nothing is
-deleted (no secret is left orphaned) unless --keep-secrets is given.
+first (unless --keep-remote), the definition is removed from the config, then
+its secrets from the keyring. If the config cannot be written nothing is
+deleted; if the keyring cannot be reached nothing is deleted either (no secret
+is left orphaned) unless --keep-secrets is given.
 
 A connection that jobs use is not deleted unless --cascade, which deletes
 those jobs too (their activities stay). Every name and every job is checked

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/connctl/connctl/internal/staletemp"
 )
 
 // lockRetry is how often a waiting writer retries the lock. flock's blocking
@@ -63,6 +65,7 @@ func Write(path string, data []byte) (err error) {
 	if dir == "" {
 		dir = "."
 	}
+	staletemp.Remove(dir, "."+base+".tmp-*", staletemp.Age, time.Now())
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*") // CreateTemp uses mode 0600
 	if err != nil {
 		return fmt.Errorf("create temporary file: %w", err)
