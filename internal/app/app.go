@@ -19,6 +19,7 @@ import (
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/jsonexport"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Main runs connctl for this process and returns its exit code.
@@ -62,7 +63,7 @@ func RunContext(ctx context.Context, args []string, d *deps.Deps) int {
 	msg := oneLine(err.Error())
 	fmt.Fprintf(d.IO.ErrOut, "error: %s\n", msg)
 	for _, h := range exitcode.Hints(err) {
-		fmt.Fprintf(d.IO.ErrOut, "hint: %s\n", h)
+		fmt.Fprintf(d.IO.ErrOut, "hint: %s\n", textsafe.Sanitize(h))
 	}
 	if code == exitcode.Usage && len(exitcode.Hints(err)) == 0 && executed != nil {
 		fmt.Fprintf(d.IO.ErrOut, "see `%s --help`\n", executed.CommandPath())
@@ -96,8 +97,11 @@ func isCobraUsage(err error) bool {
 	return false
 }
 
+// oneLine makes an error message one line. Messages quote providers and
+// files, so every terminal control left is shown escaped: this is the last
+// place an error passes before the terminal.
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.ReplaceAll(s, "\r", " ")
-	return strings.ReplaceAll(s, "\n", "; ")
+	return textsafe.Sanitize(strings.ReplaceAll(s, "\n", "; "))
 }

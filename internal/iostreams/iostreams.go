@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // IOStreams is the set of streams a command uses.
@@ -163,16 +165,19 @@ func (s *IOStreams) Confirm(question string) (bool, error) {
 func (s *IOStreams) SetQuiet(q bool) { s.quiet = q }
 
 // Statusf writes a confirmation line to ErrOut unless --quiet was given.
+// Terminal controls other than colour in the line (a name from a hand-edited
+// config, a provider's words) are shown escaped (package textsafe).
 func (s *IOStreams) Statusf(format string, args ...any) {
 	if s.quiet {
 		return
 	}
-	fmt.Fprintf(s.ErrOut, format+"\n", args...)
+	fmt.Fprintln(s.ErrOut, textsafe.SanitizeKeepColor(fmt.Sprintf(format, args...)))
 }
 
-// Warnf writes a warning line to ErrOut, even with --quiet.
+// Warnf writes a warning line to ErrOut, even with --quiet, with terminal
+// controls shown escaped as Statusf does.
 func (s *IOStreams) Warnf(format string, args ...any) {
-	fmt.Fprintf(s.ErrOut, "warning: "+format+"\n", args...)
+	fmt.Fprintln(s.ErrOut, "warning: "+textsafe.SanitizeKeepColor(fmt.Sprintf(format, args...)))
 }
 
 // Success returns a check mark on a colour terminal, else nothing.

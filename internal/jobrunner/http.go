@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Retry policy. maxBody is a field of HTTP so tests can lower it.
@@ -304,7 +306,8 @@ func backoff(attempt int) time.Duration {
 	return half + rand.N(half+1)
 }
 
-// oneLine collapses white space so a message fits on one line.
+// oneLine collapses white space so a message fits on one line, with
+// terminal controls shown escaped.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return textsafe.Sanitize(strings.Join(strings.Fields(s), " "))
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/itchyny/gojq"
 
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Format is an output format name as given to -o/--output.
@@ -199,7 +200,9 @@ func (e *Export) runJQ(data any) ([]byte, error) {
 			return nil, fmt.Errorf("jq: %w", err)
 		}
 		if s, isString := v.(string); isString {
-			out.WriteString(s)
+			// Raw strings are text on the terminal, not JSON: controls
+			// are shown escaped, tabs and newlines (@tsv, "\n") kept.
+			out.WriteString(textsafe.SanitizeLayout(s))
 		} else {
 			b, err := gojq.Marshal(v)
 			if err != nil {
