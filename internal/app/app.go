@@ -36,6 +36,8 @@ func Run(args []string, d *deps.Deps) int {
 
 // RunContext is Run with a caller-owned context (tests).
 func RunContext(ctx context.Context, args []string, d *deps.Deps) int {
+	// Prompts end on Ctrl-C too, not only at the next Enter.
+	d.IO.SetContext(ctx)
 	cmd := root.NewCmd(d)
 	cmd.SetArgs(args)
 	cmd.SetIn(d.IO.In)

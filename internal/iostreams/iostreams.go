@@ -7,6 +7,7 @@ package iostreams
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,8 @@ type IOStreams struct {
 	readSecret func() (string, error)
 	reader     *bufio.Reader
 	quiet      bool
+	// ctx ends prompts when it is done (Ctrl-C); see SetContext.
+	ctx context.Context
 }
 
 // System returns streams for the real process, reading the environment for
@@ -118,34 +121,84 @@ func (s *IOStreams) lineReader() *bufio.Reader {
 	return s.reader
 }
 
-// Prompt writes label to ErrOut and reads one line from In.
+// SetContext makes every later prompt end as soon as ctx is done, with an
+// error that wraps ctx.Err(). app.Run passes the context that Ctrl-C and
+// SIGTERM cancel, so that an interrupt ends a prompt at once rather than at
+// the next Enter (and the line typed next is never taken as an answer).
+func (s *IOStreams) SetContext(ctx context.Context) { s.ctx = ctx }
+
+// interruptible runs read, which blocks on In, until it returns or the
+// context set by SetContext is done. On an interrupt the read is left
+// behind in its goroutine (the process is about to exit); the context stays
+// done, so no later prompt starts a second reader on In.
+func (s *IOStreams) interruptible(read func() (string, error)) (string, error) {
+	ctx := s.ctx
+	if ctx == nil {
+		return read()
+	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("prompt: %w", err)
+	}
+	type result struct {
+		v   string
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		v, err := read()
+		got <- result{v, err}
+	}()
+	select {
+	case r := <-got:
+		return r.v, r.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("prompt: %w", ctx.Err())
+	}
+}
+
+// Prompt writes label to ErrOut and reads one line from In. It ends early
+// when the context given to SetContext is done.
 func (s *IOStreams) Prompt(label string) (string, error) {
 	fmt.Fprint(s.ErrOut, label)
-	line, err := s.lineReader().ReadString('\n')
+	line, err := s.interruptible(func() (string, error) { return s.lineReader().ReadString('\n') })
 	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
 		if errors.Is(err, io.EOF) {
 			return "", ErrPromptAborted
+		}
+		if s.ctx != nil && s.ctx.Err() != nil {
+			fmt.Fprintln(s.ErrOut)
 		}
 		return "", err
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// PromptSecret asks for a value without echoing it.
+// PromptSecret asks for a value without echoing it. It ends early when the
+// context given to SetContext is done, and then turns echo back on itself:
+// the read it abandons would only do so after the next Enter.
 func (s *IOStreams) PromptSecret(label string) (string, error) {
 	fmt.Fprint(s.ErrOut, label)
 	defer fmt.Fprintln(s.ErrOut)
 	if s.readSecret != nil {
-		return s.readSecret()
+		return s.interruptible(s.readSecret)
 	}
 	if s.inFd < 0 {
 		return "", errors.New("cannot read a secret without echo: stdin is not a terminal")
 	}
-	b, err := term.ReadPassword(s.inFd)
+	saved, err := term.GetState(s.inFd)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("read the terminal state: %w", err)
 	}
-	return string(b), nil
+	// term.ReadPassword turns echo off but keeps ISIG, so Ctrl-C still
+	// raises SIGINT, which cancels the context.
+	v, err := s.interruptible(func() (string, error) {
+		b, err := term.ReadPassword(s.inFd)
+		return string(b), err
+	})
+	if err != nil && s.ctx != nil && s.ctx.Err() != nil {
+		_ = term.Restore(s.inFd, saved)
+	}
+	return v, err
 }
 
 // Confirm asks a yes/no question; the default answer is no.

@@ -137,3 +137,35 @@ func clean(s string, keepLayout bool) string {
 	}
 	return b.String()
 }
+
+// JSON returns the JSON text b with the characters encoding/json leaves raw
+// but a terminal may act on (DEL, C1 controls, bidirectional and line
+// separator formatting) written as \uXXXX escapes: the same JSON value,
+// safe to print. (encoding/json escapes C0 controls itself and has already
+// replaced bytes that are not UTF-8.) Outside strings JSON text is ASCII, so
+// only string contents change.
+func JSON(b []byte) []byte {
+	var out []byte
+	last := 0
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c == 0x7f {
+				out = append(append(out, b[last:i]...), `\u007f`...)
+				last = i + 1
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if unsafeRune(r) {
+			out = append(append(out, b[last:i]...), fmt.Sprintf(`\u%04x`, r)...)
+			last = i + n
+		}
+		i += n
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[last:]...)
+}

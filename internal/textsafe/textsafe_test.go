@@ -1,6 +1,7 @@
 package textsafe
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -116,6 +117,35 @@ func TestSanitizeKeepColor(t *testing.T) {
 	for _, tc := range cases {
 		if got := SanitizeKeepColor(tc.in); got != tc.want {
 			t.Errorf("SanitizeKeepColor(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestJSON(t *testing.T) {
+	t.Parallel()
+	for _, tc := range hostile {
+		raw, err := json.Marshal(map[string]string{"v": tc.in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := JSON(raw)
+		if !Safe(string(got)) {
+			t.Errorf("JSON(%s) = %q keeps a control", raw, got)
+		}
+		var back map[string]string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("JSON(%s) = %s is not JSON: %v", raw, got, err)
+		}
+		var want map[string]string
+		_ = json.Unmarshal(raw, &want)
+		if back["v"] != want["v"] {
+			t.Errorf("JSON changed the value: %q, want %q", back["v"], want["v"])
+		}
+	}
+	for _, s := range kept {
+		raw, _ := json.Marshal(s)
+		if got := JSON(raw); string(got) != string(raw) {
+			t.Errorf("JSON(%s) = %s, want it unchanged", raw, got)
 		}
 	}
 }
