@@ -47,7 +47,7 @@ func RunContext(ctx context.Context, args []string, d *deps.Deps) int {
 	if err == nil {
 		return 0
 	}
-	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, iostreams.ErrPromptAborted) || exitcode.FromError(err) != exitcode.Usage) {
+	if errors.Is(err, iostreams.ErrInterrupted) || ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, iostreams.ErrPromptAborted) || exitcode.FromError(err) != exitcode.Usage) {
 		fmt.Fprintln(d.IO.ErrOut, "error: interrupted")
 		return int(exitcode.Interrupted)
 	}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -174,8 +175,8 @@ func (s *IOStreams) Prompt(label string) (string, error) {
 }
 
 // PromptSecret asks for a value without echoing it. It ends early when the
-// context given to SetContext is done, and then turns echo back on itself:
-// the read it abandons would only do so after the next Enter.
+// context given to SetContext is done, or when Ctrl-C is typed
+// (ErrInterrupted), and the terminal is always left as it was found.
 func (s *IOStreams) PromptSecret(label string) (string, error) {
 	fmt.Fprint(s.ErrOut, label)
 	defer fmt.Fprintln(s.ErrOut)
@@ -185,20 +186,94 @@ func (s *IOStreams) PromptSecret(label string) (string, error) {
 	if s.inFd < 0 {
 		return "", errors.New("cannot read a secret without echo: stdin is not a terminal")
 	}
-	saved, err := term.GetState(s.inFd)
+	return s.readHidden()
+}
+
+// ErrInterrupted is returned when Ctrl-C is typed at a hidden prompt (the
+// terminal is in raw mode there, so it is a key, not a signal).
+var ErrInterrupted = errors.New("interrupted at a prompt")
+
+// readHidden reads one line from the terminal without echo. Unlike
+// term.ReadPassword, which changes the terminal inside the blocking call,
+// the terminal is switched to raw mode and back here, in the caller's
+// goroutine, so an interrupt can never leave echo off; and Ctrl-C is read
+// as the key it is in raw mode, so it ends the prompt at once instead of
+// waiting for Enter.
+func (s *IOStreams) readHidden() (string, error) {
+	var done <-chan struct{}
+	if s.ctx != nil {
+		if err := s.ctx.Err(); err != nil {
+			return "", fmt.Errorf("prompt: %w", err)
+		}
+		done = s.ctx.Done()
+	}
+	saved, err := term.MakeRaw(s.inFd)
 	if err != nil {
-		return "", fmt.Errorf("read the terminal state: %w", err)
+		return "", fmt.Errorf("turn off echo: %w", err)
 	}
-	// term.ReadPassword turns echo off but keeps ISIG, so Ctrl-C still
-	// raises SIGINT, which cancels the context.
-	v, err := s.interruptible(func() (string, error) {
-		b, err := term.ReadPassword(s.inFd)
-		return string(b), err
-	})
-	if err != nil && s.ctx != nil && s.ctx.Err() != nil {
-		_ = term.Restore(s.inFd, saved)
+	defer func() { _ = term.Restore(s.inFd, saved) }()
+	type result struct {
+		v   string
+		err error
 	}
-	return v, err
+	got := make(chan result, 1)
+	go func() {
+		v, err := readHiddenLine(s.In)
+		got <- result{v, err}
+	}()
+	select {
+	case r := <-got:
+		return r.v, r.err
+	case <-done:
+		// SIGTERM (or a deadline): the read is left behind, the
+		// process is about to exit.
+		return "", fmt.Errorf("prompt: %w", s.ctx.Err())
+	}
+}
+
+// readHiddenLine reads keys from a terminal in raw mode up to Enter, with
+// the line editing a hidden prompt needs: Backspace, Ctrl-U (erase the
+// line), Ctrl-C (ErrInterrupted) and Ctrl-D on an empty line
+// (ErrPromptAborted). Other control keys are ignored.
+func readHiddenLine(in io.Reader) (string, error) {
+	var line []byte
+	var key [1]byte
+	for {
+		n, err := in.Read(key[:])
+		if n == 1 {
+			switch c := key[0]; c {
+			case '\r', '\n':
+				return string(line), nil
+			case 0x03: // Ctrl-C
+				return "", ErrInterrupted
+			case 0x04: // Ctrl-D
+				if len(line) == 0 {
+					return "", ErrPromptAborted
+				}
+			case 0x7f, '\b':
+				if len(line) > 0 {
+					_, size := utf8.DecodeLastRune(line)
+					line = line[:len(line)-size]
+				}
+			case 0x15: // Ctrl-U
+				line = line[:0]
+			default:
+				if c >= 0x20 {
+					line = append(line, c)
+				}
+			}
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			if len(line) == 0 {
+				return "", ErrPromptAborted
+			}
+			return string(line), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
 }
 
 // Confirm asks a yes/no question; the default answer is no.
