@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -160,4 +161,61 @@ func TestAttackEscapes(t *testing.T) {
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return strings.Trim(string(b), `"`)
+}
+
+// TestAttackEscapesFromFile: a config file written by someone else (a
+// shared dotfiles repository, a hostile tool) holds terminal controls in a
+// connection's account and fields; connctl shows them escaped in every
+// view and in its error lines. A name with a control in it is refused with
+// a clear error that shows it escaped.
+func TestAttackEscapesFromFile(t *testing.T) {
+	t.Parallel()
+	// YAML double-quoted escapes: \e is ESC, \a BEL, \r CR, \x9b an 8-bit
+	// CSI, \u202e a right-to-left override.
+	const conf = `schema_version: 1
+connections:
+  - id: conn_00000000000000a1
+    name: %s
+    connector: freshdesk
+    auth: api_key
+    account: "root\rmallory\u202e\x9b31m\e]0;pwned\a"
+    fields: {domain: "acme\e]52;c;cm0gLXJmIH4=\a", base_url: "http://127.0.0.1:1/\e[2J"}
+    status: authorized
+    created_at: 2026-01-02T03:04:05Z
+    updated_at: 2026-01-02T03:04:05Z
+`
+	views := [][]string{
+		{"list"}, {"list", "-o", "json"}, {"list", "-o", "yaml"}, {"list", "-o", "csv"}, {"list", "-o", "tsv"},
+		{"list", "--jq", `.[] | .name + "\t" + .account`}, {"show", "evil"}, {"show", "evil", "-o", "json"},
+		{"test", "evil"}, {"test", "evil", "-o", "json"}, {"show", "nope\x1b[2J"},
+	}
+	for _, name := range []string{"evil", `"evil\e]0;pwned\a\e[2J"`} {
+		c := newCLI(t)
+		cfgDir := filepath.Join(c.dir, "home", ".config", "connctl")
+		if err := os.MkdirAll(cfgDir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(cfgDir, "config.yaml"), []byte(fmt.Sprintf(conf, name)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tty := append(append([]string(nil), c.env...), "CONNCTL_FORCE_TTY=200")
+		for _, piped := range []bool{true, false} {
+			env := c.env
+			if !piped {
+				c.env = tty
+			}
+			for _, v := range views {
+				code, stdout, stderr := c.run("", v...)
+				noRawControls(t, "connctl "+strings.Join(v, " ")+map[bool]string{true: " (piped)", false: " (terminal)"}[piped], stdout+stderr)
+				if name != "evil" {
+					if code == 0 || !strings.Contains(stderr, `\x1b`) {
+						t.Errorf("connctl %s with a control in a name: exit %d, %q; want a clear error", strings.Join(v, " "), code, stderr)
+					}
+				} else if v[0] == "list" && !strings.Contains(stdout, "mallory") {
+					t.Errorf("connctl %s does not show the account: %q (%s)", strings.Join(v, " "), stdout, stderr)
+				}
+			}
+			c.env = env
+		}
+	}
 }
