@@ -19,6 +19,7 @@ import (
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/jsonexport"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Main runs connctl for this process and returns its exit code.
@@ -35,6 +36,8 @@ func Run(args []string, d *deps.Deps) int {
 
 // RunContext is Run with a caller-owned context (tests).
 func RunContext(ctx context.Context, args []string, d *deps.Deps) int {
+	// Prompts end on Ctrl-C too, not only at the next Enter.
+	d.IO.SetContext(ctx)
 	cmd := root.NewCmd(d)
 	cmd.SetArgs(args)
 	cmd.SetIn(d.IO.In)
@@ -44,7 +47,7 @@ func RunContext(ctx context.Context, args []string, d *deps.Deps) int {
 	if err == nil {
 		return 0
 	}
-	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, iostreams.ErrPromptAborted) || exitcode.FromError(err) != exitcode.Usage) {
+	if errors.Is(err, iostreams.ErrInterrupted) || ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, iostreams.ErrPromptAborted) || exitcode.FromError(err) != exitcode.Usage) {
 		fmt.Fprintln(d.IO.ErrOut, "error: interrupted")
 		return int(exitcode.Interrupted)
 	}
@@ -61,9 +64,10 @@ func RunContext(ctx context.Context, args []string, d *deps.Deps) int {
 	}
 	msg, hints := explain(err, executed, d)
 	hints = append(hints, exitcode.Hints(err)...)
+	msg = textsafe.Sanitize(msg)
 	fmt.Fprintf(d.IO.ErrOut, "error: %s\n", msg)
 	for _, h := range hints {
-		fmt.Fprintf(d.IO.ErrOut, "hint: %s\n", h)
+		fmt.Fprintf(d.IO.ErrOut, "hint: %s\n", textsafe.Sanitize(h))
 	}
 	if code == exitcode.Usage && len(hints) == 0 && executed != nil {
 		fmt.Fprintf(d.IO.ErrOut, "see `%s --help`\n", executed.CommandPath())
@@ -97,8 +101,11 @@ func isCobraUsage(err error) bool {
 	return false
 }
 
+// oneLine makes an error message one line. Messages quote providers and
+// files, so every terminal control left is shown escaped: this is the last
+// place an error passes before the terminal.
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.ReplaceAll(s, "\r", " ")
-	return strings.ReplaceAll(s, "\n", "; ")
+	return textsafe.Sanitize(strings.ReplaceAll(s, "\n", "; "))
 }

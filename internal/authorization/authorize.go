@@ -19,6 +19,7 @@ import (
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/oauthflow"
 	"github.com/connctl/connctl/internal/safehttp"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Options are the choices of one authorization.
@@ -220,6 +221,10 @@ func (s *Service) atlassianSite(ctx context.Context, e *Endpoints, access string
 	var sites []atlassianSite
 	if err := s.getJSON(ctx, base+"/oauth/token/accessible-resources", "Bearer "+access, &sites); err != nil {
 		return nil, fmt.Errorf("list the Atlassian sites this grant reaches: %w", err)
+	}
+	for i := range sites {
+		// Shown in the choice and stored in the config: no terminal controls.
+		sites[i].ID, sites[i].Name, sites[i].URL = textsafe.Sanitize(sites[i].ID), textsafe.Sanitize(sites[i].Name), textsafe.Sanitize(sites[i].URL)
 	}
 	if len(sites) == 0 {
 		return nil, errors.New("the grant reaches no Jira site: sign in with an account that has Jira access")

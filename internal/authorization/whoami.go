@@ -11,6 +11,7 @@ import (
 
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/safehttp"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // whoAmI asks the provider who the token belongs to (OIDC userinfo or the
@@ -128,9 +129,11 @@ func pickIdentity(doc map[string]any) *Identity {
 		}
 		return ""
 	}
+	// The provider chose these strings: they are stored and shown, so
+	// terminal controls in them are escaped here, where they come in.
 	return &Identity{
-		Account: first("email", "preferred_username", "username", "name", "user", "UserId", "user_id", "sub"),
-		Subject: first("sub", "user_id", "account_id", "UserId", "id"),
-		Org:     first("organization_id", "OrganizationId", "hub_id"),
+		Account: textsafe.Sanitize(first("email", "preferred_username", "username", "name", "user", "UserId", "user_id", "sub")),
+		Subject: textsafe.Sanitize(first("sub", "user_id", "account_id", "UserId", "id")),
+		Org:     textsafe.Sanitize(first("organization_id", "OrganizationId", "hub_id")),
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/secretstore"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Secret kinds of an OAuth grant. Access and refresh tokens are separate
@@ -66,7 +67,7 @@ func (mg *Manager) StoreGrant(ctx context.Context, name string, g Grant) (*confi
 		c.Secrets = kinds
 		c.SecretBackend = st.Name()
 		c.AuthorizedAt = &now
-		c.Account = g.Account
+		c.Account = textsafe.Sanitize(g.Account) // the provider's words; see package textsafe
 		state := g.State
 		c.OAuth = &state
 	})
@@ -238,6 +239,7 @@ func (mg *Manager) RevokeLocal(ctx context.Context, name string, oauthOnly bool)
 // RecordAccount stores who the connection is authorized as, when a check
 // with the provider found out (best effort: a failure changes nothing).
 func (mg *Manager) RecordAccount(ctx context.Context, c *configstore.Connection, account string) {
+	account = textsafe.Sanitize(account) // the provider's words; see package textsafe
 	if account == "" || account == c.Account {
 		return
 	}

@@ -7,14 +7,18 @@ package iostreams
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/term"
+
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // IOStreams is the set of streams a command uses.
@@ -35,6 +39,8 @@ type IOStreams struct {
 	readSecret func() (string, error)
 	reader     *bufio.Reader
 	quiet      bool
+	// ctx ends prompts when it is done (Ctrl-C); see SetContext.
+	ctx context.Context
 }
 
 // System returns streams for the real process, reading the environment for
@@ -116,34 +122,158 @@ func (s *IOStreams) lineReader() *bufio.Reader {
 	return s.reader
 }
 
-// Prompt writes label to ErrOut and reads one line from In.
+// SetContext makes every later prompt end as soon as ctx is done, with an
+// error that wraps ctx.Err(). app.Run passes the context that Ctrl-C and
+// SIGTERM cancel, so that an interrupt ends a prompt at once rather than at
+// the next Enter (and the line typed next is never taken as an answer).
+func (s *IOStreams) SetContext(ctx context.Context) { s.ctx = ctx }
+
+// interruptible runs read, which blocks on In, until it returns or the
+// context set by SetContext is done. On an interrupt the read is left
+// behind in its goroutine (the process is about to exit); the context stays
+// done, so no later prompt starts a second reader on In.
+func (s *IOStreams) interruptible(read func() (string, error)) (string, error) {
+	ctx := s.ctx
+	if ctx == nil {
+		return read()
+	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("prompt: %w", err)
+	}
+	type result struct {
+		v   string
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		v, err := read()
+		got <- result{v, err}
+	}()
+	select {
+	case r := <-got:
+		return r.v, r.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("prompt: %w", ctx.Err())
+	}
+}
+
+// Prompt writes label to ErrOut and reads one line from In. It ends early
+// when the context given to SetContext is done.
 func (s *IOStreams) Prompt(label string) (string, error) {
 	fmt.Fprint(s.ErrOut, label)
-	line, err := s.lineReader().ReadString('\n')
+	line, err := s.interruptible(func() (string, error) { return s.lineReader().ReadString('\n') })
 	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
 		if errors.Is(err, io.EOF) {
 			return "", ErrPromptAborted
+		}
+		if s.ctx != nil && s.ctx.Err() != nil {
+			fmt.Fprintln(s.ErrOut)
 		}
 		return "", err
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// PromptSecret asks for a value without echoing it.
+// PromptSecret asks for a value without echoing it. It ends early when the
+// context given to SetContext is done, or when Ctrl-C is typed
+// (ErrInterrupted), and the terminal is always left as it was found.
 func (s *IOStreams) PromptSecret(label string) (string, error) {
 	fmt.Fprint(s.ErrOut, label)
 	defer fmt.Fprintln(s.ErrOut)
 	if s.readSecret != nil {
-		return s.readSecret()
+		return s.interruptible(s.readSecret)
 	}
 	if s.inFd < 0 {
 		return "", errors.New("cannot read a secret without echo: stdin is not a terminal")
 	}
-	b, err := term.ReadPassword(s.inFd)
-	if err != nil {
-		return "", err
+	return s.readHidden()
+}
+
+// ErrInterrupted is returned when Ctrl-C is typed at a hidden prompt (the
+// terminal is in raw mode there, so it is a key, not a signal).
+var ErrInterrupted = errors.New("interrupted at a prompt")
+
+// readHidden reads one line from the terminal without echo. Unlike
+// term.ReadPassword, which changes the terminal inside the blocking call,
+// the terminal is switched to raw mode and back here, in the caller's
+// goroutine, so an interrupt can never leave echo off; and Ctrl-C is read
+// as the key it is in raw mode, so it ends the prompt at once instead of
+// waiting for Enter.
+func (s *IOStreams) readHidden() (string, error) {
+	var done <-chan struct{}
+	if s.ctx != nil {
+		if err := s.ctx.Err(); err != nil {
+			return "", fmt.Errorf("prompt: %w", err)
+		}
+		done = s.ctx.Done()
 	}
-	return string(b), nil
+	saved, err := term.MakeRaw(s.inFd)
+	if err != nil {
+		return "", fmt.Errorf("turn off echo: %w", err)
+	}
+	defer func() { _ = term.Restore(s.inFd, saved) }()
+	type result struct {
+		v   string
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		v, err := readHiddenLine(s.In)
+		got <- result{v, err}
+	}()
+	select {
+	case r := <-got:
+		return r.v, r.err
+	case <-done:
+		// SIGTERM (or a deadline): the read is left behind, the
+		// process is about to exit.
+		return "", fmt.Errorf("prompt: %w", s.ctx.Err())
+	}
+}
+
+// readHiddenLine reads keys from a terminal in raw mode up to Enter, with
+// the line editing a hidden prompt needs: Backspace, Ctrl-U (erase the
+// line), Ctrl-C (ErrInterrupted) and Ctrl-D on an empty line
+// (ErrPromptAborted). Other control keys are ignored.
+func readHiddenLine(in io.Reader) (string, error) {
+	var line []byte
+	var key [1]byte
+	for {
+		n, err := in.Read(key[:])
+		if n == 1 {
+			switch c := key[0]; c {
+			case '\r', '\n':
+				return string(line), nil
+			case 0x03: // Ctrl-C
+				return "", ErrInterrupted
+			case 0x04: // Ctrl-D
+				if len(line) == 0 {
+					return "", ErrPromptAborted
+				}
+			case 0x7f, '\b':
+				if len(line) > 0 {
+					_, size := utf8.DecodeLastRune(line)
+					line = line[:len(line)-size]
+				}
+			case 0x15: // Ctrl-U
+				line = line[:0]
+			default:
+				if c >= 0x20 {
+					line = append(line, c)
+				}
+			}
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			if len(line) == 0 {
+				return "", ErrPromptAborted
+			}
+			return string(line), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
 }
 
 // Confirm asks a yes/no question; the default answer is no.
@@ -163,16 +293,19 @@ func (s *IOStreams) Confirm(question string) (bool, error) {
 func (s *IOStreams) SetQuiet(q bool) { s.quiet = q }
 
 // Statusf writes a confirmation line to ErrOut unless --quiet was given.
+// Terminal controls other than colour in the line (a name from a hand-edited
+// config, a provider's words) are shown escaped (package textsafe).
 func (s *IOStreams) Statusf(format string, args ...any) {
 	if s.quiet {
 		return
 	}
-	fmt.Fprintf(s.ErrOut, format+"\n", args...)
+	fmt.Fprintln(s.ErrOut, textsafe.SanitizeKeepColor(fmt.Sprintf(format, args...)))
 }
 
-// Warnf writes a warning line to ErrOut, even with --quiet.
+// Warnf writes a warning line to ErrOut, even with --quiet, with terminal
+// controls shown escaped as Statusf does.
 func (s *IOStreams) Warnf(format string, args ...any) {
-	fmt.Fprintf(s.ErrOut, "warning: "+format+"\n", args...)
+	fmt.Fprintln(s.ErrOut, "warning: "+textsafe.SanitizeKeepColor(fmt.Sprintf(format, args...)))
 }
 
 // Success returns a check mark on a colour terminal, else nothing.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/connctl/connctl/internal/safehttp"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Retry policy. maxBody is a field of HTTP so tests can lower it.
@@ -365,7 +366,8 @@ func backoff(attempt int) time.Duration {
 	return half + rand.N(half+1)
 }
 
-// oneLine collapses white space so a message fits on one line.
+// oneLine collapses white space so a message fits on one line, with
+// terminal controls shown escaped.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return textsafe.Sanitize(strings.Join(strings.Fields(s), " "))
 }

@@ -15,6 +15,8 @@ import (
 	"errors"
 	"sync/atomic"
 	"time"
+
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Record is one fetched item, as decoded from the provider's JSON.
@@ -212,7 +214,9 @@ func Run(ctx context.Context, src Source, req Request, dst Destination, progress
 	return forward(req.Since, checkpoint), nil
 }
 
-// classify turns a source's error into what Run returns.
+// classify turns a source's error into what Run returns. Its message is
+// stored in the activity log and printed, so terminal controls that a
+// source quoted from the vendor are shown escaped.
 func classify(ctx context.Context, err error) error {
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return ctx.Err()
@@ -220,6 +224,9 @@ func classify(ctx context.Context, err error) error {
 	var f *Failure
 	if errors.As(err, &f) {
 		if f == err {
+			if !textsafe.Safe(f.Message) {
+				return &Failure{Reason: f.Reason, Message: textsafe.Sanitize(f.Message)}
+			}
 			return f
 		}
 		return &Failure{Reason: f.Reason, Message: oneLine(err.Error())}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // WithPrefix returns err with "name: " put before its message when err is
@@ -22,8 +24,9 @@ func WithPrefix(name string, err error) error {
 
 // Clip collapses white space in a vendor's error text and cuts it to at
 // most n runes, marking a cut with "…", so that it fits a one-line message.
+// Terminal controls in it are shown escaped (package textsafe).
 func Clip(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = textsafe.Sanitize(strings.Join(strings.Fields(s), " "))
 	if r := []rune(s); len(r) > n {
 		return string(r[:n]) + "…"
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // marshalCSV writes a header row of field names, then one record per element.
@@ -18,6 +20,13 @@ func marshalCSV(data any, fields []string) ([]byte, error) {
 	header, rows, err := records(data, fields)
 	if err != nil {
 		return nil, err
+	}
+	// CSV quotes line breaks, but every other terminal control would reach
+	// the terminal raw: show them escaped (package textsafe).
+	for _, r := range rows {
+		for i, v := range r {
+			r[i] = textsafe.SanitizeLayout(v)
+		}
 	}
 	var b bytes.Buffer
 	cw := csv.NewWriter(&b)
@@ -47,7 +56,9 @@ func marshalTSV(data any, fields []string) ([]byte, error) {
 			if i > 0 {
 				b.WriteByte('\t')
 			}
-			b.WriteString(tsvEscaper.Replace(v))
+			// Escaped first, so that only the controls the escapes do
+			// not cover are left for textsafe to show.
+			b.WriteString(textsafe.Sanitize(tsvEscaper.Replace(v)))
 		}
 		b.WriteByte('\n')
 	}

@@ -1,6 +1,7 @@
 package jsonexport
 
 import (
+	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,7 +23,7 @@ const FieldsAnnotation = "connctl/json-fields"
 // error (exit 2), whatever the order of the flags. Nothing needs wiring into
 // PreRunE, and *exp is set by the time RunE (or a test's runF) runs.
 func AddFlags(cmd *cobra.Command, exp *Exporter, fields []string) {
-	s := &flagState{exp: exp, fields: fields}
+	s := &flagState{exp: exp, fields: fields, ctx: cmd.Context}
 	// The default is spelled out here: String is "" until -o is given, so
 	// that pflag does not append "(default table)" after the field list.
 	usage := "output `format`: " + formatList(", ") + " (default table)"
@@ -70,12 +71,16 @@ type flagState struct {
 	fields []string
 	format Format // "" until -o is given
 	query  string
+	ctx    func() context.Context // the command's context, once it runs
 }
 
 func (s *flagState) update(format Format, query string) error {
 	e, err := New(format, query, s.fields)
 	if err != nil {
 		return err
+	}
+	if x, ok := e.(*Export); ok {
+		x.ctx = s.ctx
 	}
 	s.format, s.query, *s.exp = format, query, e
 	return nil

@@ -10,6 +10,7 @@ package jsonexport
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/itchyny/gojq"
 
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Format is an output format name as given to -o/--output.
@@ -63,6 +65,19 @@ type Export struct {
 	query  string
 	code   *gojq.Code
 	fields []string
+	// ctx is the command's context (set by AddFlags): a --jq query stops
+	// when it is done, so Ctrl-C ends even a query that never would.
+	ctx func() context.Context
+}
+
+// context returns the context a query runs under.
+func (e *Export) context() context.Context {
+	if e.ctx != nil {
+		if ctx := e.ctx(); ctx != nil {
+			return ctx
+		}
+	}
+	return context.Background()
 }
 
 // Format reports the output format (JSON when only --jq was given).
@@ -148,7 +163,9 @@ func emptyIfNil(data any) any {
 }
 
 // marshalIndent is encoding/json with two-space indent, a trailing newline
-// and no HTML escaping ("<" stays "<": this is a terminal, not a web page).
+// and no HTML escaping ("<" stays "<": this is a terminal, not a web page),
+// but with the controls encoding/json leaves raw (C1, bidi overrides)
+// escaped as \uXXXX (textsafe.JSON).
 func marshalIndent(data any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -157,7 +174,7 @@ func marshalIndent(data any) ([]byte, error) {
 	if err := enc.Encode(data); err != nil {
 		return nil, fmt.Errorf("encode json: %w", err)
 	}
-	return b.Bytes(), nil
+	return textsafe.JSON(b.Bytes()), nil
 }
 
 // marshalCompact is one line of JSON without the trailing newline.
@@ -168,7 +185,7 @@ func marshalCompact(data any) ([]byte, error) {
 	if err := enc.Encode(data); err != nil {
 		return nil, fmt.Errorf("encode json: %w", err)
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return textsafe.JSON(bytes.TrimSuffix(b.Bytes(), []byte("\n"))), nil
 }
 
 // runJQ runs the query over data as JSON, printing each result as jq -r
@@ -185,7 +202,8 @@ func (e *Export) runJQ(data any) ([]byte, error) {
 		return nil, fmt.Errorf("decode json: %w", err)
 	}
 	var out bytes.Buffer
-	iter := e.code.Run(input)
+	ctx := e.context()
+	iter := e.code.RunWithContext(ctx, input)
 	for {
 		v, ok := iter.Next()
 		if !ok {
@@ -196,16 +214,21 @@ func (e *Export) runJQ(data any) ([]byte, error) {
 			if h := (*gojq.HaltError)(nil); errors.As(err, &h) && h.Value() == nil {
 				break
 			}
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				return nil, fmt.Errorf("jq stopped: %w", err)
+			}
 			return nil, fmt.Errorf("jq: %w", err)
 		}
 		if s, isString := v.(string); isString {
-			out.WriteString(s)
+			// Raw strings are text on the terminal, not JSON: controls
+			// are shown escaped, tabs and newlines (@tsv, "\n") kept.
+			out.WriteString(textsafe.SanitizeLayout(s))
 		} else {
 			b, err := gojq.Marshal(v)
 			if err != nil {
 				return nil, fmt.Errorf("jq: %w", err)
 			}
-			out.Write(b)
+			out.Write(textsafe.JSON(b))
 		}
 		out.WriteByte('\n')
 	}

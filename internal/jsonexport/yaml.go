@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // marshalYAML writes data as YAML with the JSON field names and the JSON field
@@ -83,7 +85,11 @@ func yamlNode(dec *json.Decoder) (*yaml.Node, error) {
 
 // yamlString is a string scalar that reads back as a string: the encoder
 // quotes values such as "123", "true", "null" and, for YAML 1.1 readers, "yes".
+// Terminal controls are shown escaped first (package textsafe): the YAML
+// encoder escapes C0 and C1 controls itself but writes bidirectional
+// overrides as they are.
 func yamlString(s string) *yaml.Node {
+	s = textsafe.SanitizeLayout(s)
 	var n yaml.Node
 	if err := n.Encode(s); err != nil {
 		// Encoding a Go string cannot fail; keep a plain tagged scalar regardless.

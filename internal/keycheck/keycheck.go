@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/connctl/connctl/internal/safehttp"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Identity is who a key-based connection is authorized as.
@@ -118,7 +119,12 @@ func Check(ctx context.Context, hc *http.Client, connectorID, authID string, fie
 	if err != nil {
 		return nil, in.scrub(err)
 	}
-	return id, nil
+	if id == nil {
+		return &Identity{}, nil
+	}
+	// The provider chose these strings: they are stored and shown, so
+	// they must not carry terminal controls.
+	return &Identity{Account: textsafe.Sanitize(id.Account), Subject: textsafe.Sanitize(id.Subject), Org: textsafe.Sanitize(id.Org)}, nil
 }
 
 func unsupported(connectorID, authID string) string {
@@ -210,8 +216,8 @@ func (in *input) sensitiveValue(v string) { in.sensitive = append(in.sensitive, 
 // redacted replaces what scrub removes.
 const redacted = "[redacted]"
 
-// scrub removes every sensitive value from err's message, and keeps the
-// message on one line. It is the last step of every check: messages are
+// scrub removes every sensitive value from err's message, keeps the
+// message on one line and shows any terminal control in it escaped. It is the last step of every check: messages are
 // built without secrets, and this makes sure that stays true when a
 // provider's own words are quoted.
 func (in *input) scrub(err error) error {
@@ -219,7 +225,7 @@ func (in *input) scrub(err error) error {
 	if !errors.As(err, &e) {
 		e = &Error{Kind: kindServer, Message: err.Error()}
 	}
-	msg := strings.Join(strings.Fields(in.redact(e.Message)), " ")
+	msg := textsafe.Sanitize(strings.Join(strings.Fields(in.redact(e.Message)), " "))
 	return &Error{Kind: e.Kind, Status: e.Status, Message: msg}
 }
 

@@ -23,11 +23,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 
 	"github.com/connctl/connctl/internal/browser"
 	"github.com/connctl/connctl/internal/safehttp"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // AuthStyle is how the client authenticates at the token endpoint.
@@ -286,7 +288,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 		if code := q.Get("error"); code != "" {
-			e := &Error{Kind: "denied", Message: fmt.Sprintf("the provider refused the authorization: %s", code), Description: q.Get("error_description")}
+			// The redirect's error text is the provider's (or whoever sent
+			// the browser here): shown escaped, never as terminal control.
+			e := &Error{Kind: "denied", Message: fmt.Sprintf("the provider refused the authorization: %s", textsafe.Sanitize(code)), Description: textsafe.Sanitize(q.Get("error_description"))}
 			if code == "access_denied" {
 				e.Message = "authorization was denied in the browser (access_denied)"
 			}
@@ -405,10 +409,16 @@ func forwardHint(redirect string) string {
 	return fmt.Sprintf("%s:127.0.0.1:%s", u.Port(), u.Port())
 }
 
+// oneLine makes a provider's text one line of at most max bytes (cut on a
+// character boundary), with terminal controls shown escaped.
 func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = textsafe.Sanitize(strings.Join(strings.Fields(s), " "))
 	if len(s) > max {
-		s = s[:max] + "…"
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }
@@ -440,7 +450,7 @@ func DescribeTokenError(err error) string {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		if re.ErrorCode != "" {
-			s := re.ErrorCode
+			s := textsafe.Sanitize(re.ErrorCode)
 			if re.ErrorDescription != "" {
 				s += ": " + oneLine(re.ErrorDescription, 200)
 			}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/connctl/connctl/internal/safehttp"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Client identifies the app at the token and revocation endpoints.
@@ -118,7 +119,7 @@ func Revoke(ctx context.Context, c Client, endpoint string, style RevokeStyle, t
 		Description string `json:"error_description"`
 	}
 	if json.Unmarshal(body, &e) == nil && e.Error != "" {
-		msg := fmt.Sprintf("the provider refused the revocation: %s", e.Error)
+		msg := fmt.Sprintf("the provider refused the revocation: %s", textsafe.Sanitize(e.Error))
 		if e.Description != "" {
 			msg += ": " + oneLine(e.Description, 200)
 		}

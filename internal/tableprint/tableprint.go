@@ -22,6 +22,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/connctl/connctl/internal/iostreams"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // gap is the space between two columns of a terminal table.
@@ -182,9 +183,11 @@ func (t *Table) renderPipe(cols int) error {
 }
 
 // pipeCell strips colour and turns tabs and line breaks into spaces, so a
-// cell can never split a field or a row.
+// cell can never split a field or a row; any other terminal control left is
+// shown escaped (package textsafe), since piped output often ends up on a
+// terminal after all.
 func pipeCell(s string) string {
-	return flatten(ansi.ReplaceAllLiteralString(s, ""))
+	return textsafe.Sanitize(flatten(ansi.ReplaceAllLiteralString(s, "")))
 }
 
 // flatten replaces every control whitespace (tab, newline, carriage return,
@@ -203,8 +206,10 @@ func flatten(s string) string {
 }
 
 // ttyCell is a cell on one line without edge blanks (which tablewriter
-// would trim after the widths were measured).
-func ttyCell(s string) string { return strings.TrimSpace(flatten(s)) }
+// would trim after the widths were measured), in which every terminal
+// control but colour is shown escaped: cells hold text from providers and
+// files, which must never move the cursor, retitle the window or clear it.
+func ttyCell(s string) string { return textsafe.SanitizeKeepColor(strings.TrimSpace(flatten(s))) }
 
 func (t *Table) renderTTY(cols int) error {
 	header := make([]string, cols)
