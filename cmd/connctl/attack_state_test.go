@@ -225,7 +225,7 @@ func TestAttackUnwritableConfig(t *testing.T) {
 		{"edit", "support", "--secret-stdin"},
 		{"edit", "support", "--set", "domain=acme-eu"},
 		{"delete", "support", "--yes", "--keep-remote"},
-		{"revoke", "support"},
+		{"revoke", "support", "--yes"},
 	}
 	// Full: fill the filesystem with one file.
 	filler := filepath.Join(dir, "filler")

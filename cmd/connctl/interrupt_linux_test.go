@@ -230,14 +230,14 @@ func TestCtrlCAtPrompts(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"delete confirmation", []string{"delete", "fd"}},
+		{"delete confirmation", []string{"delete", "fd", "--cascade"}},
 		{"jobs delete confirmation", []string{"jobs", "delete", "j"}},
 	}
 	for _, tc := range confirm {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := newCLI(t)
-			c.ok("fd-CANARY-key", "create", "--connector", "freshdesk", "--name", "fd", "--set", "domain=acme", "--secret-stdin")
+			c.ok("fd-CANARY-key", "create", "--connector", "freshdesk", "--name", "fd", "--set", "domain=acme", "--secret-stdin", "--no-verify")
 			c.ok("", "jobs", "create", "j", "--connection", "fd", "--source", "tickets", "--dest", "out.ndjson")
 			before := string(c.read(filepath.Join("home", ".config", "connctl", "config.yaml")))
 			r := c.startOnPTY(tc.args...)

@@ -77,7 +77,7 @@ type Options struct {
 	// LogDir is where hydra.log is written. Start defaults it to a t.TempDir;
 	// StartProcess to a temporary folder that stop removes.
 	LogDir string
-	// ReadyTimeout bounds the wait for /health/ready; default 30s.
+	// ReadyTimeout bounds the wait for /health/ready; default 90s (a loaded 2-core machine can take a while).
 	ReadyTimeout time.Duration
 }
 
@@ -167,7 +167,7 @@ func start(bin string, opts Options) (*Server, func(), error) {
 		opts.Subject = DefaultSubject
 	}
 	if opts.ReadyTimeout <= 0 {
-		opts.ReadyTimeout = 30 * time.Second
+		opts.ReadyTimeout = 90 * time.Second
 	}
 	if err := os.MkdirAll(opts.LogDir, 0o700); err != nil {
 		return nil, nil, err
@@ -263,7 +263,7 @@ func startHydra(bin string, opts Options, a *app, attempt int) (*Server, error) 
 		LogPath:   logPath,
 		proc:      proc,
 		app:       a,
-		http:      &http.Client{Timeout: 10 * time.Second},
+		http:      &http.Client{Timeout: 60 * time.Second},
 	}
 	a.setAdmin(admin)
 
@@ -284,7 +284,7 @@ func startHydra(bin string, opts Options, a *app, attempt int) (*Server, error) 
 	var disc struct {
 		Issuer string `json:"issuer"`
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := adminJSON(ctx, s.http, public, http.MethodGet, "/.well-known/openid-configuration", nil, &disc); err != nil {
 		s.stop()

@@ -76,10 +76,11 @@ the default). Key-based credentials are checked with the provider before
 anything is saved, with the same call as ` + "`connctl test`" + `: a rejected key is
 exit 4 and nothing is saved. --no-verify saves without the check (offline
 set-up); the connection then shows as unverified until ` + "`connctl test`" + ` passes.
-OAuth connections open the browser to sign in right away (--no-authorize
-saves them as not_authorized until ` + "`connctl authorize <name>`" + `); if signing in
-fails or times out, the connection stays saved as not_authorized and
-` + "`connctl authorize <name>`" + ` tries again.
+For OAuth connections create signs in at once: it opens the browser (or prints
+the URL with --no-browser) and waits for the provider's redirect. With
+--no-authorize it only saves the connection, as not_authorized, for a later
+` + "`connctl authorize <name>`" + `; if signing in fails or times out, the connection
+stays saved as not_authorized and ` + "`connctl authorize <name>`" + ` tries again.
 
 The name defaults to the connector id (then id-2, id-3 ...). On a terminal,
 missing fields are asked for; otherwise a missing required field is an error

@@ -56,12 +56,7 @@ still are and the exit code is 3.`,
 		Example: `  connctl delete support
   connctl delete support archive --yes
   connctl delete jira-cloud --cascade      # and its jobs (e.g. from --default-jobs)`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return exitcode.UsageError("give the name of the connection to delete (see `connctl list`)")
-			}
-			return nil
-		},
+		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: complete.ConnectionNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Names = args
