@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -17,6 +18,8 @@ import (
 //	fd-CANARY-to-host  302 to the witness as localhost, another host
 //	fd-CANARY-same     a page whose Link rel="next" is itself, for ever
 //	fd-CANARY-wait-day 429 with Retry-After: 86400
+//	fd-CANARY-endless  a new next link and a newer ticket on every page, for
+//	                   ever (jobs_timeout.txtar)
 //
 // The witness is a second server that answers every request with an empty,
 // valid ticket list; nothing must ever reach it.
@@ -24,6 +27,7 @@ type hostileNet struct {
 	srv, witness *httptest.Server
 	witnessHits  atomic.Int64
 	witnessKeys  atomic.Int64
+	endless      atomic.Int64 // pages served to fd-CANARY-endless
 }
 
 var hostile *hostileNet
@@ -57,6 +61,14 @@ func (h *hostileNet) serve(w http.ResponseWriter, r *http.Request) {
 	case "fd-CANARY-same":
 		w.Header().Set("Link", `<`+r.URL.RequestURI()+`>; rel="next"`)
 		_, _ = w.Write([]byte(`[{"id":1,"subject":"again","updated_at":"2026-11-01T00:00:00Z"}]`))
+	case "fd-CANARY-endless":
+		// Every page differs (no pagination loop to detect) and moves
+		// updated_at on, so Freshdesk's re-windowing at page 300 goes on
+		// too: only the run's time limit ends it.
+		n := h.endless.Add(1)
+		w.Header().Set("Link", `</api/v2/tickets?page=`+strconv.FormatInt(n, 10)+`&per_page=100>; rel="next"`)
+		at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Second).Format(time.RFC3339)
+		_, _ = w.Write([]byte(`[{"id":` + strconv.FormatInt(n, 10) + `,"subject":"more","updated_at":"` + at + `"}]`))
 	case "fd-CANARY-wait-day":
 		w.Header().Set("Retry-After", "86400")
 		w.WriteHeader(http.StatusTooManyRequests)

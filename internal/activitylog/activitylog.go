@@ -73,6 +73,7 @@ const (
 	ReasonSourceError Reason = "source_error" // the source system answered with an error or malformed data
 	ReasonNetwork     Reason = "network"      // DNS, TLS, connection or timeout
 	ReasonDestination Reason = "destination"  // the output could not be written
+	ReasonTimeout     Reason = "timeout"      // the run took longer than its time limit (jobs run --timeout)
 )
 
 // The actions. Executions are ActionRun; updates are the others, on a
@@ -144,7 +145,7 @@ var (
 	updateActions  = []string{ActionCreate, ActionEdit, ActionAuthorize, ActionRevoke, ActionReauthorize, ActionDelete}
 	finalStatuses  = []Status{StatusSucceeded, StatusPartiallySucceeded, StatusFailed, StatusCancelled}
 	storedStatuses = append([]Status{StatusRunning}, finalStatuses...)
-	reasons        = []Reason{ReasonAuth, ReasonConfig, ReasonRateLimit, ReasonSourceError, ReasonNetwork, ReasonDestination}
+	reasons        = []Reason{ReasonAuth, ReasonConfig, ReasonRateLimit, ReasonSourceError, ReasonNetwork, ReasonDestination, ReasonTimeout}
 )
 
 func checkReason(st Status, r Reason) error {

@@ -322,9 +322,10 @@ type CallError struct {
 func (e *CallError) Error() string { return e.Message }
 
 // httpClient is for who-am-I and userinfo calls: a redirect is followed
-// only within the origin, so the access token never goes elsewhere.
+// only within the origin, so the access token never goes elsewhere, and
+// the whole call is bounded (they are small).
 func (s *Service) httpClient() *http.Client {
-	return safehttp.SameOrigin(s.HTTP)
+	return safehttp.Call(s.HTTP)
 }
 
 func hostOf(u string) string {

@@ -42,6 +42,19 @@ func duration(v string) (any, error) {
 	return d.String(), nil
 }
 
+// durationOrZero accepts a duration of 0 or more; 0 means no limit.
+func durationOrZero(v string) (any, error) {
+	v = strings.TrimSpace(v)
+	if v == "0" {
+		return "0", nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return nil, fmt.Errorf("%q is not a duration such as 30m or 6h (0: no limit)", v)
+	}
+	return d.String(), nil
+}
+
 func oneOf(values ...string) func(string) (any, error) {
 	return func(v string) (any, error) {
 		for _, ok := range values {
@@ -60,6 +73,7 @@ var Settings = []Setting{
 	{Key: "limits.crm", Default: "1", Help: "how many CRM systems (distinct connectors) may have connections", Validate: positiveInt},
 	{Key: "limits.support", Default: "1", Help: "how many Support systems (distinct connectors) may have connections", Validate: positiveInt},
 	{Key: "keyring.timeout", Default: "10s", Help: "how long a keyring call may take before connctl gives up", Validate: duration},
+	{Key: "jobs.timeout", Default: "6h", Help: "how long one job run may take before it is stopped and fails (0: no limit); jobs run --timeout overrides it", Validate: durationOrZero},
 	{Key: "secrets.backend", Default: "keyring", Help: "where secrets live: keyring (the OS keyring) or file (age-encrypted, passphrase from CONNCTL_PASSPHRASE)", Validate: oneOf("keyring", "file")},
 	{Key: "secrets.file", Default: "", Help: "path of the encrypted secrets file (default $XDG_DATA_HOME/connctl/secrets.age)", Validate: anyText},
 }

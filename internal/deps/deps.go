@@ -43,7 +43,8 @@ type Deps struct {
 	// settings say; moving secrets between backends needs both. System's
 	// Secrets opens its backend through it.
 	SecretBackend func(name string) (secretstore.Store, error)
-	// HTTP is the client for provider calls: timeouts, a User-Agent, and
+	// HTTP is the client for provider calls: header and idle-body timeouts
+	// (no whole-request limit, see safehttp.Timeouts), a User-Agent, and
 	// redirects followed only within the origin (package safehttp).
 	HTTP func() *http.Client
 	// Browser opens authorization URLs ($BROWSER or the platform opener).
@@ -107,7 +108,11 @@ func System() *Deps {
 		if d.Getenv("CONNCTL_DEBUG") != "" {
 			rt = trace{base: rt, w: d.IO.ErrOut}
 		}
-		return safehttp.New(rt, 60*time.Second)
+		// No whole-request limit (a big download may take long): the
+		// answer must start within a minute and never stall for one,
+		// and small calls (tokens, who-am-I) get a total limit from
+		// safehttp; a job run is bounded by jobs.timeout.
+		return safehttp.New(rt, safehttp.Timeouts{})
 	})
 	d.Browser = browser.System{Getenv: d.Getenv}
 	d.Activities = sync.OnceValues(func() (*activitylog.Store, error) {

@@ -42,7 +42,7 @@ type HTTP struct {
 }
 
 // NewHTTP returns a retrying client. c carries the timeouts (set by the
-// caller; nil: safehttp.DefaultTimeout), and whatever its own redirect
+// caller; nil: safehttp.New defaults), and whatever its own redirect
 // policy, redirects are followed only within the origin (safehttp.SameOrigin);
 // sleep waits between attempts (production: Sleep; tests record the
 // waits instead); stats receives the counters (nil: a private Stats);

@@ -102,7 +102,7 @@ func Supported(connectorID, authID string) bool {
 // name). It never puts a secret in an error. authID is the connection's auth
 // method; when empty, fields["auth"] or else the connector's default is used.
 //
-// Failures are *Error. hc may be nil (a client with safehttp.DefaultTimeout);
+// Failures are *Error. hc may be nil (a client with safehttp.New defaults);
 // Check never follows redirects, so a custom header such as a Gainsight
 // access key is never sent to a host other than the configured one. The call
 // stops when ctx is done.

@@ -12,6 +12,12 @@
 // PKCE verifier or a refresh token in their body, which a 307 or 308 would
 // send again to wherever it points.
 //
+// It also bounds every request in phases (timeout.go): response headers
+// within Timeouts.Header, no pause in a body longer than Timeouts.Idle, and
+// a whole-request limit only for small calls (tokens, key checks,
+// who-am-I), so that a big download over a slow link is not cut while a
+// stalled server is.
+//
 // The package never prints and holds no state.
 package safehttp
 
@@ -22,60 +28,67 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
-
-// DefaultTimeout bounds a whole request, body included, for a client built
-// from nil: a stalled or slowly dripping server ends in an error.
-const DefaultTimeout = 60 * time.Second
 
 // maxRedirects is how many same-origin redirects a request may follow (Go's
 // own limit).
 const maxRedirects = 10
 
-// New returns a client with the given transport (nil: http.DefaultTransport)
-// and overall timeout (0: DefaultTimeout) that follows redirects only within
-// the origin of the first request.
-func New(rt http.RoundTripper, timeout time.Duration) *http.Client {
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	return &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: sameOrigin}
+// New returns a client with the given transport (nil:
+// http.DefaultTransport) that follows redirects only within the origin of
+// the first request, and whose requests are bounded by t (see Timeouts):
+// no whole-request limit, so a big download over a slow link is not cut,
+// but a server that does not answer, or stops sending, ends in a
+// *TimeoutError.
+func New(rt http.RoundTripper, t Timeouts) *http.Client {
+	return &http.Client{Transport: &guard{base: rt, t: t.withDefaults()}, CheckRedirect: sameOrigin}
 }
 
-// SameOrigin returns a copy of c (nil: New(nil, 0)) that follows redirects
-// only within the origin of the first request. A redirect elsewhere fails
-// the request with a *RedirectError. Every source and who-am-I call uses it.
+// SameOrigin returns a copy of c (nil: New(nil, Timeouts{})) that follows
+// redirects only within the origin of the first request. A redirect
+// elsewhere fails the request with a *RedirectError. Every source uses it;
+// a small call (who-am-I, discovery) uses Call, which adds a total limit.
 func SameOrigin(c *http.Client) *http.Client {
 	cp := clone(c)
 	cp.CheckRedirect = sameOrigin
 	return cp
 }
 
-// NoRedirects returns a copy of c (nil: New(nil, 0)) that follows no
-// redirect at all: any 3xx with a Location fails the request with a
+// NoRedirects returns a copy of c (nil: New(nil, Timeouts{})) that follows
+// no redirect at all: any 3xx with a Location fails the request with a
 // *RedirectError naming what (such as "token endpoint"). Token, revocation
-// and introspection requests use it.
+// and introspection requests use it; their answers are small, so the whole
+// request is bounded too (Timeouts.Call).
 func NoRedirects(c *http.Client, what string) *http.Client {
-	cp := clone(c)
+	cp := bounded(clone(c))
 	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		return &RedirectError{What: what, From: Origin(via[0].URL), To: Origin(req.URL), Never: true}
 	}
 	return cp
 }
 
-// Unfollowed returns a copy of c (nil: New(nil, 0)) that hands a 3xx answer
-// back to the caller instead of following it, for callers that report a
-// redirect themselves (keycheck: "a redirect means base_url is wrong").
+// Unfollowed returns a copy of c (nil: New(nil, Timeouts{})) that hands a
+// 3xx answer back to the caller instead of following it, for callers that
+// report a redirect themselves (keycheck: "a redirect means base_url is
+// wrong"). Those are small calls: the whole request is bounded
+// (Timeouts.Call).
 func Unfollowed(c *http.Client) *http.Client {
-	cp := clone(c)
+	cp := bounded(clone(c))
 	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return cp
 }
 
+// Call returns a copy of c (nil: New(nil, Timeouts{})) for a small request
+// (who-am-I, userinfo, discovery): redirects only within the origin, as
+// SameOrigin, and the whole request, body included, bounded by
+// Timeouts.Call.
+func Call(c *http.Client) *http.Client {
+	return bounded(SameOrigin(c))
+}
+
 func clone(c *http.Client) *http.Client {
 	if c == nil {
-		return New(nil, 0)
+		return New(nil, Timeouts{})
 	}
 	cp := *c
 	return &cp

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,7 @@ import (
 
 func newRun(d *deps.Deps) *cobra.Command {
 	var due, full bool
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "run <name>... | --due",
 		Short: "Run jobs now (or the scheduled ones that are due)",
@@ -46,11 +48,21 @@ export allows 60 queries an hour, so a long backfill stops when the hour's
 queries are spent. The output and checkpoint are saved, the activity is
 partially_succeeded, the exit code is 3, and the next run resumes.
 
+Each run has a time limit, --timeout or the jobs.timeout setting (default
+6h; 0 means none), so that a server that never stops handing out next
+pages cannot keep a cron job running for ever. A run that reaches it stops
+and fails like any other failure: no output file written, the checkpoint
+unchanged, the activity failed with reason timeout, exit 1. With several
+jobs (or --due) the limit applies to each run. Within a run, a server that
+sends no response headers, or no byte of a body, for 60s fails the run too.
+
 Exit codes: 0 all succeeded, 1 failed, 3 some of several jobs failed or a
 job stopped early (partial), 4 authorization needed.`,
 		Example: `  connctl jobs run tickets
   connctl jobs run tickets --full-refresh
-  connctl jobs run --due          # from cron: */15 * * * * connctl jobs run --due`,
+  connctl jobs run --due          # from cron: */15 * * * * connctl jobs run --due
+  connctl jobs run backfill --full-refresh --timeout 24h
+  connctl config set jobs.timeout 2h   # the limit for every run without --timeout`,
 		ValidArgsFunction: JobNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
 			if due == (len(args) > 0) {
@@ -59,6 +71,14 @@ job stopped early (partial), 4 authorization needed.`,
 			cfg, err := d.Config()
 			if err != nil {
 				return err
+			}
+			limit := runLimit{d: timeout, source: "--timeout"}
+			if !c.Flags().Changed("timeout") {
+				if limit, err = settingLimit(cfg); err != nil {
+					return err
+				}
+			} else if timeout < 0 {
+				return exitcode.UsageError("--timeout %s is negative; give a duration such as 30m or 6h (0: no limit)", timeout)
 			}
 			store, err := d.Activities()
 			if err != nil {
@@ -84,7 +104,7 @@ job stopped early (partial), 4 authorization needed.`,
 			failed, authNeeded := 0, false
 			var last error
 			for _, n := range names {
-				err := runOne(c.Context(), d, store, n, full)
+				err := runOne(c.Context(), d, store, n, full, limit)
 				if err != nil {
 					if c.Context().Err() != nil {
 						return err
@@ -118,6 +138,7 @@ job stopped early (partial), 4 authorization needed.`,
 	}
 	cmd.Flags().BoolVar(&due, "due", false, "run the scheduled jobs that are due")
 	cmd.Flags().BoolVar(&full, "full-refresh", false, "fetch everything this time, ignoring the checkpoint")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "stop and fail a run that takes longer than this (0: no limit; default: the jobs.timeout setting, 6h)")
 	return cmd
 }
 
@@ -140,8 +161,47 @@ func dueJobs(ctx context.Context, d *deps.Deps, doc *configstore.Document, store
 	return out, nil
 }
 
-// runOne runs one job, recording it as an execution activity.
-func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name string, fullRefresh bool) error {
+// runLimit is how long one run may take (0: no limit) and where that came
+// from, for the message when a run reaches it.
+type runLimit struct {
+	d      time.Duration
+	source string // "--timeout" or "jobs.timeout"
+}
+
+// errRunTimeout is the cause of a run's context when the run reached its
+// limit, telling it apart from Ctrl-C.
+var errRunTimeout = errors.New("the run reached its time limit")
+
+// settingLimit reads jobs.timeout (from the file or CONNCTL_JOBS_TIMEOUT).
+func settingLimit(cfg *configstore.Store) (runLimit, error) {
+	v := strings.TrimSpace(cfg.String("jobs.timeout"))
+	if v == "" {
+		v = "6h"
+	}
+	if v == "0" {
+		return runLimit{source: "jobs.timeout"}, nil
+	}
+	dur, err := time.ParseDuration(v)
+	if err != nil || dur < 0 {
+		return runLimit{}, exitcode.UsageError("the setting jobs.timeout is %q, not a duration such as 30m or 6h (0: no limit); fix it with `connctl config set jobs.timeout 6h`", v)
+	}
+	return runLimit{d: dur, source: "jobs.timeout"}, nil
+}
+
+// timedOut is the error of a run stopped at its limit: one line saying
+// what happened and what was kept, and a hint to raise the limit.
+func timedOut(job *configstore.Job, limit runLimit) error {
+	kept := "nothing was saved (no output written, checkpoint unchanged)"
+	if job.Dest == "-" {
+		kept = "the checkpoint is unchanged (records already written to stdout are incomplete)"
+	}
+	return exitcode.WithHint(exitcode.New(exitcode.Failure, "job %q: the run took longer than %s %s and was stopped; %s", job.Name, limit.source, limit.d, kept),
+		"if the job is just big, raise the limit: --timeout 24h, or `connctl config set jobs.timeout 24h` for every run (0: no limit)")
+}
+
+// runOne runs one job, recording it as an execution activity. The run
+// stops with an error when it takes longer than limit.
+func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name string, fullRefresh bool, limit runLimit) error {
 	cfg, err := d.Config()
 	if err != nil {
 		return err
@@ -164,6 +224,13 @@ func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name st
 			return exitcode.New(exitcode.Failure, "job %q is already running (activity %d, pid %d, started %s)", job.Name, re.ID, re.PID, re.StartedAt.Local().Format("15:04:05"))
 		}
 		return err
+	}
+	if limit.d > 0 {
+		// Only the run is bounded; the activity is already begun above
+		// with the caller's context, and finish uses WithoutCancel.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, limit.d, errRunTimeout)
+		defer cancel()
 	}
 	stats := &jobrunner.Stats{}
 	finish := func(st activitylog.Status, reason activitylog.Reason, msg string) {
@@ -221,6 +288,11 @@ func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name st
 		err = nil
 	}
 	if err != nil {
+		if errors.Is(context.Cause(ctx), errRunTimeout) {
+			terr := timedOut(&job, limit)
+			finish(activitylog.StatusFailed, activitylog.ReasonTimeout, terr.Error())
+			return terr
+		}
 		if ctx.Err() != nil {
 			finish(activitylog.StatusCancelled, "", "interrupted")
 			return ctx.Err()
