@@ -112,6 +112,8 @@ type Result struct {
 }
 
 // Error is a failed authorization with a kind scripts and tests can test.
+// A "timeout" message names only what did not answer: what the failure
+// leaves stored, and what tries again, is the caller's to say.
 type Error struct {
 	Kind        string // "denied", "timeout", "state", "issuer", "exchange", "id_token", "listen", "server"
 	Message     string
@@ -392,10 +394,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return o.res, o.err
 	case <-ctx.Done():
 		if t := exchanging.Load(); t != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, &Error{Kind: "timeout", Message: fmt.Sprintf("the token endpoint %s did not answer before the authorization timed out: nothing was stored; run the command again", safeEndpoint(*t))}
+			return nil, &Error{Kind: "timeout", Message: fmt.Sprintf("the token endpoint %s did not answer before the authorization timed out", safeEndpoint(*t))}
 		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, &Error{Kind: "timeout", Message: "no answer from the browser in time: nothing was stored; run the command again (raise --timeout if you need longer)"}
+			return nil, &Error{Kind: "timeout", Message: "no answer from the browser in time"}
 		}
 		return nil, ctx.Err()
 	}

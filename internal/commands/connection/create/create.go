@@ -235,12 +235,17 @@ func run(ctx context.Context, opts *Options) error {
 			if err != nil {
 				return err
 			}
-			authorized, err := svc.Authorize(ctx, conn.Name, authorization.Options{NoBrowser: opts.NoBrowser, Timeout: opts.Timeout})
+			authorized, err := svc.Authorize(ctx, conn.Name, authorization.Options{NoBrowser: opts.NoBrowser, Timeout: opts.Timeout, Created: true})
 			if err != nil {
 				if ctx.Err() == nil && exitcode.FromError(err) != exitcode.Usage {
 					connview.RecordFailedAuthorization(ctx, d, conn, "authorize", err)
 				}
-				return exitcode.WithHint(err, fmt.Sprintf("the connection is saved as not_authorized; try again with `connctl authorize %s`", q))
+				if !authorization.FlowFailed(err) {
+					// A failed browser flow already says what it left
+					// (Options.Created); anything else gets it here.
+					err = exitcode.WithHint(err, fmt.Sprintf("the connection is saved as not_authorized; sign in with `connctl authorize %s`", q))
+				}
+				return err
 			}
 			conn = authorized
 			who := ""
