@@ -82,8 +82,10 @@ fails or times out, the connection stays saved as not_authorized and
 ` + "`connctl authorize <name>`" + ` tries again.
 
 The name defaults to the connector id (then id-2, id-3 ...). On a terminal,
-missing fields are asked for; otherwise a missing required field is an error
-(exit 2) that names it.`,
+missing fields are asked for, and so is the auth method when the connector has
+several and --auth is not given (Enter takes the first); otherwise a missing
+required field is an error (exit 2) that names it, and the first auth method
+is used.`,
 		Example: `  # Freshdesk, API key from a variable, no prompt
   printf %s "$FD_KEY" | connctl create --connector freshdesk --name support --set domain=acme --secret-stdin
 
@@ -153,6 +155,13 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	if sets, err = AuthAssignment(opts.Auth, sets); err != nil {
 		return err
+	}
+	if opts.Auth == "" && askAuth(ios, ctr, sets) {
+		auth, err := promptAuth(ios, ctr)
+		if err != nil {
+			return err
+		}
+		sets = append([]connection.Assignment{{Key: "auth", Value: auth}}, sets...)
 	}
 	m, err := connection.ResolveAuth(ctr, "", sets)
 	if err != nil {
