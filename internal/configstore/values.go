@@ -19,6 +19,9 @@ import (
 func checkFieldValues(path string, raw []byte, doc *Document) error {
 	for i := range doc.Connections {
 		c := &doc.Connections[i]
+		if fieldsSafe(c.Fields) {
+			continue // the common case: no allocation, even for a huge file
+		}
 		keys := make([]string, 0, len(c.Fields))
 		for k := range c.Fields {
 			keys = append(keys, k)
@@ -41,6 +44,15 @@ func checkFieldValues(path string, raw []byte, doc *Document) error {
 		}
 	}
 	return nil
+}
+
+func fieldsSafe(fields map[string]string) bool {
+	for k, v := range fields {
+		if !textsafe.Safe(k) || !textsafe.Safe(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // firstUnsafe returns the first character of s a terminal would obey,
