@@ -27,6 +27,10 @@ type Options struct {
 	NoBrowser bool
 	Timeout   time.Duration
 	Force     bool // reauthorize against another org/instance than before
+	// Created says the connection was saved a moment ago by `connctl
+	// create`: a failed flow leaves it saved as not_authorized, and the
+	// error says so and names `connctl authorize` as the way to try again.
+	Created bool
 }
 
 // Authorize runs the browser flow for the connection named name and records
@@ -57,7 +61,7 @@ func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*co
 	}
 	res, err := oauthflow.Run(fctx, cfg)
 	if err != nil {
-		return nil, flowError(err, c.Name, e.RedirectURI)
+		return nil, flowError(err, c.Name, e.RedirectURI, opts.Created)
 	}
 	tok := res.Token
 	state := configstore.OAuthState{Extra: map[string]string{}}
@@ -101,26 +105,76 @@ func (s *Service) discard(ctx context.Context, e *Endpoints, tok *oauth2.Token) 
 	_ = oauthflow.Revoke(rctx, e.Client(s.HTTP), e.RevokeURL, e.RevokeStyle, t, hint)
 }
 
-func flowError(err error, name, redirectURI string) error {
+// FlowFailed reports whether err is a failed browser flow, whose message
+// already says what it left stored and whose hints say how to try again.
+func FlowFailed(err error) bool {
 	var fe *oauthflow.Error
-	if errors.As(err, &fe) {
-		switch fe.Kind {
-		case "timeout":
-			if redirectURI == "" {
-				// A server that matches a registered redirect exactly (Dex
-				// with http://127.0.0.1/callback) shows the user an error
-				// page, and the flow can only time out.
-				return exitcode.WithHint(err, "if the browser showed an error about the redirect URI, the server wants the exact URI you registered, port included: "+
-					"register a fixed one such as http://127.0.0.1:8976/callback and `connctl edit "+connection.QuoteArg(name)+" --set redirect_uri=http://127.0.0.1:8976/callback`")
-			}
-		case "listen":
-			return exitcode.WithCode(exitcode.Failure, err)
-		case "denied":
-			return exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, err), "run the command again and allow access, or sign in as another user")
-		}
+	return errors.As(err, &fe)
+}
+
+// flowError explains a failed browser flow: what it left stored and what
+// tries again. authorize and reauthorize change nothing when the flow fails,
+// so running the command again retries; create has already saved the
+// definition (as not_authorized, with no token), so running create again
+// would only find the name taken, and `connctl authorize` retries instead.
+func flowError(err error, name, redirectURI string, created bool) error {
+	var fe *oauthflow.Error
+	if !errors.As(err, &fe) {
 		return err
 	}
-	return err
+	q := connection.QuoteArg(name)
+	left, retry := "nothing was stored", "run the command again"
+	if created {
+		left = fmt.Sprintf("connection %q is saved as not_authorized, with no token stored", name)
+		retry = "sign in with `connctl authorize " + q + "`"
+	}
+	out := *fe
+	// The issuer and id_token checks say "nothing was stored" themselves;
+	// say it once, in the caller's words.
+	out.Message = strings.TrimSuffix(fe.Message, ": nothing was stored")
+	// The provider's description may end a sentence: "...request.: connection".
+	outcome := func() { out.Message = strings.TrimSuffix(out.Message, ".") + ": " + left }
+	var hints []string
+	code := exitcode.Failure
+	switch fe.Kind {
+	case "timeout":
+		outcome()
+		if created {
+			hints = append(hints, retry+" (raise --timeout if you need longer)")
+		} else {
+			out.Message += "; " + retry + " (raise --timeout if you need longer)"
+		}
+		if redirectURI == "" {
+			// A server that matches a registered redirect exactly (Dex
+			// with http://127.0.0.1/callback) shows the user an error
+			// page, and the flow can only time out.
+			hints = append(hints, "if the browser showed an error about the redirect URI, the server wants the exact URI you registered, port included: "+
+				"register a fixed one such as http://127.0.0.1:8976/callback and `connctl edit "+q+" --set redirect_uri=http://127.0.0.1:8976/callback`")
+		}
+	case "listen":
+		// Nothing was tried yet: the message says what to fix.
+		if created {
+			hints = append(hints, fmt.Sprintf("connection %q is saved as not_authorized; after the fix, %s", name, retry))
+		}
+	case "denied":
+		code = exitcode.AuthNeeded
+		if created {
+			outcome()
+		}
+		hints = append(hints, retry+" and allow access, or sign in as another user")
+	default:
+		if created || out.Message != fe.Message {
+			outcome()
+		}
+		if created {
+			hints = append(hints, retry)
+		}
+	}
+	var e error = exitcode.WithCode(code, &out)
+	for _, h := range hints {
+		e = exitcode.WithHint(e, h)
+	}
+	return e
 }
 
 func grantedScopes(tok *oauth2.Token, asked []string) []string {

@@ -111,6 +111,9 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 	if err := validateDocument(s.path, &doc); err != nil {
 		return fmt.Errorf("refusing to write an invalid config: %w", err)
 	}
+	if err := checkFieldValues(s.path, nil, &doc); err != nil {
+		return fmt.Errorf("refusing to write an invalid config: %w", err)
+	}
 	out, err := encodeDocument(&doc)
 	if err != nil {
 		return err
@@ -168,6 +171,9 @@ func parseDocument(path string, raw []byte) (Document, error) {
 		doc.SchemaVersion = SchemaVersion
 	}
 	if err := validateDocument(path, &doc); err != nil {
+		return Document{}, err
+	}
+	if err := checkFieldValues(path, raw, &doc); err != nil {
 		return Document{}, err
 	}
 	return doc, nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Assignment is one `--set key=value`.
@@ -125,6 +126,11 @@ func CheckValue(f *connector.Field, v string) error {
 	}
 	if strings.ContainsAny(v, "\x00\r\n") && !f.Secret {
 		return exitcode.UsageError("field %s contains a line break or NUL: give it on one line", f.Name)
+	}
+	if !f.Secret && !textsafe.Safe(v) {
+		// The config loader refuses such a value too: it would be sent to
+		// a provider or opened in a browser.
+		return exitcode.UsageError("field %s contains a control character (%s): remove it", f.Name, textsafe.Sanitize(v))
 	}
 	if len(f.Enum) > 0 {
 		ok := false

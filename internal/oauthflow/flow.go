@@ -112,8 +112,10 @@ type Result struct {
 }
 
 // Error is a failed authorization with a kind scripts and tests can test.
+// A "timeout" message names only what did not answer: what the failure
+// leaves stored, and what tries again, is the caller's to say.
 type Error struct {
-	Kind        string // "denied", "timeout", "state", "issuer", "exchange", "id_token", "listen", "server"
+	Kind        string // "denied", "timeout", "state", "issuer", "exchange", "id_token", "listen", "server", "endpoint"
 	Message     string
 	Description string
 }
@@ -214,6 +216,11 @@ func shortNetErr(err error) string {
 // authorize URL and waits for the redirect, until ctx ends (the caller sets
 // the --timeout deadline; Ctrl-C cancels). Nothing is stored here.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if !textsafe.Safe(cfg.AuthURL) {
+		// A hand-edited config or a discovery document can carry a
+		// terminal control in the endpoint: never open, send or print it.
+		return nil, &Error{Kind: "endpoint", Message: fmt.Sprintf("the authorization endpoint %s contains a control character: refusing to use it", textsafe.Sanitize(cfg.AuthURL))}
+	}
 	ls, redirect, path, err := listen(cfg.RedirectURI)
 	if err != nil {
 		return nil, err
@@ -375,9 +382,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	if cfg.Stderr != nil {
 		if cfg.NoBrowser {
-			fmt.Fprintf(cfg.Stderr, "Open this URL in a browser that can reach this machine's loopback (e.g. through ssh -L %s):\n  %s\n", forwardHint(redirect), authURL)
+			fmt.Fprintf(cfg.Stderr, "Open this URL in a browser that can reach this machine's loopback (e.g. through ssh -L %s):\n  %s\n", forwardHint(redirect), textsafe.Sanitize(authURL))
 		} else {
-			fmt.Fprintf(cfg.Stderr, "Opening your browser to authorize %s. If it does not open, visit:\n  %s\n", cfg.Name, authURL)
+			fmt.Fprintf(cfg.Stderr, "Opening your browser to authorize %s. If it does not open, visit:\n  %s\n", textsafe.Sanitize(cfg.Name), textsafe.Sanitize(authURL))
 		}
 		fmt.Fprintf(cfg.Stderr, "Waiting for the browser to return to %s ...\n", redirect)
 	}
@@ -392,10 +399,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return o.res, o.err
 	case <-ctx.Done():
 		if t := exchanging.Load(); t != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, &Error{Kind: "timeout", Message: fmt.Sprintf("the token endpoint %s did not answer before the authorization timed out: nothing was stored; run the command again", safeEndpoint(*t))}
+			return nil, &Error{Kind: "timeout", Message: fmt.Sprintf("the token endpoint %s did not answer before the authorization timed out", safeEndpoint(*t))}
 		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, &Error{Kind: "timeout", Message: "no answer from the browser in time: nothing was stored; run the command again (raise --timeout if you need longer)"}
+			return nil, &Error{Kind: "timeout", Message: "no answer from the browser in time"}
 		}
 		return nil, ctx.Err()
 	}

@@ -186,7 +186,7 @@ func TestFlagValues(t *testing.T) {
 		{[]string{"list", "--output", ""}, formats},
 		{[]string{"show", "support", "-o", ""}, formats},
 		{[]string{"version", "-o", ""}, formats},
-		{[]string{"list", "--status", ""}, []string{"not_authorized", "authorized", "revoked", "needs_reauthorization"}},
+		{[]string{"list", "--status", ""}, []string{"not_authorized", "authorized", "unverified", "revoked", "needs_reauthorization"}},
 	}
 	env := map[string]string{"CONNCTL_CONFIG": writeConfig(t, twoConnections)}
 	for _, tt := range tests {

@@ -94,7 +94,7 @@ func Verify(ctx context.Context, d *deps.Deps, mg *connection.Manager, v Verific
 // tested since (they are used as authorized).
 func StatusText(c *configstore.Connection) string {
 	if c.Status == configstore.StatusAuthorized && c.Unverified {
-		return "unverified"
+		return StatusUnverified
 	}
 	return string(c.Status)
 }

@@ -83,8 +83,10 @@ the URL with --no-browser) and waits for the provider's redirect. With
 stays saved as not_authorized and ` + "`connctl authorize <name>`" + ` tries again.
 
 The name defaults to the connector id (then id-2, id-3 ...). On a terminal,
-missing fields are asked for; otherwise a missing required field is an error
-(exit 2) that names it.`,
+missing fields are asked for, and so is the auth method when the connector has
+several and --auth is not given (Enter takes the first); otherwise a missing
+required field is an error (exit 2) that names it, and the first auth method
+is used.`,
 		Example: `  # Freshdesk, API key from a variable, no prompt
   printf %s "$FD_KEY" | connctl create --connector freshdesk --name support --set domain=acme --secret-stdin
 
@@ -154,6 +156,13 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	if sets, err = AuthAssignment(opts.Auth, sets); err != nil {
 		return err
+	}
+	if opts.Auth == "" && askAuth(ios, ctr, sets) {
+		auth, err := promptAuth(ios, ctr)
+		if err != nil {
+			return err
+		}
+		sets = append([]connection.Assignment{{Key: "auth", Value: auth}}, sets...)
 	}
 	m, err := connection.ResolveAuth(ctr, "", sets)
 	if err != nil {
@@ -236,12 +245,17 @@ func run(ctx context.Context, opts *Options) error {
 			if err != nil {
 				return err
 			}
-			authorized, err := svc.Authorize(ctx, conn.Name, authorization.Options{NoBrowser: opts.NoBrowser, Timeout: opts.Timeout})
+			authorized, err := svc.Authorize(ctx, conn.Name, authorization.Options{NoBrowser: opts.NoBrowser, Timeout: opts.Timeout, Created: true})
 			if err != nil {
 				if ctx.Err() == nil && exitcode.FromError(err) != exitcode.Usage {
 					connview.RecordFailedAuthorization(ctx, d, conn, "authorize", err)
 				}
-				return exitcode.WithHint(err, fmt.Sprintf("the connection is saved as not_authorized; try again with `connctl authorize %s`", q))
+				if !authorization.FlowFailed(err) {
+					// A failed browser flow already says what it left
+					// (Options.Created); anything else gets it here.
+					err = exitcode.WithHint(err, fmt.Sprintf("the connection is saved as not_authorized; sign in with `connctl authorize %s`", q))
+				}
+				return err
 			}
 			conn = authorized
 			who := ""

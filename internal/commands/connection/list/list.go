@@ -43,10 +43,9 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 	if runF == nil {
 		runF = run
 	}
-	var statuses []string
-	for _, s := range configstore.Statuses {
-		statuses = append(statuses, string(s))
-	}
+	// The statuses shown in the STATUS column (and JSON's status), so
+	// that filtering matches what is displayed: unverified included.
+	statuses := connview.StatusTexts()
 	cmd := &cobra.Command{
 		Use:     "list [--search TEXT] [--connector ID] [--status STATUS] [--sort KEY] [--limit N]",
 		Aliases: []string{"ls"},
@@ -61,6 +60,9 @@ marks connections with failed activities in the last 24 hours (see them with
 Names are never cut to fit the terminal, and statuses are coloured (not with
 NO_COLOR). A connection whose secrets are kept in another secrets.backend
 than the one in force is listed as needs_reauthorization.
+--status matches the status shown: unverified (key-based credentials saved
+with --no-verify and not tested since) is its own status, so --status
+authorized leaves those out.
 When piped, one tab-separated row per connection with the columns
 name, connector, status, account, created_at (RFC 3339 UTC), failed_24h.
 
@@ -100,12 +102,9 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		connectorID = ctr.ID
 	}
-	var status configstore.Status
-	if opts.Status != "" {
-		var err error
-		if status, err = configstore.ParseStatus(opts.Status); err != nil {
-			return exitcode.UsageError("--status: %s", err.Error())
-		}
+	status := opts.Status
+	if status != "" && !slices.Contains(connview.StatusTexts(), status) {
+		return exitcode.UsageError("--status: unknown status %q (choose one of: %s)", status, strings.Join(connview.StatusTexts(), ", "))
 	}
 	if opts.Sort != "" && !slices.Contains(SortKeys, opts.Sort) {
 		return exitcode.UsageError("--sort: unknown key %q (choose one of: %s)", opts.Sort, strings.Join(SortKeys, ", "))
@@ -163,8 +162,9 @@ func Effective(all []configstore.Connection, backend string) []configstore.Conne
 }
 
 // Filter returns the connections matching every non-empty criterion, sorted
-// by name (case-insensitive).
-func Filter(all []configstore.Connection, search, connectorID string, status configstore.Status) []*configstore.Connection {
+// by name (case-insensitive). status is compared with the status shown
+// (connview.StatusText): "authorized" leaves out the unverified ones.
+func Filter(all []configstore.Connection, search, connectorID string, status string) []*configstore.Connection {
 	needle := strings.ToLower(search)
 	out := make([]*configstore.Connection, 0, len(all))
 	for i := range all {
@@ -172,7 +172,7 @@ func Filter(all []configstore.Connection, search, connectorID string, status con
 		if connectorID != "" && c.Connector != connectorID {
 			continue
 		}
-		if status != "" && c.Status != status {
+		if status != "" && connview.StatusText(c) != status {
 			continue
 		}
 		if needle != "" && !strings.Contains(strings.ToLower(c.Name), needle) {
@@ -193,7 +193,7 @@ func Sort(conns []*configstore.Connection, key string, failed map[string]int) {
 	case "connector":
 		less = func(a, b *configstore.Connection) bool { return a.Connector < b.Connector }
 	case "status":
-		less = func(a, b *configstore.Connection) bool { return a.Status < b.Status }
+		less = func(a, b *configstore.Connection) bool { return connview.StatusText(a) < connview.StatusText(b) }
 	case "created":
 		less = func(a, b *configstore.Connection) bool { return a.CreatedAt.After(b.CreatedAt) }
 	case "failed":
