@@ -78,6 +78,9 @@ type OAuthSpec struct {
 	AuthParams   map[string]string // extra authorize parameters (access_type=offline, audience=...)
 	ClientSecret string            // "required", "optional" or "none"
 	Quirks       []string          // human notes from providers.md
+	// Hooks, when set, hold the vendor's code for what the fields above
+	// cannot declare (see OAuthHooks).
+	Hooks *OAuthHooks `json:"-" yaml:"-"`
 }
 
 // AuthMethod is one way to authenticate to a connector (e.g. Jira has OAuth

@@ -43,6 +43,7 @@ func Connector() *connector.Connector {
 				PKCE:         true,
 				RedirectURI:  fieldkit.LocalRedirectURI,
 				ClientSecret: "required",
+				Hooks:        oauthHooks(),
 				Quirks: []string{
 					"v3 / 2026-03 endpoints take every parameter in the form body; /oauth/v1/token sunsets 2027-02-16",
 					"revoke: POST form client_id, client_secret, token, token_type_hint (not RFC 7009)",
