@@ -69,7 +69,7 @@ type OAuthSpec struct {
 	AuthURL      string
 	TokenURL     string
 	RevokeURL    string // empty: the provider has no revocation endpoint
-	RevokeStyle  string // "rfc7009", "query" (Google, Zoho), "delete" (Zendesk), "hubspot", "" (none)
+	RevokeStyle  string // "rfc7009", "query" (Google, Zoho), "delete" (Zendesk), "client_in_form" (HubSpot), "" (none)
 	UserinfoURL  string // who-am-I used by connctl test and to fill account
 	Scopes       []string
 	AuthStyle    string            // "params" or "header": token endpoint client auth, never autodetected

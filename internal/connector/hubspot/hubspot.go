@@ -36,7 +36,7 @@ func Connector() *connector.Connector {
 				AuthURL:      "https://app.hubspot.com/oauth/authorize",
 				TokenURL:     "https://api.hubapi.com/oauth/2026-03/token",
 				RevokeURL:    "https://api.hubapi.com/oauth/2026-03/token/revoke",
-				RevokeStyle:  "hubspot",
+				RevokeStyle:  "client_in_form",
 				UserinfoURL:  "https://api.hubapi.com/oauth/2026-03/token/introspect",
 				Scopes:       []string{"oauth", "crm.objects.companies.read", "crm.objects.contacts.read"},
 				AuthStyle:    "params",
