@@ -16,10 +16,10 @@ import (
 
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/oauthflow"
 	"github.com/connctl/connctl/internal/safehttp"
-	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Options are the choices of one authorization.
@@ -56,8 +56,9 @@ func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*co
 		Scopes: e.Scopes, AuthStyle: e.AuthStyle, RedirectURI: e.RedirectURI, AuthParams: e.AuthParams,
 		Issuer: e.Issuer, RequireIss: e.RequireIss, JWKSURL: e.JWKSURL, IDTokenAlgs: e.IDTokenAlgs, NoBrowser: opts.NoBrowser, Opener: s.Opener, Stderr: s.Stderr, HTTPClient: s.HTTP,
 	}
-	if e.Connector.ID == "zoho" {
-		cfg.TokenURLFromCallback = zohoTokenURL(e.TokenURL)
+	if h := e.hooks(); h.TokenURLFromCallback != nil {
+		tokenURL := e.TokenURL
+		cfg.TokenURLFromCallback = func(q url.Values) (string, error) { return h.TokenURLFromCallback(tokenURL, q) }
 	}
 	res, err := oauthflow.Run(fctx, cfg)
 	if err != nil {
@@ -184,69 +185,25 @@ func grantedScopes(tok *oauth2.Token, asked []string) []string {
 	return asked
 }
 
-// zohoTokenURL exchanges the code at the data centre named in the
-// callback's accounts-server, when it is a Zoho accounts server (or the
-// configured one, e.g. a test server).
-func zohoTokenURL(configured string) func(url.Values) (string, error) {
-	return func(q url.Values) (string, error) {
-		as := q.Get("accounts-server")
-		if as == "" {
-			return "", nil
-		}
-		u, err := url.Parse(as)
-		if err != nil || u.Host == "" {
-			return "", fmt.Errorf("the callback's accounts-server %q is not a URL", as)
-		}
-		cu, _ := url.Parse(configured)
-		host := strings.ToLower(u.Hostname())
-		zoho := u.Scheme == "https" && strings.HasPrefix(host, "accounts.") &&
-			(strings.Contains(host, ".zoho.") || strings.HasSuffix(host, ".zohocloud.ca"))
-		if !zoho && (cu == nil || !strings.EqualFold(cu.Host, u.Host)) {
-			return "", fmt.Errorf("the callback's accounts-server %q is not a Zoho accounts server: refusing to send the code there", as)
-		}
-		return strings.TrimSuffix(as, "/") + "/oauth/v2/token", nil
-	}
-}
-
 // describeGrant records provider details from the token response and
-// callback: where the API is, and which org the grant is for.
+// callback: where the API is, and which org the grant is for (the
+// connector's DescribeGrant hook), or the issuer as the org.
 func (s *Service) describeGrant(ctx context.Context, e *Endpoints, res *oauthflow.Result, st *configstore.OAuthState) error {
-	tok := res.Token
-	extra := func(k string) string { v, _ := tok.Extra(k).(string); return v }
-	switch e.Connector.ID {
-	case "salesforce":
-		st.APIBase = extra("instance_url")
-		st.Extra["instance_url"] = st.APIBase
-		if id := extra("id"); id != "" {
-			st.Extra["id_url"] = id
-			// https://login.salesforce.com/id/<org id>/<user id>
-			if parts := strings.Split(strings.TrimSuffix(id, "/"), "/"); len(parts) >= 2 {
-				st.Org = parts[len(parts)-2]
-			}
-		}
-	case "zoho":
-		if as := res.Callback.Get("accounts-server"); as != "" {
-			st.Extra["accounts_server"] = as
-		}
-		if loc := res.Callback.Get("location"); loc != "" {
-			st.Extra["location"] = loc
-		}
-		st.APIBase = extra("api_domain")
-		st.Extra["api_domain"] = st.APIBase
-	case "surveymonkey":
-		st.APIBase = extra("access_url")
-		st.Extra["access_url"] = st.APIBase
-	case "jira":
-		site, err := s.atlassianSite(ctx, e, tok.AccessToken)
+	if h := e.hooks(); h.DescribeGrant != nil {
+		tok := res.Token
+		g, err := h.DescribeGrant(ctx, &connector.GrantInput{
+			AccessToken: tok.AccessToken,
+			TokenField:  func(k string) string { v, _ := tok.Extra(k).(string); return v },
+			Callback:    res.Callback, Fields: e.Fields, Scopes: e.Scopes,
+			Call: caller{s}, Prompt: s.Prompt,
+		})
 		if err != nil {
 			return err
 		}
-		st.Extra["cloud_id"], st.Extra["site_url"] = site.ID, site.URL
-		st.APIBase = "https://api.atlassian.com/ex/jira/" + site.ID
-		st.Org = site.ID
-	case "dynamics":
-		st.APIBase = strings.TrimSuffix(e.Scopes[0], "/.default")
-		st.Org = st.APIBase
+		st.APIBase, st.Org = g.APIBase, g.Org
+		for k, v := range g.Extra {
+			st.Extra[k] = v
+		}
 	}
 	if e.Issuer != "" && st.Org == "" {
 		st.Org = e.Issuer
@@ -254,67 +211,15 @@ func (s *Service) describeGrant(ctx context.Context, e *Endpoints, res *oauthflo
 	return nil
 }
 
-type atlassianSite struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	URL  string `json:"url"`
+// caller makes the calls of the connectors' hooks (connector.Caller).
+type caller struct{ s *Service }
+
+func (c caller) GetJSON(ctx context.Context, u, auth string, out any) error {
+	return c.s.getJSON(ctx, u, auth, out)
 }
 
-// atlassianSite picks the Jira site: the one matching the connection's
-// site_url, the only one, or the user's choice.
-func (s *Service) atlassianSite(ctx context.Context, e *Endpoints, access string) (*atlassianSite, error) {
-	// base_url is the API base (https://api.atlassian.com/ex/jira/{cloudId}):
-	// the gateway root is what precedes /ex/jira/.
-	base := "https://api.atlassian.com"
-	if b := strings.TrimSuffix(e.Fields["base_url"], "/"); b != "" {
-		if i := strings.Index(b, "/ex/jira/"); i >= 0 {
-			b = b[:i]
-		}
-		base = b
-	}
-	var sites []atlassianSite
-	if err := s.getJSON(ctx, base+"/oauth/token/accessible-resources", "Bearer "+access, &sites); err != nil {
-		return nil, fmt.Errorf("list the Atlassian sites this grant reaches: %w", err)
-	}
-	for i := range sites {
-		// Shown in the choice and stored in the config: no terminal controls.
-		sites[i].ID, sites[i].Name, sites[i].URL = textsafe.Sanitize(sites[i].ID), textsafe.Sanitize(sites[i].Name), textsafe.Sanitize(sites[i].URL)
-	}
-	if len(sites) == 0 {
-		return nil, errors.New("the grant reaches no Jira site: sign in with an account that has Jira access")
-	}
-	if want := strings.TrimSuffix(e.Fields["site_url"], "/"); want != "" {
-		for i := range sites {
-			if strings.EqualFold(strings.TrimSuffix(sites[i].URL, "/"), want) {
-				return &sites[i], nil
-			}
-		}
-		return nil, fmt.Errorf("the grant does not reach site %s (it reaches: %s)", want, siteList(sites))
-	}
-	if len(sites) == 1 {
-		return &sites[0], nil
-	}
-	if s.Prompt == nil {
-		return nil, exitcode.WithHint(exitcode.UsageError("the grant reaches several Jira sites (%s) and connctl is not running interactively", siteList(sites)),
-			"choose one with `--set site_url=https://<site>.atlassian.net` and authorize again")
-	}
-	opts := make([]string, len(sites))
-	for i, st := range sites {
-		opts[i] = st.Name + " (" + st.URL + ")"
-	}
-	i, err := s.Prompt("Which Jira site should this connection use?", opts)
-	if err != nil {
-		return nil, err
-	}
-	return &sites[i], nil
-}
-
-func siteList(sites []atlassianSite) string {
-	urls := make([]string, len(sites))
-	for i, s := range sites {
-		urls[i] = s.URL
-	}
-	return strings.Join(urls, ", ")
+func (c caller) PostForm(ctx context.Context, u string, form url.Values, out any) error {
+	return c.s.postForm(ctx, u, form, out)
 }
 
 // getJSON GETs url with an Authorization header and decodes the JSON answer.
@@ -367,13 +272,7 @@ func invalidToken(h http.Header, body []byte) bool {
 }
 
 // CallError is a failed call to a provider, typed for `connctl test`.
-type CallError struct {
-	Kind    string // unauthorized, forbidden, revoked, network, server, rate_limit
-	Status  int
-	Message string
-}
-
-func (e *CallError) Error() string { return e.Message }
+type CallError = connector.CallError
 
 // httpClient is for who-am-I and userinfo calls: a redirect is followed
 // only within the origin, so the access token never goes elsewhere, and

@@ -32,7 +32,7 @@ type Service struct {
 	Opener  browser.Opener
 	Stderr  io.Writer
 	LockDir string // per-connection refresh locks
-	// Prompt asks the user to choose among options (e.g. Atlassian sites);
+	// Prompt asks the user to choose among options (e.g. a grant's sites);
 	// nil when connctl is not interactive.
 	Prompt func(question string, options []string) (int, error)
 }
@@ -57,6 +57,14 @@ type Endpoints struct {
 	ClientID     string
 	ClientSecret string
 	Fields       map[string]string // the connection's effective fields
+}
+
+// hooks are the connector's OAuth hooks; none set when it has none.
+func (e *Endpoints) hooks() *connector.OAuthHooks {
+	if e.Method != nil && e.Method.OAuth != nil && e.Method.OAuth.Hooks != nil {
+		return e.Method.OAuth.Hooks
+	}
+	return &connector.OAuthHooks{}
 }
 
 // Client is the token-endpoint identity of e.
@@ -175,17 +183,15 @@ func (s *Service) Resolve(ctx context.Context, c *configstore.Connection) (*Endp
 	if e.UserinfoURL, err = endpoint("userinfo_url", spec.UserinfoURL, false); err != nil {
 		return nil, err
 	}
-	// Zoho: the user's data centre, which the callback named at sign-in (and
-	// was checked then), serves the later token and revocation calls too,
-	// whatever accounts_server the sign-in started at.
-	// https://www.zoho.com/accounts/protocol/oauth/multi-dc.html
-	if ctr.ID == "zoho" && c.OAuth != nil && c.OAuth.Extra["accounts_server"] != "" {
-		as := strings.TrimSuffix(c.OAuth.Extra["accounts_server"], "/")
-		if c.Fields["token_url"] == "" {
-			e.TokenURL = as + "/oauth/v2/token"
+	// A grant may have named other endpoints for its later calls (the
+	// user's data centre); endpoints the user set still win.
+	if h := e.hooks(); h.GrantEndpoints != nil && c.OAuth != nil {
+		tokenURL, revokeURL := h.GrantEndpoints(c.OAuth.Extra)
+		if tokenURL != "" && c.Fields["token_url"] == "" {
+			e.TokenURL = tokenURL
 		}
-		if c.Fields["revoke_url"] == "" {
-			e.RevokeURL = as + "/oauth/v2/token/revoke"
+		if revokeURL != "" && c.Fields["revoke_url"] == "" {
+			e.RevokeURL = revokeURL
 		}
 	}
 	for _, sc := range strings.FieldsFunc(fields["scopes"], func(r rune) bool { return r == ' ' || r == ',' }) {

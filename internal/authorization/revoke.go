@@ -89,6 +89,7 @@ func (s *Service) revokeRemote(ctx context.Context, c *configstore.Connection, r
 			token = v
 		}
 	}
+	h := e.hooks()
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	err = oauthflow.Revoke(rctx, e.Client(s.HTTP), e.RevokeURL, e.RevokeStyle, token, hint)
@@ -103,19 +104,18 @@ func (s *Service) revokeRemote(ctx context.Context, c *configstore.Connection, r
 			switch {
 			case rerr == nil:
 				err = oauthflow.Revoke(rctx, e.Client(s.HTTP), e.RevokeURL, e.RevokeStyle, tok.AccessToken, hint)
-			case oauthflow.IsInvalidGrant(rerr):
+			case oauthflow.IsInvalidGrant(rerr, h.InvalidGrantCodes...):
 				rep.Remote = AlreadyEnded
 				return nil
 			}
 		}
 	}
-	if errors.As(err, &re) && re.Status == http.StatusBadRequest && (re.Code == "invalid_token" || e.Connector.ID == "zoho") {
+	if errors.As(err, &re) && (re.Status == http.StatusBadRequest && re.Code == "invalid_token" || h.RevokeEnded != nil && h.RevokeEnded(re.Status, re.Code)) {
 		// Google answers a token that is already expired or revoked with
 		// 400 invalid_token where RFC 7009 answers 200: the token is dead
 		// at the provider already.
 		// https://developers.google.com/identity/protocols/oauth2/native-app#tokenrevoke
-		// Zoho answers an invalid refresh token with a bare HTTP 400.
-		// https://www.zoho.com/accounts/protocol/oauth/revoke-refresh-token.html
+		// A connector may say which other answers mean so (RevokeEnded).
 		rep.Remote = AlreadyEnded
 		return nil
 	}

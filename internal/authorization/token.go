@@ -205,7 +205,7 @@ func (s *Service) refresh(ctx context.Context, c *configstore.Connection) (*Toke
 	}
 	tok, err := oauthflow.Refresh(ctx, e.Client(s.HTTP), rt)
 	if err != nil {
-		if oauthflow.IsInvalidGrant(err) {
+		if oauthflow.IsInvalidGrant(err, e.hooks().InvalidGrantCodes...) {
 			return nil, s.Mgr.MarkNeedsReauthorization(ctx, c, "the provider rejected its refresh token (invalid_grant)")
 		}
 		return nil, fmt.Errorf("refresh the token of %q: %s", c.Name, oauthflow.DescribeTokenError(err))

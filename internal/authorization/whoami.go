@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/safehttp"
 	"github.com/connctl/connctl/internal/textsafe"
 )
@@ -51,29 +52,14 @@ func (s *Service) identity(ctx context.Context, e *Endpoints, access string, st 
 		return nil, fmt.Errorf("%s has no who-am-I endpoint", e.Connector.Name)
 	}
 	var doc map[string]any
-	if e.Connector.ID == "hubspot" {
-		if err := s.postForm(ctx, u, url.Values{"client_id": {e.ClientID}, "client_secret": {e.ClientSecret}, "token": {access}, "token_type_hint": {"access_token"}}, &doc); err != nil {
+	if h := e.hooks(); h.WhoAmI != nil {
+		d, err := h.WhoAmI(ctx, caller{s}, &connector.WhoAmIRequest{URL: u, AccessToken: access, ClientID: e.ClientID, ClientSecret: e.ClientSecret})
+		if err != nil {
 			return nil, err
 		}
-		if active, ok := doc["active"].(bool); ok && !active {
-			return nil, &CallError{Kind: "revoked", Message: "HubSpot says the token is not active"}
-		}
-	} else {
-		auth := "Bearer " + access
-		if e.Connector.ID == "zoho" {
-			auth = "Zoho-oauthtoken " + access
-		}
-		if err := s.getJSON(ctx, u, auth, &doc); err != nil {
-			return nil, err
-		}
-	}
-	if e.Connector.ID == "zendesk" {
-		// users/me answers an anonymous user (id null) with 200 when it
-		// does not accept the credentials
-		// (https://developer.zendesk.com/api-reference/ticketing/users/users/#show-the-currently-authenticated-user).
-		if user, ok := doc["user"].(map[string]any); !ok || user["id"] == nil {
-			return nil, &CallError{Kind: "unauthorized", Status: http.StatusOK, Message: hostOf(u) + " answered as an anonymous user: it did not accept the access token"}
-		}
+		doc = d
+	} else if err := s.getJSON(ctx, u, "Bearer "+access, &doc); err != nil {
+		return nil, err
 	}
 	return pickIdentity(doc), nil
 }
@@ -85,7 +71,7 @@ func (s *Service) postForm(ctx context.Context, u string, form url.Values, out a
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	// The form carries the client secret and the token (HubSpot's
+	// The form carries the client secret and the token (token
 	// introspection): no redirect is followed, to any origin.
 	resp, err := safehttp.NoRedirects(s.HTTP, "introspection endpoint").Do(req)
 	if err != nil {

@@ -58,7 +58,8 @@ func TestZendeskAnonymousUserIsUnauthorized(t *testing.T) {
 	defer srv.Close()
 	s := &Service{HTTP: srv.Client()}
 	ctr, _ := all.Catalogue().Lookup("zendesk")
-	e := &Endpoints{Connector: ctr, UserinfoURL: srv.URL}
+	m, _ := ctr.Auth("oauth2")
+	e := &Endpoints{Connector: ctr, Method: m, UserinfoURL: srv.URL}
 	var ce *CallError
 	if _, err := s.identity(context.Background(), e, "tok", nil); !errors.As(err, &ce) || ce.Kind != "unauthorized" {
 		t.Fatalf("anonymous: got %v, want unauthorized", err)

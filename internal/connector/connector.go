@@ -69,7 +69,7 @@ type OAuthSpec struct {
 	AuthURL      string
 	TokenURL     string
 	RevokeURL    string // empty: the provider has no revocation endpoint
-	RevokeStyle  string // "rfc7009", "query" (Google, Zoho), "delete" (Zendesk), "hubspot", "" (none)
+	RevokeStyle  string // "rfc7009", "query" (Google, Zoho), "delete" (Zendesk), "client_in_form" (HubSpot), "" (none)
 	UserinfoURL  string // who-am-I used by connctl test and to fill account
 	Scopes       []string
 	AuthStyle    string            // "params" or "header": token endpoint client auth, never autodetected
@@ -78,6 +78,9 @@ type OAuthSpec struct {
 	AuthParams   map[string]string // extra authorize parameters (access_type=offline, audience=...)
 	ClientSecret string            // "required", "optional" or "none"
 	Quirks       []string          // human notes from providers.md
+	// Hooks, when set, hold the vendor's code for what the fields above
+	// cannot declare (see OAuthHooks).
+	Hooks *OAuthHooks `json:"-" yaml:"-"`
 }
 
 // AuthMethod is one way to authenticate to a connector (e.g. Jira has OAuth

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -482,10 +483,10 @@ func DescribeTokenError(err error) string {
 }
 
 // IsInvalidGrant reports whether the server rejected a refresh token or code:
-// RFC 6749's invalid_grant, or Zoho's invalid_code, which Zoho's accounts
-// server answers (sometimes with HTTP 200) for a revoked or expired refresh
-// token. x/oauth2 reports either as a RetrieveError.
-func IsInvalidGrant(err error) bool {
+// RFC 6749's invalid_grant, or one of codes, the provider's own codes for it
+// (the connector's OAuthHooks.InvalidGrantCodes; Zoho's invalid_code comes
+// sometimes with HTTP 200). x/oauth2 reports either as a RetrieveError.
+func IsInvalidGrant(err error, codes ...string) bool {
 	var re *oauth2.RetrieveError
-	return errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || re.ErrorCode == "invalid_code")
+	return errors.As(err, &re) && (re.ErrorCode == "invalid_grant" || slices.Contains(codes, re.ErrorCode))
 }

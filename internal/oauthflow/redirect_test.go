@@ -148,7 +148,7 @@ func TestTokenRefreshNeverFollowsARedirect(t *testing.T) {
 
 func TestRevocationNeverFollowsARedirect(t *testing.T) {
 	t.Parallel()
-	for _, style := range []RevokeStyle{RevokeRFC7009, RevokeQuery, RevokeDelete, RevokeHubSpot} {
+	for _, style := range []RevokeStyle{RevokeRFC7009, RevokeQuery, RevokeDelete, RevokeClientInForm} {
 		t.Run(string(style), func(t *testing.T) {
 			t.Parallel()
 			target := newSink(t)

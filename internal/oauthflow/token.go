@@ -45,10 +45,10 @@ type RevokeStyle string
 
 // Revocation shapes.
 const (
-	RevokeRFC7009 RevokeStyle = "rfc7009" // POST form token + token_type_hint, client auth as at the token endpoint
-	RevokeQuery   RevokeStyle = "query"   // POST ?token= (Google, Zoho)
-	RevokeDelete  RevokeStyle = "delete"  // DELETE with the access token as Bearer (Zendesk)
-	RevokeHubSpot RevokeStyle = "hubspot" // POST form client_id, client_secret, token, token_type_hint
+	RevokeRFC7009      RevokeStyle = "rfc7009"        // POST form token + token_type_hint, client auth as at the token endpoint
+	RevokeQuery        RevokeStyle = "query"          // POST ?token= (Google, Zoho)
+	RevokeDelete       RevokeStyle = "delete"         // DELETE with the access token as Bearer (Zendesk)
+	RevokeClientInForm RevokeStyle = "client_in_form" // POST form client_id, client_secret, token, token_type_hint (HubSpot)
 )
 
 // Revoke asks the provider to revoke token (RFC 7009 §2.1 or the provider's
@@ -79,7 +79,7 @@ func Revoke(ctx context.Context, c Client, endpoint string, style RevokeStyle, t
 		if hint != "" {
 			form.Set("token_type_hint", hint)
 		}
-		inHeader := style != RevokeHubSpot && c.AuthStyle == AuthInHeader
+		inHeader := style != RevokeClientInForm && c.AuthStyle == AuthInHeader
 		if !inHeader {
 			form.Set("client_id", c.ID)
 			if c.Secret != "" {

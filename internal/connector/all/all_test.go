@@ -250,7 +250,7 @@ func TestOAuthMethodsAreFullySpecified(t *testing.T) {
 			if (o.RevokeURL == "") != (o.RevokeStyle == "") {
 				t.Errorf("%s/%s: RevokeURL %q and RevokeStyle %q must be both set or both empty", c.ID, m.ID, o.RevokeURL, o.RevokeStyle)
 			}
-			if !slices.Contains([]string{"", "rfc7009", "query", "delete", "hubspot"}, o.RevokeStyle) {
+			if !slices.Contains([]string{"", "rfc7009", "query", "delete", "client_in_form"}, o.RevokeStyle) {
 				t.Errorf("%s/%s: unknown RevokeStyle %q", c.ID, m.ID, o.RevokeStyle)
 			}
 			if !slices.Contains([]string{"required", "optional", "none"}, o.ClientSecret) {

@@ -59,6 +59,7 @@ func Connector() *connector.Connector {
 				PKCE:         true,
 				RedirectURI:  RedirectURI,
 				ClientSecret: "optional",
+				Hooks:        oauthHooks(),
 				Quirks: []string{
 					"scopes name the environment: tokens are per org_url",
 					"the redirect http://localhost matches on any port; [::1] is not supported",

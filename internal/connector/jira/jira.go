@@ -60,6 +60,7 @@ func Connector() *connector.Connector {
 				RedirectURI:  fieldkit.LocalRedirectURI,
 				AuthParams:   map[string]string{"audience": "api.atlassian.com", "prompt": "consent"},
 				ClientSecret: "required",
+				Hooks:        oauthHooks(),
 				Quirks: []string{
 					"audience=api.atlassian.com and prompt=consent are required on authorize",
 					"after the exchange, GET https://api.atlassian.com/oauth/token/accessible-resources; with several sites let the user pick, and store its id (cloudId)",

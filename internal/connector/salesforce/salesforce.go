@@ -58,6 +58,7 @@ func Connector() *connector.Connector {
 				PKCE:         true,
 				RedirectURI:  RedirectURI,
 				ClientSecret: "optional",
+				Hooks:        oauthHooks(),
 				Quirks: []string{
 					"the token response carries instance_url, the base of every data call: store it with the connection",
 					"sandboxes sign in at https://test.salesforce.com and My Domain orgs at their own host: set login_url",

@@ -61,6 +61,7 @@ func Connector() *connector.Connector {
 				PKCE:         true,
 				RedirectURI:  fieldkit.LocalRedirectURI,
 				ClientSecret: "required",
+				Hooks:        oauthHooks(),
 				Quirks: []string{
 					"scopes are configured on the app, not requested at authorize",
 					"the token response carries access_url (US, EU or CA host): use it as the API base; the wrong host gives error 1018",

@@ -50,6 +50,7 @@ func Connector() *connector.Connector {
 				PKCE:         true,
 				RedirectURI:  fieldkit.LocalRedirectURI,
 				ClientSecret: "optional",
+				Hooks:        oauthHooks(),
 				Quirks: []string{
 					"OAuth is per subdomain: a local OAuth client works only in its own Zendesk account (many accounts need a global client)",
 					"refresh tokens rotate: a refresh returns a new refresh token and deletes the previous access and refresh tokens",

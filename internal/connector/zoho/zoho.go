@@ -52,6 +52,7 @@ func Connector() *connector.Connector {
 				RedirectURI:  fieldkit.LocalRedirectURI,
 				AuthParams:   map[string]string{"access_type": "offline"},
 				ClientSecret: "optional",
+				Hooks:        oauthHooks(),
 				Quirks: []string{
 					"the callback carries accounts-server (and location): exchange the code at that server, and store it",
 					"the token response carries api_domain, the base of every data call: store it with the connection",
