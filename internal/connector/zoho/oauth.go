@@ -40,13 +40,28 @@ func tokenURLFromCallback(configured string, q url.Values) (string, error) {
 		return "", fmt.Errorf("the callback's accounts-server %q is not a URL", as)
 	}
 	cu, _ := url.Parse(configured)
-	host := strings.ToLower(u.Hostname())
-	zoho := u.Scheme == "https" && strings.HasPrefix(host, "accounts.") &&
-		(strings.Contains(host, ".zoho.") || strings.HasSuffix(host, ".zohocloud.ca"))
-	if !zoho && (cu == nil || !strings.EqualFold(cu.Host, u.Host)) {
+	if !isZohoAccountsServer(u) && (cu == nil || !strings.EqualFold(cu.Host, u.Host) || !strings.EqualFold(cu.Scheme, u.Scheme) || u.User != nil) {
 		return "", fmt.Errorf("the callback's accounts-server %q is not a Zoho accounts server: refusing to send the code there", as)
 	}
 	return strings.TrimSuffix(as, "/") + "/oauth/v2/token", nil
+}
+
+// zohoAccountsHosts are Zoho's data centres' accounts servers
+// (https://www.zoho.com/accounts/protocol/oauth/multi-dc.html): the only
+// hosts, besides the configured one, that the code and the client secret
+// may be sent to. An exact list, not a pattern: "accounts.zoho.eu.evil.example"
+// contains ".zoho." too.
+var zohoAccountsHosts = map[string]bool{
+	"accounts.zoho.com": true, "accounts.zoho.eu": true, "accounts.zoho.in": true,
+	"accounts.zoho.com.au": true, "accounts.zoho.com.cn": true, "accounts.zoho.jp": true,
+	"accounts.zoho.sa": true, "accounts.zoho.uk": true, "accounts.zohocloud.ca": true,
+}
+
+// isZohoAccountsServer: https, one of the data centres' hosts, the default
+// port, no user info.
+func isZohoAccountsServer(u *url.URL) bool {
+	return u.Scheme == "https" && u.User == nil && (u.Port() == "" || u.Port() == "443") &&
+		zohoAccountsHosts[strings.ToLower(u.Hostname())]
 }
 
 // describeGrant keeps the data centre the callback named and the api_domain

@@ -29,6 +29,12 @@ func TestTokenURLFromCallback(t *testing.T) {
 		{"http://127.0.0.1:8080/eu", "http://127.0.0.1:8080/eu/oauth/v2/token", ""},
 		{"http://accounts.zoho.eu", "", "not a Zoho accounts server"},
 		{"https://evil.example", "", "not a Zoho accounts server"},
+		{"https://accounts.zoho.eu.evil.example", "", "not a Zoho accounts server"},
+		{"https://accounts.zoho.evil.example", "", "not a Zoho accounts server"},
+		{"https://accounts.zoho.eu:8443", "", "not a Zoho accounts server"},
+		{"https://user@accounts.zoho.eu", "", "not a Zoho accounts server"},
+		{"https://127.0.0.1:8080/eu", "", "not a Zoho accounts server"},
+		{"https://accounts.zoho.uk", "https://accounts.zoho.uk/oauth/v2/token", ""},
 		{"accounts.zoho.eu", "", "is not a URL"},
 	} {
 		got, err := oauthHooks().TokenURLFromCallback(configured, url.Values{"accounts-server": {tc.as}})
