@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/connctl/connctl/internal/keycheck"
 )
 
 // Category groups connectors. CRM and Support are limited per the product
@@ -94,6 +96,12 @@ type AuthMethod struct {
 	OAuth   *OAuthSpec
 	// HowTo tells a new user how to get the credentials, in a few lines.
 	HowTo string
+	// Check tests a key-based method's credentials with the provider's
+	// cheapest who-am-I call; `connctl test` and the check before saving
+	// run it through keycheck.Check. It lives in the connector's package
+	// (check.go). nil: connctl cannot test the method with keys (OAuth
+	// methods are tested by package authorization).
+	Check keycheck.Func `json:"-" yaml:"-"`
 }
 
 // Source is a kind of records a job can fetch (filled in by the jobs issue).

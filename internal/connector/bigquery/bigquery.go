@@ -20,6 +20,7 @@ func Connector() *connector.Connector {
 	auths := []connector.AuthMethod{
 		{
 			ID:    "service_account",
+			Check: checkServiceAccount,
 			Kind:  connector.AuthServiceAccount,
 			Label: "Service account JSON key",
 			Fields: []connector.Field{{

@@ -39,6 +39,7 @@ func Connector() *connector.Connector {
 		},
 		Auths: []connector.AuthMethod{{
 			ID:    "api_key",
+			Check: checkAPIKey,
 			Kind:  connector.AuthAPIKey,
 			Label: "API key",
 			Fields: []connector.Field{

@@ -32,6 +32,7 @@ func Connector() *connector.Connector {
 		},
 		Auths: []connector.AuthMethod{{
 			ID:    "api_key",
+			Check: checkAccessKey,
 			Kind:  connector.AuthAPIKey,
 			Label: "Access key",
 			Fields: []connector.Field{

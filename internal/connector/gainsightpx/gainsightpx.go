@@ -31,6 +31,7 @@ func Connector() *connector.Connector {
 		},
 		Auths: []connector.AuthMethod{{
 			ID:    "api_key",
+			Check: checkAPIKey,
 			Kind:  connector.AuthAPIKey,
 			Label: "REST API key",
 			Fields: []connector.Field{

@@ -13,6 +13,7 @@ func Connector() *connector.Connector {
 	auths := []connector.AuthMethod{
 		{
 			ID:      "private_app",
+			Check:   checkPrivateApp,
 			Kind:    connector.AuthAPIKey,
 			Aliases: []string{"api_key"},
 			Label:   "Private app access token",

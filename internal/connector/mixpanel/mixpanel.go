@@ -39,6 +39,7 @@ func Connector() *connector.Connector {
 		},
 		Auths: []connector.AuthMethod{{
 			ID:    "service_account",
+			Check: checkServiceAccount,
 			Kind:  connector.AuthServiceAccount,
 			Label: "Service account",
 			Fields: []connector.Field{
@@ -58,6 +59,7 @@ func Connector() *connector.Connector {
 				"India data residency. (The older project API secret retires on " + SecretRetires + ".)",
 		}, {
 			ID:    "api_secret",
+			Check: checkAPISecret,
 			Kind:  connector.AuthBasic,
 			Label: "Project API secret (deprecated by Mixpanel)",
 			Fields: []connector.Field{

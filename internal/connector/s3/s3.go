@@ -65,6 +65,7 @@ func Connector() *connector.Connector {
 		},
 		Auths: []connector.AuthMethod{{
 			ID:    "aws_keys",
+			Check: checkKeys,
 			Kind:  connector.AuthAWSKeys,
 			Label: "Access key",
 			Fields: []connector.Field{

@@ -13,6 +13,7 @@ func Connector() *connector.Connector {
 	auths := []connector.AuthMethod{
 		{
 			ID:      "api_token",
+			Check:   checkAPIToken,
 			Kind:    connector.AuthBasic,
 			Aliases: []string{"basic"},
 			Label:   "Email and API token",
