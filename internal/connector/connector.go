@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/connctl/connctl/internal/jobrunner"
 	"github.com/connctl/connctl/internal/keycheck"
 )
 
@@ -104,7 +105,7 @@ type AuthMethod struct {
 	Check keycheck.Func `json:"-" yaml:"-"`
 }
 
-// Source is a kind of records a job can fetch (filled in by the jobs issue).
+// Source is a kind of records a job can fetch.
 type Source struct {
 	Name             string
 	Help             string
@@ -115,6 +116,9 @@ type Source struct {
 	// field, for sources whose records the job describes (the generic http
 	// source): a job that sets it runs incrementally.
 	IncrementalParam string
+	// New returns the implementation that fetches the records; it lives in
+	// the connector's package (source.go). Every declared source has one.
+	New func() jobrunner.Source `json:"-" yaml:"-"`
 }
 
 // Incremental reports whether a job of this source with params runs

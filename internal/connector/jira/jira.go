@@ -91,6 +91,7 @@ func Connector() *connector.Connector {
 		Sources: []connector.Source{
 			{
 				Name: "issues",
+				New:  IssuesSource,
 				Help: "issues matching a JQL query (search/jql, nextPageToken paging), oldest update first",
 				Params: []connector.Field{{
 					Name:    "jql",
@@ -101,7 +102,7 @@ func Connector() *connector.Connector {
 				PrimaryKey:       "id",
 				IncrementalField: "updated",
 			},
-			{Name: "projects", Help: "projects (full refresh: projects carry no update time)", PrimaryKey: "id"},
+			{Name: "projects", New: ProjectsSource, Help: "projects (full refresh: projects carry no update time)", PrimaryKey: "id"},
 		},
 		DocsURL: "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/",
 	}

@@ -72,6 +72,7 @@ func Connector() *connector.Connector {
 		Sources: []connector.Source{
 			{
 				Name:             "events",
+				New:              EventsSource,
 				Help:             "raw events by UTC day (export API, NDJSON); deduplicate on event, distinct_id, time and $insert_id",
 				PrimaryKey:       "$insert_id",
 				IncrementalField: "time",
