@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"testing"
 
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/connector/all"
@@ -85,4 +86,30 @@ func unsupported(c *connector.Connector, connectorID, authID string) string {
 		return fmt.Sprintf("connctl cannot test %s connections with keys", connectorID)
 	}
 	return fmt.Sprintf("connctl cannot test %s connections that use %s with keys (it can test: %s)", connectorID, authID, strings.Join(known, ", "))
+}
+
+// TestEveryKeyCheckHasAPeer: a connector whose auth method has a Check
+// must bring a documented peer to the suite (peers_test.go, allPeers), so
+// that every scenario runs against it.
+func TestEveryKeyCheckHasAPeer(t *testing.T) {
+	t.Parallel()
+	// Methods tested by a file of their own instead.
+	elsewhere := map[string]string{"mixpanel/api_secret": "mixpanel_secret_test.go"}
+	have := map[string]bool{}
+	for _, p := range allPeers(t) {
+		_, m := method(p.connector, p.auth, nil)
+		if m == nil {
+			t.Errorf("peer %s/%s names no catalogue method", p.connector, p.auth)
+			continue
+		}
+		have[p.connector+"/"+m.ID] = true
+	}
+	for _, c := range catalogue.All() {
+		for _, m := range c.Auths {
+			key := c.ID + "/" + m.ID
+			if m.Check != nil && !have[key] && elsewhere[key] == "" {
+				t.Errorf("%s has a key check but no peer: add one to peers_test.go and allPeers", key)
+			}
+		}
+	}
 }

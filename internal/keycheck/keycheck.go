@@ -4,6 +4,14 @@
 // authorized as or a typed reason why not. OAuth connections are tested
 // elsewhere (package authorization).
 //
+// keycheck is generic: each provider's check (a Func) lives in its
+// connector's package (internal/connector/<vendor>/check.go) and is attached
+// to the catalogue entry as connector.AuthMethod.Check. keycheck runs it
+// (Check) and gives it the shared parts: the connection's fields and
+// secrets (Call), requests that never follow a redirect, JSON decoding and
+// the classification of failed answers (StatusError, Fixes). It imports no
+// connector package and names no provider (internal/archtest).
+//
 // keycheck never prints, never reads the keyring or the config file (the
 // caller passes the connection's effective fields and its secrets), and
 // never puts a secret, a token derived from one or an Authorization header in
