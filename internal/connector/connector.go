@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/keycheck"
 )
 
 // Category groups connectors. CRM and Support are limited per the product
@@ -97,9 +100,15 @@ type AuthMethod struct {
 	OAuth   *OAuthSpec
 	// HowTo tells a new user how to get the credentials, in a few lines.
 	HowTo string
+	// Check tests a key-based method's credentials with the provider's
+	// cheapest who-am-I call; `connctl test` and the check before saving
+	// run it through keycheck.Check. It lives in the connector's package
+	// (check.go). nil: connctl cannot test the method with keys (OAuth
+	// methods are tested by package authorization).
+	Check keycheck.Func `json:"-" yaml:"-"`
 }
 
-// Source is a kind of records a job can fetch (filled in by the jobs issue).
+// Source is a kind of records a job can fetch.
 type Source struct {
 	Name             string
 	Help             string
@@ -110,6 +119,9 @@ type Source struct {
 	// field, for sources whose records the job describes (the generic http
 	// source): a job that sets it runs incrementally.
 	IncrementalParam string
+	// New returns the implementation that fetches the records; it lives in
+	// the connector's package (source.go). Every declared source has one.
+	New func() jobrunner.Source `json:"-" yaml:"-"`
 }
 
 // Incremental reports whether a job of this source with params runs

@@ -1,4 +1,4 @@
-package keycheck
+package keycheck_test
 
 import (
 	"context"
@@ -54,7 +54,7 @@ func TestBigQueryTokenEndpointErrors(t *testing.T) {
 			}))
 			defer srv.Close()
 			secrets := map[string]string{"service_account_key": serviceAccountJSON(t, pemPKCS8(t, key), srv.URL+"/token")}
-			_, err := Check(context.Background(), srv.Client(), "bigquery", "service_account", map[string]string{"project_id": "acme-analytics", "base_url": srv.URL}, secrets)
+			_, err := checkByID(context.Background(), srv.Client(), "bigquery", "service_account", map[string]string{"project_id": "acme-analytics", "base_url": srv.URL}, secrets)
 			e := asError(t, err)
 			if e.Kind != tc.kind || !strings.Contains(e.Message, tc.contain) {
 				t.Fatalf("error = %+v, want %s containing %q", e, tc.kind, tc.contain)
@@ -126,7 +126,7 @@ func TestBigQueryKeyProblems(t *testing.T) {
 		{"token_uri with a password", serviceAccountJSON(t, pemPKCS8(t, key), "https://u:p@oauth2.example.com/token"), "token_uri is not an https URL"},
 	}
 	for _, tc := range tests {
-		_, err := Check(context.Background(), srv.Client(), "bigquery", "", map[string]string{"project_id": "acme-analytics", "base_url": srv.URL},
+		_, err := checkByID(context.Background(), srv.Client(), "bigquery", "", map[string]string{"project_id": "acme-analytics", "base_url": srv.URL},
 			map[string]string{"service_account_key": tc.key})
 		e := asError(t, err)
 		if e.Kind != kindConfig || !strings.Contains(e.Message, tc.contain) {

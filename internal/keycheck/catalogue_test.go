@@ -1,13 +1,11 @@
-package keycheck
+package keycheck_test
 
 import (
 	"testing"
-
-	"github.com/connctl/connctl/internal/connector/all"
 )
 
-// TestCatalogueAgrees guards against drift between keycheck and the
-// catalogue: every method keycheck supports exists, is its connector's
+// TestCatalogueAgrees guards against drift between the key checks and the
+// catalogue: every method with a check exists, is its connector's
 // default (so an empty auth id selects it), and every field and secret it
 // reads exists with the right secrecy.
 func TestCatalogueAgrees(t *testing.T) {
@@ -25,11 +23,24 @@ func TestCatalogueAgrees(t *testing.T) {
 		"s3":                  {[]string{"bucket", "region", "endpoint", "path_style", "base_url", "access_key_id"}, []string{"secret_access_key", "session_token"}},
 		"bigquery":            {[]string{"project_id", "base_url"}, []string{"service_account_key"}},
 	}
-	cat := all.Catalogue()
-	// A connector's first method in methods() is its default, so that an
-	// empty auth id selects it; later ones are its other key-based methods.
+	// methods lists every connector/auth pair with a key check, in
+	// catalogue order: a connector's first one must be its default, so
+	// that an empty auth id selects it.
+	type method struct{ connector, auth string }
+	var methods []method
+	for _, c := range catalogue.All() {
+		for _, a := range c.Auths {
+			if a.Check != nil {
+				methods = append(methods, method{c.ID, a.ID})
+			}
+		}
+	}
+	if len(methods) != len(reads) {
+		t.Errorf("%d methods have a key check, this test knows %d: add the fields its check reads to this test", len(methods), len(reads))
+	}
+	cat := catalogue
 	seen := map[string]bool{}
-	for _, m := range methods() {
+	for _, m := range methods {
 		first := !seen[m.connector]
 		seen[m.connector] = true
 		c, ok := cat.Lookup(m.connector)

@@ -18,39 +18,39 @@ import (
 // maxBody bounds what is read of an answer: who-am-I answers are small.
 const maxBody = 1 << 20
 
-// request is one call to a provider.
-type request struct {
-	method string
-	url    string
-	header http.Header
-	body   []byte
+// Request is one call to a provider.
+type Request struct {
+	Method string
+	URL    string
+	Header http.Header
+	Body   []byte
 }
 
-// response is a provider's answer.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-	host   string // the provider host, as named in messages
-	path   string // the path called, as named in messages
+// Response is a provider's answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	Host   string // the provider host, as named in messages
+	Path   string // the path called, as named in messages
 }
 
-// do sends req. A transport failure, a timeout or a cancelled ctx is a
+// Do sends req. A transport failure, a timeout or a cancelled ctx is a
 // network *Error naming the host.
-func (in *input) do(ctx context.Context, req request) (*response, error) {
-	u, err := url.Parse(req.url)
+func (in *Call) Do(ctx context.Context, req Request) (*Response, error) {
+	u, err := url.Parse(req.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, &Error{Kind: kindConfig, Message: fmt.Sprintf("the %s connection's API address is not an http(s) URL: check base_url", in.connector)}
+		return nil, &Error{Kind: KindConfig, Message: fmt.Sprintf("the %s connection's API address is not an http(s) URL: check base_url", in.connector)}
 	}
 	var body io.Reader
-	if req.body != nil {
-		body = bytes.NewReader(req.body)
+	if req.Body != nil {
+		body = bytes.NewReader(req.Body)
 	}
-	hr, err := http.NewRequestWithContext(ctx, req.method, u.String(), body)
+	hr, err := http.NewRequestWithContext(ctx, req.Method, u.String(), body)
 	if err != nil {
-		return nil, &Error{Kind: kindConfig, Message: fmt.Sprintf("cannot build the request to %s: check base_url", u.Host)}
+		return nil, &Error{Kind: KindConfig, Message: fmt.Sprintf("cannot build the request to %s: check base_url", u.Host)}
 	}
-	for k, vs := range req.header {
+	for k, vs := range req.Header {
 		hr.Header[k] = vs
 	}
 	if hr.Header.Get("Accept") == "" {
@@ -58,14 +58,14 @@ func (in *input) do(ctx context.Context, req request) (*response, error) {
 	}
 	resp, err := in.hc.Do(hr)
 	if err != nil {
-		return nil, &Error{Kind: kindNetwork, Message: "cannot reach " + u.Host + ": " + shortErr(ctx, err)}
+		return nil, &Error{Kind: KindNetwork, Message: "cannot reach " + u.Host + ": " + shortErr(ctx, err)}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return nil, &Error{Kind: kindNetwork, Status: resp.StatusCode, Message: "lost the connection to " + u.Host + " while reading its answer: " + shortErr(ctx, err)}
+		return nil, &Error{Kind: KindNetwork, Status: resp.StatusCode, Message: "lost the connection to " + u.Host + " while reading its answer: " + shortErr(ctx, err)}
 	}
-	return &response{status: resp.StatusCode, header: resp.Header, body: data, host: u.Host, path: u.EscapedPath()}, nil
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data, Host: u.Host, Path: u.EscapedPath()}, nil
 }
 
 // shortErr is the last, most specific part of a transport error.
@@ -90,50 +90,50 @@ func shortErr(ctx context.Context, err error) string {
 	return msg
 }
 
-// fixes says, per failure, what the user should check. Each is a short
+// Fixes says, per failure, what the user should check. Each is a short
 // phrase that follows a colon in the message.
-type fixes struct {
-	unauthorized string // HTTP 401
-	forbidden    string // HTTP 403
-	notFound     string // HTTP 404 or a redirect: which field is probably wrong
+type Fixes struct {
+	Unauthorized string // HTTP 401
+	Forbidden    string // HTTP 403
+	NotFound     string // HTTP 404 or a redirect: which field is probably wrong
 }
 
-// ok reports whether r is a 2xx answer.
-func (r *response) ok() bool { return r.status >= 200 && r.status < 300 }
+// OK reports whether r is a 2xx answer.
+func (r *Response) OK() bool { return r.Status >= 200 && r.Status < 300 }
 
-// statusError maps a non-2xx answer to an *Error, as package authorization
+// StatusError maps a non-2xx answer to an *Error, as package authorization
 // maps them for OAuth connections (getJSON), with 404 and redirects added
 // as configuration problems. It returns nil for a 2xx answer.
-func statusError(r *response, f fixes) *Error {
-	e := &Error{Status: r.status}
-	switch s := r.status; {
-	case r.ok():
+func StatusError(r *Response, f Fixes) *Error {
+	e := &Error{Status: r.Status}
+	switch s := r.Status; {
+	case r.OK():
 		return nil
 	case s == http.StatusUnauthorized:
-		e.Kind, e.Message = kindUnauthorized, r.host+" rejected the credentials (HTTP 401): "+f.unauthorized
+		e.Kind, e.Message = KindUnauthorized, r.Host+" rejected the credentials (HTTP 401): "+f.Unauthorized
 	case s == http.StatusForbidden:
-		e.Kind, e.Message = kindForbidden, r.host+" refused access (HTTP 403): "+f.forbidden
+		e.Kind, e.Message = KindForbidden, r.Host+" refused access (HTTP 403): "+f.Forbidden
 	case s == http.StatusNotFound:
-		e.Kind, e.Message = kindConfig, fmt.Sprintf("%s answered HTTP 404 for %s: %s", r.host, r.path, f.notFound)
+		e.Kind, e.Message = KindConfig, fmt.Sprintf("%s answered HTTP 404 for %s: %s", r.Host, r.Path, f.NotFound)
 	case s == http.StatusTooManyRequests:
-		e.Kind, e.Message = kindRateLimit, r.host+" is rate limiting (HTTP 429): "+retryAfter(r.header)
+		e.Kind, e.Message = KindRateLimit, r.Host+" is rate limiting (HTTP 429): "+RetryAfter(r.Header)
 	case s >= 500:
-		e.Kind, e.Message = kindServer, fmt.Sprintf("%s answered HTTP %d (a server error): try again later", r.host, s)
+		e.Kind, e.Message = KindServer, fmt.Sprintf("%s answered HTTP %d (a server error): try again later", r.Host, s)
 	case s >= 300 && s < 400:
 		to := "another address"
-		if loc, err := url.Parse(r.header.Get("Location")); err == nil && loc.Host != "" {
+		if loc, err := url.Parse(r.Header.Get("Location")); err == nil && loc.Host != "" {
 			to = loc.Host
 		}
-		e.Kind, e.Message = kindConfig, fmt.Sprintf("%s redirected %s to %s (HTTP %d): %s", r.host, r.path, to, s, f.notFound)
+		e.Kind, e.Message = KindConfig, fmt.Sprintf("%s redirected %s to %s (HTTP %d): %s", r.Host, r.Path, to, s, f.NotFound)
 	default:
-		e.Kind, e.Message = kindServer, fmt.Sprintf("%s answered HTTP %d", r.host, s)
+		e.Kind, e.Message = KindServer, fmt.Sprintf("%s answered HTTP %d", r.Host, s)
 	}
 	return e
 }
 
-// retryAfter turns a Retry-After header (seconds or an HTTP date) into the
+// RetryAfter turns a Retry-After header (seconds or an HTTP date) into the
 // advice of a rate-limit message.
-func retryAfter(h http.Header) string {
+func RetryAfter(h http.Header) string {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return "try again later"
@@ -155,42 +155,43 @@ func retryAfter(h http.Header) string {
 	return fmt.Sprintf("try again in %d seconds", secs)
 }
 
-// decodeJSON decodes a 2xx answer, or reports that it is not JSON (a server
+// DecodeJSON decodes a 2xx answer, or reports that it is not JSON (a server
 // error: a proxy, a login page or a wrong base_url answered instead).
-func decodeJSON(r *response, out any) error {
-	if err := json.Unmarshal(r.body, out); err != nil {
-		return notJSON(r)
+func DecodeJSON(r *Response, out any) error {
+	if err := json.Unmarshal(r.Body, out); err != nil {
+		return NotJSON(r)
 	}
 	return nil
 }
 
-func notJSON(r *response) *Error {
-	return &Error{Kind: kindServer, Status: r.status, Message: fmt.Sprintf("%s answered %s with something that is not JSON: check base_url", r.host, r.path)}
+// NotJSON reports a 2xx answer that is not JSON.
+func NotJSON(r *Response) *Error {
+	return &Error{Kind: KindServer, Status: r.Status, Message: fmt.Sprintf("%s answered %s with something that is not JSON: check base_url", r.Host, r.Path)}
 }
 
-// unexpected reports a JSON answer that lacks what a who-am-I answer holds.
-func unexpected(r *response, what string) *Error {
-	return &Error{Kind: kindServer, Status: r.status, Message: fmt.Sprintf("%s answered %s without %s: check base_url", r.host, r.path, what)}
+// Unexpected reports a JSON answer that lacks what a who-am-I answer holds.
+func Unexpected(r *Response, what string) *Error {
+	return &Error{Kind: KindServer, Status: r.Status, Message: fmt.Sprintf("%s answered %s without %s: check base_url", r.Host, r.Path, what)}
 }
 
-// basic returns an HTTP Basic Authorization value and records it as
+// Basic returns an HTTP Basic Authorization value and records it as
 // sensitive.
-func (in *input) basic(user, password string) string {
+func (in *Call) Basic(user, password string) string {
 	enc := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
-	in.sensitiveValue(enc)
+	in.Sensitive(enc)
 	return "Basic " + enc
 }
 
-// baseURL returns the base_url field without a trailing slash, or def.
-func (in *input) baseURL(def string) string {
-	return strings.TrimRight(in.optional("base_url", def), "/")
+// BaseURL returns the base_url field without a trailing slash, or def.
+func (in *Call) BaseURL(def string) string {
+	return strings.TrimRight(in.Optional("base_url", def), "/")
 }
 
-// quote makes a provider's own error text fit in a one-line message:
+// Quote makes a provider's own error text fit in a one-line message:
 // secrets removed, white space collapsed and at most 160 characters.
 // Secrets go first, so that cutting the text cannot leave part of one that
 // scrub would no longer recognise.
-func (in *input) quote(s string) string {
+func (in *Call) Quote(s string) string {
 	s = in.redact(s)
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > 160 {
@@ -199,9 +200,9 @@ func (in *input) quote(s string) string {
 	return s
 }
 
-// jsonString reads a JSON value that may be a string or a number as text,
+// JSONString reads a JSON value that may be a string or a number as text,
 // for ids that providers send either way.
-func jsonString(v any) string {
+func JSONString(v any) string {
 	switch x := v.(type) {
 	case string:
 		return x
@@ -211,4 +212,31 @@ func jsonString(v any) string {
 		return x.String()
 	}
 	return ""
+}
+
+// GetJSON GETs u with one credential header and decodes a 2xx answer into
+// out. inspect, when not nil, may classify a non-2xx answer first from the
+// provider's own error body; otherwise StatusError does, with f.
+func (in *Call) GetJSON(ctx context.Context, u, header, value string, f Fixes, inspect func(*Response) *Error, out any) (*Response, error) {
+	return in.SendJSON(ctx, Request{Method: http.MethodGet, URL: u, Header: http.Header{header: {value}}}, f, inspect, out)
+}
+
+// SendJSON sends req and decodes a 2xx answer into out, as GetJSON does.
+func (in *Call) SendJSON(ctx context.Context, req Request, f Fixes, inspect func(*Response) *Error, out any) (*Response, error) {
+	r, err := in.Do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if !r.OK() {
+		if inspect != nil {
+			if e := inspect(r); e != nil {
+				return r, e
+			}
+		}
+		if in.fields["base_url"] != "" && !strings.Contains(f.NotFound, "base_url") {
+			f.NotFound += ", and base_url"
+		}
+		return r, StatusError(r, f)
+	}
+	return r, DecodeJSON(r, out)
 }

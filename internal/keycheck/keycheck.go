@@ -4,6 +4,14 @@
 // authorized as or a typed reason why not. OAuth connections are tested
 // elsewhere (package authorization).
 //
+// keycheck is generic: each provider's check (a Func) lives in its
+// connector's package (internal/connector/<vendor>/check.go) and is attached
+// to the catalogue entry as connector.AuthMethod.Check. keycheck runs it
+// (Check) and gives it the shared parts: the connection's fields and
+// secrets (Call), requests that never follow a redirect, JSON decoding and
+// the classification of failed answers (StatusError, Fixes). It imports no
+// connector package and names no provider (internal/archtest).
+//
 // keycheck never prints, never reads the keyring or the config file (the
 // caller passes the connection's effective fields and its secrets), and
 // never puts a secret, a token derived from one or an Authorization header in
@@ -44,77 +52,37 @@ func (e *Error) Error() string { return e.Message }
 
 // Kinds of Error.
 const (
-	kindUnauthorized = "unauthorized"
-	kindForbidden    = "forbidden"
-	kindNetwork      = "network"
-	kindServer       = "server"
-	kindRateLimit    = "rate_limit"
-	kindConfig       = "config"
+	KindUnauthorized = "unauthorized"
+	KindForbidden    = "forbidden"
+	KindNetwork      = "network"
+	KindServer       = "server"
+	KindRateLimit    = "rate_limit"
+	KindConfig       = "config"
 )
 
-// checkFunc tests one connector's auth method.
-type checkFunc func(ctx context.Context, in *input) (*Identity, error)
+// Func tests one key-based auth method. It lives in the connector's own
+// package and is attached to the catalogue entry as
+// connector.AuthMethod.Check; Check runs it. It reads the connection
+// through in, calls the provider through in (never following redirects)
+// and returns who the credentials belong to, or an *Error. It may build
+// messages from in's fields; Check scrubs every secret in reads.
+type Func func(ctx context.Context, in *Call) (*Identity, error)
 
-// method is one key-based auth method keycheck knows.
-type method struct {
-	connector string
-	auth      string
-	check     checkFunc
-}
-
-// methods lists every connector/auth pair Check supports. The auth ids are
-// the catalogue's (see `connctl connectors show <id>`); each is its
-// connector's default method, so an empty auth id selects it.
-func methods() []method {
-	return []method{
-		{"freshdesk", "api_key", checkFreshdesk},
-		{"zendesk", "api_token", checkZendesk},
-		{"jira", "api_token", checkJira},
-		{"hubspot", "private_app", checkHubSpot},
-		{"surveymonkey", "private_app", checkSurveyMonkey},
-		{"mixpanel", "service_account", checkMixpanel},
-		{"mixpanel", "api_secret", checkMixpanelSecret},
-		{"gainsight-px", "api_key", checkGainsightPX},
-		{"gainsight-api", "api_key", checkGainsightAPI},
-		{"s3", "aws_keys", checkS3},
-		{"bigquery", "service_account", checkBigQuery},
-	}
-}
-
-func lookup(connectorID, authID string) (checkFunc, bool) {
-	for _, m := range methods() {
-		if m.connector == connectorID && (authID == "" || authID == m.auth) {
-			return m.check, true
-		}
-	}
-	return nil, false
-}
-
-// Supported reports whether Check knows connectorID/authID. An empty authID
-// stands for the connector's default auth method.
-func Supported(connectorID, authID string) bool {
-	_, ok := lookup(connectorID, authID)
-	return ok
-}
-
-// Check calls connectorID's who-am-I with the connection's effective fields
-// (defaults filled, incl. base_url when set) and secrets (by secret field
-// name). It never puts a secret in an error. authID is the connection's auth
-// method; when empty, fields["auth"] or else the connector's default is used.
+// Check runs check, a connector's key check (connector.AuthMethod.Check),
+// with the connection's effective fields (defaults filled, incl. base_url
+// when set) and secrets (by secret field name). connectorID names the
+// connection's connector in messages. It never puts a secret in an error. A
+// nil check is a config *Error: the method cannot be tested with keys.
 //
 // Failures are *Error. hc may be nil (a client with safehttp.New defaults);
 // Check never follows redirects, so a custom header such as a Gainsight
 // access key is never sent to a host other than the configured one. The call
 // stops when ctx is done.
-func Check(ctx context.Context, hc *http.Client, connectorID, authID string, fields, secrets map[string]string) (*Identity, error) {
-	if authID == "" {
-		authID = fields["auth"]
+func Check(ctx context.Context, hc *http.Client, connectorID string, check Func, fields, secrets map[string]string) (*Identity, error) {
+	if check == nil {
+		return nil, &Error{Kind: KindConfig, Message: fmt.Sprintf("connctl cannot test %s connections with keys", connectorID)}
 	}
-	check, ok := lookup(connectorID, authID)
-	if !ok {
-		return nil, &Error{Kind: kindConfig, Message: unsupported(connectorID, authID)}
-	}
-	in := &input{connector: connectorID, fields: fields, secrets: secrets, hc: noRedirects(hc)}
+	in := &Call{connector: connectorID, fields: fields, secrets: secrets, hc: noRedirects(hc)}
 	id, err := check(ctx, in)
 	if err != nil {
 		return nil, in.scrub(err)
@@ -127,19 +95,6 @@ func Check(ctx context.Context, hc *http.Client, connectorID, authID string, fie
 	return &Identity{Account: textsafe.Sanitize(id.Account), Subject: textsafe.Sanitize(id.Subject), Org: textsafe.Sanitize(id.Org)}, nil
 }
 
-func unsupported(connectorID, authID string) string {
-	var known []string
-	for _, m := range methods() {
-		if m.connector == connectorID {
-			known = append(known, m.auth)
-		}
-	}
-	if len(known) == 0 {
-		return fmt.Sprintf("connctl cannot test %s connections with keys", connectorID)
-	}
-	return fmt.Sprintf("connctl cannot test %s connections that use %s with keys (it can test: %s)", connectorID, authID, strings.Join(known, ", "))
-}
-
 // noRedirects returns a copy of hc that never follows a redirect: a 3xx
 // answer is reported as a configuration problem instead, and credentials in
 // custom headers stay with the configured host.
@@ -147,8 +102,10 @@ func noRedirects(hc *http.Client) *http.Client {
 	return safehttp.Unfollowed(hc)
 }
 
-// input is one check's view of the connection.
-type input struct {
+// Call is one check's view of the connection: its fields and secrets, and
+// the client that reaches the provider. It remembers every secret read and
+// every credential derived from one, so that Check can scrub them.
+type Call struct {
 	connector string
 	fields    map[string]string
 	secrets   map[string]string
@@ -158,60 +115,82 @@ type input struct {
 	sensitive []string
 }
 
-// field returns a required non-secret field, or a config error naming it.
-func (in *input) field(name string) (string, error) {
+// Field returns a required non-secret field, or a config error naming it.
+func (in *Call) Field(name string) (string, error) {
 	v := strings.TrimSpace(in.fields[name])
 	if v == "" {
-		return "", &Error{Kind: kindConfig, Message: fmt.Sprintf("the %s connection has no %s: set it with --set %s=...", in.connector, name, name)}
+		return "", &Error{Kind: KindConfig, Message: fmt.Sprintf("the %s connection has no %s: set it with --set %s=...", in.connector, name, name)}
 	}
 	return v, nil
 }
 
-// optional returns a non-secret field, or def when it is empty.
-func (in *input) optional(name, def string) string {
+// Optional returns a non-secret field, or def when it is empty.
+func (in *Call) Optional(name, def string) string {
 	if v := strings.TrimSpace(in.fields[name]); v != "" {
 		return v
 	}
 	return def
 }
 
-// secret returns a required secret that goes into a header, with
+// Secret returns a required secret that goes into a header, with
 // surrounding white space removed.
-func (in *input) secret(name string) (string, error) {
-	v, err := in.optionalSecret(name)
+func (in *Call) Secret(name string) (string, error) {
+	v, err := in.OptionalSecret(name)
 	if err == nil && v == "" {
-		err = in.missingSecret(name, "--secret-stdin")
+		err = in.MissingSecret(name, "--secret-stdin")
 	}
 	return v, err
 }
 
-// optionalSecret returns a secret that goes into a header, or "" when it is
+// OptionalSecret returns a secret that goes into a header, or "" when it is
 // not set. A value with a control character inside is refused before it
 // reaches a header, where net/http would reject it with a less helpful
 // error.
-func (in *input) optionalSecret(name string) (string, error) {
-	v := in.fileSecret(name)
+func (in *Call) OptionalSecret(name string) (string, error) {
+	v := in.FileSecret(name)
 	if strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return "", &Error{Kind: kindConfig, Message: fmt.Sprintf("the %s secret of the %s connection contains a line break or control character: give it again with --secret-stdin", name, in.connector)}
+		return "", &Error{Kind: KindConfig, Message: fmt.Sprintf("the %s secret of the %s connection contains a line break or control character: give it again with --secret-stdin", name, in.connector)}
 	}
 	return v, nil
 }
 
-// fileSecret returns a secret that is a document (a JSON key file, where
+// FileSecret returns a secret that is a document (a JSON key file, where
 // line breaks are fine), or "" when it is not set.
-func (in *input) fileSecret(name string) string {
+func (in *Call) FileSecret(name string) string {
 	raw := in.secrets[name]
 	v := strings.TrimSpace(raw)
 	in.sensitive = append(in.sensitive, raw, v)
 	return v
 }
 
-func (in *input) missingSecret(name, how string) error {
-	return &Error{Kind: kindConfig, Message: fmt.Sprintf("the %s connection has no %s secret: give it with %s", in.connector, name, how)}
+// MissingSecret is the config error for a required secret that is not set;
+// how says how to give it (--secret-stdin, --secret-file key.json).
+func (in *Call) MissingSecret(name, how string) error {
+	return &Error{Kind: KindConfig, Message: fmt.Sprintf("the %s connection has no %s secret: give it with %s", in.connector, name, how)}
 }
 
-// sensitiveValue records a credential derived from a secret.
-func (in *input) sensitiveValue(v string) { in.sensitive = append(in.sensitive, v) }
+// Sensitive records a credential derived from a secret.
+func (in *Call) Sensitive(v string) { in.sensitive = append(in.sensitive, v) }
+
+// Need returns the required non-secret fields named, in order, then the
+// required secret that goes into a header: the prologue of most checks.
+// The first one missing is a config error naming it (fields before the
+// secret).
+func (in *Call) Need(secret string, fields ...string) ([]string, string, error) {
+	vals := make([]string, len(fields))
+	for i, name := range fields {
+		v, err := in.Field(name)
+		if err != nil {
+			return nil, "", err
+		}
+		vals[i] = v
+	}
+	v, err := in.Secret(secret)
+	if err != nil {
+		return nil, "", err
+	}
+	return vals, v, nil
+}
 
 // redacted replaces what scrub removes.
 const redacted = "[redacted]"
@@ -220,17 +199,17 @@ const redacted = "[redacted]"
 // message on one line and shows any terminal control in it escaped. It is the last step of every check: messages are
 // built without secrets, and this makes sure that stays true when a
 // provider's own words are quoted.
-func (in *input) scrub(err error) error {
+func (in *Call) scrub(err error) error {
 	var e *Error
 	if !errors.As(err, &e) {
-		e = &Error{Kind: kindServer, Message: err.Error()}
+		e = &Error{Kind: KindServer, Message: err.Error()}
 	}
 	msg := textsafe.Sanitize(strings.Join(strings.Fields(in.redact(e.Message)), " "))
 	return &Error{Kind: e.Kind, Status: e.Status, Message: msg}
 }
 
 // redact replaces every sensitive value in s.
-func (in *input) redact(s string) string {
+func (in *Call) redact(s string) string {
 	vals := append([]string(nil), in.sensitive...)
 	// Longest first, so that a value containing another is removed whole.
 	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })

@@ -1,4 +1,4 @@
-package keycheck
+package keycheck_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/connctl/connctl/internal/keycheck"
 )
 
 func allPeers(t *testing.T) []*peer {
@@ -37,7 +39,7 @@ func run(t *testing.T, p *peer, s scenario) result {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	id, err := Check(ctx, srv.Client(), p.connector, p.auth, p.fields(srv.URL), p.secretsFor(srv.URL))
+	id, err := checkByID(ctx, srv.Client(), p.connector, p.auth, p.fields(srv.URL), p.secretsFor(srv.URL))
 	u, _ := url.Parse(srv.URL)
 	return result{id: id, err: err, host: u.Host, seen: seen}
 }
@@ -104,7 +106,7 @@ func TestCheckNetworkError(t *testing.T) {
 			srv := httptest.NewServer(http.NotFoundHandler())
 			base, host := srv.URL, srv.Listener.Addr().String()
 			srv.Close()
-			_, err := Check(context.Background(), nil, p.connector, p.auth, p.fields(base), p.secretsFor(base))
+			_, err := checkByID(context.Background(), nil, p.connector, p.auth, p.fields(base), p.secretsFor(base))
 			e := asError(t, err)
 			if e.Kind != kindNetwork {
 				t.Fatalf("kind = %s, want network (message %q)", e.Kind, e.Message)
@@ -264,7 +266,7 @@ func TestCheckDefaultEndpoints(t *testing.T) {
 			if secrets == nil {
 				secrets = p.secretsFor(srv.URL)
 			}
-			if _, err := Check(context.Background(), dialAll(srv), p.connector, p.auth, tc.fields, secrets); err != nil {
+			if _, err := checkByID(context.Background(), dialAll(srv), p.connector, p.auth, tc.fields, secrets); err != nil {
 				t.Fatalf("Check: %v", err)
 			}
 			if got := seen.all(); !slices.Equal(got, tc.want) {
@@ -297,21 +299,21 @@ func TestSupported(t *testing.T) {
 		{"nosuch", "", false},
 	}
 	for _, tc := range tests {
-		if got := Supported(tc.connector, tc.auth); got != tc.want {
-			t.Errorf("Supported(%q, %q) = %v, want %v", tc.connector, tc.auth, got, tc.want)
+		if got := supported(tc.connector, tc.auth); got != tc.want {
+			t.Errorf("supported(%q, %q) = %v, want %v", tc.connector, tc.auth, got, tc.want)
 		}
 	}
 }
 
 func TestCheckUnsupported(t *testing.T) {
 	t.Parallel()
-	_, err := Check(context.Background(), nil, "zendesk", "oauth2", map[string]string{"subdomain": "acme"}, nil)
+	_, err := checkByID(context.Background(), nil, "zendesk", "oauth2", map[string]string{"subdomain": "acme"}, nil)
 	e := asError(t, err)
 	if e.Kind != kindConfig || !strings.Contains(e.Message, "api_token") {
 		t.Fatalf("error = %+v, want config naming the supported method", e)
 	}
 	// The auth field picks the method when authID is empty.
-	_, err = Check(context.Background(), nil, "zendesk", "", map[string]string{"auth": "oauth2", "subdomain": "acme"}, nil)
+	_, err = checkByID(context.Background(), nil, "zendesk", "", map[string]string{"auth": "oauth2", "subdomain": "acme"}, nil)
 	if e := asError(t, err); e.Kind != kindConfig {
 		t.Fatalf("error = %+v, want config", e)
 	}
@@ -337,13 +339,13 @@ func TestCheckMissingInputs(t *testing.T) {
 						secrets[k] = v
 					}
 				}
-				_, err := Check(context.Background(), srv.Client(), p.connector, p.auth, p.fields(srv.URL), secrets)
+				_, err := checkByID(context.Background(), srv.Client(), p.connector, p.auth, p.fields(srv.URL), secrets)
 				if e := asError(t, err); e.Kind != kindConfig || !strings.Contains(e.Message, name) {
 					t.Errorf("without %s: %+v, want a config error naming it", name, e)
 				}
 				// A secret with a line break inside is refused without quoting it.
 				secrets[name] = "abc\ndef-SECRET-PART"
-				_, err = Check(context.Background(), srv.Client(), p.connector, p.auth, p.fields(srv.URL), secrets)
+				_, err = checkByID(context.Background(), srv.Client(), p.connector, p.auth, p.fields(srv.URL), secrets)
 				if e := asError(t, err); e.Kind != kindConfig || strings.Contains(e.Message, "SECRET-PART") {
 					t.Errorf("with a line break in %s: %+v, want a config error without the value", name, e)
 				}
@@ -370,7 +372,7 @@ func TestCheckRespectsContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := Check(ctx, srv.Client(), p.connector, p.auth, p.fields(srv.URL), p.secrets)
+	_, err := checkByID(ctx, srv.Client(), p.connector, p.auth, p.fields(srv.URL), p.secrets)
 	e := asError(t, err)
 	if e.Kind != kindNetwork || !strings.Contains(e.Message, "timed out") {
 		t.Fatalf("error = %+v, want network ... timed out", e)
@@ -393,7 +395,7 @@ func TestCheckDoesNotFollowRedirects(t *testing.T) {
 	}))
 	defer srv.Close()
 	p := gainsightAPIPeer()
-	_, err := Check(context.Background(), srv.Client(), p.connector, p.auth, p.fields(srv.URL), p.secrets)
+	_, err := checkByID(context.Background(), srv.Client(), p.connector, p.auth, p.fields(srv.URL), p.secrets)
 	e := asError(t, err)
 	to, _ := url.Parse(elsewhere.URL)
 	if e.Kind != kindConfig || e.Status != http.StatusFound || !strings.Contains(e.Message, to.Host) || !strings.Contains(e.Message, "check domain") {
@@ -408,7 +410,7 @@ func TestStatusErrorNotFound(t *testing.T) {
 	}))
 	defer srv.Close()
 	p := freshdeskPeer()
-	_, err := Check(context.Background(), srv.Client(), p.connector, p.auth, p.fields(srv.URL), p.secrets)
+	_, err := checkByID(context.Background(), srv.Client(), p.connector, p.auth, p.fields(srv.URL), p.secrets)
 	e := asError(t, err)
 	if e.Kind != kindConfig || e.Status != 404 || !strings.Contains(e.Message, "/api/v2/agents/me") || !strings.Contains(e.Message, "check domain") {
 		t.Fatalf("error = %+v, want config naming the path and the domain field", e)
@@ -430,30 +432,8 @@ func TestRetryAfter(t *testing.T) {
 		if tc.header != "" {
 			h.Set("Retry-After", tc.header)
 		}
-		if got := retryAfter(h); !strings.HasPrefix(got, tc.want) {
-			t.Errorf("retryAfter(%q) = %q, want %q...", tc.header, got, tc.want)
+		if got := keycheck.RetryAfter(h); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("keycheck.RetryAfter(%q) = %q, want %q...", tc.header, got, tc.want)
 		}
-	}
-}
-
-func TestScrub(t *testing.T) {
-	t.Parallel()
-	in := &input{sensitive: []string{"abc", "s3cr3t-value", "s3cr3t-value-longer"}}
-	err := in.scrub(&Error{Kind: kindServer, Status: 500, Message: "x s3cr3t-value-longer y\ns3cr3t-value abc"})
-	e := asError(t, err)
-	if e.Message != "x [redacted] y [redacted] abc" || e.Kind != kindServer || e.Status != 500 {
-		t.Fatalf("scrub = %+v", e)
-	}
-}
-
-// A provider's text is cut to 160 characters; a secret straddling the cut
-// must not survive in part.
-func TestQuoteRedactsBeforeCutting(t *testing.T) {
-	t.Parallel()
-	secret := "SECRET-0123456789abcdef"
-	in := &input{sensitive: []string{secret}}
-	got := in.quote(strings.Repeat("x", 150) + secret + " tail")
-	if strings.Contains(got, "SECRET-01") || len([]rune(got)) > 160 {
-		t.Fatalf("quote = %q", got)
 	}
 }

@@ -1,4 +1,4 @@
-package keycheck
+package keycheck_test
 
 import (
 	"context"
@@ -30,11 +30,11 @@ func TestMixpanelProjectSecret(t *testing.T) {
 	}))
 	defer srv.Close()
 	fields := map[string]string{"auth": "api_secret", "project_id": "42", "base_url": srv.URL}
-	id, err := Check(context.Background(), srv.Client(), "mixpanel", "api_secret", fields, map[string]string{"api_secret": secret})
+	id, err := checkByID(context.Background(), srv.Client(), "mixpanel", "api_secret", fields, map[string]string{"api_secret": secret})
 	if err != nil || id.Account != "project 42" {
 		t.Fatalf("check = %+v, %v; want project 42", id, err)
 	}
-	_, err = Check(context.Background(), srv.Client(), "mixpanel", "", fields, map[string]string{"api_secret": "wrong-secret-value"})
+	_, err = checkByID(context.Background(), srv.Client(), "mixpanel", "", fields, map[string]string{"api_secret": "wrong-secret-value"})
 	e := asError(t, err)
 	if e.Kind != kindUnauthorized || !strings.Contains(e.Message, "check api_secret") || strings.Contains(e.Message, "wrong-secret-value") {
 		t.Fatalf("error = %+v, want unauthorized naming api_secret, secret redacted", e)

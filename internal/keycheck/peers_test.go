@@ -1,4 +1,4 @@
-package keycheck
+package keycheck_test
 
 import (
 	"crypto"

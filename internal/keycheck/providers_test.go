@@ -1,4 +1,4 @@
-package keycheck
+package keycheck_test
 
 import (
 	"context"
@@ -24,7 +24,7 @@ func checkWith(t *testing.T, p *peer, h http.HandlerFunc) (*Identity, *Error) {
 		h(w, r)
 	}))
 	defer srv.Close()
-	id, err := Check(context.Background(), srv.Client(), p.connector, p.auth, p.fields(srv.URL), p.secretsFor(srv.URL))
+	id, err := checkByID(context.Background(), srv.Client(), p.connector, p.auth, p.fields(srv.URL), p.secretsFor(srv.URL))
 	if err != nil {
 		return nil, asError(t, err)
 	}
@@ -81,27 +81,6 @@ func TestMixpanelProjectNotReached(t *testing.T) {
 	})
 	if e == nil || e.Kind != kindForbidden || !strings.Contains(e.Message, "project 1234567") {
 		t.Fatalf("error = %+v, want forbidden naming the project", e)
-	}
-}
-
-func TestMixpanelBase(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ region, base, want string }{
-		{"us", "", "https://mixpanel.com"},
-		{"eu", "", "https://eu.mixpanel.com"},
-		{"in", "", "https://in.mixpanel.com"},
-		{"us", "https://data-in.mixpanel.com", "https://in.mixpanel.com"},
-		{"us", "https://data.mixpanel.com", "https://mixpanel.com"},
-		{"eu", "http://127.0.0.1:8080/mp", "http://127.0.0.1:8080/mp"},
-	}
-	for _, tc := range tests {
-		got, err := mixpanelBase(tc.region, tc.base)
-		if err != nil || got != tc.want {
-			t.Errorf("mixpanelBase(%q, %q) = %q, %v; want %q", tc.region, tc.base, got, err, tc.want)
-		}
-	}
-	if _, err := mixpanelBase("mars", ""); err == nil {
-		t.Error("mixpanelBase accepted region mars")
 	}
 }
 

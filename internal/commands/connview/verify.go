@@ -37,7 +37,7 @@ type Verification struct {
 // provider's answer; a provider that cannot be reached is exit 1 with a
 // hint naming --no-verify.
 func Verify(ctx context.Context, d *deps.Deps, mg *connection.Manager, v Verification) (*keycheck.Identity, error) {
-	if d.SkipVerify || v.Auth.Kind.Interactive() || !keycheck.Supported(v.Connector.ID, v.Auth.ID) {
+	if d.SkipVerify || v.Auth.Kind.Interactive() || v.Auth.Check == nil {
 		return nil, nil
 	}
 	secrets := map[string]string{}
@@ -62,7 +62,7 @@ func Verify(ctx context.Context, d *deps.Deps, mg *connection.Manager, v Verific
 	if d.HTTP != nil {
 		hc = d.HTTP()
 	}
-	id, err := keycheck.Check(ctx, hc, v.Connector.ID, v.Auth.ID, connection.Effective(v.Connector, v.Auth, v.Fields), secrets)
+	id, err := keycheck.Check(ctx, hc, v.Connector.ID, v.Auth.Check, connection.Effective(v.Connector, v.Auth, v.Fields), secrets)
 	if err == nil {
 		return id, nil
 	}
@@ -108,8 +108,7 @@ func AfterSave(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *con
 	if m.Kind.Interactive() || d.SkipVerify {
 		return c
 	}
-	ctr, ok := d.Catalog().Lookup(c.Connector)
-	if !ok || !keycheck.Supported(ctr.ID, m.ID) {
+	if _, ok := d.Catalog().Lookup(c.Connector); !ok || m.Check == nil {
 		return c
 	}
 	if id != nil && id.Account != "" {

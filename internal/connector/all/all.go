@@ -1,5 +1,7 @@
 // Package all registers every connector in a catalogue, explicitly, in one
 // function: no init() registration, so the list below is the whole catalogue.
+// Each line brings all of its connector: the catalogue entry with its key
+// checks (connector.AuthMethod.Check) and job sources (connector.Source.New).
 package all
 
 import (
@@ -18,6 +20,7 @@ import (
 	"github.com/connctl/connctl/internal/connector/surveymonkey"
 	"github.com/connctl/connctl/internal/connector/zendesk"
 	"github.com/connctl/connctl/internal/connector/zoho"
+	"github.com/connctl/connctl/internal/jobrunner"
 )
 
 // Register adds every connector to cat. It panics on a duplicate id or alias
@@ -50,4 +53,21 @@ func Catalogue() *connector.Catalogue {
 	cat := connector.NewCatalogue()
 	Register(cat)
 	return cat
+}
+
+// JobSource returns the implementation of a connector's declared source
+// (its connector.Source.New, in the connector's own package, registered
+// with the connector in Register); false for an unknown connector id or
+// source, or a source without an implementation.
+func JobSource(connectorID, source string) (jobrunner.Source, bool) {
+	c, ok := Catalogue().Lookup(connectorID)
+	if !ok || c.ID != connectorID {
+		return nil, false
+	}
+	for _, s := range c.Sources {
+		if s.Name == source && s.New != nil {
+			return s.New(), true
+		}
+	}
+	return nil, false
 }

@@ -20,6 +20,7 @@ func Connector() *connector.Connector {
 	auths := []connector.AuthMethod{
 		{
 			ID:    "service_account",
+			Check: checkServiceAccount,
 			Kind:  connector.AuthServiceAccount,
 			Label: "Service account JSON key",
 			Fields: []connector.Field{{
@@ -103,6 +104,7 @@ func Connector() *connector.Connector {
 		Sources: []connector.Source{
 			{
 				Name: "query",
+				New:  QuerySource,
 				Help: "rows of a GoogleSQL query (jobs.query, then getQueryResults pages)",
 				// A job that names its incremental_column runs incrementally:
 				// the source then fills {since} from the checkpoint.
@@ -122,6 +124,7 @@ func Connector() *connector.Connector {
 			},
 			{
 				Name: "table",
+				New:  TableSource,
 				Help: "every row of one table (tabledata.list)",
 				Params: []connector.Field{
 					{Name: "dataset", Label: "Dataset", Help: "dataset ID", Required: true, Example: "sales"},

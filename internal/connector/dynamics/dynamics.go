@@ -78,8 +78,8 @@ func Connector() *connector.Connector {
 				"https://acme.crm.dynamics.com. The signing-in user needs a security role in that environment.",
 		}},
 		Sources: []connector.Source{
-			{Name: "accounts", Help: "account rows (Web API, @odata.nextLink paging)", PrimaryKey: "accountid", IncrementalField: "modifiedon"},
-			{Name: "contacts", Help: "contact rows", PrimaryKey: "contactid", IncrementalField: "modifiedon"},
+			{Name: "accounts", New: AccountsSource, Help: "account rows (Web API, @odata.nextLink paging)", PrimaryKey: "accountid", IncrementalField: "modifiedon"},
+			{Name: "contacts", New: ContactsSource, Help: "contact rows", PrimaryKey: "contactid", IncrementalField: "modifiedon"},
 		},
 		DocsURL: "https://learn.microsoft.com/power-apps/developer/data-platform/webapi/web-api-types-operations",
 	}

@@ -39,6 +39,7 @@ func Connector() *connector.Connector {
 		},
 		Auths: []connector.AuthMethod{{
 			ID:    "api_key",
+			Check: checkAPIKey,
 			Kind:  connector.AuthAPIKey,
 			Label: "API key",
 			Fields: []connector.Field{
@@ -48,7 +49,7 @@ func Connector() *connector.Connector {
 				"Give it with --secret-stdin. The key acts as you; resetting it disconnects every app that uses it.",
 		}},
 		Sources: []connector.Source{
-			{Name: "tickets", Help: "tickets, oldest change first (without a start, Freshdesk returns only the last 30 days)", PrimaryKey: "id", IncrementalField: "updated_at"},
+			{Name: "tickets", New: TicketsSource, Help: "tickets, oldest change first (without a start, Freshdesk returns only the last 30 days)", PrimaryKey: "id", IncrementalField: "updated_at"},
 		},
 		DocsURL: "https://developers.freshdesk.com/api/",
 	}

@@ -32,6 +32,7 @@ func Connector() *connector.Connector {
 		},
 		Auths: []connector.AuthMethod{{
 			ID:    "api_key",
+			Check: checkAccessKey,
 			Kind:  connector.AuthAPIKey,
 			Label: "Access key",
 			Fields: []connector.Field{
@@ -45,6 +46,7 @@ func Connector() *connector.Connector {
 		Sources: []connector.Source{
 			{
 				Name: "object",
+				New:  ObjectSource,
 				Help: "records of one object (Company, Relationship or a custom object), up to 5,000 per call",
 				Params: []connector.Field{{
 					Name:     "object",

@@ -31,6 +31,7 @@ func Connector() *connector.Connector {
 		},
 		Auths: []connector.AuthMethod{{
 			ID:    "api_key",
+			Check: checkAPIKey,
 			Kind:  connector.AuthAPIKey,
 			Label: "REST API key",
 			Fields: []connector.Field{
@@ -41,9 +42,9 @@ func Connector() *connector.Connector {
 				"your subscription's deployment (us, eu or us2).",
 		}},
 		Sources: []connector.Source{
-			{Name: "users", Help: "users (scroll paging; no server-side updated-since filter: compared client-side)", PrimaryKey: "id", IncrementalField: "lastModifiedDate"},
-			{Name: "accounts", Help: "accounts (scroll paging; compared client-side)", PrimaryKey: "id", IncrementalField: "lastModifiedDate"},
-			{Name: "events", Help: "events of one type by date, at most 190 days per request", PrimaryKey: "eventId", IncrementalField: "date",
+			{Name: "users", New: UsersSource, Help: "users (scroll paging; no server-side updated-since filter: compared client-side)", PrimaryKey: "id", IncrementalField: "lastModifiedDate"},
+			{Name: "accounts", New: AccountsSource, Help: "accounts (scroll paging; compared client-side)", PrimaryKey: "id", IncrementalField: "lastModifiedDate"},
+			{Name: "events", New: EventsSource, Help: "events of one type by date, at most 190 days per request", PrimaryKey: "eventId", IncrementalField: "date",
 				Params: []connector.Field{
 					{Name: "type", Label: "Event type", Help: "pageView, session, identify, custom, feature_match, segment_match or lead", Required: true, Example: "pageView",
 						Enum: []string{"pageView", "session", "identify", "custom", "feature_match", "segment_match", "lead"}},

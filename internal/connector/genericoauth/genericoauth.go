@@ -97,6 +97,7 @@ func Connector() *connector.Connector {
 		Sources: []connector.Source{
 			{
 				Name:             "http",
+				New:              HTTPSource,
 				Help:             "the JSON a GET returns, authorized with the connection's token",
 				IncrementalParam: "incremental_field",
 				Params: []connector.Field{

@@ -13,6 +13,7 @@ func Connector() *connector.Connector {
 	auths := []connector.AuthMethod{
 		{
 			ID:      "private_app",
+			Check:   checkPrivateApp,
 			Kind:    connector.AuthAPIKey,
 			Aliases: []string{"api_key"},
 			Label:   "Private app access token",
@@ -70,8 +71,8 @@ func Connector() *connector.Connector {
 		},
 		Auths: auths,
 		Sources: []connector.Source{
-			{Name: "companies", Help: "company objects (CRM v3; search API for increments, 10,000 results per query)", PrimaryKey: "id", IncrementalField: "hs_lastmodifieddate"},
-			{Name: "contacts", Help: "contact objects (contacts filter on lastmodifieddate, not hs_lastmodifieddate)", PrimaryKey: "id", IncrementalField: "lastmodifieddate"},
+			{Name: "companies", New: CompaniesSource, Help: "company objects (CRM v3; search API for increments, 10,000 results per query)", PrimaryKey: "id", IncrementalField: "hs_lastmodifieddate"},
+			{Name: "contacts", New: ContactsSource, Help: "contact objects (contacts filter on lastmodifieddate, not hs_lastmodifieddate)", PrimaryKey: "id", IncrementalField: "lastmodifieddate"},
 		},
 		DocsURL: "https://developers.hubspot.com/docs/api/intro-to-auth",
 	}

@@ -14,6 +14,7 @@ func Connector() *connector.Connector {
 	auths := []connector.AuthMethod{
 		{
 			ID:      "api_token",
+			Check:   checkAPIToken,
 			Kind:    connector.AuthBasic,
 			Aliases: []string{"basic"},
 			Label:   "Email and API token",
@@ -91,6 +92,7 @@ func Connector() *connector.Connector {
 		Sources: []connector.Source{
 			{
 				Name: "issues",
+				New:  IssuesSource,
 				Help: "issues matching a JQL query (search/jql, nextPageToken paging), oldest update first",
 				Params: []connector.Field{{
 					Name:    "jql",
@@ -101,7 +103,7 @@ func Connector() *connector.Connector {
 				PrimaryKey:       "id",
 				IncrementalField: "updated",
 			},
-			{Name: "projects", Help: "projects (full refresh: projects carry no update time)", PrimaryKey: "id"},
+			{Name: "projects", New: ProjectsSource, Help: "projects (full refresh: projects carry no update time)", PrimaryKey: "id"},
 		},
 		DocsURL: "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/",
 	}

@@ -39,6 +39,7 @@ func Connector() *connector.Connector {
 		},
 		Auths: []connector.AuthMethod{{
 			ID:    "service_account",
+			Check: checkServiceAccount,
 			Kind:  connector.AuthServiceAccount,
 			Label: "Service account",
 			Fields: []connector.Field{
@@ -58,6 +59,7 @@ func Connector() *connector.Connector {
 				"India data residency. (The older project API secret retires on " + SecretRetires + ".)",
 		}, {
 			ID:    "api_secret",
+			Check: checkAPISecret,
 			Kind:  connector.AuthBasic,
 			Label: "Project API secret (deprecated by Mixpanel)",
 			Fields: []connector.Field{
@@ -70,6 +72,7 @@ func Connector() *connector.Connector {
 		Sources: []connector.Source{
 			{
 				Name:             "events",
+				New:              EventsSource,
 				Help:             "raw events by UTC day (export API, NDJSON); deduplicate on event, distinct_id, time and $insert_id",
 				PrimaryKey:       "$insert_id",
 				IncrementalField: "time",

@@ -65,6 +65,7 @@ func Connector() *connector.Connector {
 		},
 		Auths: []connector.AuthMethod{{
 			ID:    "aws_keys",
+			Check: checkKeys,
 			Kind:  connector.AuthAWSKeys,
 			Label: "Access key",
 			Fields: []connector.Field{
@@ -91,7 +92,7 @@ func Connector() *connector.Connector {
 				"endpoint (e.g. https://minio.example.com:9000); requests go to {endpoint}/{bucket}/{key} (path style).",
 		}},
 		Sources: []connector.Source{
-			{Name: "objects", Help: "objects under prefix (ListObjectsV2; with download_dir, GetObject per key)", PrimaryKey: "key", IncrementalField: "last_modified",
+			{Name: "objects", New: ObjectsSource, Help: "objects under prefix (ListObjectsV2; with download_dir, GetObject per key)", PrimaryKey: "key", IncrementalField: "last_modified",
 				Params: []connector.Field{
 					{Name: "prefix", Label: "Key prefix", Help: "only objects whose key starts with this (default: the connection's prefix)", Example: "exports/2026/"},
 					{Name: "download_dir", Label: "Download folder", Help: "also download each object to <folder>/<key> (folders 0700, files 0600); records get path", Example: "/srv/s3-files"},

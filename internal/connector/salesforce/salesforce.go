@@ -78,12 +78,13 @@ func Connector() *connector.Connector {
 				"Sandbox: login_url=https://test.salesforce.com. App changes can take a few minutes to apply.",
 		}},
 		Sources: []connector.Source{
-			{Name: "accounts", Help: "Account records (REST query)", PrimaryKey: "Id", IncrementalField: "SystemModstamp", Params: []connector.Field{apiVersionParam}},
-			{Name: "contacts", Help: "Contact records", PrimaryKey: "Id", IncrementalField: "SystemModstamp", Params: []connector.Field{apiVersionParam}},
-			{Name: "opportunities", Help: "Opportunity records", PrimaryKey: "Id", IncrementalField: "SystemModstamp", Params: []connector.Field{apiVersionParam}},
-			{Name: "users", Help: "User records", PrimaryKey: "Id", IncrementalField: "SystemModstamp", Params: []connector.Field{apiVersionParam}},
+			{Name: "accounts", New: AccountsSource, Help: "Account records (REST query)", PrimaryKey: "Id", IncrementalField: "SystemModstamp", Params: []connector.Field{apiVersionParam}},
+			{Name: "contacts", New: ContactsSource, Help: "Contact records", PrimaryKey: "Id", IncrementalField: "SystemModstamp", Params: []connector.Field{apiVersionParam}},
+			{Name: "opportunities", New: OpportunitiesSource, Help: "Opportunity records", PrimaryKey: "Id", IncrementalField: "SystemModstamp", Params: []connector.Field{apiVersionParam}},
+			{Name: "users", New: UsersSource, Help: "User records", PrimaryKey: "Id", IncrementalField: "SystemModstamp", Params: []connector.Field{apiVersionParam}},
 			{
 				Name: "soql",
+				New:  SOQLSource,
 				Help: "the records of any SOQL query: fetched in full each run, or incrementally when the query holds {since}",
 				Params: []connector.Field{{
 					Name:     "query",

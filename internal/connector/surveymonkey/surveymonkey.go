@@ -31,6 +31,7 @@ func Connector() *connector.Connector {
 	auths := []connector.AuthMethod{
 		{
 			ID:      "private_app",
+			Check:   checkPrivateApp,
 			Kind:    connector.AuthAPIKey,
 			Aliases: []string{"api_key"},
 			Label:   "Private app access token",
@@ -99,8 +100,8 @@ func Connector() *connector.Connector {
 		},
 		Auths: auths,
 		Sources: []connector.Source{
-			{Name: "surveys", Help: "surveys of the account", PrimaryKey: "id", IncrementalField: "date_modified"},
-			{Name: "responses", Help: "responses of every survey (responses/bulk)", PrimaryKey: "id", IncrementalField: "date_modified"},
+			{Name: "surveys", New: SurveysSource, Help: "surveys of the account", PrimaryKey: "id", IncrementalField: "date_modified"},
+			{Name: "responses", New: ResponsesSource, Help: "responses of every survey (responses/bulk)", PrimaryKey: "id", IncrementalField: "date_modified"},
 		},
 		DocsURL: "https://api.surveymonkey.com/v3/docs",
 	}

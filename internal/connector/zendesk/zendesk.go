@@ -13,6 +13,7 @@ func Connector() *connector.Connector {
 	auths := []connector.AuthMethod{
 		{
 			ID:      "api_token",
+			Check:   checkAPIToken,
 			Kind:    connector.AuthBasic,
 			Aliases: []string{"basic"},
 			Label:   "Email and API token",
@@ -84,9 +85,9 @@ func Connector() *connector.Connector {
 		},
 		Auths: auths,
 		Sources: []connector.Source{
-			{Name: "tickets", Help: "tickets via the cursor-based incremental export (changes older than a minute)", PrimaryKey: "id", IncrementalField: "updated_at"},
-			{Name: "users", Help: "users via the incremental export", PrimaryKey: "id", IncrementalField: "updated_at"},
-			{Name: "organizations", Help: "organizations via the incremental export", PrimaryKey: "id", IncrementalField: "updated_at"},
+			{Name: "tickets", New: TicketsSource, Help: "tickets via the cursor-based incremental export (changes older than a minute)", PrimaryKey: "id", IncrementalField: "updated_at"},
+			{Name: "users", New: UsersSource, Help: "users via the incremental export", PrimaryKey: "id", IncrementalField: "updated_at"},
+			{Name: "organizations", New: OrganizationsSource, Help: "organizations via the incremental export", PrimaryKey: "id", IncrementalField: "updated_at"},
 		},
 		DocsURL: "https://developer.zendesk.com/api-reference/ticketing/oauth/grant_type_tokens/",
 	}

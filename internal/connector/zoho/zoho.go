@@ -70,9 +70,9 @@ func Connector() *connector.Connector {
 				"(e.g. https://accounts.zoho.eu).",
 		}},
 		Sources: []connector.Source{
-			{Name: "accounts", Help: "records of the Accounts module", PrimaryKey: "id", IncrementalField: "Modified_Time"},
-			{Name: "contacts", Help: "records of the Contacts module", PrimaryKey: "id", IncrementalField: "Modified_Time"},
-			{Name: "deals", Help: "records of the Deals module", PrimaryKey: "id", IncrementalField: "Modified_Time"},
+			{Name: "accounts", New: AccountsSource, Help: "records of the Accounts module", PrimaryKey: "id", IncrementalField: "Modified_Time"},
+			{Name: "contacts", New: ContactsSource, Help: "records of the Contacts module", PrimaryKey: "id", IncrementalField: "Modified_Time"},
+			{Name: "deals", New: DealsSource, Help: "records of the Deals module", PrimaryKey: "id", IncrementalField: "Modified_Time"},
 		},
 		DocsURL: "https://www.zoho.com/crm/developer/docs/api/v8/multi-dc.html",
 	}

@@ -144,7 +144,7 @@ func keyTest(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *confi
 	if err != nil {
 		return "", "", err
 	}
-	if !keycheck.Supported(ctr.ID, m.ID) {
+	if m.Check == nil {
 		return "", "", exitcode.New(exitcode.Failure, "connctl cannot test %s connections (auth %s) yet", ctr.ID, m.ID)
 	}
 	secrets := map[string]string{}
@@ -161,7 +161,7 @@ func keyTest(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *confi
 		}
 		secrets[f.Name] = v
 	}
-	id, err := keycheck.Check(ctx, d.HTTP(), ctr.ID, m.ID, connection.Effective(ctr, m, c.Fields), secrets)
+	id, err := keycheck.Check(ctx, d.HTTP(), ctr.ID, m.Check, connection.Effective(ctr, m, c.Fields), secrets)
 	var ke *keycheck.Error
 	if errors.As(err, &ke) && ke.Kind == "unauthorized" {
 		return "", "", mg.MarkNeedsReauthorization(ctx, c, ke.Message)
