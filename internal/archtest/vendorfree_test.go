@@ -29,6 +29,8 @@ const module = "github.com/connctl/connctl"
 var vendorFree = []string{
 	"internal/keycheck",
 	"internal/jobrunner",
+	"internal/authorization",
+	"internal/oauthflow",
 }
 
 // notVendors are the packages under internal/connector that belong to no
