@@ -120,10 +120,15 @@ func TestScripts(t *testing.T) {
 		RequireUniqueNames:  true,
 		Setup:               setup,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"secrets":           cmdSecrets,
-			"json-len":          cmdJSONLen,
-			"make-conf":         cmdMakeConf,
-			"refresh-token":     cmdRefreshToken,
+			"secrets":   cmdSecrets,
+			"json-len":  cmdJSONLen,
+			"make-conf": cmdMakeConf,
+			"refresh-token": refreshTokenCmd("refresh-token", "Hydra", func() func(context.Context, string) (bool, error) {
+				if hydraServer == nil {
+					return nil
+				}
+				return hydraServer.Introspect
+			}),
 			"exits":             cmdExits,
 			"freshdesk-touch":   cmdFreshdeskTouch,
 			"freshdesk-arrived": cmdFreshdeskArrived,
@@ -134,7 +139,12 @@ func TestScripts(t *testing.T) {
 			"salesforce-expire": cmdSalesforceExpire,
 			"hostile-witness":   cmdHostileWitness,
 			"hydra-subject":     func(ts *testscript.TestScript, neg bool, args []string) { hydraServer.SetSubject(args[0]) },
-			"op-refresh-token":  cmdOPRefreshToken,
+			"op-refresh-token": refreshTokenCmd("op-refresh-token", "oidc-provider", func() func(context.Context, string) (bool, error) {
+				if opServer == nil {
+					return nil
+				}
+				return opServer.Introspect
+			}),
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -328,8 +338,6 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-var savedTokens sync.Map // *testscript.TestScript -> refresh token
-
 var hydraClientMu sync.Mutex
 
 // newHydraClient registers a public PKCE client. Hydra's in-memory store
@@ -351,46 +359,52 @@ func newHydraClient() (string, error) {
 	return "", err
 }
 
-// refresh-token NAME save|active|inactive: save the connection's refresh
-// token from the secret store (in memory, never a file), or check the saved
-// one at Hydra's introspection endpoint.
-func cmdRefreshToken(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 || hydraServer == nil {
-		ts.Fatalf("usage: refresh-token NAME save|active|inactive (needs Hydra)")
-	}
-	switch args[1] {
-	case "save":
-		cfg, err := configstore.Open(ts.Getenv("CONFIG"), func(string) string { return "" })
-		if err != nil {
-			ts.Fatalf("%v", err)
+// refreshTokenCmd builds a script command "CMD NAME save|active|inactive"
+// for one OAuth test peer: save the connection's refresh token from the
+// secret store (in memory, never a file), or check the saved one at the
+// peer's introspection endpoint. introspect returns nil when the peer is
+// not running.
+func refreshTokenCmd(cmd, peer string, introspect func() func(context.Context, string) (bool, error)) func(*testscript.TestScript, bool, []string) {
+	var saved sync.Map // *testscript.TestScript -> refresh token
+	return func(ts *testscript.TestScript, neg bool, args []string) {
+		check := introspect()
+		if len(args) != 2 || check == nil {
+			ts.Fatalf("usage: %s NAME save|active|inactive (needs %s)", cmd, peer)
 		}
-		c, ok := cfg.Find(args[0])
-		if !ok {
-			ts.Fatalf("no connection %s", args[0])
+		switch args[1] {
+		case "save":
+			cfg, err := configstore.Open(ts.Getenv("CONFIG"), func(string) string { return "" })
+			if err != nil {
+				ts.Fatalf("%v", err)
+			}
+			c, ok := cfg.Find(args[0])
+			if !ok {
+				ts.Fatalf("no connection %s", args[0])
+			}
+			var st secretstore.Store = secretstoretest.NewFileFake(ts.Getenv("CONNCTL_TEST_FAKE_KEYRING"))
+			if realKeyring() {
+				st = secretstore.NewKeyring(10 * time.Second)
+			}
+			v, err := st.Get(context.Background(), c.ID, connection.KindRefreshToken)
+			if err != nil {
+				ts.Fatalf("read refresh token: %v", err)
+			}
+			saved.Store(ts, v)
+		case "active", "inactive":
+			v, ok := saved.Load(ts)
+			if !ok {
+				ts.Fatalf("no saved refresh token")
+			}
+			active, err := check(context.Background(), v.(string))
+			if err != nil {
+				ts.Fatalf("introspect: %v", err)
+			}
+			if active != (args[1] == "active") {
+				ts.Fatalf("refresh token active=%v, want %s", active, args[1])
+			}
+		default:
+			ts.Fatalf("%s: unknown action %q", cmd, args[1])
 		}
-		var st secretstore.Store = secretstoretest.NewFileFake(ts.Getenv("CONNCTL_TEST_FAKE_KEYRING"))
-		if realKeyring() {
-			st = secretstore.NewKeyring(10 * time.Second)
-		}
-		v, err := st.Get(context.Background(), c.ID, connection.KindRefreshToken)
-		if err != nil {
-			ts.Fatalf("read refresh token: %v", err)
-		}
-		savedTokens.Store(ts, v)
-	case "active", "inactive":
-		v, ok := savedTokens.Load(ts)
-		if !ok {
-			ts.Fatalf("no saved refresh token")
-		}
-		active, err := hydraServer.Introspect(context.Background(), v.(string))
-		if err != nil {
-			ts.Fatalf("introspect: %v", err)
-		}
-		if active != (args[1] == "active") {
-			ts.Fatalf("refresh token active=%v, want %s", active, args[1])
-		}
-	default:
-		ts.Fatalf("refresh-token: unknown action %q", args[1])
 	}
 }
 
