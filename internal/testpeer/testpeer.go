@@ -83,3 +83,31 @@ func executable(p string) error {
 	}
 	return nil
 }
+
+// WithLogDir runs start with logDir or, when logDir is empty, with a
+// temporary folder named after prefix, for a peer started outside of a test
+// (a TestMain's StartProcess). The folder is removed when start fails, and
+// by the stop it returns after start's own stop.
+func WithLogDir(logDir, prefix string, start func(logDir string) (stop func(), err error)) (func(), error) {
+	var made string
+	if logDir == "" {
+		d, err := os.MkdirTemp("", prefix)
+		if err != nil {
+			return nil, err
+		}
+		logDir, made = d, d
+	}
+	stop, err := start(logDir)
+	if err != nil {
+		if made != "" {
+			_ = os.RemoveAll(made)
+		}
+		return nil, err
+	}
+	return func() {
+		stop()
+		if made != "" {
+			_ = os.RemoveAll(made)
+		}
+	}, nil
+}

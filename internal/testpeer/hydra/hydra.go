@@ -136,27 +136,17 @@ func StartProcess(opts Options) (s *Server, stop func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var rmLog string
-	if opts.LogDir == "" {
-		d, err := os.MkdirTemp("", "connctl-hydra-")
-		if err != nil {
-			return nil, nil, err
-		}
-		opts.LogDir, rmLog = d, d
-	}
-	s, stopServer, err := start(bin, opts)
+	stop, err = testpeer.WithLogDir(opts.LogDir, "connctl-hydra-", func(logDir string) (func(), error) {
+		opts.LogDir = logDir
+		var stopServer func()
+		var err error
+		s, stopServer, err = start(bin, opts)
+		return stopServer, err
+	})
 	if err != nil {
-		if rmLog != "" {
-			_ = os.RemoveAll(rmLog)
-		}
 		return nil, nil, err
 	}
-	return s, func() {
-		stopServer()
-		if rmLog != "" {
-			_ = os.RemoveAll(rmLog)
-		}
-	}, nil
+	return s, stop, nil
 }
 
 // start picks ports, starts the login app and Hydra, and waits until Hydra is

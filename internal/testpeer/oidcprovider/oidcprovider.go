@@ -137,27 +137,18 @@ func StartProcess(opts Options) (s *Server, stop func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var rmLog string
-	if opts.LogDir == "" {
-		d, err := os.MkdirTemp("", "connctl-oidc-provider-")
-		if err != nil {
-			return nil, nil, err
+	stop, err = testpeer.WithLogDir(opts.LogDir, "connctl-oidc-provider-", func(logDir string) (func(), error) {
+		opts.LogDir = logDir
+		var err error
+		if s, err = start(dir, opts); err != nil {
+			return nil, err
 		}
-		opts.LogDir, rmLog = d, d
-	}
-	s, err = start(dir, opts)
+		return s.proc.Stop, nil
+	})
 	if err != nil {
-		if rmLog != "" {
-			_ = os.RemoveAll(rmLog)
-		}
 		return nil, nil, err
 	}
-	return s, func() {
-		s.proc.Stop()
-		if rmLog != "" {
-			_ = os.RemoveAll(rmLog)
-		}
-	}, nil
+	return s, stop, nil
 }
 
 func start(dir string, opts Options) (*Server, error) {

@@ -105,19 +105,17 @@ func StartProcess(dir string) (s *Server, stop func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	logDir, err := os.MkdirTemp("", "connctl-rclone-")
+	stop, err = testpeer.WithLogDir("", "connctl-rclone-", func(logDir string) (func(), error) {
+		var err error
+		if s, err = start(bin, dir, logDir); err != nil {
+			return nil, err
+		}
+		return s.stop, nil
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err = start(bin, dir, logDir)
-	if err != nil {
-		_ = os.RemoveAll(logDir)
-		return nil, nil, err
-	}
-	return s, func() {
-		s.stop()
-		_ = os.RemoveAll(logDir)
-	}, nil
+	return s, stop, nil
 }
 
 // start picks a port, starts rclone and waits until it answers. A port that
