@@ -67,6 +67,17 @@ func callback(authURL string, edit func(q url.Values)) (*http.Response, error) {
 	return http.Get(q.Get("redirect_uri") + "?" + cb.Encode())
 }
 
+// approve is a browser that follows the authorization URL straight to the
+// callback, as a user who signs in at once.
+func approve(_ context.Context, u string) error {
+	go func() {
+		if resp, err := callback(u, nil); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	return nil
+}
+
 func baseConfig(f *fakeAS, o opener) Config {
 	return Config{Name: "test", ClientID: "cid", AuthURL: f.srv.URL + "/authorize", TokenURL: f.srv.URL + "/token",
 		Scopes: []string{"openid"}, AuthStyle: AuthInParams, Opener: o, Stderr: io.Discard}
@@ -204,14 +215,7 @@ func TestTokenEndpoint500IsOneRequestAndNoBody(t *testing.T) {
 		w.WriteHeader(500)
 		_, _ = w.Write([]byte("<html>internal SECRET-CANARY dump</html>"))
 	}
-	_, err := Run(context.Background(), baseConfig(f, func(_ context.Context, u string) error {
-		go func() {
-			if resp, err := callback(u, nil); err == nil {
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	}))
+	_, err := Run(context.Background(), baseConfig(f, approve))
 	if err == nil || !strings.Contains(err.Error(), "HTTP 500") || strings.Contains(err.Error(), "CANARY") {
 		t.Fatalf("got %v", err)
 	}
@@ -234,14 +238,7 @@ func TestTokenEndpointHangsUntilTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := Run(ctx, baseConfig(f, func(_ context.Context, u string) error {
-		go func() {
-			if resp, err := callback(u, nil); err == nil {
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	}))
+	_, err := Run(ctx, baseConfig(f, approve))
 	if err == nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("got %v after %v", err, time.Since(start))
 	}
@@ -265,14 +262,7 @@ func TestIssuerMismatchRejected(t *testing.T) {
 		t.Fatalf("got %v, %d token calls", err, f.tokenCalls.Load())
 	}
 	// Required but missing.
-	cfg2 := baseConfig(f, func(_ context.Context, u string) error {
-		go func() {
-			if resp, err := callback(u, nil); err == nil {
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	})
+	cfg2 := baseConfig(f, approve)
 	cfg2.Issuer, cfg2.RequireIss = "https://good.example", true
 	if _, err := Run(context.Background(), cfg2); !errors.As(err, &fe) || fe.Kind != "issuer" {
 		t.Fatalf("missing iss accepted: %v", err)
@@ -356,14 +346,7 @@ func TestRejectsForeignHostHeader(t *testing.T) {
 func TestLocalhostRootRedirect(t *testing.T) {
 	t.Parallel()
 	f := newFakeAS(t)
-	cfg := baseConfig(f, func(_ context.Context, u string) error {
-		go func() {
-			if resp, err := callback(u, nil); err == nil {
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	})
+	cfg := baseConfig(f, approve)
 	cfg.RedirectURI = "http://localhost"
 	res, err := Run(context.Background(), cfg)
 	if err != nil {

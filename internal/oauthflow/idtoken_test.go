@@ -122,15 +122,10 @@ func TestIDTokenUncheckableIsIgnoredAndNoNonceWithoutOpenID(t *testing.T) {
 		fmt.Fprint(w, `{"access_token":"AT-CANARY","token_type":"Bearer","id_token":"not.a.jwt"}`)
 	}
 	var nonce string
-	cfg := baseConfig(f, func(_ context.Context, u string) error {
+	cfg := baseConfig(f, func(ctx context.Context, u string) error {
 		pu, _ := url.Parse(u)
 		nonce = pu.Query().Get("nonce")
-		go func() {
-			if resp, err := callback(u, nil); err == nil {
-				resp.Body.Close()
-			}
-		}()
-		return nil
+		return approve(ctx, u)
 	})
 	cfg.Scopes = []string{"api"}
 	res, err := Run(context.Background(), cfg)

@@ -115,14 +115,7 @@ func TestTokenExchangeNeverFollowsARedirect(t *testing.T) {
 				to, target = self.URL, same
 			}
 			f := &fakeAS{srv: self}
-			cfg := baseConfig(f, func(_ context.Context, u string) error {
-				go func() {
-					if resp, err := callback(u, nil); err == nil {
-						resp.Body.Close()
-					}
-				}()
-				return nil
-			})
+			cfg := baseConfig(f, approve)
 			cfg.ClientSecret = "SECRET-CANARY"
 			_, err := Run(context.Background(), cfg)
 			assertRefused(t, err, self.URL, to, target)
@@ -170,14 +163,7 @@ func TestStalledTokenEndpointIsNamed(t *testing.T) {
 		case <-r.Context().Done():
 		}
 	}
-	cfg := baseConfig(f, func(_ context.Context, u string) error {
-		go func() {
-			if resp, err := callback(u, nil); err == nil {
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	})
+	cfg := baseConfig(f, approve)
 	cfg.ExchangeTimeout = 200 * time.Millisecond
 	_, err := Run(context.Background(), cfg)
 	want := "the token endpoint " + f.srv.URL + "/token did not answer within 200ms"
