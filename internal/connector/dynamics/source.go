@@ -1,7 +1,6 @@
 package dynamics
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -138,14 +137,9 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 func escape(s string) string { return url.PathEscape(s) }
 
 func decodePage(body []byte) (*page, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var p page
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("malformed JSON: data after the collection")
+	p, err := jobrunner.DecodeJSON[page](body, "collection")
+	if err != nil {
+		return nil, err
 	}
 	if p.Value == nil {
 		return nil, errors.New("not a collection (no value)")

@@ -1,7 +1,6 @@
 package freshdesk
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -110,7 +109,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 				return "", err
 			}
 			pages++
-			page, err := decodePage(body)
+			page, err := jobrunner.DecodeJSON[[]jobrunner.Record](body, "ticket list")
 			if err != nil {
 				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: GET %s%s: %v", r.URL.Host, r.URL.EscapedPath(), err)}
 			}
@@ -169,21 +168,6 @@ func apiBase(fields map[string]string) (string, error) {
 		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "freshdesk: domain is not set"}
 	}
 	return "https://" + Host(domain), nil
-}
-
-// decodePage reads a page: a JSON array of ticket objects. Numbers stay
-// json.Number so ids and custom fields are written back exactly.
-func decodePage(body []byte) ([]jobrunner.Record, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var page []jobrunner.Record
-	if err := dec.Decode(&page); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("malformed JSON: data after the ticket list")
-	}
-	return page, nil
 }
 
 func updatedAt(t jobrunner.Record) (time.Time, error) {

@@ -1,7 +1,6 @@
 package hubspot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -265,15 +264,10 @@ func (c *caller) page(ctx context.Context, method, u string, body []byte) (*page
 	if err != nil {
 		return nil, describe(err, status, resp, refreshed)
 	}
-	dec := json.NewDecoder(bytes.NewReader(resp))
-	dec.UseNumber()
-	var p page
 	where := fmt.Sprintf("hubspot: %s %s%s", method, r.URL.Host, r.URL.EscapedPath())
-	if err := dec.Decode(&p); err != nil {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": malformed JSON: " + err.Error()}
-	}
-	if dec.More() {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": malformed JSON: data after the result"}
+	p, err := jobrunner.DecodeJSON[page](resp, "result")
+	if err != nil {
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 	}
 	if p.Results == nil {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": not a list of objects (no results)"}

@@ -1,7 +1,6 @@
 package jira
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -68,6 +67,13 @@ func ProjectsSource() jobrunner.Source { return projects{} }
 
 type issues struct{}
 
+// issuePage is a page of search/jql.
+type issuePage struct {
+	Issues        []jobrunner.Record `json:"issues"`
+	NextPageToken string             `json:"nextPageToken"`
+	IsLast        *bool              `json:"isLast"`
+}
+
 func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
 	c, err := newClient(ctx, req)
 	if err != nil {
@@ -98,12 +104,8 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 		if err != nil {
 			return "", err
 		}
-		var p struct {
-			Issues        []jobrunner.Record `json:"issues"`
-			NextPageToken string             `json:"nextPageToken"`
-			IsLast        *bool              `json:"isLast"`
-		}
-		if err := decode(raw, &p); err != nil {
+		p, err := jobrunner.DecodeJSON[issuePage](raw, "result")
+		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
 		if p.Issues == nil && p.IsLast == nil {
@@ -176,10 +178,10 @@ func (c *client) userZone(ctx context.Context) (*time.Location, error) {
 	if err != nil {
 		return nil, err
 	}
-	var me struct {
+	me, err := jobrunner.DecodeJSON[struct {
 		TimeZone string `json:"timeZone"`
-	}
-	if err := decode(raw, &me); err != nil {
+	}](raw, "result")
+	if err != nil {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 	}
 	if me.TimeZone != "" {
@@ -191,6 +193,13 @@ func (c *client) userZone(ctx context.Context) (*time.Location, error) {
 }
 
 type projects struct{}
+
+// projectPage is a page of project/search.
+type projectPage struct {
+	Values []jobrunner.Record `json:"values"`
+	IsLast *bool              `json:"isLast"`
+	Total  *int64             `json:"total"`
+}
 
 func (projects) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
 	c, err := newClient(ctx, req)
@@ -206,12 +215,8 @@ func (projects) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobr
 		if err != nil {
 			return "", err
 		}
-		var p struct {
-			Values []jobrunner.Record `json:"values"`
-			IsLast *bool              `json:"isLast"`
-			Total  *int64             `json:"total"`
-		}
-		if err := decode(raw, &p); err != nil {
+		p, err := jobrunner.DecodeJSON[projectPage](raw, "result")
+		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
 		if p.Values == nil || p.IsLast == nil {
@@ -301,18 +306,6 @@ func (c *client) do(ctx context.Context, method, u string, body any) ([]byte, st
 		return raw, where, nil
 	}
 	return nil, where, describe(err, status, header, raw, refreshed)
-}
-
-func decode(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return errors.New("malformed JSON: data after the result")
-	}
-	return nil
 }
 
 // describe adds Jira's errorMessages to a failed answer; a 400 (bad JQL) is

@@ -1,7 +1,6 @@
 package salesforce
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -280,14 +279,9 @@ type page struct {
 // decodePage reads a page; numbers stay json.Number so that they are
 // written back exactly.
 func decodePage(body []byte) (*page, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var p page
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("malformed JSON: data after the query result")
+	p, err := jobrunner.DecodeJSON[page](body, "query result")
+	if err != nil {
+		return nil, err
 	}
 	if p.Done == nil || p.Records == nil {
 		return nil, errors.New("not a query result (no done or records)")

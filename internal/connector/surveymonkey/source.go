@@ -1,7 +1,6 @@
 package surveymonkey
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -228,6 +227,14 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 	return c, nil
 }
 
+// listPage is a page of a collection.
+type listPage struct {
+	Data  []jobrunner.Record `json:"data"`
+	Links struct {
+		Next string `json:"next"`
+	} `json:"links"`
+}
+
 // list GETs a paged collection, {"data": [...], "per_page", "page",
 // "total", "links": {"self", "next", "last"}}, and passes each item to
 // each, following links.next (on the same host: it carries the token).
@@ -237,19 +244,9 @@ func (c *client) list(ctx context.Context, next string, each func(jobrunner.Reco
 		if err != nil {
 			return err
 		}
-		var p struct {
-			Data  []jobrunner.Record `json:"data"`
-			Links struct {
-				Next string `json:"next"`
-			} `json:"links"`
-		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		if err := dec.Decode(&p); err != nil {
-			return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": malformed JSON: " + err.Error()}
-		}
-		if dec.More() {
-			return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": malformed JSON: data after the page"}
+		p, err := jobrunner.DecodeJSON[listPage](body, "page")
+		if err != nil {
+			return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
 		if p.Data == nil {
 			return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": not a list (no data)"}

@@ -262,14 +262,9 @@ func apiBase(fields map[string]string) (*url.URL, error) {
 // decodePage decodes an export page into meta and returns its items (the
 // array under key). Numbers stay json.Number so ids are written exactly.
 func decodePage(body []byte, key string, meta any) ([]jobrunner.Record, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var raw map[string]json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("malformed JSON: data after the page")
+	raw, err := jobrunner.DecodeJSON[map[string]json.RawMessage](body, "page")
+	if err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal(body, meta); err != nil {
 		return nil, fmt.Errorf("malformed JSON: %v", err)

@@ -159,14 +159,9 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 }
 
 func decodePage(body []byte) (*page, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var p page
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("malformed JSON: data after the records")
+	p, err := jobrunner.DecodeJSON[page](body, "records")
+	if err != nil {
+		return nil, err
 	}
 	if p.Data == nil || p.Info == nil {
 		return nil, errors.New("not a list of records (no data or info)")
