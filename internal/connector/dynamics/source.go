@@ -89,7 +89,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 	next := base.String() + "/" + s.set + "?" + q
 	for next != "" {
 		var r *http.Request
-		status, _, body, refreshed, err := cred.Do(ctx, req.HTTP, func() (*http.Request, error) {
+		a, err := cred.Send(ctx, req.HTTP, func() (*http.Request, error) {
 			var err error
 			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, next, nil); err != nil {
 				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "dynamics: bad URL: " + err.Error()}
@@ -101,10 +101,10 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			return r, nil
 		})
 		if err != nil {
-			return "", describe(err, status, body, refreshed)
+			return "", vendor.Describe(err, a)
 		}
 		where := fmt.Sprintf("dynamics: GET %s%s", r.URL.Host, r.URL.EscapedPath())
-		p, err := decodePage(body)
+		p, err := decodePage(a.Body)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
@@ -197,32 +197,24 @@ type apiError struct {
 	} `json:"error"`
 }
 
-// describe adds the Web API's error code and message; a 400 (an unknown
+// vendor describes the Web API's failed answers.
+var vendor = jobrunner.Vendor{Name: "dynamics", Explain: explain}
+
+// explain adds the Web API's error code and message; a 400 (an unknown
 // column in $select, say) is a config failure.
-func describe(err error, status int, body []byte, afterRefresh bool) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err)
-	}
-	reason, msg := f.Reason, "dynamics: "+f.Message
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
 	var e apiError
-	if json.Unmarshal(body, &e) == nil && (e.Error.Code != "" || e.Error.Message != "") {
+	if json.Unmarshal(a.Body, &e) == nil {
 		if e.Error.Code != "" {
-			msg += ": " + e.Error.Code
+			f.Message += ": " + e.Error.Code
 		}
-		if text := clip(strings.Join(strings.Fields(e.Error.Message), " ")); text != "" {
-			msg += ": " + text
+		if text := jobrunner.Clip(e.Error.Message, maxMsg); text != "" {
+			f.Message += ": " + text
 		}
 	}
-	if status == http.StatusBadRequest {
-		reason = jobrunner.ReasonConfig
+	if a.Status == http.StatusBadRequest {
+		f.Reason = jobrunner.ReasonConfig
 	}
-	if status == http.StatusUnauthorized && afterRefresh {
-		msg += " (again after refreshing the access token)"
-	}
-	return &jobrunner.Failure{Reason: reason, Message: msg}
 }
 
-func prefix(err error) error { return jobrunner.WithPrefix("dynamics", err) }
-
-func clip(s string) string { return jobrunner.Clip(s, maxMsg) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

@@ -3,7 +3,6 @@ package hubspot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -256,16 +255,16 @@ func (c *caller) start(ctx context.Context) error {
 
 func (c *caller) page(ctx context.Context, method, u string, body []byte) (*page, error) {
 	var r *http.Request
-	status, _, resp, refreshed, err := c.cred.Do(ctx, c.client, func() (*http.Request, error) {
+	a, err := c.cred.Send(ctx, c.client, func() (*http.Request, error) {
 		var err error
 		r, err = jobrunner.JSONRequest(ctx, "hubspot", method, u, body)
 		return r, err
 	})
 	if err != nil {
-		return nil, describe(err, status, resp, refreshed)
+		return nil, vendor.Describe(err, a)
 	}
 	where := fmt.Sprintf("hubspot: %s %s%s", method, r.URL.Host, r.URL.EscapedPath())
-	p, err := jobrunner.DecodeJSON[page](resp, "result")
+	p, err := jobrunner.DecodeJSON[page](a.Body, "result")
 	if err != nil {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 	}
@@ -346,34 +345,26 @@ func throttle(status int, body []byte, h http.Header) (bool, time.Duration) {
 	return true, 0
 }
 
-// describe adds HubSpot's category and message to a failed response; a 400
+// vendor describes HubSpot's failed answers.
+var vendor = jobrunner.Vendor{Name: "hubspot", Explain: explain}
+
+// explain adds HubSpot's category and message to a failed response; a 400
 // (an unknown property in a search filter, say) is a config failure.
-func describe(err error, status int, body []byte, afterRefresh bool) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err)
-	}
-	reason, msg := f.Reason, "hubspot: "+f.Message
-	if e, ok := vendorError(body); ok {
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
+	if e, ok := vendorError(a.Body); ok {
 		if e.Category != "" {
-			msg += ": " + e.Category
+			f.Message += ": " + e.Category
 		}
 		if e.PolicyName != "" {
-			msg += " (" + e.PolicyName + ")"
+			f.Message += " (" + e.PolicyName + ")"
 		}
-		if text := clip(strings.Join(strings.Fields(e.Message), " ")); text != "" {
-			msg += ": " + text
+		if text := jobrunner.Clip(e.Message, maxMsg); text != "" {
+			f.Message += ": " + text
 		}
 	}
-	if status == http.StatusBadRequest {
-		reason = jobrunner.ReasonConfig
+	if a.Status == http.StatusBadRequest {
+		f.Reason = jobrunner.ReasonConfig
 	}
-	if status == http.StatusUnauthorized && afterRefresh {
-		msg += " (again after refreshing the access token)"
-	}
-	return &jobrunner.Failure{Reason: reason, Message: msg}
 }
 
-func prefix(err error) error { return jobrunner.WithPrefix("hubspot", err) }
-
-func clip(s string) string { return jobrunner.Clip(s, maxMsg) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

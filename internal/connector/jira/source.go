@@ -294,7 +294,7 @@ func (c *client) do(ctx context.Context, method, u string, body any) ([]byte, st
 		}
 	}
 	where := ""
-	status, header, raw, refreshed, err := c.cred.Do(ctx, c.req.HTTP, func() (*http.Request, error) {
+	a, err := c.cred.Send(ctx, c.req.HTTP, func() (*http.Request, error) {
 		r, err := jobrunner.JSONRequest(ctx, "jira", method, u, payload)
 		if err != nil {
 			return nil, err
@@ -303,47 +303,43 @@ func (c *client) do(ctx context.Context, method, u string, body any) ([]byte, st
 		return r, nil
 	})
 	if err == nil {
-		return raw, where, nil
+		return a.Body, where, nil
 	}
-	return nil, where, describe(err, status, header, raw, refreshed)
+	return nil, where, vendor.Describe(err, a)
 }
 
-// describe adds Jira's errorMessages to a failed answer; a 400 (bad JQL) is
-// config; a CAPTCHA demand is named.
+// vendor describes Jira's failed answers.
+var vendor = jobrunner.Vendor{Name: "jira", Explain: explain}
+
+// explain adds Jira's errorMessages to a failed answer; a 400 (bad JQL) is
+// config; a CAPTCHA demand is named. (A 401 after a refreshed token gets
+// Describe's note instead of a hint.)
 // https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/#status-codes
-func describe(err error, status int, header http.Header, body []byte, afterRefresh bool) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err)
-	}
-	reason, msg := f.Reason, "jira: "+f.Message
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
 	var e struct {
 		ErrorMessages []string          `json:"errorMessages"`
 		Errors        map[string]string `json:"errors"`
 	}
-	if json.Unmarshal(body, &e) == nil {
+	if json.Unmarshal(a.Body, &e) == nil {
 		parts := e.ErrorMessages
 		for k, v := range e.Errors {
 			parts = append(parts, k+": "+v)
 		}
-		if text := clip(strings.Join(parts, "; ")); text != "" {
-			msg += ": " + text
+		if text := jobrunner.Clip(strings.Join(parts, "; "), 300); text != "" {
+			f.Message += ": " + text
 		}
 	}
 	switch {
-	case status == http.StatusBadRequest:
-		reason = jobrunner.ReasonConfig
-	case status == http.StatusUnauthorized && afterRefresh:
-		msg += " (again after refreshing the access token)"
-	case strings.Contains(header.Get("X-Seraph-LoginReason"), "AUTHENTICATION_DENIED"):
-		msg += " (Atlassian wants a CAPTCHA after failed sign-ins: sign in to the site once in a browser)"
-	case status == http.StatusUnauthorized:
-		msg += " (check email and api_token, or reauthorize)"
+	case a.Status == http.StatusBadRequest:
+		f.Reason = jobrunner.ReasonConfig
+	case a.Status == http.StatusUnauthorized && a.Refreshed:
+		// Describe says it was refused again after a refresh: no hint.
+	case strings.Contains(a.Header.Get("X-Seraph-LoginReason"), "AUTHENTICATION_DENIED"):
+		f.Message += " (Atlassian wants a CAPTCHA after failed sign-ins: sign in to the site once in a browser)"
+	case a.Status == http.StatusUnauthorized:
+		f.Message += " (check email and api_token, or reauthorize)"
 	}
-	return &jobrunner.Failure{Reason: reason, Message: msg}
 }
 
-func clip(s string) string { return jobrunner.Clip(s, 300) }
-
 // prefix names Jira in a failure's message.
-func prefix(err error) error { return jobrunner.WithPrefix("jira", err) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

@@ -123,7 +123,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		// The session may expire mid-run: cred refreshes it once on a 401
 		// and sends the page again.
 		var r *http.Request
-		status, header, body, refreshed, err := cred.Do(ctx, client, func() (*http.Request, error) {
+		a, err := cred.Send(ctx, client, func() (*http.Request, error) {
 			var err error
 			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, next, nil); err != nil {
 				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "salesforce: bad URL: " + err.Error()}
@@ -132,10 +132,10 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			return r, nil
 		})
 		if err != nil {
-			return "", describe(err, status, header, body, refreshed)
+			return "", vendor.Describe(err, a)
 		}
 		where := fmt.Sprintf("salesforce: GET %s%s", r.URL.Host, r.URL.EscapedPath())
-		p, err := decodePage(body)
+		p, err := decodePage(a.Body)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
@@ -370,39 +370,34 @@ func throttle(status int, body []byte, _ http.Header) (bool, time.Duration) {
 	return ok && e.ErrorCode == "REQUEST_LIMIT_EXCEEDED" && strings.Contains(strings.ToLower(e.Message), "concurrent"), 0
 }
 
-// describe turns a failed response into the run's failure, adding
-// Salesforce's errorCode and message and refining the reason: 400 (the
-// query: MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE, ...) is config,
-// except an expired query locator; REQUEST_LIMIT_EXCEEDED is rate_limit.
-func describe(err error, status int, header http.Header, body []byte, afterRefresh bool) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err) // transport error or cancellation
+// vendor describes Salesforce's failed answers.
+var vendor = jobrunner.Vendor{Name: "salesforce", Explain: explain}
+
+// explain adds Salesforce's errorCode and message to a failed response and
+// refines the reason: 400 (the query: MALFORMED_QUERY, INVALID_FIELD,
+// INVALID_TYPE, ...) is config, except an expired query locator;
+// REQUEST_LIMIT_EXCEEDED is rate_limit.
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
+	e, ok := vendorError(a.Body)
+	if !ok {
+		return
 	}
-	reason, msg := f.Reason, "salesforce: "+f.Message
-	e, ok := vendorError(body)
-	if ok {
-		msg += ": " + e.ErrorCode
-		if text := clip(strings.Join(strings.Fields(e.Message), " ")); text != "" {
-			msg += ": " + text
+	f.Message += ": " + e.ErrorCode
+	if text := jobrunner.Clip(e.Message, maxMessage); text != "" {
+		f.Message += ": " + text
+	}
+	switch {
+	case e.ErrorCode == "REQUEST_LIMIT_EXCEEDED":
+		f.Reason = jobrunner.ReasonRateLimit
+		if usage := apiUsage(a.Header); usage != "" {
+			f.Message += " (api-usage " + usage + ")"
 		}
-		switch {
-		case e.ErrorCode == "REQUEST_LIMIT_EXCEEDED":
-			reason = jobrunner.ReasonRateLimit
-			if usage := apiUsage(header); usage != "" {
-				msg += " (api-usage " + usage + ")"
-			}
-			if !strings.Contains(strings.ToLower(e.Message), "concurrent") {
-				msg += "; the org's API allocation is a rolling 24-hour window: run the job again later"
-			}
-		case status == http.StatusBadRequest && e.ErrorCode != "INVALID_QUERY_LOCATOR":
-			reason = jobrunner.ReasonConfig
+		if !strings.Contains(strings.ToLower(e.Message), "concurrent") {
+			f.Message += "; the org's API allocation is a rolling 24-hour window: run the job again later"
 		}
+	case a.Status == http.StatusBadRequest && e.ErrorCode != "INVALID_QUERY_LOCATOR":
+		f.Reason = jobrunner.ReasonConfig
 	}
-	if status == http.StatusUnauthorized && afterRefresh {
-		msg += " (again after refreshing the access token)"
-	}
-	return &jobrunner.Failure{Reason: reason, Message: msg}
 }
 
 // apiUsage reads "used/limit" from Sforce-Limit-Info: api-usage=18/5000.
@@ -423,6 +418,4 @@ func isDigits(s string) bool {
 }
 
 // prefix names Salesforce in a failure's message.
-func prefix(err error) error { return jobrunner.WithPrefix("salesforce", err) }
-
-func clip(s string) string { return jobrunner.Clip(s, maxMessage) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

@@ -280,7 +280,7 @@ func (c *client) list(ctx context.Context, next string, each func(jobrunner.Reco
 // reauthorized meanwhile).
 func (c *client) get(ctx context.Context, u string) ([]byte, string, error) {
 	where := ""
-	status, _, body, _, err := c.cred.Do(ctx, c.req.HTTP, func() (*http.Request, error) {
+	a, err := c.cred.Send(ctx, c.req.HTTP, func() (*http.Request, error) {
 		r, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
 			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "surveymonkey: bad URL: " + err.Error()}
@@ -290,21 +290,22 @@ func (c *client) get(ctx context.Context, u string) ([]byte, string, error) {
 		return r, nil
 	})
 	if err == nil {
-		return body, where, nil
+		return a.Body, where, nil
 	}
-	return nil, where, describe(err, status, body)
+	// SurveyMonkey's error id says why a token was refused (1011), so its
+	// messages never added Describe's note on a 401 after a refreshed token.
+	a.Refreshed = false
+	return nil, where, vendor.Describe(err, a)
 }
 
-// describe adds SurveyMonkey's error ({"error": {"id", "name", "docs",
+// vendor describes SurveyMonkey's failed answers.
+var vendor = jobrunner.Vendor{Name: "surveymonkey", Explain: explain}
+
+// explain adds SurveyMonkey's error ({"error": {"id", "name", "docs",
 // "message", "http_status_code"}}) to a failed answer. Error 1018 (the
 // account is in another data centre) is config.
 // https://api.surveymonkey.com/v3/docs#error-codes
-func describe(err error, status int, body []byte) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err)
-	}
-	reason, msg := f.Reason, "surveymonkey: "+f.Message
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
 	var e struct {
 		Error struct {
 			ID      any    `json:"id"`
@@ -312,21 +313,19 @@ func describe(err error, status int, body []byte) error {
 			Message string `json:"message"`
 		} `json:"error"`
 	}
-	if json.Unmarshal(body, &e) == nil && e.Error.ID != nil {
-		id := fmt.Sprint(e.Error.ID)
-		msg += ": error " + id
-		if text := clip(e.Error.Message); text != "" {
-			msg += ": " + text
-		}
-		if id == "1018" {
-			reason = jobrunner.ReasonConfig
-			msg += " (the account lives in another data centre: set region=eu (api.eu.surveymonkey.com) or region=ca (api.surveymonkey.ca))"
-		}
+	if json.Unmarshal(a.Body, &e) != nil || e.Error.ID == nil {
+		return
 	}
-	return &jobrunner.Failure{Reason: reason, Message: msg}
+	id := fmt.Sprint(e.Error.ID)
+	f.Message += ": error " + id
+	if text := jobrunner.Clip(e.Error.Message, 300); text != "" {
+		f.Message += ": " + text
+	}
+	if id == "1018" {
+		f.Reason = jobrunner.ReasonConfig
+		f.Message += " (the account lives in another data centre: set region=eu (api.eu.surveymonkey.com) or region=ca (api.surveymonkey.ca))"
+	}
 }
 
-func clip(s string) string { return jobrunner.Clip(s, 300) }
-
 // prefix names SurveyMonkey in a failure's message.
-func prefix(err error) error { return jobrunner.WithPrefix("surveymonkey", err) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

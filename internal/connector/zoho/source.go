@@ -102,7 +102,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			q.Set("page_token", pageToken)
 		}
 		var r *http.Request
-		status, _, body, refreshed, err := cred.Do(ctx, req.HTTP, func() (*http.Request, error) {
+		a, err := cred.Send(ctx, req.HTTP, func() (*http.Request, error) {
 			var err error
 			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, base+"/crm/v8/"+s.module+"?"+q.Encode(), nil); err != nil {
 				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "zoho: bad URL: " + err.Error()}
@@ -114,16 +114,16 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			return r, nil
 		})
 		if err != nil {
-			if status == http.StatusNotModified {
+			if a.Status == http.StatusNotModified {
 				return req.Since, nil // nothing changed since the checkpoint
 			}
-			return "", describe(err, status, body, refreshed)
+			return "", vendor.Describe(err, a)
 		}
 		where := fmt.Sprintf("zoho: GET %s%s", r.URL.Host, r.URL.EscapedPath())
-		if status == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 {
+		if a.Status == http.StatusNoContent || len(bytes.TrimSpace(a.Body)) == 0 {
 			break // no records
 		}
-		p, err := decodePage(body)
+		p, err := decodePage(a.Body)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
@@ -194,30 +194,22 @@ type apiError struct {
 	Message string `json:"message"`
 }
 
-// describe adds Zoho's code and message; a 400 (INVALID_DATA, a field
+// vendor describes Zoho's failed answers.
+var vendor = jobrunner.Vendor{Name: "zoho", Explain: explain}
+
+// explain adds Zoho's code and message; a 400 (INVALID_DATA, a field
 // name that does not exist, say) is a config failure.
-func describe(err error, status int, body []byte, afterRefresh bool) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err)
-	}
-	reason, msg := f.Reason, "zoho: "+f.Message
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
 	var e apiError
-	if json.Unmarshal(body, &e) == nil && e.Code != "" {
-		msg += ": " + e.Code
-		if text := clip(strings.Join(strings.Fields(e.Message), " ")); text != "" {
-			msg += ": " + text
+	if json.Unmarshal(a.Body, &e) == nil && e.Code != "" {
+		f.Message += ": " + e.Code
+		if text := jobrunner.Clip(e.Message, maxMsg); text != "" {
+			f.Message += ": " + text
 		}
 	}
-	if status == http.StatusBadRequest {
-		reason = jobrunner.ReasonConfig
+	if a.Status == http.StatusBadRequest {
+		f.Reason = jobrunner.ReasonConfig
 	}
-	if status == http.StatusUnauthorized && afterRefresh {
-		msg += " (again after refreshing the access token)"
-	}
-	return &jobrunner.Failure{Reason: reason, Message: msg}
 }
 
-func prefix(err error) error { return jobrunner.WithPrefix("zoho", err) }
-
-func clip(s string) string { return jobrunner.Clip(s, maxMsg) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }
