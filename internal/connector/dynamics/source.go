@@ -85,7 +85,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		return "", prefix(err)
 	}
 
-	var latest time.Time
+	var hw jobrunner.HighWater // the largest modifiedon emitted
 	next := base.String() + "/" + s.set + "?" + q
 	for next != "" {
 		var r *http.Request
@@ -114,9 +114,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			if err != nil {
 				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("%s: a row has no readable modifiedon (%q)", where, v)}
 			}
-			if at.After(latest) {
-				latest = at
-			}
+			hw.See(at)
 			delete(rec, "@odata.etag")
 			if err := emit(rec); err != nil {
 				return "", err
@@ -126,10 +124,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
 	}
-	if latest.IsZero() {
-		return req.Since, nil
-	}
-	return latest.UTC().Format(time.RFC3339Nano), nil
+	return hw.Checkpoint(req.Since, time.RFC3339Nano), nil
 }
 
 // escape percent-encodes a query value (spaces as %20, as the OData

@@ -74,7 +74,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":X"))
 
 	start := fullHistory
-	var latest time.Time // the largest updated_at emitted
+	var hw jobrunner.HighWater // the largest updated_at emitted
 	if req.Since != "" {
 		t, err := time.Parse(time.RFC3339, req.Since)
 		if err != nil {
@@ -124,9 +124,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 				if err := emit(t); err != nil {
 					return "", err
 				}
-				if at.After(latest) {
-					latest = at
-				}
+				hw.See(at)
 				if !at.Equal(lastAt) {
 					lastAt, lastIDs = at, map[any]bool{}
 				}
@@ -151,10 +149,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 		start = lastAt.UTC().Format(time.RFC3339)
 		boundary = lastIDs
 	}
-	if latest.IsZero() {
-		return req.Since, nil
-	}
-	return latest.UTC().Format(time.RFC3339), nil
+	return hw.Checkpoint(req.Since, time.RFC3339), nil
 }
 
 // apiBase returns the scheme and host to call: base_url when set, else

@@ -75,7 +75,7 @@ func (object) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 		"orderBy": map[string]string{"ModifiedDate": "asc"},
 		"limit":   pageLimit,
 	}
-	var latest, since time.Time
+	var since time.Time
 	if req.Since != "" {
 		since, err = time.Parse(time.RFC3339, req.Since)
 		if err != nil {
@@ -89,6 +89,9 @@ func (object) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 			"expression": "A",
 		}
 	}
+	// Records at the checkpoint's second come again (the filter is at
+	// second precision): only a newer one moves the checkpoint.
+	hw := jobrunner.HighWaterAbove(since)
 	u := base + "/v1/data/objects/query/" + obj
 	for offset := 0; ; offset += pageLimit {
 		body["offset"] = offset
@@ -116,18 +119,15 @@ func (object) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 			if err := emit(rec); err != nil {
 				return "", err
 			}
-			if ok && at.After(latest) {
-				latest = at
+			if ok {
+				hw.See(at)
 			}
 		}
 		if len(rows) < pageLimit {
 			break
 		}
 	}
-	if latest.IsZero() || !latest.After(since) {
-		return req.Since, nil // nothing newer (the filter is at second precision)
-	}
-	return latest.UTC().Format("2006-01-02T15:04:05.000Z07:00"), nil
+	return hw.Checkpoint(req.Since, "2006-01-02T15:04:05.000Z07:00"), nil
 }
 
 // selectList is the fields parameter with Gsid and ModifiedDate added.

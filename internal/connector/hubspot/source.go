@@ -115,14 +115,14 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		return "", err
 	}
 
-	var latest time.Time
+	var hw jobrunner.HighWater // the largest modified property read
 	take := func(p *page) error {
 		for _, rec := range p.Results {
-			if at, ok := s.modifiedAt(rec); ok && at.After(latest) {
-				latest = at
-			} else if !ok {
+			at, ok := s.modifiedAt(rec)
+			if !ok {
 				return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("hubspot: %s %v has no readable %s", s.object, rec["id"], s.modified)}
 			}
+			hw.See(at)
 			if err := emit(rec); err != nil {
 				return err
 			}
@@ -182,7 +182,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			}
 			// The next page would pass the search cap: search again from
 			// the last modification time read.
-			last := latest.Truncate(time.Millisecond)
+			last := hw.Latest().Truncate(time.Millisecond)
 			if !last.After(window) {
 				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf(
 					"hubspot: more than %d %s have %s %s: the search cannot page past them", s.cap, s.object, s.modified, format(window))}
@@ -190,10 +190,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			window, after, inWindow = last, "", 0
 		}
 	}
-	if latest.IsZero() {
-		return req.Since, nil
-	}
-	return format(latest), nil
+	return hw.Checkpoint(req.Since, checkpointLayout), nil
 }
 
 // search is the body of one search request. after is "0" on the first page
@@ -297,7 +294,10 @@ func parseTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)
 }
 
-func format(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+// checkpointLayout is the form of checkpoints: RFC 3339 with milliseconds.
+const checkpointLayout = "2006-01-02T15:04:05.000Z07:00"
+
+func format(t time.Time) string { return t.UTC().Format(checkpointLayout) }
 
 // apiError is HubSpot's error body:
 // {"status":"error","message":"...","correlationId":"...","category":"...","policyName":"..."}.

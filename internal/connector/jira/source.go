@@ -93,7 +93,7 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 	}
 	jql := buildJQL(req.Params["jql"], bound)
 
-	var latest time.Time
+	var hw jobrunner.HighWater // the largest fields.updated emitted
 	token := ""
 	for {
 		body := map[string]any{"jql": jql, "fields": []string{"*all"}, "maxResults": issuesPerPage}
@@ -117,8 +117,8 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 			// move the checkpoint, and the run's activity counts it.
 			if at, err := updated(is); err != nil {
 				req.HTTP.Stats().WithoutCursor.Add(1)
-			} else if at.After(latest) {
-				latest = at
+			} else {
+				hw.See(at)
 			}
 			if err := emit(is); err != nil {
 				return "", err
@@ -132,10 +132,7 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 		}
 		token = p.NextPageToken
 	}
-	if latest.IsZero() {
-		return req.Since, nil
-	}
-	return latest.UTC().Format(time.RFC3339Nano), nil
+	return hw.Checkpoint(req.Since, time.RFC3339Nano), nil
 }
 
 var orderByRE = regexp.MustCompile(`(?i)\border\s+by\b`)

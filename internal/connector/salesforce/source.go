@@ -117,7 +117,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 	}
 	client := req.HTTP.WithThrottle(throttle)
 
-	var latest time.Time // the largest SystemModstamp emitted
+	var hw jobrunner.HighWater // the largest SystemModstamp emitted
 	next := base.String() + "/services/data/v" + version + "/query?" + url.Values{"q": {soql}}.Encode()
 	for next != "" {
 		// The session may expire mid-run: cred refreshes it once on a 401
@@ -150,9 +150,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 					}
 					return "", &jobrunner.Failure{Reason: reason, Message: fmt.Sprintf("salesforce: record %v: %v", rec["Id"], err)}
 				}
-				if at.After(latest) {
-					latest = at
-				}
+				hw.See(at)
 			}
 			dropAttributes(rec)
 			if err := emit(rec); err != nil {
@@ -166,13 +164,10 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
 	}
-	switch {
-	case !incremental:
+	if !incremental {
 		return "", nil // full every run: nothing to resume from
-	case latest.IsZero():
-		return req.Since, nil
 	}
-	return latest.UTC().Format(time.RFC3339Nano), nil
+	return hw.Checkpoint(req.Since, time.RFC3339Nano), nil
 }
 
 // query returns the SOQL to send and whether the run is incremental.

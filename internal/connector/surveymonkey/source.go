@@ -65,21 +65,19 @@ func (surveys) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobru
 	if start != "" {
 		q.Set("start_modified_at", start)
 	}
-	var latest time.Time
+	var hw jobrunner.HighWater // the largest date_modified emitted
 	err = c.list(ctx, c.base.String()+"/v3/surveys?"+q.Encode(), func(s jobrunner.Record) error {
 		at, err := modified(s)
 		if err != nil {
 			return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("surveymonkey: survey %v: %v", s["id"], err)}
 		}
-		if at.After(latest) {
-			latest = at
-		}
+		hw.See(at)
 		return emit(s)
 	})
 	if err != nil {
 		return "", err
 	}
-	return checkpoint(latest, req.Since), nil
+	return hw.Checkpoint(req.Since, time.RFC3339), nil
 }
 
 type responses struct{}
@@ -107,7 +105,7 @@ func (responses) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 	if err != nil {
 		return "", err
 	}
-	var latest time.Time
+	var hw jobrunner.HighWater // the largest date_modified emitted
 	for _, id := range ids {
 		q := url.Values{"per_page": {strconv.Itoa(responsesPerPage)}, "sort_by": {"date_modified"}, "sort_order": {"ASC"}}
 		if start != "" {
@@ -119,16 +117,14 @@ func (responses) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			if err != nil {
 				return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("surveymonkey: survey %s response %v: %v", id, r["id"], err)}
 			}
-			if at.After(latest) {
-				latest = at
-			}
+			hw.See(at)
 			return emit(r)
 		})
 		if err != nil {
 			return "", err
 		}
 	}
-	return checkpoint(latest, req.Since), nil
+	return hw.Checkpoint(req.Since, time.RFC3339), nil
 }
 
 // startModified turns a checkpoint into start_modified_at: one second
@@ -142,13 +138,6 @@ func startModified(since string) (string, error) {
 		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("surveymonkey: checkpoint %q is not an RFC 3339 time", since)}
 	}
 	return t.UTC().Truncate(time.Second).Add(-time.Second).Format("2006-01-02T15:04:05"), nil
-}
-
-func checkpoint(latest time.Time, since string) string {
-	if latest.IsZero() {
-		return since
-	}
-	return latest.UTC().Format(time.RFC3339)
 }
 
 // modified reads date_modified: 2026-11-26T12:00:00+00:00, or without an

@@ -94,7 +94,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		return "", prefix(err)
 	}
 
-	var latest time.Time
+	var hw jobrunner.HighWater // the largest Modified_Time emitted
 	pageToken := ""
 	for {
 		q := url.Values{"fields": {strings.Join(s.fields, ",")}, "per_page": {strconv.Itoa(perPage)}}
@@ -133,9 +133,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			if err != nil {
 				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("%s: record %v has no readable Modified_Time (%q)", where, rec["id"], v)}
 			}
-			if at.After(latest) {
-				latest = at
-			}
+			hw.See(at)
 			if err := emit(rec); err != nil {
 				return "", err
 			}
@@ -152,10 +150,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			pageToken = next
 		}
 	}
-	if latest.IsZero() {
-		return req.Since, nil
-	}
-	return latest.UTC().Format(time.RFC3339), nil
+	return hw.Checkpoint(req.Since, time.RFC3339), nil
 }
 
 func decodePage(body []byte) (*page, error) {
