@@ -2,7 +2,9 @@ package jobrunner
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 )
 
 // Answer is the final answer to a request a source sent: its status, header
@@ -52,4 +54,22 @@ func (v Vendor) Describe(err error, a Answer) error {
 		out.Message += " (again after refreshing the access token)"
 	}
 	return out
+}
+
+// BaseURL parses raw, the API base a connection's fields give (what names
+// it in the message: "base_url", "API base"): an http or https URL with a
+// host and without query or fragment. Anything else is a config Failure,
+// `<name>: <what> "<raw>" is not an http(s) URL`.
+func (v Vendor) BaseURL(what, raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, &Failure{Reason: ReasonConfig, Message: fmt.Sprintf("%s: %s %q is not an http(s) URL", v.Name, what, raw)}
+	}
+	return u, nil
+}
+
+// Where names r in a message about its answer: "<name>: GET host/path",
+// without the query, which may carry a key or a cursor.
+func (v Vendor) Where(r *http.Request) string {
+	return v.Name + ": " + r.Method + " " + r.URL.Host + r.URL.EscapedPath()
 }

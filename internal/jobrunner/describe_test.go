@@ -92,3 +92,31 @@ func TestCredentialSendAnswer(t *testing.T) {
 		t.Errorf("answer %+v, %v", a, err)
 	}
 }
+
+func TestVendorBaseURL(t *testing.T) {
+	t.Parallel()
+	v := Vendor{Name: "acme"}
+	for _, ok := range []string{"https://api.acme.test", "http://127.0.0.1:8080/api/v2"} {
+		if u, err := v.BaseURL("base_url", ok); err != nil || u.String() != ok {
+			t.Errorf("%q: %v, %v", ok, u, err)
+		}
+	}
+	for _, bad := range []string{"api.acme.test", "ftp://acme.test", "https://", "https://acme.test/?x=1", "https://acme.test/#top", "https://acme.test/%zz"} {
+		_, err := v.BaseURL("API base", bad)
+		var f *Failure
+		if !errors.As(err, &f) || f.Reason != ReasonConfig || f.Message != "acme: API base \""+bad+"\" is not an http(s) URL" {
+			t.Errorf("%q: %#v", bad, err)
+		}
+	}
+}
+
+func TestVendorWhereLeavesTheQueryOut(t *testing.T) {
+	t.Parallel()
+	r, err := JSONRequest(context.Background(), "acme", http.MethodPost, "https://api.acme.test/v1/a%20b?api_key=secret", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := (Vendor{Name: "acme"}).Where(r); got != "acme: POST api.acme.test/v1/a%20b" {
+		t.Errorf("Where = %q", got)
+	}
+}

@@ -91,10 +91,9 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		var r *http.Request
 		a, err := cred.Send(ctx, req.HTTP, func() (*http.Request, error) {
 			var err error
-			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, next, nil); err != nil {
-				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "dynamics: bad URL: " + err.Error()}
+			if r, err = jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, next, nil); err != nil {
+				return nil, err
 			}
-			r.Header.Set("Accept", "application/json")
 			r.Header.Set("OData-MaxVersion", "4.0")
 			r.Header.Set("OData-Version", "4.0")
 			r.Header.Set("Prefer", fmt.Sprintf("odata.maxpagesize=%d", maxPageSize))
@@ -103,7 +102,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		if err != nil {
 			return "", vendor.Describe(err, a)
 		}
-		where := fmt.Sprintf("dynamics: GET %s%s", r.URL.Host, r.URL.EscapedPath())
+		where := vendor.Where(r)
 		p, err := decodePage(a.Body)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
@@ -176,11 +175,7 @@ func apiBase(fields map[string]string) (*url.URL, error) {
 		}
 		raw = org + APIPath
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("dynamics: API base %q is not an http(s) URL", raw)}
-	}
-	return u, nil
+	return vendor.BaseURL("API base", raw)
 }
 
 // apiError is the Web API's error body: {"error":{"code","message"}}.

@@ -58,6 +58,9 @@ func TicketsSource() jobrunner.Source {
 	return &tickets{pageCap: pageCap}
 }
 
+// vendor names Freshdesk in messages.
+var vendor = jobrunner.Vendor{Name: "freshdesk"}
+
 type tickets struct {
 	pageCap int // pages per query window; tests lower it
 }
@@ -98,12 +101,11 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 		var lastIDs map[any]bool // ids emitted at lastAt
 		pages := 0
 		for next != "" {
-			r, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
+			r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, next, nil)
 			if err != nil {
-				return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "freshdesk: bad URL: " + err.Error()}
+				return "", err
 			}
 			r.Header.Set("Authorization", auth)
-			r.Header.Set("Accept", "application/json")
 			_, header, body, err := req.HTTP.Do(ctx, r)
 			if err != nil {
 				return "", err
@@ -111,7 +113,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 			pages++
 			page, err := jobrunner.DecodeJSON[[]jobrunner.Record](body, "ticket list")
 			if err != nil {
-				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: GET %s%s: %v", r.URL.Host, r.URL.EscapedPath(), err)}
+				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: vendor.Where(r) + ": " + err.Error()}
 			}
 			for _, t := range page {
 				at, err := updatedAt(t)

@@ -55,6 +55,9 @@ var objectName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 // the run; the next incremental run picks up what was skipped.
 func ObjectSource() jobrunner.Source { return object{} }
 
+// vendor names Gainsight in messages.
+var vendor = jobrunner.Vendor{Name: "gainsight-api"}
+
 type object struct{}
 
 func (object) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
@@ -96,20 +99,18 @@ func (object) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 	for offset := 0; ; offset += pageLimit {
 		body["offset"] = offset
 		b, _ := json.Marshal(body)
-		r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(b))
+		r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodPost, u, b)
 		if err != nil {
-			return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "gainsight-api: bad URL: " + err.Error()}
+			return "", err
 		}
 		r.Header.Set(AccessKeyHeader, key)
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Accept", "application/json")
 		_, _, resp, err := req.HTTP.WithExplain(explain).Do(ctx, r)
 		if err != nil {
 			return "", err
 		}
 		rows, err := decodePage(resp)
 		if err != nil {
-			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("gainsight-api: POST %s%s: %v", r.URL.Host, r.URL.EscapedPath(), err)}
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: vendor.Where(r) + ": " + err.Error()}
 		}
 		for _, rec := range rows {
 			at, ok, err := modifiedDate(rec["ModifiedDate"])

@@ -94,17 +94,14 @@ func (s *httpSource) Fetch(ctx context.Context, req jobrunner.Request, emit func
 		var r *http.Request
 		a, err := cred.Send(ctx, req.HTTP, func() (*http.Request, error) {
 			var err error
-			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, next, nil); err != nil {
-				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "oauth2: bad URL: " + err.Error()}
-			}
-			r.Header.Set("Accept", "application/json")
-			return r, nil
+			r, err = jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, next, nil)
+			return r, err
 		})
 		if err != nil {
 			return "", vendor.Describe(err, a)
 		}
 		seen[next] = true
-		where := fmt.Sprintf("oauth2: GET %s%s", r.URL.Host, r.URL.EscapedPath())
+		where := vendor.Where(r)
 		doc, err := decodeBody(a.Body)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}

@@ -260,7 +260,7 @@ func (c *caller) page(ctx context.Context, method, u string, body []byte) (*page
 	if err != nil {
 		return nil, vendor.Describe(err, a)
 	}
-	where := fmt.Sprintf("hubspot: %s %s%s", method, r.URL.Host, r.URL.EscapedPath())
+	where := vendor.Where(r)
 	p, err := jobrunner.DecodeJSON[page](a.Body, "result")
 	if err != nil {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
@@ -277,9 +277,8 @@ func apiBase(fields map[string]string) (string, error) {
 	if raw == "" {
 		return DefaultBase, nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("hubspot: base_url %q is not an http(s) URL", raw)}
+	if _, err := vendor.BaseURL("base_url", raw); err != nil {
+		return "", err
 	}
 	return raw, nil
 }

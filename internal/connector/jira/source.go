@@ -259,9 +259,9 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 		}
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: msg}
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("jira: API base %q is not an http(s) URL", raw)}
+	u, err := vendor.BaseURL("API base", raw)
+	if err != nil {
+		return nil, err
 	}
 	c.base = u.String()
 	if c.oauth {
@@ -296,7 +296,7 @@ func (c *client) do(ctx context.Context, method, u string, body any) ([]byte, st
 		if err != nil {
 			return nil, err
 		}
-		where = fmt.Sprintf("jira: %s %s%s", method, r.URL.Host, r.URL.EscapedPath())
+		where = vendor.Where(r)
 		return r, nil
 	})
 	if err == nil {

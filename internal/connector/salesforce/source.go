@@ -125,16 +125,13 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		var r *http.Request
 		a, err := cred.Send(ctx, client, func() (*http.Request, error) {
 			var err error
-			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, next, nil); err != nil {
-				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "salesforce: bad URL: " + err.Error()}
-			}
-			r.Header.Set("Accept", "application/json")
-			return r, nil
+			r, err = jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, next, nil)
+			return r, err
 		})
 		if err != nil {
 			return "", vendor.Describe(err, a)
 		}
-		where := fmt.Sprintf("salesforce: GET %s%s", r.URL.Host, r.URL.EscapedPath())
+		where := vendor.Where(r)
 		p, err := decodePage(a.Body)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
@@ -242,11 +239,7 @@ func apiBase(fields map[string]string) (*url.URL, error) {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig,
 			Message: "salesforce: the connection has no instance URL (Salesforce returns it at sign-in): reauthorize it, or set base_url"}
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("salesforce: instance URL %q is not an http(s) URL", raw)}
-	}
-	return u, nil
+	return vendor.BaseURL("instance URL", raw)
 }
 
 var versionRE = regexp.MustCompile(`^[0-9]{2,3}\.[0-9]$`)

@@ -186,9 +186,9 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 	if raw == "" {
 		raw = Host(req.Fields["region"])
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("surveymonkey: API base %q is not an http(s) URL", raw)}
+	u, err := vendor.BaseURL("API base", raw)
+	if err != nil {
+		return nil, err
 	}
 	c.base = u
 	if c.oauth {
@@ -270,12 +270,11 @@ func (c *client) list(ctx context.Context, next string, each func(jobrunner.Reco
 func (c *client) get(ctx context.Context, u string) ([]byte, string, error) {
 	where := ""
 	a, err := c.cred.Send(ctx, c.req.HTTP, func() (*http.Request, error) {
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, u, nil)
 		if err != nil {
-			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "surveymonkey: bad URL: " + err.Error()}
+			return nil, err
 		}
-		r.Header.Set("Accept", "application/json")
-		where = fmt.Sprintf("surveymonkey: GET %s%s", r.URL.Host, r.URL.EscapedPath())
+		where = vendor.Where(r)
 		return r, nil
 	})
 	if err == nil {

@@ -214,12 +214,11 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 func (c *client) get(ctx context.Context, u string) ([]byte, string, error) {
 	where := ""
 	a, err := c.cred.Send(ctx, c.http, func() (*http.Request, error) {
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, u, nil)
 		if err != nil {
-			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "zendesk: bad URL: " + err.Error()}
+			return nil, err
 		}
-		r.Header.Set("Accept", "application/json")
-		where = fmt.Sprintf("zendesk: GET %s%s", r.URL.Host, r.URL.EscapedPath())
+		where = vendor.Where(r)
 		return r, nil
 	})
 	if err == nil {
@@ -252,11 +251,7 @@ func apiBase(fields map[string]string) (*url.URL, error) {
 		sub = strings.TrimSuffix(sub, ".zendesk.com")
 		raw = "https://" + sub + ".zendesk.com"
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("zendesk: API base %q is not an http(s) URL", raw)}
-	}
-	return u, nil
+	return vendor.BaseURL("API base", raw)
 }
 
 // decodePage decodes an export page into meta and returns its items (the

@@ -104,10 +104,9 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		var r *http.Request
 		a, err := cred.Send(ctx, req.HTTP, func() (*http.Request, error) {
 			var err error
-			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, base+"/crm/v8/"+s.module+"?"+q.Encode(), nil); err != nil {
-				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "zoho: bad URL: " + err.Error()}
+			if r, err = jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, base+"/crm/v8/"+s.module+"?"+q.Encode(), nil); err != nil {
+				return nil, err
 			}
-			r.Header.Set("Accept", "application/json")
 			if modifiedSince != "" {
 				r.Header.Set("If-Modified-Since", modifiedSince)
 			}
@@ -119,7 +118,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			}
 			return "", vendor.Describe(err, a)
 		}
-		where := fmt.Sprintf("zoho: GET %s%s", r.URL.Host, r.URL.EscapedPath())
+		where := vendor.Where(r)
 		if a.Status == http.StatusNoContent || len(bytes.TrimSpace(a.Body)) == 0 {
 			break // no records
 		}
@@ -175,9 +174,8 @@ func apiBase(fields map[string]string) (string, error) {
 		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig,
 			Message: "zoho: the connection has no API domain (Zoho returns it at sign-in): reauthorize it, or set base_url"}
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("zoho: API base %q is not an http(s) URL", raw)}
+	if _, err := vendor.BaseURL("API base", raw); err != nil {
+		return "", err
 	}
 	return raw, nil
 }
