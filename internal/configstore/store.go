@@ -16,10 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gofrs/flock"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/connctl/connctl/internal/staletemp"
+	"github.com/connctl/connctl/internal/atomicfile"
 )
 
 // Store is the config file: its path and the document as last read or written.
@@ -88,17 +87,16 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create config folder: %w", err)
 	}
-	lock := flock.New(s.path + ".lock")
 	lctx, cancel := context.WithTimeout(ctx, LockTimeout)
 	defer cancel()
-	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
-	if err != nil || !ok {
+	unlock, err := atomicfile.Lock(lctx, s.path)
+	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return fmt.Errorf("config file %s is locked by another connctl process (waited %s)", s.path, LockTimeout)
 	}
-	defer func() { _ = lock.Unlock() }()
+	defer unlock()
 
 	doc, _, err := readDocument(s.path)
 	if err != nil {
@@ -228,61 +226,22 @@ func validateDocument(path string, doc *Document) error {
 	return nil
 }
 
-// writeAtomic writes data to a temp file in path's folder (0600), syncs it,
-// keeps the previous file as path.bak when backup is set, renames it over
-// path and syncs the folder, so a crash leaves either the old or the new
-// file, never half.
+// writeAtomic writes data through atomicfile (temp file 0600, fsync,
+// rename, folder fsync), keeping the previous file as path.bak when backup
+// is set, so a crash leaves either the old or the new file, never half.
 //
 // A symlinked path (a dotfiles setup) is written through: the temp file and
 // the backup go beside the link's target, which the rename replaces, so the
 // link stays a link.
 func writeAtomic(path string, data []byte, backup bool) error {
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		target, err := filepath.EvalSymlinks(path)
-		if err != nil {
-			return fmt.Errorf("write config: follow the symlink %s: %w", path, err)
-		}
-		path = target
-	}
-	dir := filepath.Dir(path)
-	staletemp.Remove(dir, ".config-*.tmp", staletemp.Age, time.Now())
-	tmp, err := os.CreateTemp(dir, ".config-*.tmp")
+	err := atomicfile.Write(path, data, atomicfile.Options{
+		TempPattern:        ".config-*.tmp",
+		Backup:             backup,
+		FollowSymlink:      true,
+		IgnoreDirSyncError: true,
+	})
 	if err != nil {
 		return fmt.Errorf("write config: %w", err)
-	}
-	tmpName := tmp.Name()
-	defer func() {
-		if tmpName != "" {
-			_ = os.Remove(tmpName)
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	// The last good file becomes the backup; a failure here is not fatal.
-	if _, err := os.Stat(path); err == nil && backup {
-		_ = os.Remove(path + ".bak")
-		_ = os.Link(path, path+".bak")
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	tmpName = ""
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
 	}
 	return nil
 }
