@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -21,14 +22,23 @@ import (
 	"github.com/connctl/connctl/internal/atomicfile"
 )
 
-// Store is the config file: its path and the document as last read or written.
+// Store is the config file, the file implementation of Definitions: its
+// path and the document as last read or written. Its embedded SettingsView
+// resolves the file's settings section, so a *Store is a whole Config. It
+// is safe for concurrent use; several Stores, in this process or others,
+// may share one file.
 type Store struct {
-	path     string
-	doc      Document
-	exists   bool
-	getenv   func(string) string
-	settings *settingsView
+	*SettingsView
+
+	path   string
+	getenv func(string) string
+
+	mu     sync.Mutex
+	doc    *Document // replaced, never changed in place: readers keep a snapshot
+	exists bool
 }
+
+var _ Config = (*Store)(nil)
 
 // DefaultPath is $XDG_CONFIG_HOME/connctl/config.yaml (os.UserConfigDir).
 func DefaultPath() (string, error) {
@@ -46,11 +56,12 @@ func Open(path string, getenv func(string) string) (*Store, error) {
 		getenv = os.Getenv
 	}
 	s := &Store{path: path, getenv: getenv}
+	s.SettingsView = &SettingsView{file: s, getenv: getenv}
 	doc, exists, err := readDocument(path)
 	if err != nil {
 		return nil, err
 	}
-	s.doc, s.exists = doc, exists
+	s.doc, s.exists = &doc, exists
 	return s, nil
 }
 
@@ -58,19 +69,35 @@ func Open(path string, getenv func(string) string) (*Store, error) {
 func (s *Store) Path() string { return s.path }
 
 // Exists reports whether the file existed when last read.
-func (s *Store) Exists() bool { return s.exists }
+func (s *Store) Exists() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exists
+}
 
 // Document returns the document as last read or written. Callers must not
-// modify it; use Update.
-func (s *Store) Document() *Document { return &s.doc }
+// modify it; use Update. It is a snapshot: a later Update or Reload does not
+// change it.
+func (s *Store) Document() *Document {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.doc
+}
 
 // Connections returns every connection, in file order.
-func (s *Store) Connections() []Connection { return s.doc.Connections }
+func (s *Store) Connections() []Connection { return s.Document().Connections }
 
 // Find returns the connection named name (case-insensitive).
 func (s *Store) Find(name string) (*Connection, bool) {
-	_, c := s.doc.Find(name)
+	_, c := s.Document().Find(name)
 	return c, c != nil
+}
+
+// set replaces the in-memory document.
+func (s *Store) set(doc *Document, exists bool) {
+	s.mu.Lock()
+	s.doc, s.exists = doc, exists
+	s.mu.Unlock()
 }
 
 // ErrNotFound is wrapped by errors for unknown connection names.
@@ -106,10 +133,7 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 		return err
 	}
 	doc.SchemaVersion = SchemaVersion
-	if err := validateDocument(s.path, &doc); err != nil {
-		return fmt.Errorf("refusing to write an invalid config: %w", err)
-	}
-	if err := checkFieldValues(s.path, nil, &doc); err != nil {
+	if err := ValidateDocument(s.path, &doc); err != nil {
 		return fmt.Errorf("refusing to write an invalid config: %w", err)
 	}
 	out, err := encodeDocument(&doc)
@@ -120,8 +144,7 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 		return err
 	}
 	storeCached(s.path, out, &doc)
-	s.doc, s.exists = doc, true
-	s.settings = nil
+	s.set(&doc, true)
 	return nil
 }
 
@@ -252,7 +275,7 @@ func (s *Store) Reload() error {
 	if err != nil {
 		return err
 	}
-	s.doc, s.exists, s.settings = doc, exists, nil
+	s.set(&doc, exists)
 	return nil
 }
 

@@ -36,7 +36,7 @@ type Deps struct {
 	Sleep   func(context.Context, time.Duration) error
 	Catalog func() *connector.Catalogue
 	// Config reads the config file on first use, then returns the same store.
-	Config func() (*configstore.Store, error)
+	Config func() (configstore.Config, error)
 	// Secrets opens the secret store chosen by the settings (keyring or file).
 	Secrets func() (secretstore.Store, error)
 	// SecretBackend opens a named backend ("keyring" or "file") whatever the
@@ -85,7 +85,7 @@ func System() *Deps {
 	}
 	d.IO = iostreams.System(d.Getenv)
 	d.Catalog = sync.OnceValue(all.Catalogue)
-	d.Config = sync.OnceValues(func() (*configstore.Store, error) {
+	d.Config = sync.OnceValues(func() (configstore.Config, error) {
 		p, err := d.ConfigPath()
 		if err != nil {
 			return nil, err

@@ -173,7 +173,7 @@ type runLimit struct {
 var errRunTimeout = errors.New("the run reached its time limit")
 
 // settingLimit reads jobs.timeout (from the file or CONNCTL_JOBS_TIMEOUT).
-func settingLimit(cfg *configstore.Store) (runLimit, error) {
+func settingLimit(cfg configstore.Config) (runLimit, error) {
 	v := strings.TrimSpace(cfg.String("jobs.timeout"))
 	if v == "" {
 		v = "6h"
@@ -331,7 +331,7 @@ func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name st
 }
 
 // prepare resolves the source and the connection's fields and credentials.
-func prepare(ctx context.Context, d *deps.Deps, cfg *configstore.Store, job *configstore.Job, conn *configstore.Connection) (jobrunner.Request, jobrunner.Source, error) {
+func prepare(ctx context.Context, d *deps.Deps, cfg configstore.Config, job *configstore.Job, conn *configstore.Connection) (jobrunner.Request, jobrunner.Source, error) {
 	if err := authorization.Usable(conn); err != nil {
 		return jobrunner.Request{}, nil, err
 	}
