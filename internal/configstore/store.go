@@ -2,6 +2,10 @@
 // YAML file, connections as a list (viper lowercases map keys, and names keep
 // their case), written only under a lock, atomically, 0600 in a 0700 folder.
 // A file that fails to parse is never written. It holds no secret.
+//
+// Callers reach connection and job definitions through the Definitions
+// interface (the file is one implementation; configstoretest holds the
+// suite every implementation passes) and settings through SettingsView.
 package configstore
 
 import (
