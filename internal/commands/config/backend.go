@@ -70,7 +70,7 @@ func splitSetArgs(args []string) (pos []string, migrate, help bool) {
 
 // refuseStranding refuses a switch of secrets.backend to target while
 // connections keep secrets elsewhere, naming the command that moves them.
-func refuseStranding(d *deps.Deps, cfg *configstore.Store, target string) error {
+func refuseStranding(d *deps.Deps, cfg configstore.Config, target string) error {
 	held := connection.Held(cfg.Document(), cfg.String(backendKey), target)
 	if len(held) == 0 {
 		return nil
@@ -82,7 +82,7 @@ func refuseStranding(d *deps.Deps, cfg *configstore.Store, target string) error 
 }
 
 // setBackend switches secrets.backend, moving the secrets when asked.
-func setBackend(ctx context.Context, d *deps.Deps, cfg *configstore.Store, target string, migrate bool) error {
+func setBackend(ctx context.Context, d *deps.Deps, cfg configstore.Config, target string, migrate bool) error {
 	if !migrate {
 		if err := refuseStranding(d, cfg, target); err != nil {
 			return err
@@ -115,7 +115,7 @@ func setBackend(ctx context.Context, d *deps.Deps, cfg *configstore.Store, targe
 	return nil
 }
 
-func warnEnv(d *deps.Deps, cfg *configstore.Store) {
+func warnEnv(d *deps.Deps, cfg configstore.Config) {
 	st, _ := configstore.LookupSetting(backendKey)
 	if v, _ := cfg.Get(backendKey); v.Source == configstore.SourceEnv {
 		d.IO.Warnf("%s is set in the environment and overrides the file (now %s)", st.EnvName(), v.Value)
