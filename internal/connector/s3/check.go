@@ -65,7 +65,13 @@ func checkKeys(ctx context.Context, in *keycheck.Call) (*keycheck.Identity, erro
 	}
 	header := sr.Header.Clone()
 	header.Set("Accept", "application/xml")
-	r, err := in.Do(ctx, keycheck.Request{Method: http.MethodGet, URL: sr.URL.String(), Header: header})
+	// The signer signs the host without a default port (":443" on https),
+	// and sets sr.Host so; the request in.Do builds must send that host.
+	u := *sr.URL
+	if sr.Host != "" {
+		u.Host = sr.Host
+	}
+	r, err := in.Do(ctx, keycheck.Request{Method: http.MethodGet, URL: u.String(), Header: header})
 	if err != nil {
 		return nil, err
 	}

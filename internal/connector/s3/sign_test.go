@@ -1,7 +1,11 @@
 package s3
 
 import (
+	"context"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/connctl/connctl/internal/awssig"
+	"github.com/connctl/connctl/internal/keycheck"
 )
 
 // The SDK's signer caches signing keys by access key ID, not by secret:
@@ -55,5 +60,33 @@ func TestSignAgreesWithTheDocumentedAlgorithm(t *testing.T) {
 	}
 	if r.URL.EscapedPath() != "/exports/a%20b%2Bc%26d~%281%29.txt" || r.URL.RawQuery != "list-type=2&prefix=a%20b" {
 		t.Errorf("on the wire: %s?%s", r.URL.EscapedPath(), r.URL.RawQuery)
+	}
+}
+
+// An endpoint written with its scheme's default port: the signer signs the
+// host without it, and `connctl test` sends the host it signed.
+func TestCheckSendsTheHostItSigned(t *testing.T) {
+	t.Parallel()
+	var gotHost, gotAuth string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotHost, gotAuth = r.Host, r.Header.Get("Authorization")
+		w.Header().Set("Content-Type", "application/xml")
+		_, _ = io.WriteString(w, `<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>`)
+	}))
+	defer srv.Close()
+	// Reach the test server through the name and port the URL does not carry.
+	hc := srv.Client()
+	tr := hc.Transport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	hc.Transport = tr
+	fields := map[string]string{"bucket": "acme-exports", "access_key_id": testKeyID, "endpoint": "https://127.0.0.1:443", "region": "us-east-1"}
+	_, err := keycheck.Check(context.Background(), hc, "s3", checkKeys, fields, map[string]string{"secret_access_key": testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotHost != "127.0.0.1" || !strings.Contains(gotAuth, "SignedHeaders=host;") {
+		t.Fatalf("host %q, Authorization %q", gotHost, gotAuth)
 	}
 }
