@@ -672,6 +672,7 @@ func (a *authorizer) mint(ctx context.Context, h *jobrunner.HTTP) (string, error
 		doErr  error
 	)
 	send := func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context()) // a transport leaves the request it is given as it is
 		r.Header.Set("Accept", "application/json")
 		sent = true
 		var header http.Header
