@@ -22,10 +22,7 @@ var (
 // access_url.
 var tokenValues = []string{"instance_url", "api_domain", "access_url"}
 
-var categories = []connector.Category{
-	connector.CategoryCRM, connector.CategorySupport, connector.CategoryProject, connector.CategoryAnalytics,
-	connector.CategoryStorage, connector.CategorySurvey, connector.CategoryGainsight, connector.CategoryGeneric,
-}
+var categories = connector.Categories()
 
 // want pins the catalogue: id, category, whether several connections are
 // allowed, aliases and default auth method.
