@@ -96,7 +96,7 @@ func whoAmICheck(ctx context.Context, in *keycheck.Call, c *conn, tok, tokenType
 		return nil, err
 	}
 	header := http.Header{"Authorization": {"Bearer " + tok}, tokenTypeHeader: {tokenType}, "Content-Type": {"application/json"}}
-	inspect := func(r *keycheck.Response) *keycheck.Error { return checkError(in, r) }
+	inspect := func(r *keycheck.Response) *keycheck.Error { return checkError(in, r, f) }
 	var rs resultSet
 	r, err := in.SendJSON(ctx, keycheck.Request{Method: http.MethodPost, URL: c.base + statementsPath, Header: header, Body: body}, f, inspect, &rs)
 	if err != nil {
@@ -132,11 +132,12 @@ func whoAmICheck(ctx context.Context, in *keycheck.Call, c *conn, tok, tokenType
 
 // checkError classifies Snowflake's error body {code, message, sqlState}
 // (https://docs.snowflake.com/en/developer-guide/sql-api/handling-responses):
-// 401 and 403 keep their kind and gain Snowflake's code and words; a
-// statement the context refuses (422, 400: a role, warehouse, database or
-// schema that does not exist or is not granted) is a config error naming
-// those fields. Other answers are left to keycheck.StatusError.
-func checkError(in *keycheck.Call, r *keycheck.Response) *keycheck.Error {
+// 401 and 403 keep their kind and gain Snowflake's code and words before
+// the method's fix (f); a statement the context refuses (422, 400: a role,
+// warehouse, database or schema that does not exist or is not granted) is
+// a config error naming those fields. Other answers are left to
+// keycheck.StatusError.
+func checkError(in *keycheck.Call, r *keycheck.Response, f keycheck.Fixes) *keycheck.Error {
 	var e sfError
 	if json.Unmarshal(r.Body, &e) != nil || (e.Code == "" && e.Message == "") {
 		return nil
@@ -144,20 +145,13 @@ func checkError(in *keycheck.Call, r *keycheck.Response) *keycheck.Error {
 	why := e.describe(in.Quote)
 	switch r.Status {
 	case http.StatusUnauthorized:
-		return &keycheck.Error{Kind: keycheck.KindUnauthorized, Status: r.Status, Message: r.Host + " rejected the credentials (HTTP 401, " + why + "): " + unauthorizedFix(in)}
+		return &keycheck.Error{Kind: keycheck.KindUnauthorized, Status: r.Status, Message: r.Host + " rejected the credentials (HTTP 401, " + why + "): " + f.Unauthorized}
 	case http.StatusForbidden:
-		return &keycheck.Error{Kind: keycheck.KindForbidden, Status: r.Status, Message: r.Host + " refused access (HTTP 403, " + why + "): check the account's network policy, and that user " + in.Optional("user", "") + " is not disabled"}
+		return &keycheck.Error{Kind: keycheck.KindForbidden, Status: r.Status, Message: r.Host + " refused access (HTTP 403, " + why + "): " + f.Forbidden}
 	case http.StatusUnprocessableEntity, http.StatusBadRequest:
 		return &keycheck.Error{Kind: keycheck.KindConfig, Status: r.Status, Message: fmt.Sprintf("%s refused %s (HTTP %d, %s): check role, warehouse, database and schema (case-sensitive, as SHOW lists them)", r.Host, whoAmI, r.Status, why)}
 	}
 	return nil
-}
-
-func unauthorizedFix(in *keycheck.Call) string {
-	if in.Optional("auth", AuthKeyPair) == AuthPAT {
-		return "check token (it may have expired or been removed), and check account and user"
-	}
-	return "check that user " + in.Optional("user", "") + " holds the public key of private_key (DESCRIBE USER shows RSA_PUBLIC_KEY_FP), and check account and user"
 }
 
 // sfError is Snowflake's error body.

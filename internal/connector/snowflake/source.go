@@ -289,7 +289,7 @@ func (c *client) call(ctx context.Context, method, path string, q url.Values, bo
 	if err != nil {
 		var f *jobrunner.Failure
 		if errors.As(err, &f) && f == err && status == http.StatusUnauthorized && renewed {
-			return nil, status, &jobrunner.Failure{Reason: f.Reason, Message: f.Message + " (again with a new JWT)"}
+			err = &jobrunner.Failure{Reason: f.Reason, Message: f.Message + " (again with a new JWT)"}
 		}
 		return nil, status, jobrunner.WithPrefix("snowflake", err)
 	}
