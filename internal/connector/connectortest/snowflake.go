@@ -406,7 +406,7 @@ func (s *SnowflakeFake) submit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rowType := []map[string]any{sfColumn("CURRENT_USER()", "TEXT", 0), sfColumn("CURRENT_ACCOUNT()", "TEXT", 0)}
-		s.respond(w, s.start([][]any{{SnowflakeUser, SnowflakeLocator}}, rowType, false), 0)
+		s.respond(w, s.start([][]any{{SnowflakeUser, SnowflakeLocator}}, rowType), 0)
 		return
 	}
 	if s.dataFault(w) {
@@ -435,7 +435,7 @@ func (s *SnowflakeFake) submit(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("%d.%09d", rec.Modified.Unix(), rec.Modified.Nanosecond())})
 	}
 	rowType := []map[string]any{sfColumn("ID", "TEXT", 0), sfColumn("NAME", "TEXT", 0), sfColumn("AMOUNT", "FIXED", 2), sfColumn("UPDATED_AT", "TIMESTAMP_LTZ", 9)}
-	s.respond(w, s.start(rows, rowType, true), 0)
+	s.respond(w, s.start(rows, rowType), 0)
 }
 
 func sfColumn(name, typ string, scale int) map[string]any {
@@ -467,16 +467,12 @@ func (s *SnowflakeFake) dataFault(w http.ResponseWriter) bool {
 }
 
 // start records a statement and returns its handle.
-func (s *SnowflakeFake) start(rows [][]any, rowType []map[string]any, data bool) string {
+func (s *SnowflakeFake) start(rows [][]any, rowType []map[string]any) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.next++
 	h := fmt.Sprintf("01bd%04x-0000-0000-0000-%012x", s.next, s.next)
-	polls := 0
-	if data {
-		polls = s.async
-	}
-	s.stmts[h] = &sfStatement{rows: rows, rowType: rowType, pollsLeft: polls}
+	s.stmts[h] = &sfStatement{rows: rows, rowType: rowType, pollsLeft: s.async}
 	return h
 }
 

@@ -133,6 +133,23 @@ func TestCheckNamesTheFix(t *testing.T) {
 	}
 }
 
+// TestCheckWaitsForALongStatement: a 202 (the statement outlived
+// Snowflake's wait) is followed by status requests until the result.
+func TestCheckWaitsForALongStatement(t *testing.T) {
+	t.Parallel()
+	s := connectortest.NewSnowflake(t, AuthPAT)
+	s.SetAsync(2)
+	id, err := runCheck(t, s, AuthPAT, checkFields(s), s.Secret)
+	if err != nil || id.Account != connectortest.SnowflakeUser {
+		t.Fatalf("Check = %+v, %v", id, err)
+	}
+	s.SetAsync(-1)
+	_, err = runCheck(t, s, AuthPAT, checkFields(s), s.Secret)
+	if e := new(keycheck.Error); !errors.As(err, &e) || e.Kind != keycheck.KindServer || !strings.Contains(e.Message, "still running") {
+		t.Errorf("a statement that never ends: %v", err)
+	}
+}
+
 func TestCheckNetworkError(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
