@@ -73,8 +73,9 @@ unchanged, the activity failed with reason timeout, exit 1. With several
 jobs (or --due) the limit applies to each run. Within a run, a server that
 sends no response headers, or no byte of a body, for 60s fails the run too.
 
-Exit codes: 0 all succeeded, 1 failed, 3 some of several jobs failed or a
-job stopped early (partial), 4 authorization needed.`,
+With several jobs (or --due), each failure is reported as it happens and
+the others still run; the exit code is then 3 if some failed, and if all
+did, 4 when one needed authorization, else 1.`,
 		Example: `  connctl jobs run tickets
   connctl jobs run tickets --full-refresh
   connctl jobs run --due          # from cron: */15 * * * * connctl jobs run --due
@@ -172,10 +173,8 @@ func run(ctx context.Context, opts *Options) error {
 				authNeeded = true
 			}
 			if len(names) > 1 {
-				fmt.Fprintf(opts.IO.ErrOut, "error: %s: %s\n", n, err.Error())
-				for _, h := range exitcode.Hints(err) {
-					fmt.Fprintf(opts.IO.ErrOut, "hint: %s\n", h)
-				}
+				// The others still run: report this one now.
+				opts.IO.Error(n+": "+err.Error(), exitcode.Hints(err)...)
 			}
 		}
 	}
