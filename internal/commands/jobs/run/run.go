@@ -194,36 +194,36 @@ func run(ctx context.Context, opts *Options) error {
 
 // summarize tells on stderr what a run that kept its output did, and
 // returns its error.
-func summarize(io *iostreams.IOStreams, res jobs.Result, err error) error {
+func summarize(ios *iostreams.IOStreams, res jobs.Result, err error) error {
 	c := res.Counts
 	if res.Partial != nil {
-		io.Warnf("%s: %s in %s kept; the run stopped early", res.Job.Name, plural(c.Records, "record"), plural(c.Pages, "page"))
+		ios.Warnf("%s: %s in %s kept; the run stopped early", res.Job.Name, plural(c.Records, "record"), plural(c.Pages, "page"))
 		return err
 	}
 	if err != nil {
 		return err
 	}
 	if c.WithoutCursor > 0 {
-		io.Warnf("%s: %s had no incremental field; they were written but did not move the checkpoint", res.Job.Name, plural(c.WithoutCursor, "record"))
+		ios.Warnf("%s: %s had no incremental field; they were written but did not move the checkpoint", res.Job.Name, plural(c.WithoutCursor, "record"))
 	}
 	where := res.Job.Dest
 	if where == "-" {
 		where = "stdout"
 	}
-	io.Statusf("%s%s: %s in %s (%s) → %s", io.Success(), res.Job.Name, plural(c.Records, "record"), plural(c.Pages, "page"),
+	ios.Statusf("%s%s: %s in %s (%s) → %s", ios.Success(), res.Job.Name, plural(c.Records, "record"), plural(c.Pages, "page"),
 		res.Elapsed.Round(10*time.Millisecond), where)
 	return nil
 }
 
 // progressLine is the live progress line on a terminal's stderr, cleared
 // when the fetch ends; nil when stderr is not a terminal.
-func progressLine(io *iostreams.IOStreams) func(jobs.Progress) {
-	if !io.IsStderrTTY() {
+func progressLine(ios *iostreams.IOStreams) func(jobs.Progress) {
+	if !ios.IsStderrTTY() {
 		return nil
 	}
 	return func(p jobs.Progress) {
 		if p.Done {
-			fmt.Fprint(io.ErrOut, "\r\x1b[K")
+			fmt.Fprint(ios.ErrOut, "\r\x1b[K")
 			return
 		}
 		s := p.Stats
@@ -235,7 +235,7 @@ func progressLine(io *iostreams.IOStreams) func(jobs.Progress) {
 			at := time.Unix(0, until)
 			wait = fmt.Sprintf(", waiting %s to retry (until %s)", time.Until(at).Round(time.Second), at.Format("15:04:05"))
 		}
-		fmt.Fprintf(io.ErrOut, "\r\x1b[K%s: %d records, %d pages, %.0f/s, %s%s", p.Job, s.Records.Load(), s.Pages.Load(), rate, p.Elapsed.Round(100*time.Millisecond), wait)
+		fmt.Fprintf(ios.ErrOut, "\r\x1b[K%s: %d records, %d pages, %.0f/s, %s%s", p.Job, s.Records.Load(), s.Pages.Load(), rate, p.Elapsed.Round(100*time.Millisecond), wait)
 	}
 }
 
