@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connctl/connctl/internal/activitylog"
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/commands/jobs/jobview"
 	"github.com/connctl/connctl/internal/configstore"
@@ -23,12 +22,12 @@ import (
 // Options are the inputs of jobs create.
 type Options struct {
 	IO      *iostreams.IOStreams
-	Config  func() (*configstore.Store, error)
+	Config  func() (jobview.Definitions, error)
 	Catalog func() *connector.Catalogue
 	// Jobs builds the jobs manager (recording update activities).
 	Jobs func() (*jobs.Manager, error)
 	// Activities opens the activity log if it exists (nil when none).
-	Activities func() (*activitylog.Store, error)
+	Activities func() (jobview.Runs, error)
 	// CreateDefaults makes a connector's out-of-the-box jobs for a
 	// connection (jobview.CreateDefaultJobs).
 	CreateDefaults func(context.Context, *configstore.Connection, *connector.Connector) error
@@ -40,7 +39,7 @@ type Options struct {
 
 // NewCmd returns `connctl jobs create`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Config: d.Config, Catalog: d.Catalog, Activities: d.ActivitiesIfAny,
+	opts := &Options{IO: d.IO, Config: jobview.Config(d), Catalog: d.Catalog, Activities: jobview.Activities(d),
 		Jobs: func() (*jobs.Manager, error) { return jobview.Manager(d) },
 		CreateDefaults: func(ctx context.Context, conn *configstore.Connection, ctr *connector.Connector) error {
 			return jobview.CreateDefaultJobs(ctx, d, conn, ctr)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connctl/connctl/internal/activitylog"
 	"github.com/connctl/connctl/internal/commands/jobs/jobview"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
@@ -16,14 +15,20 @@ import (
 	"github.com/connctl/connctl/internal/jobs"
 )
 
+// Checkpoints is what delete needs of the activity log
+// (*activitylog.Store).
+type Checkpoints interface {
+	DeleteCheckpoint(ctx context.Context, jobID string) error
+}
+
 // Options are the inputs of jobs delete.
 type Options struct {
 	IO *iostreams.IOStreams
 	// Jobs builds the jobs manager (recording update activities).
 	Jobs func() (*jobs.Manager, error)
-	// Activities opens the activity log if it exists (nil when none), to
+	// Checkpoints opens the activity log if it exists (nil when none), to
 	// drop a deleted job's checkpoint.
-	Activities func() (*activitylog.Store, error)
+	Checkpoints func() (Checkpoints, error)
 
 	Names []string
 	Yes   bool
@@ -31,7 +36,14 @@ type Options struct {
 
 // NewCmd returns `connctl jobs delete`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Jobs: func() (*jobs.Manager, error) { return jobview.Manager(d) }, Activities: d.ActivitiesIfAny}
+	opts := &Options{IO: d.IO, Jobs: func() (*jobs.Manager, error) { return jobview.Manager(d) },
+		Checkpoints: func() (Checkpoints, error) {
+			store, err := d.ActivitiesIfAny()
+			if err != nil || store == nil {
+				return nil, err
+			}
+			return store, nil
+		}}
 	if runF == nil {
 		runF = run
 	}
@@ -98,7 +110,7 @@ func run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		if store, err := opts.Activities(); err == nil && store != nil {
+		if store, err := opts.Checkpoints(); err == nil && store != nil {
 			_ = store.DeleteCheckpoint(ctx, deleted.ID)
 		}
 		opts.IO.Statusf("%sDeleted job %s", opts.IO.Success(), deleted.Name)

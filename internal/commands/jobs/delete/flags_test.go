@@ -20,7 +20,7 @@ func parse(t *testing.T, argv []string) (*Options, error) {
 	var got *Options
 	cmd := NewCmd(&deps.Deps{IO: ios}, func(_ context.Context, o *Options) error {
 		c := *o
-		c.IO, c.Jobs, c.Activities = nil, nil, nil
+		c.IO, c.Jobs, c.Checkpoints = nil, nil, nil
 		got = &c
 		return nil
 	})

@@ -18,6 +18,41 @@ import (
 	"github.com/connctl/connctl/internal/jobs"
 )
 
+// Definitions is what the jobs verbs read of the config (*configstore.Store).
+type Definitions interface {
+	Document() *configstore.Document
+	Find(name string) (*configstore.Connection, bool)
+}
+
+// Config returns d's config as the jobs verbs read it.
+func Config(d *deps.Deps) func() (Definitions, error) {
+	return func() (Definitions, error) {
+		cfg, err := d.Config()
+		if err != nil {
+			return nil, err
+		}
+		return cfg, nil
+	}
+}
+
+// Runs is what the jobs verbs read of the activity log (*activitylog.Store):
+// a job's last run.
+type Runs interface {
+	List(ctx context.Context, f activitylog.Filter) ([]activitylog.Activity, error)
+}
+
+// Activities returns d's activity log if it exists (nil when there is none,
+// so that reading commands create nothing).
+func Activities(d *deps.Deps) func() (Runs, error) {
+	return func() (Runs, error) {
+		store, err := d.ActivitiesIfAny()
+		if err != nil || store == nil {
+			return nil, err
+		}
+		return store, nil
+	}
+}
+
 // Fields are the JSON fields of a job.
 var Fields = []string{"id", "name", "connection", "connection_id", "source", "params", "dest", "format", "mode", "schedule",
 	"last_run_status", "last_run_at", "created_at", "updated_at"}
@@ -42,7 +77,7 @@ type View struct {
 
 // From returns job j of doc as printed, with its last run from the
 // activity log when there is one (store may be nil).
-func From(ctx context.Context, doc *configstore.Document, j *configstore.Job, store *activitylog.Store) View {
+func From(ctx context.Context, doc *configstore.Document, j *configstore.Job, store Runs) View {
 	v := View{ID: j.ID, Name: j.Name, ConnectionID: j.ConnectionID, Source: j.Source, Params: j.Params, Dest: j.Dest,
 		Format: j.Format, Mode: j.Mode, Schedule: j.Schedule, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
 	if v.Params == nil {

@@ -8,10 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connctl/connctl/internal/activitylog"
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/commands/jobs/jobview"
-	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/iostreams"
@@ -22,9 +20,9 @@ import (
 // Options are the inputs of jobs list.
 type Options struct {
 	IO     *iostreams.IOStreams
-	Config func() (*configstore.Store, error)
+	Config func() (jobview.Definitions, error)
 	// Activities opens the activity log if it exists (nil when none).
-	Activities func() (*activitylog.Store, error)
+	Activities func() (jobview.Runs, error)
 	Now        func() time.Time
 
 	Connection string
@@ -36,7 +34,7 @@ type Options struct {
 
 // NewCmd returns `connctl jobs list`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Config: d.Config, Activities: d.ActivitiesIfAny, Now: d.Now}
+	opts := &Options{IO: d.IO, Config: jobview.Config(d), Activities: jobview.Activities(d), Now: d.Now}
 	if runF == nil {
 		runF = run
 	}

@@ -21,10 +21,17 @@ import (
 	"github.com/connctl/connctl/internal/jobs"
 )
 
+// Config is what run reads of the config (*configstore.Store): the jobs,
+// and the jobs.timeout setting.
+type Config interface {
+	Document() *configstore.Document
+	String(key string) string
+}
+
 // Options are the inputs of jobs run.
 type Options struct {
 	IO     *iostreams.IOStreams
-	Config func() (*configstore.Store, error)
+	Config func() (Config, error)
 	// Runner builds the job runner (opening the activity log).
 	Runner func() (*jobs.Runner, error)
 
@@ -37,7 +44,14 @@ type Options struct {
 
 // NewCmd returns `connctl jobs run`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Config: d.Config, Runner: func() (*jobs.Runner, error) { return newRunner(d) }}
+	opts := &Options{IO: d.IO, Runner: func() (*jobs.Runner, error) { return newRunner(d) }}
+	opts.Config = func() (Config, error) {
+		cfg, err := d.Config()
+		if err != nil {
+			return nil, err
+		}
+		return cfg, nil
+	}
 	if runF == nil {
 		runF = run
 	}
@@ -240,7 +254,7 @@ func progressLine(ios *iostreams.IOStreams) func(jobs.Progress) {
 }
 
 // settingLimit reads jobs.timeout (from the file or CONNCTL_JOBS_TIMEOUT).
-func settingLimit(cfg *configstore.Store) (time.Duration, error) {
+func settingLimit(cfg Config) (time.Duration, error) {
 	v := strings.TrimSpace(cfg.String("jobs.timeout"))
 	if v == "" {
 		v = "6h"

@@ -7,9 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connctl/connctl/internal/activitylog"
 	"github.com/connctl/connctl/internal/commands/jobs/jobview"
-	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/jobs"
@@ -20,9 +18,9 @@ import (
 // Options are the inputs of jobs show.
 type Options struct {
 	IO     *iostreams.IOStreams
-	Config func() (*configstore.Store, error)
+	Config func() (jobview.Definitions, error)
 	// Activities opens the activity log if it exists (nil when none).
-	Activities func() (*activitylog.Store, error)
+	Activities func() (jobview.Runs, error)
 
 	Name   string
 	Export jsonexport.Exporter
@@ -30,7 +28,7 @@ type Options struct {
 
 // NewCmd returns `connctl jobs show`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Config: d.Config, Activities: d.ActivitiesIfAny}
+	opts := &Options{IO: d.IO, Config: jobview.Config(d), Activities: jobview.Activities(d)}
 	if runF == nil {
 		runF = run
 	}
