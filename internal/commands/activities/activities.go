@@ -13,7 +13,7 @@ import (
 
 	"github.com/connctl/connctl/internal/activitylog"
 	"github.com/connctl/connctl/internal/commands/complete"
-	jobscmd "github.com/connctl/connctl/internal/commands/jobs"
+	jobscmd "github.com/connctl/connctl/internal/commands/jobs/jobview"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/jsonexport"

@@ -1,8 +1,7 @@
-package jobs
+package jobview
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -71,9 +70,4 @@ func safeName(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// defaultJobsError is the usage error for flags --default-jobs cannot take.
-func defaultJobsError(what string) error {
-	return fmt.Errorf("--default-jobs names its jobs <connection>-<source>: drop %s", what)
 }
