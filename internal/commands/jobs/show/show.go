@@ -3,6 +3,8 @@ package show
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -61,13 +63,18 @@ func run(ctx context.Context, opts *Options) error {
 	if opts.Export != nil {
 		return opts.Export.Write(opts.IO.Out, v)
 	}
-	t := tableprint.NewIO(opts.IO, "PROPERTY", "VALUE")
+	return table(opts.IO, v)
+}
+
+// table prints v as PROPERTY/VALUE rows, params in name order.
+func table(ios *iostreams.IOStreams, v jobview.View) error {
+	t := tableprint.NewIO(ios, "PROPERTY", "VALUE")
 	t.Row("name", v.Name)
 	t.Row("id", v.ID)
 	t.Row("connection", v.Connection)
 	t.Row("source", v.Source)
-	for k, p := range v.Params {
-		t.Row("params."+k, p)
+	for _, k := range slices.Sorted(maps.Keys(v.Params)) {
+		t.Row("params."+k, v.Params[k])
 	}
 	t.Row("dest", v.Dest)
 	t.Row("format", v.Format)
