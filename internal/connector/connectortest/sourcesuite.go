@@ -188,11 +188,25 @@ type ref struct {
 	faultAt    int    // SuiteOptions.FaultAt
 }
 
+// cursorKey is the incremental field: the catalogue's, or the job
+// parameter's that names it (IncrementalParam), as the answers spell it.
 func (s SourceTarget) cursorKey() string {
 	if s.Options.CursorKey != "" {
 		return s.Options.CursorKey
 	}
+	if p := s.Source.IncrementalParam; p != "" {
+		return s.params()[p]
+	}
 	return s.Source.IncrementalField
+}
+
+func (s SourceTarget) params() map[string]string {
+	out := map[string]string{}
+	for _, p := range s.Params {
+		k, v, _ := strings.Cut(p, "=")
+		out[k] = v
+	}
+	return out
 }
 
 func (s SourceTarget) reference(t *testing.T) *ref {
@@ -507,7 +521,7 @@ func checkCancel(t *testing.T, s SourceTarget, r *ref) {
 
 func checkForward(t *testing.T, s SourceTarget, r *ref) {
 	key := s.cursorKey()
-	if key == "" || !s.Source.Incremental(nil) {
+	if key == "" || !s.Source.Incremental(s.params()) {
 		t.Skip("the source has no incremental field")
 	}
 	if len(r.cursorPage) < 2 {
