@@ -290,15 +290,16 @@ func checkUnauthorized(t *testing.T, s SourceTarget, r *ref) {
 	env := s.start(t)
 	if o := env.fake.OAuth; o != nil {
 		if o.NoRefresh {
-			// A long-lived token without a refresh token: the 401 ends the
-			// run as an auth failure after at most one try to refresh.
-			o.Invalidate()
-			res := env.run(t, context.Background(), "")
-			env.failure(t, res.err, jobrunner.ReasonAuth)
-			if f := env.forced(); f > 1 {
+			// A long-lived token without a refresh token: Token cannot
+			// give another, and the 401 ends the run as an auth failure.
+			env0 := s.start(t)
+			env0.noRefresh = true
+			env0.fake.OAuth.Invalidate()
+			res := env0.run(t, context.Background(), "")
+			env0.failure(t, res.err, jobrunner.ReasonAuth)
+			if f := env0.forced(); f > 1 {
 				t.Errorf("refresh asked for %d times, want at most once", f)
 			}
-			return
 		}
 		expire := func(o *OAuth) {
 			if r.requests < 2 {
@@ -600,6 +601,7 @@ type env struct {
 	mu          sync.Mutex
 	nForced     int
 	deadRefresh bool // the refreshed token is refused too
+	noRefresh   bool // Token cannot refresh (a grant without a refresh token)
 	token       string
 }
 
@@ -691,7 +693,7 @@ func (e *env) tokenFunc(_ context.Context, force bool) (string, error) {
 	}
 	e.nForced++
 	switch {
-	case e.fake.OAuth.NoRefresh:
+	case e.noRefresh:
 		return "", &jobrunner.Failure{Reason: jobrunner.ReasonAuth, Message: "the access token was rejected and the grant has no refresh token"}
 	case e.deadRefresh:
 		e.token = "at-refused-" + Canary
