@@ -485,6 +485,7 @@ func checkMissingCursor(t *testing.T, s SourceTarget, r *ref) {
 		// Refusing the record is the other answer the contract allows:
 		// a source_error that names the field, and nothing written.
 		f := env.failure(t, res.err, jobrunner.ReasonSourceError)
+		t.Logf("refused: %s", f.Message)
 		if !strings.Contains(f.Message, key) {
 			t.Errorf("message %q does not name the field %s", f.Message, key)
 		}
