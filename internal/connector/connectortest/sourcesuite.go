@@ -105,9 +105,6 @@ type SuiteOptions struct {
 	Skip map[Check]string
 }
 
-// No secret or token may appear in an error: every one the fakes hand out
-// holds Canary.
-
 // SourceTarget is one source of a Case, as the suite runs it.
 type SourceTarget struct {
 	Case      Case
@@ -782,7 +779,8 @@ func clone(m map[string]string) map[string]string {
 }
 
 // failure checks err is a one-line *jobrunner.Failure (of reason, unless
-// "") without a secret.
+// "") without a secret: every secret and token the fakes hand out holds
+// Canary.
 func (e *env) failure(t *testing.T, err error, reason string) *jobrunner.Failure {
 	t.Helper()
 	var f *jobrunner.Failure
@@ -831,11 +829,10 @@ func (e *env) foreign(t *testing.T) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		leak := r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != ""
-		for k, vs := range r.Header {
+		for _, vs := range r.Header {
 			for _, v := range vs {
 				if strings.Contains(v, Canary) || e.fake.Secret != "" && strings.Contains(v, e.fake.Secret) {
 					leak = true
-					_ = k
 				}
 			}
 		}
