@@ -7,6 +7,16 @@
 // test with a bad secret, revoke, reauthorize, full run, incremental run,
 // throttled run and failing run.
 //
+// The source suite (RunSourceSuite, run by this package's TestSources)
+// drives every source of every Case straight through its jobrunner.Source
+// against the same fakes: paging to the end, 401 and one refresh,
+// Retry-After, a malformed page, a redirect and next links to another
+// origin, a record without its cursor field, cancellation, a checkpoint
+// that only moves forward, clipped vendor errors, no secret in any error.
+// A new source gets all of it by being a Case's Source or Also; a check
+// the vendor cannot express is skipped in Case.Suite[source].Skip, with
+// the reason ("BUG: ..." for a defect to fix).
+//
 // Only tests import this package. Its servers bind to 127.0.0.1.
 package connectortest
 
@@ -47,6 +57,9 @@ type Case struct {
 	// `connctl revoke` must call it; otherwise revoke removes the secrets
 	// locally and says so.
 	Revocable bool
+	// Suite tunes the source suite (RunSourceSuite) per source name: the
+	// checks a source cannot run, with the reason. Most sources need none.
+	Suite map[string]SuiteOptions
 	// Start starts the fake. It returns an error wrapping ErrMissingPeer
 	// when a peer it needs (rclone) is not built.
 	Start func(tb testing.TB) (*Fake, error)

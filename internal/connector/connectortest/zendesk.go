@@ -65,9 +65,12 @@ import (
 // fake serves every change.
 func init() {
 	also := []SourceRun{{Source: "users", Records: zdUsers}, {Source: "organizations", Records: zdOrgs + 1}}
+	uncounted := map[Check]string{MissingCursor: "the checkpoint is the export's after_cursor or end_time, not a record's updated_at: a record without it moves nothing, so nothing is counted"}
+	suite := map[string]SuiteOptions{"tickets": {Skip: uncounted}, "users": {Skip: uncounted},
+		"organizations": {Repeats: 1, Skip: uncounted}} // the record at end_time ends one page and starts the next
 	register(
-		Case{Connector: "zendesk", Auth: "api_token", Source: "tickets", Also: also, Account: zdEmail, Start: startZendesk("api_token")},
-		Case{Connector: "zendesk", Auth: "oauth2", Source: "tickets", Also: also, Account: zdEmail, Revocable: true, Start: startZendesk("oauth2")},
+		Case{Connector: "zendesk", Auth: "api_token", Source: "tickets", Also: also, Account: zdEmail, Suite: suite, Start: startZendesk("api_token")},
+		Case{Connector: "zendesk", Auth: "oauth2", Source: "tickets", Also: also, Account: zdEmail, Revocable: true, Suite: suite, Start: startZendesk("oauth2")},
 	)
 }
 

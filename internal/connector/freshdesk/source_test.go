@@ -9,18 +9,14 @@ package freshdesk
 // Retry-After for the rate limit and 401 for a bad key.
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -219,108 +215,6 @@ func TestTicketsIncrementalHonoursUpdatedSince(t *testing.T) {
 	_, empty := newDesk(t, nil)
 	if res := run(t, TicketsSource(), empty, since, ""); res.Err != nil || res.Checkpoint != since || len(ids(res)) != 0 {
 		t.Errorf("empty run = %q, %v, %v", res.Checkpoint, ids(res), res.Err)
-	}
-}
-
-func TestTicketsWaitsOutRateLimit(t *testing.T) {
-	t.Parallel()
-	d, srv := newDesk(t, manyTickets(150))
-	d.hook = func(n int, w http.ResponseWriter, _ *http.Request) bool {
-		if n != 2 {
-			return false
-		}
-		w.Header().Set("Retry-After", "17")
-		w.Header().Set("X-RateLimit-Total", "200")
-		w.Header().Set("X-RateLimit-Remaining", "0")
-		w.WriteHeader(http.StatusTooManyRequests)
-		fmt.Fprint(w, `{"message":"You have exceeded the limit of requests per minute"}`)
-		return true
-	}
-	res := run(t, TicketsSource(), srv, "", "")
-	if res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	if len(ids(res)) != 150 || !slices.Equal(res.Waits, []time.Duration{17 * time.Second}) || res.Stats.Retries.Load() != 1 {
-		t.Errorf("%d ids, waits %v, retries %d", len(ids(res)), res.Waits, res.Stats.Retries.Load())
-	}
-}
-
-func TestTicketsBadKeyIsAuthFailure(t *testing.T) {
-	t.Parallel()
-	_, srv := newDesk(t, manyTickets(5))
-	src := TicketsSource()
-	dst := jobrunner.NewStreamDestination(&strings.Builder{}, "ndjson", nil)
-	req := jobrunner.Request{
-		Fields:  map[string]string{"base_url": srv.URL + "/"},
-		Secrets: map[string]string{"api_key": "wrong-key"},
-		HTTP:    jobrunner.NewHTTP(srv.Client(), (&jobrunnertest.Waits{}).Sleep, nil, nil),
-	}
-	_, err := jobrunner.Run(context.Background(), src, req, dst, nil)
-	f := failure(t, err, jobrunner.ReasonAuth)
-	if strings.Contains(f.Message, "wrong-key") || !strings.Contains(f.Message, "/api/v2/tickets: 401") {
-		t.Errorf("message %q", f.Message)
-	}
-	req.Secrets = nil
-	_, err = jobrunner.Run(context.Background(), src, req, dst, nil)
-	failure(t, err, jobrunner.ReasonAuth)
-}
-
-func TestTicketsRetriesServerError(t *testing.T) {
-	t.Parallel()
-	d, srv := newDesk(t, manyTickets(120))
-	d.hook = func(n int, w http.ResponseWriter, _ *http.Request) bool {
-		if n == 1 {
-			w.WriteHeader(http.StatusInternalServerError)
-			return true
-		}
-		return false
-	}
-	res := run(t, TicketsSource(), srv, "", "")
-	if res.Err != nil || len(ids(res)) != 120 || res.Stats.Retries.Load() != 1 || len(res.Waits) != 1 {
-		t.Errorf("err %v, %d ids, retries %d, waits %v", res.Err, len(ids(res)), res.Stats.Retries.Load(), res.Waits)
-	}
-}
-
-func TestTicketsMalformedJSONIsSourceError(t *testing.T) {
-	t.Parallel()
-	d, srv := newDesk(t, nil)
-	d.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
-		fmt.Fprint(w, `[{"id":1,"updated_at":"2024-01-01T00:00:00Z"},{"id":`)
-		return true
-	}
-	res := run(t, TicketsSource(), srv, "", "")
-	f := failure(t, res.Err, jobrunner.ReasonSourceError)
-	if !strings.Contains(f.Message, "malformed JSON") {
-		t.Errorf("message %q", f.Message)
-	}
-}
-
-func TestTicketsMidRunFailureLeavesDestinationUntouched(t *testing.T) {
-	t.Parallel()
-	d, srv := newDesk(t, manyTickets(350))
-	d.hook = func(n int, w http.ResponseWriter, _ *http.Request) bool {
-		if n == 3 {
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, `{"description":"Validation failed"}`)
-			return true
-		}
-		return false
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "tickets.ndjson")
-	if err := os.WriteFile(path, []byte("{\"id\":7}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	res := run(t, TicketsSource(), srv, "", path)
-	failure(t, res.Err, jobrunner.ReasonSourceError)
-	if b, _ := os.ReadFile(path); string(b) != "{\"id\":7}\n" {
-		t.Errorf("destination changed: %q", b)
-	}
-	if es, _ := os.ReadDir(dir); len(es) != 1 {
-		t.Errorf("%d files left in the folder", len(es))
-	}
-	if res.Checkpoint != "" {
-		t.Errorf("checkpoint %q on failure", res.Checkpoint)
 	}
 }
 

@@ -187,33 +187,6 @@ func TestObjectIncrementalSendsWhere(t *testing.T) {
 	}
 }
 
-func TestObjectWaitsOutRateLimit(t *testing.T) {
-	t.Parallel()
-	f, srv := newGS(t, 3)
-	f.hook = func(n int, w http.ResponseWriter) bool {
-		if n == 1 {
-			w.Header().Set("Retry-After", "60")
-			w.WriteHeader(http.StatusTooManyRequests)
-			fmt.Fprint(w, `{"result":false,"errorCode":"GS_429","errorDesc":"Rate limit exceeded"}`)
-			return true
-		}
-		return false
-	}
-	res := run(srv, testKey, "", map[string]string{"object": "Company"})
-	if res.Err != nil || len(res.Records) != 3 || !slices.Equal(res.Waits, []time.Duration{time.Minute}) || len(f.queries) != 2 || f.queries[1].Limit != 5000 {
-		t.Fatalf("err %v, %d records, waits %v", res.Err, len(res.Records), res.Waits)
-	}
-}
-
-func TestObjectBadKeyIsAuthFailure(t *testing.T) {
-	t.Parallel()
-	_, srv := newGS(t, 3)
-	f := failure(t, run(srv, "wrong", "", map[string]string{"object": "Company"}).Err, jobrunner.ReasonAuth)
-	if !strings.Contains(f.Message, "GU_1101") {
-		t.Errorf("message %q", f.Message)
-	}
-}
-
 func TestObjectConfigErrors(t *testing.T) {
 	t.Parallel()
 	_, srv := newGS(t, 3)
@@ -223,20 +196,6 @@ func TestObjectConfigErrors(t *testing.T) {
 	f := failure(t, run(srv, testKey, "", map[string]string{"object": "Nope__gc"}).Err, jobrunner.ReasonSourceError)
 	if !strings.Contains(f.Message, "Object not found") {
 		t.Errorf("message %q", f.Message)
-	}
-}
-
-func TestObjectMalformedAnswerIsSourceError(t *testing.T) {
-	t.Parallel()
-	for _, body := range []string{
-		`{"result":true,"data":{"records":[`,
-		`{"result":false,"errorCode":"GS_5000","errorDesc":"Internal"}`,
-		`{"result":true,"data":{}}`,
-		`{"result":true,"data":{"records":[{"Gsid":"x","ModifiedDate":"last week"}]}}`,
-	} {
-		f, srv := newGS(t, 1)
-		f.hook = func(_ int, w http.ResponseWriter) bool { fmt.Fprint(w, body); return true }
-		failure(t, run(srv, testKey, "", map[string]string{"object": "Company"}).Err, jobrunner.ReasonSourceError)
 	}
 }
 

@@ -181,51 +181,6 @@ func TestNextURLPagingAndIncremental(t *testing.T) {
 	}
 }
 
-func TestUnauthorizedRefreshesOnce(t *testing.T) {
-	t.Parallel()
-	f, srv := newFake(t, func(n int, w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer at-2" {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		writeJSON(w, items(1, 1))
-	})
-	got := fetch(t, srv, map[string]string{"path": "/v1/items"}, "")
-	if got.err != nil || ids(got.recs) != "1" || got.refreshes != 1 || len(f.queries) != 2 {
-		t.Fatalf("got %q, %v, %d refreshes, %d requests", ids(got.recs), got.err, got.refreshes, len(f.queries))
-	}
-	_, srv2 := newFake(t, func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) })
-	got = fetch(t, srv2, map[string]string{"path": "/v1/items"}, "")
-	failure(t, got.err, jobrunner.ReasonAuth, "again after refreshing")
-	if got.refreshes != 1 {
-		t.Errorf("%d refreshes", got.refreshes)
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	t.Parallel()
-	_, srv := newFake(t, func(n int, w http.ResponseWriter, r *http.Request) {
-		if n == 1 {
-			w.Header().Set("Retry-After", "7")
-			w.WriteHeader(http.StatusTooManyRequests)
-			return
-		}
-		writeJSON(w, items(1, 2))
-	})
-	got := fetch(t, srv, map[string]string{"path": "/v1/items"}, "")
-	if got.err != nil || ids(got.recs) != "1,2" || len(got.waits) != 1 || got.waits[0] != 7*time.Second {
-		t.Fatalf("got %q, %v, waits %v", ids(got.recs), got.err, got.waits)
-	}
-}
-
-func TestMalformedJSON(t *testing.T) {
-	t.Parallel()
-	for _, body := range []string{`[{"id": 1}`, `[] []`, `<html>`} {
-		_, srv := newFake(t, func(n int, w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(body)) })
-		failure(t, fetch(t, srv, map[string]string{"path": "/v1/items"}, "").err, jobrunner.ReasonSourceError, "malformed JSON")
-	}
-}
-
 func TestNextOnAnotherHostRefused(t *testing.T) {
 	t.Parallel()
 	for _, params := range []map[string]string{

@@ -321,58 +321,6 @@ func TestRateLimitWaitsTheTenSecondWindow(t *testing.T) {
 	}
 }
 
-func TestOAuthTokenRefreshedOnceOn401(t *testing.T) {
-	h, srv := newHub(t, "hs_lastmodifieddate", 150, func(i int) time.Time { return t0 })
-	h.token = "old"
-	var forced int
-	req := request(srv, &jobrunnertest.Waits{}, "")
-	req.Secrets = map[string]string{jobrunner.SecretAccessToken: "old"}
-	req.Fields["auth"] = "oauth2"
-	req.Token = func(_ context.Context, force bool) (string, error) {
-		if force {
-			forced++
-			return "new", nil
-		}
-		return "old", nil
-	}
-	h.hook = func(n int, _ http.ResponseWriter, _ *http.Request) bool {
-		if n == 2 { // the token expires between pages
-			h.mu.Lock()
-			h.token = "new"
-			h.mu.Unlock()
-		}
-		return false
-	}
-	got, _, err := fetch(t, CompaniesSource(), req)
-	if err != nil || len(got) != 150 || forced != 1 {
-		t.Fatalf("%d records, %d refreshes, %v", len(got), forced, err)
-	}
-	if h.auths[1] != "Bearer old" || h.auths[2] != "Bearer new" {
-		t.Errorf("auths %v", h.auths)
-	}
-	// Rejected again after the refresh: auth.
-	h.mu.Lock()
-	h.token = "other"
-	h.mu.Unlock()
-	_, _, err = fetch(t, CompaniesSource(), req)
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonAuth || !strings.Contains(f.Message, "again after refreshing") {
-		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestPrivateAppTokenIsNotRefreshed(t *testing.T) {
-	h, srv := newHub(t, "hs_lastmodifieddate", 1, func(i int) time.Time { return t0 })
-	h.token = "other"
-	req := request(srv, &jobrunnertest.Waits{}, "")
-	req.Token = func(context.Context, bool) (string, error) { t.Error("Token called"); return "", nil }
-	_, _, err := fetch(t, CompaniesSource(), req)
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonAuth || len(h.auths) != 1 {
-		t.Fatalf("err = %v after %d requests", err, len(h.auths))
-	}
-}
-
 func TestMalformedAndBadConfig(t *testing.T) {
 	h, srv := newHub(t, "hs_lastmodifieddate", 1, func(i int) time.Time { return t0 })
 	h.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -156,53 +155,6 @@ func TestEventsIncrementalRepullsTheCheckpointDay(t *testing.T) {
 	res := run(srv, testSecret, "2024-03-09", map[string]string{"from_date": "2020-01-01"})
 	if res.Err != nil || !slices.Equal(f.fetched(), []string{"2024-03-09..2024-03-10"}) || len(res.Records) != 3 || res.Checkpoint != "2024-03-09" {
 		t.Fatalf("err %v, days %v, %d records, checkpoint %s", res.Err, f.fetched(), len(res.Records), res.Checkpoint)
-	}
-}
-
-func TestEventsWaitsOutRateLimit(t *testing.T) {
-	t.Parallel()
-	f, srv := newMP(t)
-	f.perDay["2024-03-10"] = 2
-	f.hook = func(n int, w http.ResponseWriter, _ *http.Request) bool {
-		if n == 1 {
-			w.Header().Set("Retry-After", "30")
-			w.WriteHeader(http.StatusTooManyRequests)
-			fmt.Fprint(w, `{"request": "/api/2.0/export", "error": "Query rate limit exceeded"}`)
-			return true
-		}
-		return false
-	}
-	res := run(srv, testSecret, "", map[string]string{"from_date": "2024-03-10"})
-	if res.Err != nil || len(res.Records) != 2 || !slices.Equal(res.Waits, []time.Duration{30 * time.Second}) {
-		t.Fatalf("err %v, %d records, waits %v", res.Err, len(res.Records), res.Waits)
-	}
-	if res.Checkpoint != "" {
-		t.Fatalf("checkpoint %q after fetching only today", res.Checkpoint)
-	}
-}
-
-func TestEventsBadSecretIsAuthFailure(t *testing.T) {
-	t.Parallel()
-	_, srv := newMP(t)
-	f := failure(t, run(srv, "wrong", "", nil).Err, jobrunner.ReasonAuth)
-	if !strings.Contains(f.Message, "Invalid service account credentials") {
-		t.Errorf("message %q", f.Message)
-	}
-}
-
-func TestEventsMalformedLineIsSourceError(t *testing.T) {
-	t.Parallel()
-	for _, bad := range []string{`{"event":"x","properties":`, `not json`, `{"event":"x"}`, `{"event":"x","properties":[1]}`} {
-		f, srv := newMP(t)
-		f.perDay["2024-03-10"] = 5000
-		f.lines = func(day string, i int) string {
-			if i == 4000 {
-				return bad
-			}
-			return eventLine(day, i)
-		}
-		res := run(srv, testSecret, "", map[string]string{"from_date": "2024-03-10"})
-		failure(t, res.Err, jobrunner.ReasonSourceError)
 	}
 }
 

@@ -18,7 +18,6 @@ package salesforce_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -440,84 +439,6 @@ func TestObjectSourcesQueryTheirObject(t *testing.T) {
 	}
 }
 
-func TestRefreshesTheTokenOnceAfter401(t *testing.T) {
-	t.Parallel()
-	org, srv := newOrg(t, map[string][]map[string]any{"Account": accounts(5)})
-	// The session expires after the first batch: at-1 is no longer valid.
-	org.hook = func(n int, _ http.ResponseWriter, _ *http.Request) bool {
-		if n == 2 {
-			org.mu.Lock()
-			org.token = "at-2"
-			org.mu.Unlock()
-		}
-		return false
-	}
-	tok := &tokens{stale: "at-1", fresh: []string{"at-2"}}
-	res := run(t, salesforce.AccountsSource(), srv, options{token: tok})
-	if res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	if len(res.Records) != 5 || tok.forced != 1 {
-		t.Errorf("%d records, %d forced refreshes", len(res.Records), tok.forced)
-	}
-	// query (at-1), more (at-1: 401), the same more (at-2), the last more (at-2).
-	if want := []string{"Bearer at-1", "Bearer at-1", "Bearer at-2", "Bearer at-2"}; !slices.Equal(org.auths, want) {
-		t.Errorf("auths = %v, want %v", org.auths, want)
-	}
-	if p := org.paths(); len(p) != 4 || p[1] != p[2] {
-		t.Errorf("paths = %v", p)
-	}
-
-	// A refresh per expiry: a later 401 after good pages refreshes again.
-	org2, srv2 := newOrg(t, map[string][]map[string]any{"Account": accounts(5)})
-	org2.hook = func(n int, _ http.ResponseWriter, _ *http.Request) bool {
-		org2.mu.Lock()
-		defer org2.mu.Unlock()
-		switch n {
-		case 2:
-			org2.token = "at-2"
-		case 4:
-			org2.token = "at-3"
-		}
-		return false
-	}
-	tok2 := &tokens{stale: "at-1", fresh: []string{"at-2", "at-3"}}
-	if res := run(t, salesforce.AccountsSource(), srv2, options{token: tok2}); res.Err != nil || len(res.Records) != 5 || tok2.forced != 2 {
-		t.Errorf("err %v, %d records, %d forced refreshes", res.Err, len(res.Records), tok2.forced)
-	}
-}
-
-func TestSecond401IsAnAuthFailure(t *testing.T) {
-	t.Parallel()
-	org, srv := newOrg(t, map[string][]map[string]any{"Account": accounts(5)})
-	org.token = "at-9" // nothing the Token func returns is accepted
-	tok := &tokens{stale: "at-1", fresh: []string{"at-2"}}
-	res := run(t, salesforce.AccountsSource(), srv, options{token: tok})
-	f := failure(t, res.Err, jobrunner.ReasonAuth)
-	if tok.forced != 1 || len(org.paths()) != 2 {
-		t.Errorf("%d forced refreshes, %d requests", tok.forced, len(org.paths()))
-	}
-	host := strings.TrimPrefix(srv.URL, "http://")
-	want := "salesforce: GET " + host + "/services/data/v62.0/query: 401 unauthorized: INVALID_SESSION_ID: Session expired or invalid (again after refreshing the access token)"
-	if f.Message != want {
-		t.Errorf("message %q\nwant     %q", f.Message, want)
-	}
-
-	// The refresh itself fails (the refresh token was revoked).
-	_, srv2 := newOrg(t, map[string][]map[string]any{"Account": accounts(1)})
-	tok2 := &tokens{stale: "at-0", err: errors.New(`connection "crm" needs reauthorization: the provider rejected its refresh token (invalid_grant)`)}
-	res = run(t, salesforce.AccountsSource(), srv2, options{token: tok2})
-	f = failure(t, res.Err, jobrunner.ReasonAuth)
-	if !strings.HasPrefix(f.Message, "salesforce: refresh the access token: ") || !strings.Contains(f.Message, "invalid_grant") {
-		t.Errorf("message %q", f.Message)
-	}
-
-	// Without a Token func (Secrets only), a 401 cannot be refreshed.
-	org3, srv3 := newOrg(t, map[string][]map[string]any{"Account": accounts(1)})
-	org3.token = "at-9"
-	failure(t, run(t, salesforce.AccountsSource(), srv3, options{}).Err, jobrunner.ReasonAuth)
-}
-
 func TestDailyLimitFailsAtOnceAsRateLimit(t *testing.T) {
 	t.Parallel()
 	org, srv := newOrg(t, map[string][]map[string]any{"Account": accounts(5)})
@@ -623,26 +544,6 @@ func TestLongVendorMessagesAreClipped(t *testing.T) {
 	f := failure(t, run(t, salesforce.SOQLSource(), srv, options{params: map[string]string{"query": long}}).Err, jobrunner.ReasonConfig)
 	if len(f.Message) > 500 || !strings.HasSuffix(f.Message, "…") {
 		t.Errorf("message of %d bytes: %q", len(f.Message), f.Message)
-	}
-}
-
-func TestMalformedJSONIsASourceError(t *testing.T) {
-	t.Parallel()
-	for _, body := range []string{`{"totalSize": 5, "done": false, "records": [`, `{"totalSize": 0}`, `{"done": false, "records": []}`, `[]`} {
-		org, srv := newOrg(t, map[string][]map[string]any{"Account": accounts(5)})
-		org.hook = func(n int, w http.ResponseWriter, _ *http.Request) bool {
-			if n != 2 {
-				return false
-			}
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprint(w, body)
-			return true
-		}
-		res := run(t, salesforce.AccountsSource(), srv, options{})
-		f := failure(t, res.Err, jobrunner.ReasonSourceError)
-		if !strings.Contains(f.Message, "/services/data/v62.0/query/01gD0000002HU6KIAW-2: ") || res.Checkpoint != "" {
-			t.Errorf("%s: message %q, checkpoint %q", body, f.Message, res.Checkpoint)
-		}
 	}
 }
 

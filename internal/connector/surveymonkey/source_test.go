@@ -304,33 +304,6 @@ func TestResponsesOfEverySurveyWithMaxDateModified(t *testing.T) {
 	}
 }
 
-func TestRateLimitWaitsRetryAfter(t *testing.T) {
-	t.Parallel()
-	m, srv := newMonkey(t)
-	m.addSurvey(t0)
-	m.hook = func(n int, w http.ResponseWriter, _ *http.Request) bool {
-		if n == 1 {
-			w.Header().Set("Retry-After", "9")
-			smError(w, http.StatusTooManyRequests, "1040", "Rate Limit Reached", "Too many requests were made, try again later.")
-			return true
-		}
-		return false
-	}
-	r := run(t, surveymonkey.SurveysSource(), srv, options{})
-	if r.Err != nil || ids(r) != "400000001" || len(r.Waits) != 1 || r.Waits[0] != 9*time.Second {
-		t.Fatalf("%s, %v, waits %v", ids(r), r.Err, r.Waits)
-	}
-}
-
-func TestBadTokenIsAuth(t *testing.T) {
-	t.Parallel()
-	_, srv := newMonkey(t)
-	r := run(t, surveymonkey.SurveysSource(), srv, options{tok: "wrong"})
-	if f := failure(t, r.Err, jobrunner.ReasonAuth); !strings.Contains(f.Message, "error 1011") {
-		t.Errorf("message %q", f.Message)
-	}
-}
-
 func TestWrongDataCentreIsConfig(t *testing.T) {
 	t.Parallel()
 	m, srv := newMonkey(t)
@@ -358,60 +331,5 @@ func TestOAuthBearerAtTheAccessURL(t *testing.T) {
 		if a != "Bearer oauth-at" {
 			t.Fatalf("Authorization %q", a)
 		}
-	}
-}
-
-func TestOAuth401RefreshesTheTokenOnce(t *testing.T) {
-	t.Parallel()
-	m, srv := newMonkey(t)
-	m.token = "oauth-at-2"
-	m.addSurvey(t0)
-	var forced int
-	tok := func(_ context.Context, force bool) (string, error) {
-		if force {
-			forced++
-			return "oauth-at-2", nil
-		}
-		return "oauth-at-1", nil
-	}
-	r := run(t, surveymonkey.SurveysSource(), srv, options{oauth: tok})
-	if r.Err != nil || len(r.Records) != 1 || forced != 1 {
-		t.Fatalf("%s, %v, %d refreshes", ids(r), r.Err, forced)
-	}
-
-	// A refreshed token refused again is the vendor's auth error.
-	m.token, forced = "other", 0
-	r = run(t, surveymonkey.SurveysSource(), srv, options{oauth: tok})
-	if f := failure(t, r.Err, jobrunner.ReasonAuth); !strings.Contains(f.Message, "error 1011") || forced != 1 {
-		t.Errorf("message %q after %d refreshes", f.Message, forced)
-	}
-}
-
-func TestMalformedJSONIsSourceError(t *testing.T) {
-	t.Parallel()
-	for _, body := range []string{`{"data": [`, `{"links": {}}`, `{"data": [{"id": "1"}], "links": {}}`} {
-		m, srv := newMonkey(t)
-		m.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
-			_, _ = w.Write([]byte(body))
-			return true
-		}
-		r := run(t, surveymonkey.SurveysSource(), srv, options{})
-		failure(t, r.Err, jobrunner.ReasonSourceError)
-	}
-}
-
-func TestLinksNextOnAnotherHostIsRefused(t *testing.T) {
-	t.Parallel()
-	m, srv := newMonkey(t)
-	m.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"data":  []any{map[string]any{"id": "1", "date_modified": "2026-11-26T12:00:00"}},
-			"links": map[string]any{"next": "https://evil.example.com/v3/surveys?page=2"},
-		})
-		return true
-	}
-	r := run(t, surveymonkey.SurveysSource(), srv, options{})
-	if f := failure(t, r.Err, jobrunner.ReasonSourceError); !strings.Contains(f.Message, "another host") {
-		t.Errorf("message %q", f.Message)
 	}
 }

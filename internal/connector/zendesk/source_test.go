@@ -32,8 +32,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -288,105 +286,6 @@ func TestOrganizationsTimeBasedExport(t *testing.T) {
 		Fields: map[string]string{"subdomain": "acme", "email": email}, Secrets: map[string]string{"api_token": apiToken}, Since: "yesterday",
 	}, nil); err == nil {
 		t.Error("a checkpoint that is not a Unix time was accepted")
-	}
-}
-
-func TestRateLimitWaitsRetryAfter(t *testing.T) {
-	t.Parallel()
-	d, srv := newDesk(t)
-	d.add("tickets", 3)
-	d.hook = func(n int, w http.ResponseWriter, _ *http.Request) bool {
-		if n == 2 {
-			w.Header().Set("Retry-After", "7")
-			zdError(w, http.StatusTooManyRequests, `{"error":"APIRateLimitExceeded","description":"Number of allowed incremental export API requests per minute exceeded"}`)
-			return true
-		}
-		return false
-	}
-	r := run(t, zendesk.TicketsSource(), srv, options{})
-	if r.Err != nil || ids(r) != "1,2,3" {
-		t.Fatalf("%s, %v", ids(r), r.Err)
-	}
-	if len(r.Waits) != 1 || r.Waits[0] != 7*time.Second {
-		t.Errorf("waits %v", r.Waits)
-	}
-}
-
-func TestBadTokenIsAuth(t *testing.T) {
-	t.Parallel()
-	_, srv := newDesk(t)
-	path := filepath.Join(t.TempDir(), "out.ndjson")
-	dst, _ := jobrunner.NewFileDestination(path, "ndjson", nil)
-	_, err := jobrunner.Run(context.Background(), zendesk.TicketsSource(), jobrunner.Request{
-		Fields:  map[string]string{"subdomain": "acme", "email": email, "base_url": srv.URL},
-		Secrets: map[string]string{"api_token": "wrong"},
-		HTTP:    jobrunner.NewHTTP(srv.Client(), (&jobrunnertest.Waits{}).Sleep, nil, nil),
-	}, dst, nil)
-	f := failure(t, err, jobrunner.ReasonAuth)
-	if !strings.Contains(f.Message, "Couldn't authenticate you") {
-		t.Errorf("message %q", f.Message)
-	}
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Errorf("output written after a failure: %v", err)
-	}
-}
-
-func TestOAuthBearerRefreshesOnceAfter401(t *testing.T) {
-	t.Parallel()
-	d, srv := newDesk(t)
-	d.add("tickets", 3)
-	d.bearer = "at-2" // at-1 has expired
-	var forced int
-	tok := func(_ context.Context, force bool) (string, error) {
-		if force {
-			forced++
-			return "at-2", nil
-		}
-		return "at-1", nil
-	}
-	r := run(t, zendesk.TicketsSource(), srv, options{oauth: tok})
-	if r.Err != nil || ids(r) != "1,2,3" || forced != 1 {
-		t.Fatalf("%s, %v, %d refreshes", ids(r), r.Err, forced)
-	}
-	_, auths := d.seen()
-	if auths[0] != "Bearer at-1" || auths[len(auths)-1] != "Bearer at-2" {
-		t.Errorf("auths %v", auths)
-	}
-	// A refreshed token that is refused too is an auth failure.
-	d.bearer = "at-3"
-	r = run(t, zendesk.TicketsSource(), srv, options{oauth: tok})
-	if f := failure(t, r.Err, jobrunner.ReasonAuth); !strings.Contains(f.Message, "after refreshing") {
-		t.Errorf("message %q", f.Message)
-	}
-}
-
-func TestMalformedJSONIsSourceError(t *testing.T) {
-	t.Parallel()
-	for _, body := range []string{`{"tickets": [`, `{"tickets": []}`, `[]`} {
-		d, srv := newDesk(t)
-		d.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write([]byte(body))
-			return true
-		}
-		r := run(t, zendesk.TicketsSource(), srv, options{})
-		failure(t, r.Err, jobrunner.ReasonSourceError)
-	}
-}
-
-func TestNextPageOnAnotherHostIsRefused(t *testing.T) {
-	t.Parallel()
-	d, srv := newDesk(t)
-	d.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"organizations": []any{item(1, t0)}, "count": 1, "end_of_stream": false, "end_time": t0.Unix(),
-			"next_page": "https://evil.example.com/api/v2/incremental/organizations.json?start_time=1",
-		})
-		return true
-	}
-	r := run(t, zendesk.OrganizationsSource(), srv, options{})
-	if f := failure(t, r.Err, jobrunner.ReasonSourceError); !strings.Contains(f.Message, "another host") {
-		t.Errorf("message %q", f.Message)
 	}
 }
 

@@ -204,66 +204,6 @@ func TestIncrementalSendsIfModifiedSince(t *testing.T) {
 	}
 }
 
-func TestThrottled(t *testing.T) {
-	c, srv := newCRM(t, 3)
-	c.hook = func(n int, w http.ResponseWriter, _ *http.Request) bool {
-		if n == 2 {
-			w.Header().Set("Retry-After", "30")
-			zohoError(w, 429, "TOO_MANY_REQUESTS", "The number of concurrent requests has exceeded the limit")
-			return true
-		}
-		return false
-	}
-	var s jobrunnertest.Waits
-	got, _, err := fetch(t, zoho.AccountsSource(), request(srv, &s, ""))
-	if err != nil || len(got) != 3 || len(s.Durations()) != 1 || s.Durations()[0] != 30*time.Second {
-		t.Fatalf("%d records, waits %v, %v", len(got), s.Durations(), err)
-	}
-	c.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
-		zohoError(w, 429, "TOO_MANY_REQUESTS", "API credits exhausted")
-		return true
-	}
-	s = jobrunnertest.Waits{}
-	_, _, err = fetch(t, zoho.AccountsSource(), request(srv, &s, ""))
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonRateLimit || !strings.Contains(f.Message, "TOO_MANY_REQUESTS") || len(s.Durations()) != 4 {
-		t.Fatalf("err = %v, waits %v", err, s.Durations())
-	}
-}
-
-func TestRefreshOnceOn401(t *testing.T) {
-	c, srv := newCRM(t, 5)
-	var forced int
-	req := request(srv, &jobrunnertest.Waits{}, "")
-	req.Token = func(_ context.Context, force bool) (string, error) {
-		if force {
-			forced++
-			return "1000.new", nil
-		}
-		return "1000.abc", nil
-	}
-	c.hook = func(n int, _ http.ResponseWriter, _ *http.Request) bool {
-		if n == 2 {
-			c.mu.Lock()
-			c.token = "1000.new"
-			c.mu.Unlock()
-		}
-		return false
-	}
-	got, _, err := fetch(t, zoho.AccountsSource(), req)
-	if err != nil || len(got) != 5 || forced != 1 || c.auths[2] != "Zoho-oauthtoken 1000.new" || c.tokens[2] != "tok-2" {
-		t.Fatalf("%d records, %d refreshes, auths %v tokens %v, %v", len(got), forced, c.auths, c.tokens, err)
-	}
-	c.mu.Lock()
-	c.token = "1000.other"
-	c.mu.Unlock()
-	_, _, err = fetch(t, zoho.AccountsSource(), req)
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || f.Reason != jobrunner.ReasonAuth || !strings.Contains(f.Message, "INVALID_TOKEN") || !strings.Contains(f.Message, "again after refreshing") {
-		t.Fatalf("err = %v", err)
-	}
-}
-
 func TestMalformedAndConfig(t *testing.T) {
 	c, srv := newCRM(t, 3)
 	c.hook = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
