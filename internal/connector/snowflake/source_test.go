@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -261,3 +262,31 @@ func TestCheckpointByType(t *testing.T) {
 		t.Errorf("an older value must not move the checkpoint back")
 	}
 }
+
+// TestQueryNullCursor: a row whose incremental column is NULL is written,
+// counted in Stats.WithoutCursor and does not move the checkpoint, which
+// stays the largest value seen (the row order does not matter).
+func TestQueryNullCursor(t *testing.T) {
+	t.Parallel()
+	s := connectortest.NewSnowflake(t, AuthPAT)
+	last := s.Data.Len() - 1
+	lastID := res0ID(last)
+	s.SetNullCursor(res0ID(0), lastID)
+	res := jobrunnertest.Run(t, QuerySource(), nil, queryRequest(s, AuthPAT, incParams))
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if len(res.Records) != s.Data.Len() {
+		t.Fatalf("%d records, want all %d (NULL rows too)", len(res.Records), s.Data.Len())
+	}
+	if n := res.Stats.WithoutCursor.Load(); n != 2 {
+		t.Errorf("Stats.WithoutCursor = %d, want the 2 NULL rows", n)
+	}
+	want := connectortest.Base.Add(time.Duration(last-1) * time.Second).Format(time.RFC3339Nano)
+	if res.Checkpoint != want {
+		t.Errorf("checkpoint %q, want %s: the newest non-NULL value", res.Checkpoint, want)
+	}
+}
+
+// res0ID is the fake's id of its i-th record.
+func res0ID(i int) string { return fmt.Sprintf("ORD-%06d", i) }
