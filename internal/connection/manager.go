@@ -514,6 +514,15 @@ func checkSecretKinds(ctr *connector.Connector, m *connector.AuthMethod, secrets
 		if f.Normalize != nil {
 			secrets[k] = f.Normalize(v)
 		}
+		// Refuse an oversized secret here, before the provider is asked
+		// or anything is saved, naming the field and its limit.
+		limit := secretstore.MaxItemBytes
+		if f.MaxBytes > 0 && f.MaxBytes < limit {
+			limit = f.MaxBytes
+		}
+		if n := len(secrets[k]); n > limit {
+			return exitcode.UsageError("secret %s is %d bytes, more than the %d connctl stores (Windows Credential Manager's limit for an item): give a smaller one", k, n, limit)
+		}
 	}
 	return nil
 }

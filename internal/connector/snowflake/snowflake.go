@@ -146,8 +146,13 @@ func validateColumn(v string) error {
 // validatePrivateKey checks that a private_key value is an RSA private key
 // in PEM. Its messages never quote the value.
 func validatePrivateKey(v string) error {
-	_, err := parsePrivateKey(v)
+	k, err := parsePrivateKey(v)
 	if err == nil {
+		// A 4096-bit PKCS#8 key is about 3,270 bytes of PEM: more than
+		// the secret store keeps (2,560 bytes, Windows' item limit).
+		if bits := k.key.N.BitLen(); bits > 3072 {
+			return fmt.Errorf("a %d-bit key does not fit the secret store (2,560 bytes): make a 2048-bit key pair (openssl genrsa 2048 | openssl pkcs8 -topk8 -nocrypt -out rsa_key.p8) and set its public key on the user", bits)
+		}
 		return nil
 	}
 	var ke *keyError
