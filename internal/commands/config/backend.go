@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
@@ -94,7 +93,7 @@ func setBackend(ctx context.Context, d *deps.Deps, cfg *configstore.Store, targe
 		warnEnv(d, cfg)
 		return nil
 	}
-	mg, err := connview.Manager(d)
+	mg, err := d.Connections()
 	if err != nil {
 		return err
 	}

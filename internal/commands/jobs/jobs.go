@@ -63,33 +63,7 @@ func view(ctx context.Context, d *deps.Deps, doc *configstore.Document, j *confi
 }
 
 // Manager builds the jobs manager, recording update activities.
-func Manager(d *deps.Deps) (*jobs.Manager, error) {
-	cfg, err := d.Config()
-	if err != nil {
-		return nil, err
-	}
-	m := &jobs.Manager{Config: cfg, Catalog: d.Catalog(), Now: d.Now}
-	if d.Activities != nil {
-		m.OnUpdate = func(ctx context.Context, action string, j *configstore.Job, c *configstore.Connection, changes []connection.Change) {
-			store, err := d.Activities()
-			if err == nil {
-				a := activitylog.Activity{Type: activitylog.TypeUpdate, Action: action, JobID: j.ID, JobName: j.Name,
-					Status: activitylog.StatusSucceeded, Who: d.Who(), StartedAt: d.Now()}
-				if c != nil {
-					a.ConnectionID, a.ConnectionName = c.ID, c.Name
-				}
-				for _, ch := range changes {
-					a.Changes = append(a.Changes, activitylog.Change{Field: ch.Field, Old: ch.Old, New: ch.New, Secret: ch.Secret})
-				}
-				_, err = store.Record(ctx, a)
-			}
-			if err != nil {
-				d.IO.Warnf("the change was made but not recorded in the activity log: %v", err)
-			}
-		}
-	}
-	return m, nil
-}
+func Manager(d *deps.Deps) (*jobs.Manager, error) { return d.Jobs() }
 
 // JobNames completes job names from the config only.
 func JobNames(d *deps.Deps) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

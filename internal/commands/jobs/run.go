@@ -11,7 +11,6 @@ import (
 
 	"github.com/connctl/connctl/internal/activitylog"
 	"github.com/connctl/connctl/internal/authorization"
-	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/connector/all"
@@ -335,7 +334,7 @@ func prepare(ctx context.Context, d *deps.Deps, cfg *configstore.Store, job *con
 	if err := authorization.Usable(conn); err != nil {
 		return jobrunner.Request{}, nil, err
 	}
-	mgr, err := connview.Manager(d)
+	mgr, err := d.Connections()
 	if err != nil {
 		return jobrunner.Request{}, nil, err
 	}
@@ -349,7 +348,7 @@ func prepare(ctx context.Context, d *deps.Deps, cfg *configstore.Store, job *con
 	}
 	req := jobrunner.Request{Fields: connection.Effective(ctr, m, conn.Fields), Secrets: map[string]string{}, Params: job.Params}
 	if m.OAuth != nil {
-		svc, err := connview.Authz(d)
+		svc, err := d.Authz()
 		if err != nil {
 			return req, nil, err
 		}
