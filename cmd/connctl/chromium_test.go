@@ -58,7 +58,7 @@ func TestOAuthInHeadlessChromium(t *testing.T) {
 		ios, _, out, errOut := iostreams.Test()
 		d := &deps.Deps{IO: ios, Getenv: func(k string) string { return env[k] }, Now: time.Now}
 		d.Catalog = sync.OnceValue(all.Catalogue)
-		d.Config = sync.OnceValues(func() (*configstore.Store, error) { return configstore.Open(env["CONNCTL_CONFIG"], d.Getenv) })
+		d.Config = sync.OnceValues(func() (configstore.Config, error) { return configstore.Open(env["CONNCTL_CONFIG"], d.Getenv) })
 		mem := store
 		d.Secrets = func() (secretstore.Store, error) { return mem, nil }
 		d.HTTP = func() *http.Client { return &http.Client{Timeout: 30 * time.Second} }

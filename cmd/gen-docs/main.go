@@ -108,7 +108,7 @@ func newRoot(configPath string) *cobra.Command {
 		Getenv:  getenv,
 		Now:     func() time.Time { return manDate },
 		Catalog: sync.OnceValue(all.Catalogue),
-		Config: sync.OnceValues(func() (*configstore.Store, error) {
+		Config: sync.OnceValues(func() (configstore.Config, error) {
 			return configstore.Open(configPath, getenv)
 		}),
 		Secrets: func() (secretstore.Store, error) {

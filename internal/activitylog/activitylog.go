@@ -20,6 +20,10 @@
 // registration); Open and Close add about 5 ms more in a fresh process. So
 // commands reach the store through a lazy constructor, and only those that
 // record or read activities open it.
+//
+// Callers depend on the Log interface (Recorder, Reader, Checkpoints), of
+// which the SQLite Store is one implementation; activitylogtest holds the
+// suite every implementation passes.
 package activitylog
 
 import (

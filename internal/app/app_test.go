@@ -31,7 +31,7 @@ func testDeps(t *testing.T) (*deps.Deps, *strings.Builder, string) {
 	env := map[string]string{"CONNCTL_CONFIG": filepath.Join(dir, "config.yaml"), "XDG_STATE_HOME": dir}
 	d := &deps.Deps{IO: ios, Getenv: func(k string) string { return env[k] }, Now: time.Now}
 	d.Catalog = sync.OnceValue(all.Catalogue)
-	d.Config = sync.OnceValues(func() (*configstore.Store, error) {
+	d.Config = sync.OnceValues(func() (configstore.Config, error) {
 		p, _ := d.ConfigPath()
 		return configstore.Open(p, d.Getenv)
 	})

@@ -3,6 +3,12 @@
 // HMAC-SHA256 key chain. It holds no credentials and does no I/O; callers
 // pass the secret in and send the request themselves.
 //
+// connctl itself signs with the AWS SDK for Go v2's signer
+// (internal/connector/s3, sign.go). This package is kept for tests only, as
+// an independent implementation checked on AWS's own vectors: the fake S3
+// servers verify with it what the SDK signed. internal/archtest fails if
+// the binary links it.
+//
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
 package awssig

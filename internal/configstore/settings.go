@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/viper"
@@ -123,22 +124,37 @@ type SettingValue struct {
 	Source Source `json:"source"`
 }
 
-type settingsView struct {
-	v *viper.Viper
+// SettingsView is connctl's settings: CONNCTL_* environment variables over
+// the config file's settings section over defaults, resolved by viper (the
+// only place viper is used). Settings always live in the local config file,
+// whichever Definitions backend holds connections and jobs: they say which
+// backend to use. A *Store embeds the view of its own file; Join pairs it
+// with another backend. It is safe for concurrent use.
+type SettingsView struct {
+	file   *Store
+	getenv func(string) string
+
+	mu   sync.Mutex
+	from *Document // the document v was built from
+	v    *viper.Viper
 }
 
-// view builds the viper instance that resolves settings: CONNCTL_* env over
-// the file over defaults (flags, when a command binds one, over all). Only settings go through viper; connections are
-// typed and read directly.
-func (s *Store) view() *settingsView {
-	if s.settings != nil {
-		return s.settings
+// view returns the viper instance for the file's current settings and the
+// settings map it was built from, building it again after the file changed
+// (flags, when a command binds one, over all). Only settings go through
+// viper; connections are typed and read directly.
+func (s *SettingsView) view() (*viper.Viper, map[string]any) {
+	doc := s.file.Document()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.v != nil && s.from == doc {
+		return s.v, doc.Settings
 	}
 	v := viper.New()
-	if s.doc.Settings != nil {
-		_ = v.MergeConfigMap(s.doc.Settings)
+	if doc.Settings != nil {
+		_ = v.MergeConfigMap(doc.Settings)
 	}
-	for _, st := range s.knownSettings() {
+	for _, st := range knownSettings(doc.Settings) {
 		v.SetDefault(st.Key, st.Default)
 		// The environment is read through the injected getenv (not viper's
 		// AutomaticEnv, which reads the process) and set as an override,
@@ -147,21 +163,24 @@ func (s *Store) view() *settingsView {
 			v.Set(st.Key, e)
 		}
 	}
-	s.settings = &settingsView{v: v}
-	return s.settings
+	s.v, s.from = v, doc
+	return v, doc.Settings
 }
 
 // Get returns the effective value of key and where it came from.
-func (s *Store) Get(key string) (SettingValue, error) {
+func (s *SettingsView) Get(key string) (SettingValue, error) {
 	st, err := LookupSetting(key)
 	if err != nil {
 		return SettingValue{}, err
 	}
-	val := s.view().v.GetString(key)
+	v, fileSettings := s.view()
+	s.mu.Lock()
+	val := v.GetString(key)
+	s.mu.Unlock()
 	src := SourceDefault
 	if e := s.getenv(st.EnvName()); e != "" {
 		src, val = SourceEnv, e
-	} else if _, ok := lookupNested(s.doc.Settings, key); ok {
+	} else if _, ok := lookupNested(fileSettings, key); ok {
 		src = SourceFile
 	}
 	return SettingValue{Key: key, Value: val, Source: src}, nil
@@ -169,7 +188,7 @@ func (s *Store) Get(key string) (SettingValue, error) {
 
 // Int returns an integer setting, falling back to its default when the
 // environment or file holds something unusable.
-func (s *Store) Int(key string) int {
+func (s *SettingsView) Int(key string) int {
 	sv, err := s.Get(key)
 	if err == nil {
 		if n, err := strconv.Atoi(strings.TrimSpace(sv.Value)); err == nil && n > 0 {
@@ -182,7 +201,7 @@ func (s *Store) Int(key string) int {
 }
 
 // Duration returns a duration setting (default on a bad value).
-func (s *Store) Duration(key string) time.Duration {
+func (s *SettingsView) Duration(key string) time.Duration {
 	sv, err := s.Get(key)
 	if err == nil {
 		if d, err := time.ParseDuration(strings.TrimSpace(sv.Value)); err == nil && d > 0 {
@@ -195,16 +214,16 @@ func (s *Store) Duration(key string) time.Duration {
 }
 
 // String returns a text setting.
-func (s *Store) String(key string) string {
+func (s *SettingsView) String(key string) string {
 	sv, _ := s.Get(key)
 	return sv.Value
 }
 
 // knownSettings is the fixed settings plus the per-connector client IDs the
-// file holds.
-func (s *Store) knownSettings() []Setting {
+// file's settings hold.
+func knownSettings(fileSettings map[string]any) []Setting {
 	out := append([]Setting(nil), Settings...)
-	if oauth, ok := s.doc.Settings["oauth"].(map[string]any); ok {
+	if oauth, ok := fileSettings["oauth"].(map[string]any); ok {
 		ids := make([]string, 0, len(oauth))
 		for id := range oauth {
 			ids = append(ids, id)
@@ -220,8 +239,8 @@ func (s *Store) knownSettings() []Setting {
 }
 
 // All returns every setting's effective value.
-func (s *Store) All() []SettingValue {
-	known := s.knownSettings()
+func (s *SettingsView) All() []SettingValue {
+	known := knownSettings(s.file.Document().Settings)
 	out := make([]SettingValue, 0, len(known))
 	for _, st := range known {
 		sv, _ := s.Get(st.Key)
@@ -231,7 +250,7 @@ func (s *Store) All() []SettingValue {
 }
 
 // Set validates value and writes it into the file's settings.
-func (s *Store) Set(ctx context.Context, key, value string) error {
+func (s *SettingsView) Set(ctx context.Context, key, value string) error {
 	st, err := LookupSetting(key)
 	if err != nil {
 		return err
@@ -240,7 +259,7 @@ func (s *Store) Set(ctx context.Context, key, value string) error {
 	if err != nil {
 		return fmt.Errorf("invalid value for %s: %w", key, err)
 	}
-	return s.Update(ctx, func(d *Document) error {
+	return s.file.Update(ctx, func(d *Document) error {
 		if d.Settings == nil {
 			d.Settings = map[string]any{}
 		}
@@ -250,11 +269,11 @@ func (s *Store) Set(ctx context.Context, key, value string) error {
 }
 
 // Unset removes key from the file's settings, so the default applies.
-func (s *Store) Unset(ctx context.Context, key string) error {
+func (s *SettingsView) Unset(ctx context.Context, key string) error {
 	if _, err := LookupSetting(key); err != nil {
 		return err
 	}
-	return s.Update(ctx, func(d *Document) error {
+	return s.file.Update(ctx, func(d *Document) error {
 		deleteNested(d.Settings, key)
 		return nil
 	})

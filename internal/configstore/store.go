@@ -2,6 +2,10 @@
 // YAML file, connections as a list (viper lowercases map keys, and names keep
 // their case), written only under a lock, atomically, 0600 in a 0700 folder.
 // A file that fails to parse is never written. It holds no secret.
+//
+// Callers reach connection and job definitions through the Definitions
+// interface (the file is one implementation; configstoretest holds the
+// suite every implementation passes) and settings through SettingsView.
 package configstore
 
 import (
@@ -14,22 +18,31 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/gofrs/flock"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/connctl/connctl/internal/staletemp"
+	"github.com/connctl/connctl/internal/atomicfile"
 )
 
-// Store is the config file: its path and the document as last read or written.
+// Store is the config file, the file implementation of Definitions: its
+// path and the document as last read or written. Its embedded SettingsView
+// resolves the file's settings section, so a *Store is a whole Config. It
+// is safe for concurrent use; several Stores, in this process or others,
+// may share one file.
 type Store struct {
-	path     string
-	doc      Document
-	exists   bool
-	getenv   func(string) string
-	settings *settingsView
+	*SettingsView
+
+	path   string
+	getenv func(string) string
+
+	mu     sync.Mutex
+	doc    *Document // replaced, never changed in place: readers keep a snapshot
+	exists bool
 }
+
+var _ Config = (*Store)(nil)
 
 // DefaultPath is $XDG_CONFIG_HOME/connctl/config.yaml (os.UserConfigDir).
 func DefaultPath() (string, error) {
@@ -47,11 +60,12 @@ func Open(path string, getenv func(string) string) (*Store, error) {
 		getenv = os.Getenv
 	}
 	s := &Store{path: path, getenv: getenv}
+	s.SettingsView = &SettingsView{file: s, getenv: getenv}
 	doc, exists, err := readDocument(path)
 	if err != nil {
 		return nil, err
 	}
-	s.doc, s.exists = doc, exists
+	s.doc, s.exists = &doc, exists
 	return s, nil
 }
 
@@ -59,19 +73,35 @@ func Open(path string, getenv func(string) string) (*Store, error) {
 func (s *Store) Path() string { return s.path }
 
 // Exists reports whether the file existed when last read.
-func (s *Store) Exists() bool { return s.exists }
+func (s *Store) Exists() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exists
+}
 
 // Document returns the document as last read or written. Callers must not
-// modify it; use Update.
-func (s *Store) Document() *Document { return &s.doc }
+// modify it; use Update. It is a snapshot: a later Update or Reload does not
+// change it.
+func (s *Store) Document() *Document {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.doc
+}
 
 // Connections returns every connection, in file order.
-func (s *Store) Connections() []Connection { return s.doc.Connections }
+func (s *Store) Connections() []Connection { return s.Document().Connections }
 
 // Find returns the connection named name (case-insensitive).
 func (s *Store) Find(name string) (*Connection, bool) {
-	_, c := s.doc.Find(name)
+	_, c := s.Document().Find(name)
 	return c, c != nil
+}
+
+// set replaces the in-memory document.
+func (s *Store) set(doc *Document, exists bool) {
+	s.mu.Lock()
+	s.doc, s.exists = doc, exists
+	s.mu.Unlock()
 }
 
 // ErrNotFound is wrapped by errors for unknown connection names.
@@ -88,17 +118,16 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create config folder: %w", err)
 	}
-	lock := flock.New(s.path + ".lock")
 	lctx, cancel := context.WithTimeout(ctx, LockTimeout)
 	defer cancel()
-	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
-	if err != nil || !ok {
+	unlock, err := atomicfile.Lock(lctx, s.path)
+	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return fmt.Errorf("config file %s is locked by another connctl process (waited %s)", s.path, LockTimeout)
 	}
-	defer func() { _ = lock.Unlock() }()
+	defer unlock()
 
 	doc, _, err := readDocument(s.path)
 	if err != nil {
@@ -108,10 +137,7 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 		return err
 	}
 	doc.SchemaVersion = SchemaVersion
-	if err := validateDocument(s.path, &doc); err != nil {
-		return fmt.Errorf("refusing to write an invalid config: %w", err)
-	}
-	if err := checkFieldValues(s.path, nil, &doc); err != nil {
+	if err := ValidateDocument(s.path, &doc); err != nil {
 		return fmt.Errorf("refusing to write an invalid config: %w", err)
 	}
 	out, err := encodeDocument(&doc)
@@ -122,8 +148,7 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 		return err
 	}
 	storeCached(s.path, out, &doc)
-	s.doc, s.exists = doc, true
-	s.settings = nil
+	s.set(&doc, true)
 	return nil
 }
 
@@ -228,61 +253,22 @@ func validateDocument(path string, doc *Document) error {
 	return nil
 }
 
-// writeAtomic writes data to a temp file in path's folder (0600), syncs it,
-// keeps the previous file as path.bak when backup is set, renames it over
-// path and syncs the folder, so a crash leaves either the old or the new
-// file, never half.
+// writeAtomic writes data through atomicfile (temp file 0600, fsync,
+// rename, folder fsync), keeping the previous file as path.bak when backup
+// is set, so a crash leaves either the old or the new file, never half.
 //
 // A symlinked path (a dotfiles setup) is written through: the temp file and
 // the backup go beside the link's target, which the rename replaces, so the
 // link stays a link.
 func writeAtomic(path string, data []byte, backup bool) error {
-	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		target, err := filepath.EvalSymlinks(path)
-		if err != nil {
-			return fmt.Errorf("write config: follow the symlink %s: %w", path, err)
-		}
-		path = target
-	}
-	dir := filepath.Dir(path)
-	staletemp.Remove(dir, ".config-*.tmp", staletemp.Age, time.Now())
-	tmp, err := os.CreateTemp(dir, ".config-*.tmp")
+	err := atomicfile.Write(path, data, atomicfile.Options{
+		TempPattern:        ".config-*.tmp",
+		Backup:             backup,
+		FollowSymlink:      true,
+		IgnoreDirSyncError: true,
+	})
 	if err != nil {
 		return fmt.Errorf("write config: %w", err)
-	}
-	tmpName := tmp.Name()
-	defer func() {
-		if tmpName != "" {
-			_ = os.Remove(tmpName)
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("write config: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	// The last good file becomes the backup; a failure here is not fatal.
-	if _, err := os.Stat(path); err == nil && backup {
-		_ = os.Remove(path + ".bak")
-		_ = os.Link(path, path+".bak")
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("write config: %w", err)
-	}
-	tmpName = ""
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
 	}
 	return nil
 }
@@ -293,7 +279,7 @@ func (s *Store) Reload() error {
 	if err != nil {
 		return err
 	}
-	s.doc, s.exists, s.settings = doc, exists, nil
+	s.set(&doc, exists)
 	return nil
 }
 

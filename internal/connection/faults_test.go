@@ -50,7 +50,7 @@ func newFaultRig(t *testing.T) *faultRig {
 // breakConfig makes every later config write fail, as a read-only folder
 // or a full disk does (the lock file cannot be opened for writing).
 func (r *faultRig) breakConfig(t *testing.T) {
-	lock := r.mg.Config.Path() + ".lock"
+	lock := configPath(r.mg) + ".lock"
 	if err := os.RemoveAll(lock); err != nil {
 		t.Error(err)
 	}
@@ -60,7 +60,7 @@ func (r *faultRig) breakConfig(t *testing.T) {
 }
 
 func (r *faultRig) mendConfig(t *testing.T) {
-	if err := os.RemoveAll(r.mg.Config.Path() + ".lock"); err != nil {
+	if err := os.RemoveAll(configPath(r.mg) + ".lock"); err != nil {
 		t.Error(err)
 	}
 }
@@ -78,7 +78,7 @@ func (s state) String() string { return s.config + s.secrets }
 func (r *faultRig) snapshot(t *testing.T) state {
 	t.Helper()
 	// A fresh Open: the file on disk must parse, whatever happened.
-	cfg, err := configstore.Open(r.mg.Config.Path(), func(string) string { return "" })
+	cfg, err := configstore.Open(configPath(r.mg), func(string) string { return "" })
 	if err != nil {
 		t.Fatalf("config no longer parses: %v", err)
 	}

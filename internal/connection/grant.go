@@ -8,14 +8,17 @@ import (
 
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/jobrunner"
 	"github.com/connctl/connctl/internal/secretstore"
 	"github.com/connctl/connctl/internal/textsafe"
 )
 
 // Secret kinds of an OAuth grant. Access and refresh tokens are separate
-// items (Windows caps an item at 2,560 bytes).
+// items (Windows caps an item at 2,560 bytes). The access token's kind is
+// the key a job run hands it to its source under (jobrunner.Request.Secrets),
+// so the two cannot drift apart.
 const (
-	KindAccessToken  = "oauth_access_token"
+	KindAccessToken  = jobrunner.SecretAccessToken
 	KindRefreshToken = "oauth_refresh_token"
 )
 

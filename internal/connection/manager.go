@@ -24,7 +24,7 @@ import (
 // Manager changes connections. Secrets is called only by operations that
 // need the secret store, so listing and showing never touch the keyring.
 type Manager struct {
-	Config  *configstore.Store
+	Config  configstore.Config
 	Secrets func() (secretstore.Store, error)
 	Catalog *connector.Catalogue
 	Now     func() time.Time

@@ -57,7 +57,7 @@ func TestCreateStoresSecretAndDefinition(t *testing.T) {
 	if err != nil || c2.Name != "freshdesk-2" {
 		t.Fatalf("second default name: %v %+v", err, c2)
 	}
-	raw, _ := os.ReadFile(mg.Config.Path())
+	raw, _ := os.ReadFile(configPath(mg))
 	if strings.Contains(string(raw), "k1") || strings.Contains(string(raw), "k2") {
 		t.Fatal("secret in config file")
 	}
@@ -77,7 +77,7 @@ func TestCreateWithBrokenStoreLeavesNothing(t *testing.T) {
 		if len(exitcode.Hints(err)) == 0 {
 			t.Error("no hint")
 		}
-		if _, statErr := os.Stat(mg.Config.Path()); !errors.Is(statErr, os.ErrNotExist) {
+		if _, statErr := os.Stat(configPath(mg)); !errors.Is(statErr, os.ErrNotExist) {
 			t.Fatal("config written although the secret was not stored")
 		}
 	}
@@ -88,7 +88,7 @@ func TestCreateRemovesSecretsWhenConfigWriteFails(t *testing.T) {
 	mem := secretstoretest.NewMemory()
 	mg := newManager(t, mem)
 	// The file goes bad between the checks and the write.
-	if err := os.WriteFile(mg.Config.Path(), []byte("schema_version: [\n"), 0o600); err != nil {
+	if err := os.WriteFile(configPath(mg), []byte("schema_version: [\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := mg.Create(context.Background(), freshdesk(t, mg, "x", "k")); err == nil {
@@ -135,7 +135,7 @@ func TestEditRenameKeepsSecretAndRestoresOnFailure(t *testing.T) {
 		t.Fatalf("edit: %v %+v %+v", err, u, changes)
 	}
 	// A failing write puts the old secret back.
-	if err := os.WriteFile(mg.Config.Path(), []byte("{{{"), 0o600); err != nil {
+	if err := os.WriteFile(configPath(mg), []byte("{{{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := mg.Edit(context.Background(), "desk", EditRequest{Secrets: map[string]string{"api_key": "new"}}); err == nil {

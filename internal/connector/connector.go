@@ -28,7 +28,15 @@ const (
 	CategorySurvey    Category = "survey"
 	CategoryGainsight Category = "gainsight"
 	CategoryGeneric   Category = "generic"
+	CategoryWarehouse Category = "warehouse"
 )
+
+// Categories returns every category, for checks that a connector names a
+// known one.
+func Categories() []Category {
+	return []Category{CategoryCRM, CategorySupport, CategoryProject, CategoryAnalytics,
+		CategoryStorage, CategorySurvey, CategoryGainsight, CategoryGeneric, CategoryWarehouse}
+}
 
 // AuthKind is how a connection proves who it is.
 type AuthKind string

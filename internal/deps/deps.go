@@ -36,7 +36,7 @@ type Deps struct {
 	Sleep   func(context.Context, time.Duration) error
 	Catalog func() *connector.Catalogue
 	// Config reads the config file on first use, then returns the same store.
-	Config func() (*configstore.Store, error)
+	Config func() (configstore.Config, error)
 	// Secrets opens the secret store chosen by the settings (keyring or file).
 	Secrets func() (secretstore.Store, error)
 	// SecretBackend opens a named backend ("keyring" or "file") whatever the
@@ -51,7 +51,7 @@ type Deps struct {
 	Browser browser.Opener
 	// Activities opens the activity log ($XDG_STATE_HOME/connctl/state.db)
 	// on first use; commands that do not record or read activities never do.
-	Activities func() (*activitylog.Store, error)
+	Activities func() (activitylog.Log, error)
 	// SkipVerify turns off the provider check of key-based credentials on
 	// create, authorize, reauthorize and edit (as if --no-verify were given,
 	// without marking the connection unverified). Only the test binary sets
@@ -85,7 +85,7 @@ func System() *Deps {
 	}
 	d.IO = iostreams.System(d.Getenv)
 	d.Catalog = sync.OnceValue(all.Catalogue)
-	d.Config = sync.OnceValues(func() (*configstore.Store, error) {
+	d.Config = sync.OnceValues(func() (configstore.Config, error) {
 		p, err := d.ConfigPath()
 		if err != nil {
 			return nil, err
@@ -93,7 +93,11 @@ func System() *Deps {
 		for _, w := range configstore.PermissionWarnings(p, false) {
 			d.IO.Warnf("%s", w)
 		}
-		return configstore.Open(p, d.Getenv)
+		cfg, err := configstore.Open(p, d.Getenv)
+		if err != nil {
+			return nil, err // a nil Config, not a nil *Store in one
+		}
+		return cfg, nil
 	})
 	d.SecretBackend = d.openBackend
 	d.Secrets = sync.OnceValues(func() (secretstore.Store, error) {
@@ -115,15 +119,19 @@ func System() *Deps {
 		return safehttp.New(rt, safehttp.Timeouts{})
 	})
 	d.Browser = browser.System{Getenv: d.Getenv}
-	d.Activities = sync.OnceValues(func() (*activitylog.Store, error) {
-		return activitylog.Open(filepath.Join(d.StateDir(), activitylog.FileName), activitylog.WithClock(d.Now))
+	d.Activities = sync.OnceValues(func() (activitylog.Log, error) {
+		s, err := activitylog.Open(filepath.Join(d.StateDir(), activitylog.FileName), activitylog.WithClock(d.Now))
+		if err != nil {
+			return nil, err // a nil Log, not a nil *Store in one
+		}
+		return s, nil
 	})
 	return d
 }
 
 // ActivitiesIfAny opens the activity log only if it exists (so that reading
 // commands such as list create nothing); nil when there is none.
-func (d *Deps) ActivitiesIfAny() (*activitylog.Store, error) {
+func (d *Deps) ActivitiesIfAny() (activitylog.Log, error) {
 	if d.Activities == nil {
 		return nil, nil
 	}

@@ -28,7 +28,7 @@ func TestConnectionAndJobUpdatesAreRecordedAlike(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	d := &Deps{IO: ios, Getenv: func(string) string { return "" }, Now: func() time.Time { return now },
-		Activities: func() (*activitylog.Store, error) { return store, nil }}
+		Activities: func() (activitylog.Log, error) { return store, nil }}
 	changes := []connection.Change{{Field: "domain", Old: "a", New: "b"}, {Field: "api_key", Secret: true}}
 	want := []activitylog.Change{{Field: "domain", Old: "a", New: "b"}, {Field: "api_key", Secret: true}}
 	conn := &configstore.Connection{ID: "conn_1", Name: "support"}
@@ -63,7 +63,7 @@ func TestUnrecordedUpdateIsAWarning(t *testing.T) {
 	t.Parallel()
 	ios, _, _, errOut := iostreams.Test()
 	d := &Deps{IO: ios, Getenv: func(string) string { return "" }, Now: time.Now,
-		Activities: func() (*activitylog.Store, error) { return nil, errors.New("disk full") }}
+		Activities: func() (activitylog.Log, error) { return nil, errors.New("disk full") }}
 	d.RecordJobUpdate(context.Background(), "create", &configstore.Job{ID: "job_1", Name: "tickets"}, nil, nil)
 	if !strings.Contains(errOut.String(), "the change was made but not recorded in the activity log: disk full") {
 		t.Errorf("stderr %q, want the warning", errOut)

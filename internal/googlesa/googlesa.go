@@ -1,23 +1,27 @@
-// Package googlesa reads Google service-account JSON keys and signs the
-// JWT assertions of the JWT bearer grant (RFC 7523) with them. It is shared
-// by `connctl test` (keycheck) and the BigQuery sources. It never puts the
-// key in an error and never talks to the network.
+// Package googlesa reads Google service-account JSON keys, checks them
+// (with messages that never quote the key) and gets access tokens with
+// them through golang.org/x/oauth2/jwt, the JWT bearer grant (RFC 7523). It
+// is shared by `connctl test` (keycheck) and the BigQuery sources. It never
+// puts the key in an error and sends only through the function its caller
+// gives (see Key.Token).
 package googlesa
 
 import (
-	"crypto"
-	"crypto/rand"
+	"context"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
-	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/jwt"
+
+	"github.com/connctl/connctl/internal/safehttp"
 )
 
 // DefaultTokenURI is the token endpoint of keys that do not name one.
@@ -32,8 +36,6 @@ type Key struct {
 	ClientEmail  string `json:"client_email"`
 	ClientID     string `json:"client_id"`
 	TokenURI     string `json:"token_uri"`
-
-	signer *rsa.PrivateKey
 }
 
 // KeyError says what is wrong with a key file, in words that never quote
@@ -46,7 +48,8 @@ func (e *KeyError) Error() string { return "service_account_key " + e.What }
 // http on a loopback host.
 var ErrInsecureTokenURI = errors.New("service_account_key's token_uri is not an https URL")
 
-// ParseKey reads a key file and its RSA private key (PKCS #8 or PKCS #1).
+// ParseKey reads a key file and checks its RSA private key (PKCS #8 or
+// PKCS #1), so that a bad key is named before anything is sent.
 func ParseKey(raw string) (*Key, error) {
 	var key Key
 	if json.Unmarshal([]byte(raw), &key) != nil {
@@ -63,15 +66,12 @@ func ParseKey(raw string) (*Key, error) {
 		return nil, &KeyError{"has a private_key that is not PEM"}
 	}
 	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
-		rk, ok := k.(*rsa.PrivateKey)
-		if !ok {
+		if _, ok := k.(*rsa.PrivateKey); !ok {
 			return nil, &KeyError{"has a private_key that is not an RSA key"}
 		}
-		key.signer = rk
 		return &key, nil
 	}
-	if rk, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		key.signer = rk
+	if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
 		return &key, nil
 	}
 	return nil, &KeyError{"has a private_key that cannot be read"}
@@ -93,10 +93,50 @@ func (k *Key) CheckedTokenURI() (string, error) {
 	return "", ErrInsecureTokenURI
 }
 
-// Assertion signs the JWT of the bearer grant: iss the service account,
-// the given scope, aud the token endpoint, valid for an hour from now.
-func (k *Key) Assertion(scope, aud string, now time.Time) (string, error) {
-	return SignJWT(k.signer, k.PrivateKeyID, map[string]any{"iss": k.ClientEmail, "scope": scope, "aud": aud}, now)
+// Token signs a JWT assertion with the key and exchanges it at tokenURI
+// (from CheckedTokenURI) for an access token with scope: the JWT bearer
+// grant (RFC 7523), done by golang.org/x/oauth2/jwt, which signs RS256
+// with the key's private_key_id as kid, iss the service account, aud the
+// token endpoint, valid for an hour.
+//
+// send carries the token request: the caller's own sending (keycheck's or
+// the run's retrying client), which keeps its redirect, timeout and retry
+// policies. Token wraps it in a client from safehttp that follows no
+// redirect, and hands that to x/oauth2 (oauth2.HTTPClient). x/oauth2 says
+// why a request failed only in words, so send should keep what it saw (the
+// answer, or its own typed error) for the caller to classify; the error
+// Token returns then is only a fallback. An answer without an
+// access_token is ErrNoAccessToken.
+func (k *Key) Token(ctx context.Context, send func(*http.Request) (*http.Response, error), scope, tokenURI string) (string, error) {
+	conf := &jwt.Config{
+		Email:        k.ClientEmail,
+		PrivateKey:   []byte(k.PrivateKey),
+		PrivateKeyID: k.PrivateKeyID,
+		Scopes:       []string{scope},
+		TokenURL:     tokenURI,
+	}
+	hc := safehttp.NoRedirects(safehttp.New(roundTrip(send), safehttp.Timeouts{}), "token endpoint")
+	tok, err := conf.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, hc)).Token()
+	if err != nil {
+		return "", err
+	}
+	if tok.AccessToken == "" {
+		return "", ErrNoAccessToken
+	}
+	return tok.AccessToken, nil
+}
+
+// ErrNoAccessToken is Token's error for an answer without an access_token.
+var ErrNoAccessToken = errors.New("the token endpoint answered without an access_token")
+
+// roundTrip lets a function carry a request.
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		defer r.Body.Close() // as a RoundTripper must; send reads it through GetBody or once
+	}
+	return f(r)
 }
 
 func isLoopback(host string) bool {
@@ -105,33 +145,4 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// SignJWT returns a compact RS256 JWT with claims plus iat and exp (one
-// hour later), as Google's token endpoint expects for the JWT bearer grant.
-func SignJWT(priv *rsa.PrivateKey, kid string, claims map[string]any, now time.Time) (string, error) {
-	header := map[string]string{"alg": "RS256", "typ": "JWT"}
-	if kid != "" {
-		header["kid"] = kid
-	}
-	body := map[string]any{"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
-	for k, v := range claims {
-		body[k] = v
-	}
-	h, err := json.Marshal(header)
-	if err != nil {
-		return "", err
-	}
-	c, err := json.Marshal(body)
-	if err != nil {
-		return "", err
-	}
-	enc := base64.RawURLEncoding
-	signing := enc.EncodeToString(h) + "." + enc.EncodeToString(c)
-	sum := sha256.Sum256([]byte(signing))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, priv, crypto.SHA256, sum[:])
-	if err != nil {
-		return "", err
-	}
-	return signing + "." + enc.EncodeToString(sig), nil
 }

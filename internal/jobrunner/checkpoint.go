@@ -42,3 +42,41 @@ func parseTime(s string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// HighWater is the high-water mark of a run whose checkpoint is the latest
+// time its records carry (updated_at, SystemModstamp): a source shows it
+// each record's time, and it keeps the latest. It only moves forward: a
+// time that is not after the mark leaves it. The zero HighWater has seen
+// nothing.
+type HighWater struct {
+	floor, latest time.Time
+}
+
+// HighWaterAbove returns a HighWater that moves only past floor, for a
+// source whose records can come again at the checkpoint itself (a filter
+// coarser than the records' times): the checkpoint stays as it was unless
+// a record is newer.
+func HighWaterAbove(floor time.Time) HighWater {
+	return HighWater{floor: floor, latest: floor}
+}
+
+// See moves the mark to t when t is after it.
+func (w *HighWater) See(t time.Time) {
+	if t.After(w.latest) {
+		w.latest = t
+	}
+}
+
+// Latest returns the mark: the latest time seen, or the floor (the zero
+// time for the zero HighWater) when none was after it.
+func (w *HighWater) Latest() time.Time { return w.latest }
+
+// Checkpoint returns the checkpoint to end the run with: since (the run's
+// checkpoint, as it came) when no time moved the mark, else the mark in UTC
+// in layout.
+func (w *HighWater) Checkpoint(since, layout string) string {
+	if !w.latest.After(w.floor) {
+		return since
+	}
+	return w.latest.UTC().Format(layout)
+}

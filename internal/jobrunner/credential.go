@@ -51,43 +51,52 @@ func TokenCredential(scheme string, token func(ctx context.Context, force bool) 
 	return &Credential{scheme: scheme, token: token}
 }
 
-// Do sends the request that build returns through h, with the Authorization
-// header set to the credential, and returns what h.Do returns: the status,
-// header and body of the final answer (also with a *Failure for an error
-// answer, so the source can read the vendor's error) and the error.
+// Send sends the request that build returns through h, with the
+// Authorization header set to the credential, and returns what h.Do
+// returns as an Answer: the status, header and body of the final answer
+// (also with a *Failure for an error answer, so the source can read the
+// vendor's error: see Vendor.Describe) and the error.
 //
-// When the answer is 401 and the credential's token can be renewed, Do
+// When the answer is 401 and the credential's token can be renewed, Send
 // asks for a renewed token once, keeps it, calls build again for a fresh
-// request (with a fresh body) and sends that; refreshed reports that the
-// final answer came after such a renewal, so a second 401 can be worded
+// request (with a fresh body) and sends that; Answer.Refreshed reports that
+// the final answer came after such a renewal, so a second 401 can be worded
 // "again after refreshing the access token". Only status 401 triggers the
 // renewal: other error answers are returned at once.
 //
 // An error from build or from getting the token is returned as it is, with
 // status 0, no header and no body, like a transport error or cancellation
-// from h.Do; refreshed then says whether a renewal had succeeded before.
-func (c *Credential) Do(ctx context.Context, h *HTTP, build func() (*http.Request, error)) (status int, header http.Header, body []byte, refreshed bool, err error) {
+// from h.Do; Refreshed then says whether a renewal had succeeded before
+// build failed (false when getting the token failed).
+func (c *Credential) Send(ctx context.Context, h *HTTP, build func() (*http.Request, error)) (Answer, error) {
 	if c.header == "" && c.token != nil {
 		tok, err := c.token(ctx, false)
 		if err != nil {
-			return 0, nil, nil, false, err
+			return Answer{}, err
 		}
 		c.header = c.scheme + " " + tok
 	}
+	refreshed := false
 	for {
 		r, err := build()
 		if err != nil {
-			return 0, nil, nil, refreshed, err
+			return Answer{Refreshed: refreshed}, err
 		}
 		r.Header.Set("Authorization", c.header)
 		status, header, body, err := h.Do(ctx, r)
 		if err == nil || status != http.StatusUnauthorized || c.token == nil || refreshed {
-			return status, header, body, refreshed, err
+			return Answer{Status: status, Header: header, Body: body, Refreshed: refreshed}, err
 		}
 		tok, err := c.token(ctx, true)
 		if err != nil {
-			return 0, nil, nil, false, err
+			return Answer{}, err
 		}
 		c.header, refreshed = c.scheme+" "+tok, true
 	}
+}
+
+// Do is Send with the Answer's fields returned one by one.
+func (c *Credential) Do(ctx context.Context, h *HTTP, build func() (*http.Request, error)) (status int, header http.Header, body []byte, refreshed bool, err error) {
+	a, err := c.Send(ctx, h, build)
+	return a.Status, a.Header, a.Body, a.Refreshed, err
 }

@@ -117,7 +117,7 @@ func (h *HTTP) WithExplain(explain func(status int, body []byte, h http.Header, 
 // Cancellation returns ctx.Err().
 func (h *HTTP) Do(ctx context.Context, req *http.Request) (int, http.Header, []byte, error) {
 	var body []byte
-	status, header, failed, err := h.send(ctx, req, func(resp *http.Response, where string) (int64, *Failure, bool) {
+	a, err := h.send(ctx, req, func(resp *http.Response, where string) (int64, *Failure, bool) {
 		b, err := io.ReadAll(io.LimitReader(resp.Body, h.maxBody+1))
 		if err != nil {
 			return 0, &Failure{Reason: ReasonNetwork, Message: where + ": read response: " + oneLine(err.Error())}, true
@@ -132,9 +132,9 @@ func (h *HTTP) Do(ctx context.Context, req *http.Request) (int, http.Header, []b
 		return int64(len(b)), nil, false
 	})
 	if err != nil {
-		return status, header, failed, err
+		return a.Status, a.Header, a.Body, err
 	}
-	return status, header, body, nil
+	return a.Status, a.Header, body, nil
 }
 
 // Download sends req and streams a 2xx body into w, never holding it in
@@ -147,7 +147,7 @@ func (h *HTTP) Do(ctx context.Context, req *http.Request) (int, http.Header, []b
 // body of a non-2xx answer is read as Do reads it, for throttle and explain.
 func (h *HTTP) Download(ctx context.Context, req *http.Request, w io.Writer) (int64, error) {
 	var written int64
-	_, _, _, err := h.send(ctx, req, func(resp *http.Response, where string) (int64, *Failure, bool) {
+	_, err := h.send(ctx, req, func(resp *http.Response, where string) (int64, *Failure, bool) {
 		cw := &countingWriter{w: w}
 		_, err := io.Copy(cw, resp.Body)
 		written = cw.n
@@ -184,9 +184,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 // send is the attempt loop of Do and Download. take consumes a 2xx
 // answer's body: it returns the bytes taken, or a failure and whether the
-// request may be sent again. On a failure for an error answer, send returns
-// that answer's status, header and body with it.
-func (h *HTTP) send(ctx context.Context, req *http.Request, take func(resp *http.Response, where string) (int64, *Failure, bool)) (int, http.Header, []byte, error) {
+// request may be sent again. send returns the final answer's status and
+// header, and on a failure for an error answer that answer's body too.
+func (h *HTTP) send(ctx context.Context, req *http.Request, take func(resp *http.Response, where string) (int64, *Failure, bool)) (Answer, error) {
 	where := req.Method + " " + req.URL.Host + req.URL.EscapedPath()
 	for attempt := 1; ; attempt++ {
 		if h.beforeSend != nil {
@@ -197,29 +197,30 @@ func (h *HTTP) send(ctx context.Context, req *http.Request, take func(resp *http
 		if req.GetBody != nil {
 			body, err := req.GetBody()
 			if err != nil {
-				return 0, nil, nil, &Failure{Reason: ReasonSourceError, Message: where + ": request body: " + oneLine(err.Error())}
+				return Answer{}, &Failure{Reason: ReasonSourceError, Message: where + ": request body: " + oneLine(err.Error())}
 			}
 			r.Body = body
 		} else if attempt == 1 && req.Body != nil {
 			r.Body = req.Body // sent once: without GetBody it cannot be retried
 		}
-		status, header, n, failed, fail, wait := h.attempt(r, where, take)
-		if fail == nil {
+		res := h.attempt(r, where, take)
+		if res.fail == nil {
 			h.stats.Pages.Add(1)
-			h.stats.Bytes.Add(n)
-			return status, header, nil, nil
+			h.stats.Bytes.Add(res.n)
+			return Answer{Status: res.Status, Header: res.Header}, nil
 		}
 		if ctx.Err() != nil {
-			return 0, nil, nil, ctx.Err()
+			return Answer{}, ctx.Err()
 		}
+		wait := res.wait
 		if wait < 0 || attempt == maxAttempts || (req.Body != nil && req.GetBody == nil) {
-			return status, header, failed, fail
+			return res.Answer, res.fail
 		}
 		if wait == 0 {
 			wait = backoff(attempt)
 		}
-		if f := h.tooLong(ctx, fail, wait); f != nil {
-			return status, header, failed, f
+		if f := h.tooLong(ctx, res.fail, wait); f != nil {
+			return res.Answer, f
 		}
 		h.stats.WaitUntil.Store(h.now().Add(wait).UnixNano())
 		if h.beforeWait != nil {
@@ -228,55 +229,63 @@ func (h *HTTP) send(ctx context.Context, req *http.Request, take func(resp *http
 		err := h.sleep(ctx, wait)
 		h.stats.WaitUntil.Store(0)
 		if err != nil {
-			return 0, nil, nil, err
+			return Answer{}, err
 		}
 		h.stats.Retries.Add(1)
 	}
 }
 
+// result is how one attempt ended.
+type result struct {
+	Answer               // the answer's status and header; Body: an error answer's body
+	n      int64         // the bytes take consumed from a 2xx answer
+	fail   *Failure      // nil: a 2xx answer, consumed
+	wait   time.Duration // with fail, before the next attempt: < 0 never retry, 0 the usual backoff
+}
+
 // attempt sends one request. It returns the answer and the bytes take
 // consumed, or a failure (with the error answer's body, when there is one)
-// and the wait before the next attempt: < 0 never retry, 0 the usual backoff.
-func (h *HTTP) attempt(r *http.Request, where string, take func(*http.Response, string) (int64, *Failure, bool)) (int, http.Header, int64, []byte, *Failure, time.Duration) {
+// and the wait before the next attempt.
+func (h *HTTP) attempt(r *http.Request, where string, take func(*http.Response, string) (int64, *Failure, bool)) result {
 	resp, err := h.client.Do(r)
 	if err != nil {
 		if re := safehttp.AsRedirect(err); re != nil {
 			// Not retried: the next answer would point there again.
-			return 0, nil, 0, nil, &Failure{Reason: ReasonConfig, Message: where + ": " + re.Error()}, -1
+			return result{fail: &Failure{Reason: ReasonConfig, Message: where + ": " + re.Error()}, wait: -1}
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // url.Error repeats the URL, query included
 		}
-		return 0, nil, 0, nil, &Failure{Reason: ReasonNetwork, Message: where + ": " + oneLine(err.Error())}, 0
+		return result{fail: &Failure{Reason: ReasonNetwork, Message: where + ": " + oneLine(err.Error())}}
 	}
 	defer resp.Body.Close()
-	status := resp.StatusCode
-	if status >= 200 && status < 300 {
+	a := Answer{Status: resp.StatusCode, Header: resp.Header}
+	if a.Status >= 200 && a.Status < 300 {
 		n, fail, retry := take(resp, where)
-		if fail != nil {
-			wait := time.Duration(-1)
-			if retry {
-				wait = 0
-			}
-			return status, resp.Header, 0, nil, fail, wait
+		switch {
+		case fail == nil:
+			return result{Answer: a, n: n}
+		case retry:
+			return result{Answer: a, fail: fail}
 		}
-		return status, resp.Header, n, nil, nil, 0
+		return result{Answer: a, fail: fail, wait: -1}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, h.maxBody+1))
 	if err != nil {
-		return status, resp.Header, 0, nil, &Failure{Reason: ReasonNetwork, Message: where + ": read response: " + oneLine(err.Error())}, 0
+		return result{Answer: a, fail: &Failure{Reason: ReasonNetwork, Message: where + ": read response: " + oneLine(err.Error())}}
 	}
 	if int64(len(body)) > h.maxBody {
-		return status, resp.Header, 0, nil, &Failure{Reason: ReasonSourceError, Message: fmt.Sprintf("%s: response larger than %d MiB", where, h.maxBody>>20)}, -1
+		return result{Answer: a, fail: &Failure{Reason: ReasonSourceError, Message: fmt.Sprintf("%s: response larger than %d MiB", where, h.maxBody>>20)}, wait: -1}
 	}
-	fail, wait := h.failure(status, body, resp.Header, where)
+	fail, wait := h.failure(a.Status, body, resp.Header, where)
 	if h.explain != nil {
-		if f := h.explain(status, body, resp.Header, fail); f != nil {
+		if f := h.explain(a.Status, body, resp.Header, fail); f != nil {
 			fail = f
 		}
 	}
-	return status, resp.Header, 0, body, fail, wait
+	a.Body = body
+	return result{Answer: a, fail: fail, wait: wait}
 }
 
 // failure classifies an error answer and says how long to wait before the

@@ -38,7 +38,8 @@ type Request struct {
 }
 
 // SecretAccessToken is the Secrets key of an OAuth connection's access token
-// as it was when the run began.
+// as it was when the run began. It is also the kind the token is stored
+// under (connection.KindAccessToken is this constant).
 const SecretAccessToken = "oauth_access_token"
 
 // AccessToken returns the OAuth access token to send: from Token when it is

@@ -30,7 +30,7 @@ const (
 
 // Manager changes job definitions.
 type Manager struct {
-	Config  *configstore.Store
+	Config  configstore.Definitions
 	Catalog *connector.Catalogue
 	Now     func() time.Time
 	// OnUpdate, when set, is told of every change (update activities).

@@ -11,9 +11,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/connctl/connctl/internal/googlesa"
 )
 
 func TestBigQueryTokenEndpointErrors(t *testing.T) {
@@ -150,25 +147,5 @@ func TestBigQueryPKCS1Key(t *testing.T) {
 	res := run(t, p, scOK)
 	if res.err != nil || *res.id != p.want {
 		t.Fatalf("identity %+v, error %v", res.id, res.err)
-	}
-}
-
-func TestSignJWT(t *testing.T) {
-	t.Parallel()
-	key := rsaKey(t)
-	now := time.Unix(1_700_000_000, 0)
-	jwt, err := googlesa.SignJWT(key, "", map[string]any{"iss": "a@b", "aud": "https://oauth2.googleapis.com/token"}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	header, claims, err := verifyRS256(jwt, &key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := header["kid"]; ok || header["alg"] != "RS256" {
-		t.Errorf("header = %v", header)
-	}
-	if claims["iat"] != float64(1_700_000_000) || claims["exp"] != float64(1_700_003_600) || claims["iss"] != "a@b" {
-		t.Errorf("claims = %v", claims)
 	}
 }

@@ -26,16 +26,30 @@ func TestCatalogueAgrees(t *testing.T) {
 	// methods lists every connector/auth pair with a key check, in
 	// catalogue order: a connector's first one must be its default, so
 	// that an empty auth id selects it.
+	// A check whose own package runs the scenarios (testedAtHome) may be
+	// left out: its own tests read its fields.
 	type method struct{ connector, auth string }
 	var methods []method
+	known := 0
 	for _, c := range catalogue.All() {
 		for _, a := range c.Auths {
-			if a.Check != nil {
-				methods = append(methods, method{c.ID, a.ID})
+			if a.Check == nil {
+				continue
+			}
+			_, listed := reads[c.ID+"/"+a.ID]
+			if _, ok := reads[c.ID]; ok {
+				listed = true
+			}
+			if !listed && testedAtHome(a.Check) {
+				continue
+			}
+			methods = append(methods, method{c.ID, a.ID})
+			if listed {
+				known++
 			}
 		}
 	}
-	if len(methods) != len(reads) {
+	if len(methods) != known || known != len(reads) {
 		t.Errorf("%d methods have a key check, this test knows %d: add the fields its check reads to this test", len(methods), len(reads))
 	}
 	cat := catalogue

@@ -15,7 +15,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/connctl/connctl/internal/secretstore/internal/atomicfile"
+	"github.com/connctl/connctl/internal/atomicfile"
 )
 
 // FileWorkFactor is the scrypt work factor (log2 N) File encrypts with.

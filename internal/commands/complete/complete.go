@@ -29,7 +29,7 @@ func ConnectionNames(d *deps.Deps) func(*cobra.Command, []string, string) ([]str
 // config opens the config file the command line names. cobra does not run
 // the root's PersistentPreRunE while completing, so a --config flag has not
 // reached d yet: take it from the parsed flags here.
-func config(c *cobra.Command, d *deps.Deps) (*configstore.Store, error) {
+func config(c *cobra.Command, d *deps.Deps) (configstore.Config, error) {
 	if f := c.Flag("config"); f != nil && f.Changed {
 		d.SetConfigPath(f.Value.String())
 	}
@@ -45,7 +45,7 @@ func Names(d *deps.Deps, prefix string) []string {
 	return matching(cfg, prefix)
 }
 
-func matching(cfg *configstore.Store, prefix string) []string {
+func matching(cfg configstore.Config, prefix string) []string {
 	var out []string
 	lp := strings.ToLower(prefix)
 	for _, c := range cfg.Connections() {

@@ -65,7 +65,7 @@ func complete(t *testing.T, env map[string]string, args ...string) (candidates [
 		},
 	}
 	// As deps.System does it: --config, then CONNCTL_CONFIG, then the default.
-	d.Config = sync.OnceValues(func() (*configstore.Store, error) {
+	d.Config = sync.OnceValues(func() (configstore.Config, error) {
 		p, err := d.ConfigPath()
 		if err != nil {
 			return nil, err

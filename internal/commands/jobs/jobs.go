@@ -43,7 +43,7 @@ type View struct {
 	UpdatedAt     time.Time         `json:"updated_at"`
 }
 
-func view(ctx context.Context, d *deps.Deps, doc *configstore.Document, j *configstore.Job, store *activitylog.Store) View {
+func view(ctx context.Context, d *deps.Deps, doc *configstore.Document, j *configstore.Job, store activitylog.Reader) View {
 	v := View{ID: j.ID, Name: j.Name, ConnectionID: j.ConnectionID, Source: j.Source, Params: j.Params, Dest: j.Dest,
 		Format: j.Format, Mode: j.Mode, Schedule: j.Schedule, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
 	if v.Params == nil {

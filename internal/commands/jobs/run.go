@@ -142,7 +142,7 @@ job stopped early (partial), 4 authorization needed.`,
 }
 
 // dueJobs lists scheduled jobs whose last run started an interval ago or more.
-func dueJobs(ctx context.Context, d *deps.Deps, doc *configstore.Document, store *activitylog.Store) ([]string, error) {
+func dueJobs(ctx context.Context, d *deps.Deps, doc *configstore.Document, store activitylog.Reader) ([]string, error) {
 	var out []string
 	for _, j := range doc.Jobs {
 		every, err := jobs.Interval(j.Schedule)
@@ -172,7 +172,7 @@ type runLimit struct {
 var errRunTimeout = errors.New("the run reached its time limit")
 
 // settingLimit reads jobs.timeout (from the file or CONNCTL_JOBS_TIMEOUT).
-func settingLimit(cfg *configstore.Store) (runLimit, error) {
+func settingLimit(cfg configstore.Config) (runLimit, error) {
 	v := strings.TrimSpace(cfg.String("jobs.timeout"))
 	if v == "" {
 		v = "6h"
@@ -200,7 +200,7 @@ func timedOut(job *configstore.Job, limit runLimit) error {
 
 // runOne runs one job, recording it as an execution activity. The run
 // stops with an error when it takes longer than limit.
-func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name string, fullRefresh bool, limit runLimit) error {
+func runOne(ctx context.Context, d *deps.Deps, store activitylog.Log, name string, fullRefresh bool, limit runLimit) error {
 	cfg, err := d.Config()
 	if err != nil {
 		return err
@@ -330,7 +330,7 @@ func runOne(ctx context.Context, d *deps.Deps, store *activitylog.Store, name st
 }
 
 // prepare resolves the source and the connection's fields and credentials.
-func prepare(ctx context.Context, d *deps.Deps, cfg *configstore.Store, job *configstore.Job, conn *configstore.Connection) (jobrunner.Request, jobrunner.Source, error) {
+func prepare(ctx context.Context, d *deps.Deps, cfg configstore.Config, job *configstore.Job, conn *configstore.Connection) (jobrunner.Request, jobrunner.Source, error) {
 	if err := authorization.Usable(conn); err != nil {
 		return jobrunner.Request{}, nil, err
 	}

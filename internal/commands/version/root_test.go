@@ -29,7 +29,7 @@ func connctl(t *testing.T, args ...string) (code int, stdout, stderr string) {
 		Getenv:  getenv,
 		Now:     func() time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) },
 		Catalog: sync.OnceValue(all.Catalogue),
-		Config:  func() (*configstore.Store, error) { return configstore.Open(cfg, getenv) },
+		Config:  func() (configstore.Config, error) { return configstore.Open(cfg, getenv) },
 		Secrets: func() (secretstore.Store, error) {
 			t.Error("version opened the secret store")
 			return nil, errors.New("no secret store in this test")

@@ -17,6 +17,7 @@ import (
 	"github.com/connctl/connctl/internal/connector/mixpanel"
 	"github.com/connctl/connctl/internal/connector/s3"
 	"github.com/connctl/connctl/internal/connector/salesforce"
+	"github.com/connctl/connctl/internal/connector/snowflake"
 	"github.com/connctl/connctl/internal/connector/surveymonkey"
 	"github.com/connctl/connctl/internal/connector/zendesk"
 	"github.com/connctl/connctl/internal/connector/zoho"
@@ -44,6 +45,8 @@ func Register(cat *connector.Catalogue) {
 	// Gainsight
 	cat.Add(gainsightpx.Connector())
 	cat.Add(gainsightapi.Connector())
+	// Warehouses
+	cat.Add(snowflake.Connector())
 	// Generic
 	cat.Add(genericoauth.Connector())
 }

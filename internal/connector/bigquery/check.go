@@ -1,19 +1,21 @@
 package bigquery
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/connctl/connctl/internal/googlesa"
 	"github.com/connctl/connctl/internal/keycheck"
 )
 
 // Google BigQuery with a service-account key: sign a JWT with the key
-// (RS256), exchange it for an access token at the key's token_uri, then
+// (RS256) and exchange it for an access token at the key's token_uri (both
+// by golang.org/x/oauth2/jwt, see googleToken), then
 // list at most one dataset of project_id.
 // https://developers.google.com/identity/protocols/oauth2/service-account#httprest
 // https://cloud.google.com/bigquery/docs/reference/rest/v2/datasets/list
@@ -35,12 +37,7 @@ func checkServiceAccount(ctx context.Context, in *keycheck.Call) (*keycheck.Iden
 	if err != nil {
 		return nil, &keycheck.Error{Kind: keycheck.KindConfig, Message: err.Error() + ": download a new JSON key (Google's is " + googlesa.DefaultTokenURI + ")"}
 	}
-	assertion, err := key.Assertion(bigqueryScope, tokenURI, time.Now())
-	if err != nil {
-		return nil, &keycheck.Error{Kind: keycheck.KindConfig, Message: "cannot sign with the service_account_key's private_key: download a new JSON key under IAM & Admin > Service Accounts > Keys"}
-	}
-	in.Sensitive(assertion)
-	access, err := googleToken(ctx, in, tokenURI, assertion, key.ClientEmail)
+	access, err := googleToken(ctx, in, key, tokenURI)
 	if err != nil {
 		return nil, err
 	}
@@ -58,18 +55,41 @@ func checkServiceAccount(ctx context.Context, in *keycheck.Call) (*keycheck.Iden
 	return &keycheck.Identity{Account: key.ClientEmail, Subject: key.ClientID, Org: project}, nil
 }
 
-// googleToken exchanges the assertion for an access token (RFC 7523 JWT
-// bearer grant). OAuth errors such as invalid_grant mean the key is wrong,
-// deleted or disabled, or the clock is off.
-func googleToken(ctx context.Context, in *keycheck.Call, tokenURI, assertion, email string) (string, error) {
-	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}}
-	r, err := in.Do(ctx, keycheck.Request{
-		Method: http.MethodPost, URL: tokenURI,
-		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
-		Body:   []byte(form.Encode()),
-	})
-	if err != nil {
-		return "", err
+// googleToken gets an access token with the key: golang.org/x/oauth2/jwt
+// signs the assertion and makes the JWT bearer grant request (RFC 7523),
+// which goes out through in.Do, so its answer is classified here as every
+// other answer of a check is. OAuth errors such as invalid_grant mean the
+// key is wrong, deleted or disabled, or the clock is off.
+func googleToken(ctx context.Context, in *keycheck.Call, key *googlesa.Key, tokenURI string) (string, error) {
+	email := key.ClientEmail
+	var r *keycheck.Response
+	var sendErr error
+	send := func(hr *http.Request) (*http.Response, error) {
+		var body []byte
+		if hr.Body != nil {
+			b, err := io.ReadAll(hr.Body)
+			if err != nil {
+				return nil, err
+			}
+			body = b
+		}
+		if form, err := url.ParseQuery(string(body)); err == nil {
+			in.Sensitive(form.Get("assertion"))
+		}
+		r, sendErr = in.Do(ctx, keycheck.Request{Method: hr.Method, URL: hr.URL.String(), Header: hr.Header, Body: body})
+		if sendErr != nil {
+			return nil, sendErr
+		}
+		return &http.Response{StatusCode: r.Status, Header: r.Header, Body: io.NopCloser(bytes.NewReader(r.Body)), Request: hr}, nil
+	}
+	access, err := key.Token(ctx, send, bigqueryScope, tokenURI)
+	switch {
+	case sendErr != nil:
+		return "", sendErr
+	case r == nil && err != nil:
+		return "", &keycheck.Error{Kind: keycheck.KindConfig, Message: "cannot sign with the service_account_key's private_key: download a new JSON key under IAM & Admin > Service Accounts > Keys"}
+	case err == nil:
+		return access, nil
 	}
 	if !r.OK() {
 		var oe struct {
@@ -102,10 +122,7 @@ func googleToken(ctx context.Context, in *keycheck.Call, tokenURI, assertion, em
 	if err := keycheck.DecodeJSON(r, &tok); err != nil {
 		return "", err
 	}
-	if tok.AccessToken == "" {
-		return "", keycheck.Unexpected(r, "an access_token")
-	}
-	return tok.AccessToken, nil
+	return "", keycheck.Unexpected(r, "an access_token")
 }
 
 // googleAPIError classifies a Google API error by its reason: BigQuery

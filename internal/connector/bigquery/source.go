@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -608,7 +609,6 @@ type authorizer struct {
 	key      *googlesa.Key // nil: oauth2
 	tokenURI string
 	current  string
-	now      func() time.Time
 }
 
 func newAuthorizer(req jobrunner.Request) (*authorizer, error) {
@@ -631,7 +631,7 @@ func newAuthorizer(req jobrunner.Request) (*authorizer, error) {
 	if err != nil {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "bigquery: " + err.Error() + ": download a new JSON key (Google's is " + googlesa.DefaultTokenURI + ")"}
 	}
-	return &authorizer{key: key, tokenURI: tokenURI, now: time.Now}, nil
+	return &authorizer{key: key, tokenURI: tokenURI}, nil
 }
 
 // token returns the run's access token, asked for once and kept; force
@@ -657,25 +657,36 @@ func (a *authorizer) token(ctx context.Context, req jobrunner.Request, force boo
 	return t, nil
 }
 
-// mint signs a JWT with the key and exchanges it for an access token (RFC
-// 7523 JWT bearer grant).
+// mint gets an access token with the key: golang.org/x/oauth2/jwt signs
+// the assertion and makes the JWT bearer grant request (RFC 7523), which
+// goes out through the run's client with no redirect followed, so it is
+// retried, counted and classified as every request of the run is.
 func (a *authorizer) mint(ctx context.Context, h *jobrunner.HTTP) (string, error) {
 	authFail := func(m string) error {
 		return &jobrunner.Failure{Reason: jobrunner.ReasonAuth, Message: "bigquery: " + m}
 	}
-	assertion, err := a.key.Assertion(bigqueryScope, a.tokenURI, a.now())
-	if err != nil {
+	var (
+		sent   bool
+		status int
+		body   []byte
+		doErr  error
+	)
+	send := func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context()) // a transport leaves the request it is given as it is
+		r.Header.Set("Accept", "application/json")
+		sent = true
+		var header http.Header
+		status, header, body, doErr = h.NoRedirects("token endpoint").Do(ctx, r)
+		if doErr != nil {
+			return nil, doErr
+		}
+		return &http.Response{StatusCode: status, Header: header, Body: io.NopCloser(bytes.NewReader(body)), Request: r}, nil
+	}
+	access, err := a.key.Token(ctx, send, bigqueryScope, a.tokenURI)
+	if !sent { // x/oauth2 could not sign with the key
 		return "", authFail("cannot sign with the service_account_key's private_key: download a new JSON key")
 	}
-	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, a.tokenURI, strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", authFail("bad token_uri")
-	}
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Accept", "application/json")
-	status, _, body, err := h.NoRedirects("token endpoint").Do(ctx, r)
-	if err != nil {
+	if err := doErr; err != nil {
 		var f *jobrunner.Failure
 		if !errors.As(err, &f) || status == 0 || status >= 500 {
 			if errors.As(err, &f) && f == err {
@@ -693,13 +704,10 @@ func (a *authorizer) mint(ctx context.Context, h *jobrunner.HTTP) (string, error
 		}
 		return "", authFail(fmt.Sprintf("the token endpoint refused the service account key of %s with HTTP %d%s: the key was deleted or disabled, or this computer's clock is off", a.key.ClientEmail, status, code))
 	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if json.Unmarshal(body, &tok) != nil || tok.AccessToken == "" {
+	if err != nil || access == "" {
 		return "", authFail("the token endpoint answered no access_token")
 	}
-	return tok.AccessToken, nil
+	return access, nil
 }
 
 func srcErr(m string) error {

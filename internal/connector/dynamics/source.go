@@ -1,7 +1,6 @@
 package dynamics
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -86,26 +85,25 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		return "", prefix(err)
 	}
 
-	var latest time.Time
+	var hw jobrunner.HighWater // the largest modifiedon emitted
 	next := base.String() + "/" + s.set + "?" + q
 	for next != "" {
 		var r *http.Request
-		status, _, body, refreshed, err := cred.Do(ctx, req.HTTP, func() (*http.Request, error) {
+		a, err := cred.Send(ctx, req.HTTP, func() (*http.Request, error) {
 			var err error
-			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, next, nil); err != nil {
-				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "dynamics: bad URL: " + err.Error()}
+			if r, err = jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, next, nil); err != nil {
+				return nil, err
 			}
-			r.Header.Set("Accept", "application/json")
 			r.Header.Set("OData-MaxVersion", "4.0")
 			r.Header.Set("OData-Version", "4.0")
 			r.Header.Set("Prefer", fmt.Sprintf("odata.maxpagesize=%d", maxPageSize))
 			return r, nil
 		})
 		if err != nil {
-			return "", describe(err, status, body, refreshed)
+			return "", vendor.Describe(err, a)
 		}
-		where := fmt.Sprintf("dynamics: GET %s%s", r.URL.Host, r.URL.EscapedPath())
-		p, err := decodePage(body)
+		where := vendor.Where(r)
+		p, err := decodePage(a.Body)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
@@ -115,9 +113,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			if err != nil {
 				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("%s: a row has no readable modifiedon (%q)", where, v)}
 			}
-			if at.After(latest) {
-				latest = at
-			}
+			hw.See(at)
 			delete(rec, "@odata.etag")
 			if err := emit(rec); err != nil {
 				return "", err
@@ -127,10 +123,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
 	}
-	if latest.IsZero() {
-		return req.Since, nil
-	}
-	return latest.UTC().Format(time.RFC3339Nano), nil
+	return hw.Checkpoint(req.Since, time.RFC3339Nano), nil
 }
 
 // escape percent-encodes a query value (spaces as %20, as the OData
@@ -138,14 +131,9 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 func escape(s string) string { return url.PathEscape(s) }
 
 func decodePage(body []byte) (*page, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var p page
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("malformed JSON: data after the collection")
+	p, err := jobrunner.DecodeJSON[page](body, "collection")
+	if err != nil {
+		return nil, err
 	}
 	if p.Value == nil {
 		return nil, errors.New("not a collection (no value)")
@@ -187,11 +175,7 @@ func apiBase(fields map[string]string) (*url.URL, error) {
 		}
 		raw = org + APIPath
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("dynamics: API base %q is not an http(s) URL", raw)}
-	}
-	return u, nil
+	return vendor.BaseURL("API base", raw)
 }
 
 // apiError is the Web API's error body: {"error":{"code","message"}}.
@@ -203,32 +187,24 @@ type apiError struct {
 	} `json:"error"`
 }
 
-// describe adds the Web API's error code and message; a 400 (an unknown
+// vendor describes the Web API's failed answers.
+var vendor = jobrunner.Vendor{Name: "dynamics", Explain: explain}
+
+// explain adds the Web API's error code and message; a 400 (an unknown
 // column in $select, say) is a config failure.
-func describe(err error, status int, body []byte, afterRefresh bool) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err)
-	}
-	reason, msg := f.Reason, "dynamics: "+f.Message
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
 	var e apiError
-	if json.Unmarshal(body, &e) == nil && (e.Error.Code != "" || e.Error.Message != "") {
+	if json.Unmarshal(a.Body, &e) == nil {
 		if e.Error.Code != "" {
-			msg += ": " + e.Error.Code
+			f.Message += ": " + e.Error.Code
 		}
-		if text := clip(strings.Join(strings.Fields(e.Error.Message), " ")); text != "" {
-			msg += ": " + text
+		if text := jobrunner.Clip(e.Error.Message, maxMsg); text != "" {
+			f.Message += ": " + text
 		}
 	}
-	if status == http.StatusBadRequest {
-		reason = jobrunner.ReasonConfig
+	if a.Status == http.StatusBadRequest {
+		f.Reason = jobrunner.ReasonConfig
 	}
-	if status == http.StatusUnauthorized && afterRefresh {
-		msg += " (again after refreshing the access token)"
-	}
-	return &jobrunner.Failure{Reason: reason, Message: msg}
 }
 
-func prefix(err error) error { return jobrunner.WithPrefix("dynamics", err) }
-
-func clip(s string) string { return jobrunner.Clip(s, maxMsg) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

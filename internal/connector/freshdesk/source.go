@@ -1,7 +1,6 @@
 package freshdesk
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -59,6 +58,9 @@ func TicketsSource() jobrunner.Source {
 	return &tickets{pageCap: pageCap}
 }
 
+// vendor names Freshdesk in messages.
+var vendor = jobrunner.Vendor{Name: "freshdesk"}
+
 type tickets struct {
 	pageCap int // pages per query window; tests lower it
 }
@@ -75,7 +77,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":X"))
 
 	start := fullHistory
-	var latest time.Time // the largest updated_at emitted
+	var hw jobrunner.HighWater // the largest updated_at emitted
 	if req.Since != "" {
 		t, err := time.Parse(time.RFC3339, req.Since)
 		if err != nil {
@@ -99,20 +101,19 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 		var lastIDs map[any]bool // ids emitted at lastAt
 		pages := 0
 		for next != "" {
-			r, err := http.NewRequestWithContext(ctx, http.MethodGet, next, nil)
+			r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, next, nil)
 			if err != nil {
-				return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "freshdesk: bad URL: " + err.Error()}
+				return "", err
 			}
 			r.Header.Set("Authorization", auth)
-			r.Header.Set("Accept", "application/json")
 			_, header, body, err := req.HTTP.Do(ctx, r)
 			if err != nil {
 				return "", err
 			}
 			pages++
-			page, err := decodePage(body)
+			page, err := jobrunner.DecodeJSON[[]jobrunner.Record](body, "ticket list")
 			if err != nil {
-				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: GET %s%s: %v", r.URL.Host, r.URL.EscapedPath(), err)}
+				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: vendor.Where(r) + ": " + err.Error()}
 			}
 			for _, t := range page {
 				at, err := updatedAt(t)
@@ -125,9 +126,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 				if err := emit(t); err != nil {
 					return "", err
 				}
-				if at.After(latest) {
-					latest = at
-				}
+				hw.See(at)
 				if !at.Equal(lastAt) {
 					lastAt, lastIDs = at, map[any]bool{}
 				}
@@ -152,10 +151,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 		start = lastAt.UTC().Format(time.RFC3339)
 		boundary = lastIDs
 	}
-	if latest.IsZero() {
-		return req.Since, nil
-	}
-	return latest.UTC().Format(time.RFC3339), nil
+	return hw.Checkpoint(req.Since, time.RFC3339), nil
 }
 
 // apiBase returns the scheme and host to call: base_url when set, else
@@ -169,21 +165,6 @@ func apiBase(fields map[string]string) (string, error) {
 		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "freshdesk: domain is not set"}
 	}
 	return "https://" + Host(domain), nil
-}
-
-// decodePage reads a page: a JSON array of ticket objects. Numbers stay
-// json.Number so ids and custom fields are written back exactly.
-func decodePage(body []byte) ([]jobrunner.Record, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var page []jobrunner.Record
-	if err := dec.Decode(&page); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("malformed JSON: data after the ticket list")
-	}
-	return page, nil
 }
 
 func updatedAt(t jobrunner.Record) (time.Time, error) {

@@ -55,6 +55,9 @@ var objectName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 // the run; the next incremental run picks up what was skipped.
 func ObjectSource() jobrunner.Source { return object{} }
 
+// vendor names Gainsight in messages.
+var vendor = jobrunner.Vendor{Name: "gainsight-api"}
+
 type object struct{}
 
 func (object) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
@@ -75,7 +78,7 @@ func (object) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 		"orderBy": map[string]string{"ModifiedDate": "asc"},
 		"limit":   pageLimit,
 	}
-	var latest, since time.Time
+	var since time.Time
 	if req.Since != "" {
 		since, err = time.Parse(time.RFC3339, req.Since)
 		if err != nil {
@@ -89,24 +92,25 @@ func (object) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 			"expression": "A",
 		}
 	}
+	// Records at the checkpoint's second come again (the filter is at
+	// second precision): only a newer one moves the checkpoint.
+	hw := jobrunner.HighWaterAbove(since)
 	u := base + "/v1/data/objects/query/" + obj
 	for offset := 0; ; offset += pageLimit {
 		body["offset"] = offset
 		b, _ := json.Marshal(body)
-		r, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(b))
+		r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodPost, u, b)
 		if err != nil {
-			return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "gainsight-api: bad URL: " + err.Error()}
+			return "", err
 		}
 		r.Header.Set(AccessKeyHeader, key)
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Accept", "application/json")
 		_, _, resp, err := req.HTTP.WithExplain(explain).Do(ctx, r)
 		if err != nil {
 			return "", err
 		}
 		rows, err := decodePage(resp)
 		if err != nil {
-			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("gainsight-api: POST %s%s: %v", r.URL.Host, r.URL.EscapedPath(), err)}
+			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: vendor.Where(r) + ": " + err.Error()}
 		}
 		for _, rec := range rows {
 			at, ok, err := modifiedDate(rec["ModifiedDate"])
@@ -116,18 +120,15 @@ func (object) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 			if err := emit(rec); err != nil {
 				return "", err
 			}
-			if ok && at.After(latest) {
-				latest = at
+			if ok {
+				hw.See(at)
 			}
 		}
 		if len(rows) < pageLimit {
 			break
 		}
 	}
-	if latest.IsZero() || !latest.After(since) {
-		return req.Since, nil // nothing newer (the filter is at second precision)
-	}
-	return latest.UTC().Format("2006-01-02T15:04:05.000Z07:00"), nil
+	return hw.Checkpoint(req.Since, "2006-01-02T15:04:05.000Z07:00"), nil
 }
 
 // selectList is the fields parameter with Gsid and ModifiedDate added.

@@ -165,6 +165,9 @@ func (s *events) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 	return strconv.FormatInt(latest, 10), nil
 }
 
+// vendor names Gainsight PX in messages.
+var vendor = jobrunner.Vendor{Name: "gainsight-px"}
+
 type client struct {
 	http *jobrunner.HTTP
 	base string
@@ -216,19 +219,18 @@ func (c *client) scroll(ctx context.Context, path string, q url.Values, keys []s
 		if scrollID != "" {
 			q.Set("scrollId", scrollID)
 		}
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path+"?"+q.Encode(), nil)
+		r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, c.base+path+"?"+q.Encode(), nil)
 		if err != nil {
-			return &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "gainsight-px: bad URL: " + err.Error()}
+			return err
 		}
 		r.Header.Set(APIKeyHeader, c.key)
-		r.Header.Set("Accept", "application/json")
 		_, _, body, err := c.http.Do(ctx, r)
 		if err != nil {
 			return err
 		}
 		rows, next, err := decodePage(body, keys)
 		if err != nil {
-			return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("gainsight-px: GET %s%s: %v", r.URL.Host, r.URL.EscapedPath(), err)}
+			return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: vendor.Where(r) + ": " + err.Error()}
 		}
 		for _, row := range rows {
 			if err := each(row); err != nil {

@@ -92,25 +92,17 @@ func (s *httpSource) Fetch(ctx context.Context, req jobrunner.Request, emit func
 		// The token may expire mid-run: cred refreshes it once on a 401
 		// and sends the page again.
 		var r *http.Request
-		status, header, body, refreshed, err := cred.Do(ctx, req.HTTP, func() (*http.Request, error) {
+		a, err := cred.Send(ctx, req.HTTP, func() (*http.Request, error) {
 			var err error
-			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, next, nil); err != nil {
-				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "oauth2: bad URL: " + err.Error()}
-			}
-			r.Header.Set("Accept", "application/json")
-			return r, nil
+			r, err = jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, next, nil)
+			return r, err
 		})
 		if err != nil {
-			err = prefix(err)
-			var f *jobrunner.Failure
-			if status == http.StatusUnauthorized && refreshed && errors.As(err, &f) {
-				err = &jobrunner.Failure{Reason: f.Reason, Message: f.Message + " (again after refreshing the access token)"}
-			}
-			return "", err
+			return "", vendor.Describe(err, a)
 		}
 		seen[next] = true
-		where := fmt.Sprintf("oauth2: GET %s%s", r.URL.Host, r.URL.EscapedPath())
-		doc, err := decodeBody(body)
+		where := vendor.Where(r)
+		doc, err := decodeBody(a.Body)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
@@ -152,7 +144,7 @@ func (s *httpSource) Fetch(ctx context.Context, req jobrunner.Request, emit func
 		if len(list) == 0 {
 			break // an empty page ends the listing, whatever it says next
 		}
-		if next, err = c.nextPage(r.URL, header, doc); err != nil {
+		if next, err = c.nextPage(r.URL, a.Header, doc); err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
 	}
@@ -430,5 +422,9 @@ func sameHost(base, cur *url.URL, next string) (string, error) {
 	return u.String(), nil
 }
 
+// vendor names the connector in a failure's message; the API's error
+// bodies are unknown, so nothing is read from them.
+var vendor = jobrunner.Vendor{Name: "oauth2"}
+
 // prefix names the connector in a failure's message.
-func prefix(err error) error { return jobrunner.WithPrefix("oauth2", err) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

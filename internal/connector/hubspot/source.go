@@ -1,10 +1,8 @@
 package hubspot
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -117,14 +115,14 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		return "", err
 	}
 
-	var latest time.Time
+	var hw jobrunner.HighWater // the largest modified property read
 	take := func(p *page) error {
 		for _, rec := range p.Results {
-			if at, ok := s.modifiedAt(rec); ok && at.After(latest) {
-				latest = at
-			} else if !ok {
+			at, ok := s.modifiedAt(rec)
+			if !ok {
 				return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("hubspot: %s %v has no readable %s", s.object, rec["id"], s.modified)}
 			}
+			hw.See(at)
 			if err := emit(rec); err != nil {
 				return err
 			}
@@ -184,7 +182,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			}
 			// The next page would pass the search cap: search again from
 			// the last modification time read.
-			last := latest.Truncate(time.Millisecond)
+			last := hw.Latest().Truncate(time.Millisecond)
 			if !last.After(window) {
 				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf(
 					"hubspot: more than %d %s have %s %s: the search cannot page past them", s.cap, s.object, s.modified, format(window))}
@@ -192,10 +190,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			window, after, inWindow = last, "", 0
 		}
 	}
-	if latest.IsZero() {
-		return req.Since, nil
-	}
-	return format(latest), nil
+	return hw.Checkpoint(req.Since, checkpointLayout), nil
 }
 
 // search is the body of one search request. after is "0" on the first page
@@ -257,23 +252,18 @@ func (c *caller) start(ctx context.Context) error {
 
 func (c *caller) page(ctx context.Context, method, u string, body []byte) (*page, error) {
 	var r *http.Request
-	status, _, resp, refreshed, err := c.cred.Do(ctx, c.client, func() (*http.Request, error) {
+	a, err := c.cred.Send(ctx, c.client, func() (*http.Request, error) {
 		var err error
 		r, err = jobrunner.JSONRequest(ctx, "hubspot", method, u, body)
 		return r, err
 	})
 	if err != nil {
-		return nil, describe(err, status, resp, refreshed)
+		return nil, vendor.Describe(err, a)
 	}
-	dec := json.NewDecoder(bytes.NewReader(resp))
-	dec.UseNumber()
-	var p page
-	where := fmt.Sprintf("hubspot: %s %s%s", method, r.URL.Host, r.URL.EscapedPath())
-	if err := dec.Decode(&p); err != nil {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": malformed JSON: " + err.Error()}
-	}
-	if dec.More() {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": malformed JSON: data after the result"}
+	where := vendor.Where(r)
+	p, err := jobrunner.DecodeJSON[page](a.Body, "result")
+	if err != nil {
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 	}
 	if p.Results == nil {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": not a list of objects (no results)"}
@@ -287,9 +277,8 @@ func apiBase(fields map[string]string) (string, error) {
 	if raw == "" {
 		return DefaultBase, nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("hubspot: base_url %q is not an http(s) URL", raw)}
+	if _, err := vendor.BaseURL("base_url", raw); err != nil {
+		return "", err
 	}
 	return raw, nil
 }
@@ -304,7 +293,10 @@ func parseTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)
 }
 
-func format(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
+// checkpointLayout is the form of checkpoints: RFC 3339 with milliseconds.
+const checkpointLayout = "2006-01-02T15:04:05.000Z07:00"
+
+func format(t time.Time) string { return t.UTC().Format(checkpointLayout) }
 
 // apiError is HubSpot's error body:
 // {"status":"error","message":"...","correlationId":"...","category":"...","policyName":"..."}.
@@ -352,34 +344,26 @@ func throttle(status int, body []byte, h http.Header) (bool, time.Duration) {
 	return true, 0
 }
 
-// describe adds HubSpot's category and message to a failed response; a 400
+// vendor describes HubSpot's failed answers.
+var vendor = jobrunner.Vendor{Name: "hubspot", Explain: explain}
+
+// explain adds HubSpot's category and message to a failed response; a 400
 // (an unknown property in a search filter, say) is a config failure.
-func describe(err error, status int, body []byte, afterRefresh bool) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err)
-	}
-	reason, msg := f.Reason, "hubspot: "+f.Message
-	if e, ok := vendorError(body); ok {
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
+	if e, ok := vendorError(a.Body); ok {
 		if e.Category != "" {
-			msg += ": " + e.Category
+			f.Message += ": " + e.Category
 		}
 		if e.PolicyName != "" {
-			msg += " (" + e.PolicyName + ")"
+			f.Message += " (" + e.PolicyName + ")"
 		}
-		if text := clip(strings.Join(strings.Fields(e.Message), " ")); text != "" {
-			msg += ": " + text
+		if text := jobrunner.Clip(e.Message, maxMsg); text != "" {
+			f.Message += ": " + text
 		}
 	}
-	if status == http.StatusBadRequest {
-		reason = jobrunner.ReasonConfig
+	if a.Status == http.StatusBadRequest {
+		f.Reason = jobrunner.ReasonConfig
 	}
-	if status == http.StatusUnauthorized && afterRefresh {
-		msg += " (again after refreshing the access token)"
-	}
-	return &jobrunner.Failure{Reason: reason, Message: msg}
 }
 
-func prefix(err error) error { return jobrunner.WithPrefix("hubspot", err) }
-
-func clip(s string) string { return jobrunner.Clip(s, maxMsg) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

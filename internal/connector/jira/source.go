@@ -1,7 +1,6 @@
 package jira
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -68,6 +67,13 @@ func ProjectsSource() jobrunner.Source { return projects{} }
 
 type issues struct{}
 
+// issuePage is a page of search/jql.
+type issuePage struct {
+	Issues        []jobrunner.Record `json:"issues"`
+	NextPageToken string             `json:"nextPageToken"`
+	IsLast        *bool              `json:"isLast"`
+}
+
 func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
 	c, err := newClient(ctx, req)
 	if err != nil {
@@ -87,7 +93,7 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 	}
 	jql := buildJQL(req.Params["jql"], bound)
 
-	var latest time.Time
+	var hw jobrunner.HighWater // the largest fields.updated emitted
 	token := ""
 	for {
 		body := map[string]any{"jql": jql, "fields": []string{"*all"}, "maxResults": issuesPerPage}
@@ -98,12 +104,8 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 		if err != nil {
 			return "", err
 		}
-		var p struct {
-			Issues        []jobrunner.Record `json:"issues"`
-			NextPageToken string             `json:"nextPageToken"`
-			IsLast        *bool              `json:"isLast"`
-		}
-		if err := decode(raw, &p); err != nil {
+		p, err := jobrunner.DecodeJSON[issuePage](raw, "result")
+		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
 		if p.Issues == nil && p.IsLast == nil {
@@ -115,8 +117,8 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 			// move the checkpoint, and the run's activity counts it.
 			if at, err := updated(is); err != nil {
 				req.HTTP.Stats().WithoutCursor.Add(1)
-			} else if at.After(latest) {
-				latest = at
+			} else {
+				hw.See(at)
 			}
 			if err := emit(is); err != nil {
 				return "", err
@@ -130,10 +132,7 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 		}
 		token = p.NextPageToken
 	}
-	if latest.IsZero() {
-		return req.Since, nil
-	}
-	return latest.UTC().Format(time.RFC3339Nano), nil
+	return hw.Checkpoint(req.Since, time.RFC3339Nano), nil
 }
 
 var orderByRE = regexp.MustCompile(`(?i)\border\s+by\b`)
@@ -176,10 +175,10 @@ func (c *client) userZone(ctx context.Context) (*time.Location, error) {
 	if err != nil {
 		return nil, err
 	}
-	var me struct {
+	me, err := jobrunner.DecodeJSON[struct {
 		TimeZone string `json:"timeZone"`
-	}
-	if err := decode(raw, &me); err != nil {
+	}](raw, "result")
+	if err != nil {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 	}
 	if me.TimeZone != "" {
@@ -191,6 +190,13 @@ func (c *client) userZone(ctx context.Context) (*time.Location, error) {
 }
 
 type projects struct{}
+
+// projectPage is a page of project/search.
+type projectPage struct {
+	Values []jobrunner.Record `json:"values"`
+	IsLast *bool              `json:"isLast"`
+	Total  *int64             `json:"total"`
+}
 
 func (projects) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
 	c, err := newClient(ctx, req)
@@ -206,12 +212,8 @@ func (projects) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobr
 		if err != nil {
 			return "", err
 		}
-		var p struct {
-			Values []jobrunner.Record `json:"values"`
-			IsLast *bool              `json:"isLast"`
-			Total  *int64             `json:"total"`
-		}
-		if err := decode(raw, &p); err != nil {
+		p, err := jobrunner.DecodeJSON[projectPage](raw, "result")
+		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
 		if p.Values == nil || p.IsLast == nil {
@@ -257,9 +259,9 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 		}
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: msg}
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("jira: API base %q is not an http(s) URL", raw)}
+	u, err := vendor.BaseURL("API base", raw)
+	if err != nil {
+		return nil, err
 	}
 	c.base = u.String()
 	if c.oauth {
@@ -289,68 +291,52 @@ func (c *client) do(ctx context.Context, method, u string, body any) ([]byte, st
 		}
 	}
 	where := ""
-	status, header, raw, refreshed, err := c.cred.Do(ctx, c.req.HTTP, func() (*http.Request, error) {
+	a, err := c.cred.Send(ctx, c.req.HTTP, func() (*http.Request, error) {
 		r, err := jobrunner.JSONRequest(ctx, "jira", method, u, payload)
 		if err != nil {
 			return nil, err
 		}
-		where = fmt.Sprintf("jira: %s %s%s", method, r.URL.Host, r.URL.EscapedPath())
+		where = vendor.Where(r)
 		return r, nil
 	})
 	if err == nil {
-		return raw, where, nil
+		return a.Body, where, nil
 	}
-	return nil, where, describe(err, status, header, raw, refreshed)
+	return nil, where, vendor.Describe(err, a)
 }
 
-func decode(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return errors.New("malformed JSON: data after the result")
-	}
-	return nil
-}
+// vendor describes Jira's failed answers.
+var vendor = jobrunner.Vendor{Name: "jira", Explain: explain}
 
-// describe adds Jira's errorMessages to a failed answer; a 400 (bad JQL) is
-// config; a CAPTCHA demand is named.
+// explain adds Jira's errorMessages to a failed answer; a 400 (bad JQL) is
+// config; a CAPTCHA demand is named. (A 401 after a refreshed token gets
+// Describe's note instead of a hint.)
 // https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/#status-codes
-func describe(err error, status int, header http.Header, body []byte, afterRefresh bool) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err)
-	}
-	reason, msg := f.Reason, "jira: "+f.Message
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
 	var e struct {
 		ErrorMessages []string          `json:"errorMessages"`
 		Errors        map[string]string `json:"errors"`
 	}
-	if json.Unmarshal(body, &e) == nil {
+	if json.Unmarshal(a.Body, &e) == nil {
 		parts := e.ErrorMessages
 		for k, v := range e.Errors {
 			parts = append(parts, k+": "+v)
 		}
-		if text := clip(strings.Join(parts, "; ")); text != "" {
-			msg += ": " + text
+		if text := jobrunner.Clip(strings.Join(parts, "; "), 300); text != "" {
+			f.Message += ": " + text
 		}
 	}
 	switch {
-	case status == http.StatusBadRequest:
-		reason = jobrunner.ReasonConfig
-	case status == http.StatusUnauthorized && afterRefresh:
-		msg += " (again after refreshing the access token)"
-	case strings.Contains(header.Get("X-Seraph-LoginReason"), "AUTHENTICATION_DENIED"):
-		msg += " (Atlassian wants a CAPTCHA after failed sign-ins: sign in to the site once in a browser)"
-	case status == http.StatusUnauthorized:
-		msg += " (check email and api_token, or reauthorize)"
+	case a.Status == http.StatusBadRequest:
+		f.Reason = jobrunner.ReasonConfig
+	case a.Status == http.StatusUnauthorized && a.Refreshed:
+		// Describe says it was refused again after a refresh: no hint.
+	case strings.Contains(a.Header.Get("X-Seraph-LoginReason"), "AUTHENTICATION_DENIED"):
+		f.Message += " (Atlassian wants a CAPTCHA after failed sign-ins: sign in to the site once in a browser)"
+	case a.Status == http.StatusUnauthorized:
+		f.Message += " (check email and api_token, or reauthorize)"
 	}
-	return &jobrunner.Failure{Reason: reason, Message: msg}
 }
 
-func clip(s string) string { return jobrunner.Clip(s, 300) }
-
 // prefix names Jira in a failure's message.
-func prefix(err error) error { return jobrunner.WithPrefix("jira", err) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/connctl/connctl/internal/awssig"
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/connctl/connctl/internal/keycheck"
 )
 
@@ -30,14 +31,15 @@ func s3ListURL(bucket, region, endpoint, baseURL, pathStyle string) (*s3Target, 
 	if u.Path == "" {
 		u.Path = "/" // the bucket itself, virtual-hosted
 	}
-	u.RawPath = awssig.CanonicalURI(u.Path)
-	u.RawQuery = awssig.CanonicalQuery(url.Values{"list-type": {"2"}, "max-keys": {"1"}})
+	u.RawPath = canonicalPath(u.Path)
+	u.RawQuery = canonicalQuery(url.Values{"list-type": {"2"}, "max-keys": {"1"}})
 	return &s3Target{url: u, custom: custom}, nil
 }
 
-// Amazon S3: SigV4-signed ListObjectsV2 of at most one key. S3 has no
-// who-am-I that works for S3-compatible stores too, and listing is what the
-// connection's jobs need (s3:ListBucket).
+// Amazon S3: ListObjectsV2 of at most one key, SigV4-signed by the AWS
+// SDK's signer (sign.go). S3 has no who-am-I that works for S3-compatible
+// stores too, and listing is what the connection's jobs need
+// (s3:ListBucket).
 func checkKeys(ctx context.Context, in *keycheck.Call) (*keycheck.Identity, error) {
 	fs, secret, err := in.Need("secret_access_key", "bucket", "access_key_id")
 	if err != nil {
@@ -53,26 +55,21 @@ func checkKeys(ctx context.Context, in *keycheck.Call) (*keycheck.Identity, erro
 	if err != nil {
 		return nil, err
 	}
-	u := target.url
-	now := time.Now().UTC().Truncate(time.Second)
-	signed := map[string]string{
-		"host":                 u.Host,
-		"x-amz-content-sha256": awssig.EmptySHA256,
-		"x-amz-date":           now.Format(awssig.DateFormat),
+	sr, err := http.NewRequestWithContext(ctx, http.MethodGet, target.url.String(), nil)
+	if err != nil {
+		return nil, &keycheck.Error{Kind: keycheck.KindConfig, Message: fmt.Sprintf("cannot build the request to %s: check endpoint", target.url.Host)}
 	}
-	if token != "" {
-		signed["x-amz-security-token"] = token
+	creds := aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret, SessionToken: token}
+	if err := sign(sr, creds, region, time.Now().UTC().Truncate(time.Second)); err != nil {
+		return nil, &keycheck.Error{Kind: keycheck.KindConfig, Message: "cannot sign the request with the access key: check access_key_id and secret_access_key"}
 	}
-	q, _ := url.ParseQuery(u.RawQuery)
-	sr := &awssig.Request{
-		Method: http.MethodGet, URI: u.EscapedPath(), Query: q, Header: signed, PayloadHash: awssig.EmptySHA256,
-		Time: now, Region: region, Service: "s3", KeyID: keyID, Secret: secret,
-	}
-	header := http.Header{"Authorization": {sr.Authorization()}, "Accept": {"application/xml"}}
-	for k, v := range signed {
-		if k != "host" {
-			header.Set(k, v)
-		}
+	header := sr.Header.Clone()
+	header.Set("Accept", "application/xml")
+	// The signer signs the host without a default port (":443" on https),
+	// and sets sr.Host so; the request in.Do builds must send that host.
+	u := *sr.URL
+	if sr.Host != "" {
+		u.Host = sr.Host
 	}
 	r, err := in.Do(ctx, keycheck.Request{Method: http.MethodGet, URL: u.String(), Header: header})
 	if err != nil {

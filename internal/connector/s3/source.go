@@ -17,7 +17,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/connctl/connctl/internal/awssig"
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/connctl/connctl/internal/jobrunner"
 )
 
@@ -165,7 +166,7 @@ func (s *objects) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 // client is one run's access to the bucket.
 type client struct {
 	http      *jobrunner.HTTP
-	creds     awssig.Credentials
+	creds     aws.Credentials
 	region    string
 	bucket    string
 	bucketURL *url.URL // path style {endpoint}/{bucket}, or virtual-hosted https://{bucket}.s3.{region}.amazonaws.com
@@ -198,7 +199,7 @@ func newClient(req jobrunner.Request, now func() time.Time) (*client, error) {
 		return nil, err
 	}
 	c := &client{
-		creds:  awssig.Credentials{KeyID: keyID, Secret: secret, SessionToken: req.Secrets["session_token"]},
+		creds:  aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret, SessionToken: req.Secrets["session_token"]},
 		region: region, bucket: bucket, bucketURL: u, custom: custom, now: now,
 	}
 	c.http = req.HTTP.WithThrottle(slowDown).WithExplain(c.explain)
@@ -275,17 +276,19 @@ func (c *client) get(ctx context.Context, key string, w *os.File) error {
 	return nil
 }
 
-// request builds a signed GET.
+// request builds a GET signed with SigV4 (sign.go).
 func (c *client) request(ctx context.Context, op string, u *url.URL) (*http.Request, error) {
 	r, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "s3: bad URL: " + err.Error()}
 	}
 	// Keep the decoded path: the key may hold characters that u.String()
-	// encoded differently from S3's canonical form, which Sign applies.
+	// encoded differently from S3's canonical form, which sign applies.
 	r.URL.Path, r.URL.RawPath = u.Path, ""
-	r.Header.Set("Accept", "application/xml")
-	awssig.Sign(r, c.creds, c.region, "s3", c.now())
+	if err := sign(r, c.creds, c.region, c.now()); err != nil {
+		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonAuth, Message: "s3: cannot sign the request: check access_key_id and secret_access_key"}
+	}
+	r.Header.Set("Accept", "application/xml") // after signing: only host and x-amz-* are signed
 	c.op, c.code = op, ""
 	return r, nil
 }
@@ -348,11 +351,11 @@ func (c *client) explain(_ int, body []byte, h http.Header, f *jobrunner.Failure
 	case "InvalidBucketName":
 		return mk(jobrunner.ReasonConfig, "check bucket")
 	case "AccessDenied", "AllAccessDisabled":
-		return mk(jobrunner.ReasonAuth, fmt.Sprintf("allow %s for access key ID %s", need, c.creds.KeyID))
+		return mk(jobrunner.ReasonAuth, fmt.Sprintf("allow %s for access key ID %s", need, c.creds.AccessKeyID))
 	case "InvalidAccessKeyId":
-		return mk(jobrunner.ReasonAuth, fmt.Sprintf("the server does not know access key ID %s; check access_key_id (and endpoint)", c.creds.KeyID))
+		return mk(jobrunner.ReasonAuth, fmt.Sprintf("the server does not know access key ID %s; check access_key_id (and endpoint)", c.creds.AccessKeyID))
 	case "SignatureDoesNotMatch":
-		return mk(jobrunner.ReasonAuth, fmt.Sprintf("check that secret_access_key belongs to access key ID %s", c.creds.KeyID))
+		return mk(jobrunner.ReasonAuth, fmt.Sprintf("check that secret_access_key belongs to access key ID %s", c.creds.AccessKeyID))
 	case "ExpiredToken", "TokenRefreshRequired", "InvalidToken":
 		return mk(jobrunner.ReasonAuth, "the temporary credentials have expired or are invalid; give access_key_id, secret_access_key and session_token again")
 	case "RequestTimeTooSkewed":

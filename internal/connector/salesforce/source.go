@@ -1,7 +1,6 @@
 package salesforce
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -118,25 +117,22 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 	}
 	client := req.HTTP.WithThrottle(throttle)
 
-	var latest time.Time // the largest SystemModstamp emitted
+	var hw jobrunner.HighWater // the largest SystemModstamp emitted
 	next := base.String() + "/services/data/v" + version + "/query?" + url.Values{"q": {soql}}.Encode()
 	for next != "" {
 		// The session may expire mid-run: cred refreshes it once on a 401
 		// and sends the page again.
 		var r *http.Request
-		status, header, body, refreshed, err := cred.Do(ctx, client, func() (*http.Request, error) {
+		a, err := cred.Send(ctx, client, func() (*http.Request, error) {
 			var err error
-			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, next, nil); err != nil {
-				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "salesforce: bad URL: " + err.Error()}
-			}
-			r.Header.Set("Accept", "application/json")
-			return r, nil
+			r, err = jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, next, nil)
+			return r, err
 		})
 		if err != nil {
-			return "", describe(err, status, header, body, refreshed)
+			return "", vendor.Describe(err, a)
 		}
-		where := fmt.Sprintf("salesforce: GET %s%s", r.URL.Host, r.URL.EscapedPath())
-		p, err := decodePage(body)
+		where := vendor.Where(r)
+		p, err := decodePage(a.Body)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
@@ -151,9 +147,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 					}
 					return "", &jobrunner.Failure{Reason: reason, Message: fmt.Sprintf("salesforce: record %v: %v", rec["Id"], err)}
 				}
-				if at.After(latest) {
-					latest = at
-				}
+				hw.See(at)
 			}
 			dropAttributes(rec)
 			if err := emit(rec); err != nil {
@@ -167,13 +161,10 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
 	}
-	switch {
-	case !incremental:
+	if !incremental {
 		return "", nil // full every run: nothing to resume from
-	case latest.IsZero():
-		return req.Since, nil
 	}
-	return latest.UTC().Format(time.RFC3339Nano), nil
+	return hw.Checkpoint(req.Since, time.RFC3339Nano), nil
 }
 
 // query returns the SOQL to send and whether the run is incremental.
@@ -248,11 +239,7 @@ func apiBase(fields map[string]string) (*url.URL, error) {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig,
 			Message: "salesforce: the connection has no instance URL (Salesforce returns it at sign-in): reauthorize it, or set base_url"}
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("salesforce: instance URL %q is not an http(s) URL", raw)}
-	}
-	return u, nil
+	return vendor.BaseURL("instance URL", raw)
 }
 
 var versionRE = regexp.MustCompile(`^[0-9]{2,3}\.[0-9]$`)
@@ -280,14 +267,9 @@ type page struct {
 // decodePage reads a page; numbers stay json.Number so that they are
 // written back exactly.
 func decodePage(body []byte) (*page, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var p page
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("malformed JSON: data after the query result")
+	p, err := jobrunner.DecodeJSON[page](body, "query result")
+	if err != nil {
+		return nil, err
 	}
 	if p.Done == nil || p.Records == nil {
 		return nil, errors.New("not a query result (no done or records)")
@@ -376,39 +358,34 @@ func throttle(status int, body []byte, _ http.Header) (bool, time.Duration) {
 	return ok && e.ErrorCode == "REQUEST_LIMIT_EXCEEDED" && strings.Contains(strings.ToLower(e.Message), "concurrent"), 0
 }
 
-// describe turns a failed response into the run's failure, adding
-// Salesforce's errorCode and message and refining the reason: 400 (the
-// query: MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE, ...) is config,
-// except an expired query locator; REQUEST_LIMIT_EXCEEDED is rate_limit.
-func describe(err error, status int, header http.Header, body []byte, afterRefresh bool) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err) // transport error or cancellation
+// vendor describes Salesforce's failed answers.
+var vendor = jobrunner.Vendor{Name: "salesforce", Explain: explain}
+
+// explain adds Salesforce's errorCode and message to a failed response and
+// refines the reason: 400 (the query: MALFORMED_QUERY, INVALID_FIELD,
+// INVALID_TYPE, ...) is config, except an expired query locator;
+// REQUEST_LIMIT_EXCEEDED is rate_limit.
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
+	e, ok := vendorError(a.Body)
+	if !ok {
+		return
 	}
-	reason, msg := f.Reason, "salesforce: "+f.Message
-	e, ok := vendorError(body)
-	if ok {
-		msg += ": " + e.ErrorCode
-		if text := clip(strings.Join(strings.Fields(e.Message), " ")); text != "" {
-			msg += ": " + text
+	f.Message += ": " + e.ErrorCode
+	if text := jobrunner.Clip(e.Message, maxMessage); text != "" {
+		f.Message += ": " + text
+	}
+	switch {
+	case e.ErrorCode == "REQUEST_LIMIT_EXCEEDED":
+		f.Reason = jobrunner.ReasonRateLimit
+		if usage := apiUsage(a.Header); usage != "" {
+			f.Message += " (api-usage " + usage + ")"
 		}
-		switch {
-		case e.ErrorCode == "REQUEST_LIMIT_EXCEEDED":
-			reason = jobrunner.ReasonRateLimit
-			if usage := apiUsage(header); usage != "" {
-				msg += " (api-usage " + usage + ")"
-			}
-			if !strings.Contains(strings.ToLower(e.Message), "concurrent") {
-				msg += "; the org's API allocation is a rolling 24-hour window: run the job again later"
-			}
-		case status == http.StatusBadRequest && e.ErrorCode != "INVALID_QUERY_LOCATOR":
-			reason = jobrunner.ReasonConfig
+		if !strings.Contains(strings.ToLower(e.Message), "concurrent") {
+			f.Message += "; the org's API allocation is a rolling 24-hour window: run the job again later"
 		}
+	case a.Status == http.StatusBadRequest && e.ErrorCode != "INVALID_QUERY_LOCATOR":
+		f.Reason = jobrunner.ReasonConfig
 	}
-	if status == http.StatusUnauthorized && afterRefresh {
-		msg += " (again after refreshing the access token)"
-	}
-	return &jobrunner.Failure{Reason: reason, Message: msg}
 }
 
 // apiUsage reads "used/limit" from Sforce-Limit-Info: api-usage=18/5000.
@@ -429,6 +406,4 @@ func isDigits(s string) bool {
 }
 
 // prefix names Salesforce in a failure's message.
-func prefix(err error) error { return jobrunner.WithPrefix("salesforce", err) }
-
-func clip(s string) string { return jobrunner.Clip(s, maxMessage) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

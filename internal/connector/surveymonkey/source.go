@@ -1,7 +1,6 @@
 package surveymonkey
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,21 +65,19 @@ func (surveys) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobru
 	if start != "" {
 		q.Set("start_modified_at", start)
 	}
-	var latest time.Time
+	var hw jobrunner.HighWater // the largest date_modified emitted
 	err = c.list(ctx, c.base.String()+"/v3/surveys?"+q.Encode(), func(s jobrunner.Record) error {
 		at, err := modified(s)
 		if err != nil {
 			return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("surveymonkey: survey %v: %v", s["id"], err)}
 		}
-		if at.After(latest) {
-			latest = at
-		}
+		hw.See(at)
 		return emit(s)
 	})
 	if err != nil {
 		return "", err
 	}
-	return checkpoint(latest, req.Since), nil
+	return hw.Checkpoint(req.Since, time.RFC3339), nil
 }
 
 type responses struct{}
@@ -108,7 +105,7 @@ func (responses) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 	if err != nil {
 		return "", err
 	}
-	var latest time.Time
+	var hw jobrunner.HighWater // the largest date_modified emitted
 	for _, id := range ids {
 		q := url.Values{"per_page": {strconv.Itoa(responsesPerPage)}, "sort_by": {"date_modified"}, "sort_order": {"ASC"}}
 		if start != "" {
@@ -120,16 +117,14 @@ func (responses) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			if err != nil {
 				return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("surveymonkey: survey %s response %v: %v", id, r["id"], err)}
 			}
-			if at.After(latest) {
-				latest = at
-			}
+			hw.See(at)
 			return emit(r)
 		})
 		if err != nil {
 			return "", err
 		}
 	}
-	return checkpoint(latest, req.Since), nil
+	return hw.Checkpoint(req.Since, time.RFC3339), nil
 }
 
 // startModified turns a checkpoint into start_modified_at: one second
@@ -143,13 +138,6 @@ func startModified(since string) (string, error) {
 		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("surveymonkey: checkpoint %q is not an RFC 3339 time", since)}
 	}
 	return t.UTC().Truncate(time.Second).Add(-time.Second).Format("2006-01-02T15:04:05"), nil
-}
-
-func checkpoint(latest time.Time, since string) string {
-	if latest.IsZero() {
-		return since
-	}
-	return latest.UTC().Format(time.RFC3339)
 }
 
 // modified reads date_modified: 2026-11-26T12:00:00+00:00, or without an
@@ -198,9 +186,9 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 	if raw == "" {
 		raw = Host(req.Fields["region"])
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("surveymonkey: API base %q is not an http(s) URL", raw)}
+	u, err := vendor.BaseURL("API base", raw)
+	if err != nil {
+		return nil, err
 	}
 	c.base = u
 	if c.oauth {
@@ -228,6 +216,14 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 	return c, nil
 }
 
+// listPage is a page of a collection.
+type listPage struct {
+	Data  []jobrunner.Record `json:"data"`
+	Links struct {
+		Next string `json:"next"`
+	} `json:"links"`
+}
+
 // list GETs a paged collection, {"data": [...], "per_page", "page",
 // "total", "links": {"self", "next", "last"}}, and passes each item to
 // each, following links.next (on the same host: it carries the token).
@@ -237,19 +233,9 @@ func (c *client) list(ctx context.Context, next string, each func(jobrunner.Reco
 		if err != nil {
 			return err
 		}
-		var p struct {
-			Data  []jobrunner.Record `json:"data"`
-			Links struct {
-				Next string `json:"next"`
-			} `json:"links"`
-		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		if err := dec.Decode(&p); err != nil {
-			return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": malformed JSON: " + err.Error()}
-		}
-		if dec.More() {
-			return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": malformed JSON: data after the page"}
+		p, err := jobrunner.DecodeJSON[listPage](body, "page")
+		if err != nil {
+			return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
 		if p.Data == nil {
 			return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": not a list (no data)"}
@@ -283,31 +269,31 @@ func (c *client) list(ctx context.Context, next string, each func(jobrunner.Reco
 // reauthorized meanwhile).
 func (c *client) get(ctx context.Context, u string) ([]byte, string, error) {
 	where := ""
-	status, _, body, _, err := c.cred.Do(ctx, c.req.HTTP, func() (*http.Request, error) {
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	a, err := c.cred.Send(ctx, c.req.HTTP, func() (*http.Request, error) {
+		r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, u, nil)
 		if err != nil {
-			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "surveymonkey: bad URL: " + err.Error()}
+			return nil, err
 		}
-		r.Header.Set("Accept", "application/json")
-		where = fmt.Sprintf("surveymonkey: GET %s%s", r.URL.Host, r.URL.EscapedPath())
+		where = vendor.Where(r)
 		return r, nil
 	})
 	if err == nil {
-		return body, where, nil
+		return a.Body, where, nil
 	}
-	return nil, where, describe(err, status, body)
+	// SurveyMonkey's error id says why a token was refused (1011), so its
+	// messages never added Describe's note on a 401 after a refreshed token.
+	a.Refreshed = false
+	return nil, where, vendor.Describe(err, a)
 }
 
-// describe adds SurveyMonkey's error ({"error": {"id", "name", "docs",
+// vendor describes SurveyMonkey's failed answers.
+var vendor = jobrunner.Vendor{Name: "surveymonkey", Explain: explain}
+
+// explain adds SurveyMonkey's error ({"error": {"id", "name", "docs",
 // "message", "http_status_code"}}) to a failed answer. Error 1018 (the
 // account is in another data centre) is config.
 // https://api.surveymonkey.com/v3/docs#error-codes
-func describe(err error, status int, body []byte) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err)
-	}
-	reason, msg := f.Reason, "surveymonkey: "+f.Message
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
 	var e struct {
 		Error struct {
 			ID      any    `json:"id"`
@@ -315,21 +301,19 @@ func describe(err error, status int, body []byte) error {
 			Message string `json:"message"`
 		} `json:"error"`
 	}
-	if json.Unmarshal(body, &e) == nil && e.Error.ID != nil {
-		id := fmt.Sprint(e.Error.ID)
-		msg += ": error " + id
-		if text := clip(e.Error.Message); text != "" {
-			msg += ": " + text
-		}
-		if id == "1018" {
-			reason = jobrunner.ReasonConfig
-			msg += " (the account lives in another data centre: set region=eu (api.eu.surveymonkey.com) or region=ca (api.surveymonkey.ca))"
-		}
+	if json.Unmarshal(a.Body, &e) != nil || e.Error.ID == nil {
+		return
 	}
-	return &jobrunner.Failure{Reason: reason, Message: msg}
+	id := fmt.Sprint(e.Error.ID)
+	f.Message += ": error " + id
+	if text := jobrunner.Clip(e.Error.Message, 300); text != "" {
+		f.Message += ": " + text
+	}
+	if id == "1018" {
+		f.Reason = jobrunner.ReasonConfig
+		f.Message += " (the account lives in another data centre: set region=eu (api.eu.surveymonkey.com) or region=ca (api.surveymonkey.ca))"
+	}
 }
 
-func clip(s string) string { return jobrunner.Clip(s, 300) }
-
 // prefix names SurveyMonkey in a failure's message.
-func prefix(err error) error { return jobrunner.WithPrefix("surveymonkey", err) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

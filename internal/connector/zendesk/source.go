@@ -213,19 +213,18 @@ func newClient(ctx context.Context, req jobrunner.Request) (*client, error) {
 // refreshes it once and sends the request again.
 func (c *client) get(ctx context.Context, u string) ([]byte, string, error) {
 	where := ""
-	status, _, body, refreshed, err := c.cred.Do(ctx, c.http, func() (*http.Request, error) {
-		r, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	a, err := c.cred.Send(ctx, c.http, func() (*http.Request, error) {
+		r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, u, nil)
 		if err != nil {
-			return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "zendesk: bad URL: " + err.Error()}
+			return nil, err
 		}
-		r.Header.Set("Accept", "application/json")
-		where = fmt.Sprintf("zendesk: GET %s%s", r.URL.Host, r.URL.EscapedPath())
+		where = vendor.Where(r)
 		return r, nil
 	})
 	if err == nil {
-		return body, where, nil
+		return a.Body, where, nil
 	}
-	return nil, where, describe(err, status, body, refreshed)
+	return nil, where, vendor.Describe(err, a)
 }
 
 // sameHost checks that a next page URL is on the API host: the request
@@ -252,24 +251,15 @@ func apiBase(fields map[string]string) (*url.URL, error) {
 		sub = strings.TrimSuffix(sub, ".zendesk.com")
 		raw = "https://" + sub + ".zendesk.com"
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("zendesk: API base %q is not an http(s) URL", raw)}
-	}
-	return u, nil
+	return vendor.BaseURL("API base", raw)
 }
 
 // decodePage decodes an export page into meta and returns its items (the
 // array under key). Numbers stay json.Number so ids are written exactly.
 func decodePage(body []byte, key string, meta any) ([]jobrunner.Record, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var raw map[string]json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("malformed JSON: data after the page")
+	raw, err := jobrunner.DecodeJSON[map[string]json.RawMessage](body, "page")
+	if err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal(body, meta); err != nil {
 		return nil, fmt.Errorf("malformed JSON: %v", err)
@@ -287,40 +277,36 @@ func decodePage(body []byte, key string, meta any) ([]jobrunner.Record, error) {
 	return items, nil
 }
 
-// describe adds Zendesk's error text ({"error": "...", "description": ...}
-// or {"error": {"title", "message"}}) and a hint to a failed answer.
-func describe(err error, status int, body []byte, afterRefresh bool) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err)
-	}
-	msg := "zendesk: " + f.Message
+// vendor describes Zendesk's failed answers.
+var vendor = jobrunner.Vendor{Name: "zendesk", Explain: explain}
+
+// explain adds Zendesk's error text ({"error": "...", "description": ...}
+// or {"error": {"title", "message"}}) and a hint to a failed answer. (A
+// 401 after a refreshed token gets Describe's note instead of a hint.)
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
 	var e struct {
 		Error       json.RawMessage `json:"error"`
 		Description string          `json:"description"`
 	}
-	if json.Unmarshal(body, &e) == nil && len(e.Error) > 0 {
+	if json.Unmarshal(a.Body, &e) == nil && len(e.Error) > 0 {
 		var code string
 		var obj struct{ Title, Message string }
 		if json.Unmarshal(e.Error, &code) != nil && json.Unmarshal(e.Error, &obj) == nil {
 			code = obj.Title
 		}
-		if code = clip(code); code != "" {
-			msg += ": " + code
+		if code = jobrunner.Clip(code, 200); code != "" {
+			f.Message += ": " + code
 		}
 	}
 	switch {
-	case status == http.StatusUnauthorized && afterRefresh:
-		msg += " (again after refreshing the access token)"
-	case status == http.StatusUnauthorized:
-		msg += " (check email and api_token, or reauthorize)"
-	case status == http.StatusForbidden:
-		msg += " (the incremental export needs an admin)"
+	case a.Status == http.StatusUnauthorized && a.Refreshed:
+		// Describe says it was refused again after a refresh: no hint.
+	case a.Status == http.StatusUnauthorized:
+		f.Message += " (check email and api_token, or reauthorize)"
+	case a.Status == http.StatusForbidden:
+		f.Message += " (the incremental export needs an admin)"
 	}
-	return &jobrunner.Failure{Reason: f.Reason, Message: msg}
 }
 
-func clip(s string) string { return jobrunner.Clip(s, 200) }
-
 // prefix names Zendesk in a failure's message.
-func prefix(err error) error { return jobrunner.WithPrefix("zendesk", err) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

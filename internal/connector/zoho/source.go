@@ -94,7 +94,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		return "", prefix(err)
 	}
 
-	var latest time.Time
+	var hw jobrunner.HighWater // the largest Modified_Time emitted
 	pageToken := ""
 	for {
 		q := url.Values{"fields": {strings.Join(s.fields, ",")}, "per_page": {strconv.Itoa(perPage)}}
@@ -102,28 +102,27 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			q.Set("page_token", pageToken)
 		}
 		var r *http.Request
-		status, _, body, refreshed, err := cred.Do(ctx, req.HTTP, func() (*http.Request, error) {
+		a, err := cred.Send(ctx, req.HTTP, func() (*http.Request, error) {
 			var err error
-			if r, err = http.NewRequestWithContext(ctx, http.MethodGet, base+"/crm/v8/"+s.module+"?"+q.Encode(), nil); err != nil {
-				return nil, &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: "zoho: bad URL: " + err.Error()}
+			if r, err = jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, base+"/crm/v8/"+s.module+"?"+q.Encode(), nil); err != nil {
+				return nil, err
 			}
-			r.Header.Set("Accept", "application/json")
 			if modifiedSince != "" {
 				r.Header.Set("If-Modified-Since", modifiedSince)
 			}
 			return r, nil
 		})
 		if err != nil {
-			if status == http.StatusNotModified {
+			if a.Status == http.StatusNotModified {
 				return req.Since, nil // nothing changed since the checkpoint
 			}
-			return "", describe(err, status, body, refreshed)
+			return "", vendor.Describe(err, a)
 		}
-		where := fmt.Sprintf("zoho: GET %s%s", r.URL.Host, r.URL.EscapedPath())
-		if status == http.StatusNoContent || len(bytes.TrimSpace(body)) == 0 {
+		where := vendor.Where(r)
+		if a.Status == http.StatusNoContent || len(bytes.TrimSpace(a.Body)) == 0 {
 			break // no records
 		}
-		p, err := decodePage(body)
+		p, err := decodePage(a.Body)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
@@ -133,9 +132,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			if err != nil {
 				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("%s: record %v has no readable Modified_Time (%q)", where, rec["id"], v)}
 			}
-			if at.After(latest) {
-				latest = at
-			}
+			hw.See(at)
 			if err := emit(rec); err != nil {
 				return "", err
 			}
@@ -152,21 +149,13 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			pageToken = next
 		}
 	}
-	if latest.IsZero() {
-		return req.Since, nil
-	}
-	return latest.UTC().Format(time.RFC3339), nil
+	return hw.Checkpoint(req.Since, time.RFC3339), nil
 }
 
 func decodePage(body []byte) (*page, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var p page
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, errors.New("malformed JSON: data after the records")
+	p, err := jobrunner.DecodeJSON[page](body, "records")
+	if err != nil {
+		return nil, err
 	}
 	if p.Data == nil || p.Info == nil {
 		return nil, errors.New("not a list of records (no data or info)")
@@ -185,9 +174,8 @@ func apiBase(fields map[string]string) (string, error) {
 		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig,
 			Message: "zoho: the connection has no API domain (Zoho returns it at sign-in): reauthorize it, or set base_url"}
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("zoho: API base %q is not an http(s) URL", raw)}
+	if _, err := vendor.BaseURL("API base", raw); err != nil {
+		return "", err
 	}
 	return raw, nil
 }
@@ -199,30 +187,22 @@ type apiError struct {
 	Message string `json:"message"`
 }
 
-// describe adds Zoho's code and message; a 400 (INVALID_DATA, a field
+// vendor describes Zoho's failed answers.
+var vendor = jobrunner.Vendor{Name: "zoho", Explain: explain}
+
+// explain adds Zoho's code and message; a 400 (INVALID_DATA, a field
 // name that does not exist, say) is a config failure.
-func describe(err error, status int, body []byte, afterRefresh bool) error {
-	var f *jobrunner.Failure
-	if !errors.As(err, &f) || status == 0 {
-		return prefix(err)
-	}
-	reason, msg := f.Reason, "zoho: "+f.Message
+func explain(a jobrunner.Answer, f *jobrunner.Failure) {
 	var e apiError
-	if json.Unmarshal(body, &e) == nil && e.Code != "" {
-		msg += ": " + e.Code
-		if text := clip(strings.Join(strings.Fields(e.Message), " ")); text != "" {
-			msg += ": " + text
+	if json.Unmarshal(a.Body, &e) == nil && e.Code != "" {
+		f.Message += ": " + e.Code
+		if text := jobrunner.Clip(e.Message, maxMsg); text != "" {
+			f.Message += ": " + text
 		}
 	}
-	if status == http.StatusBadRequest {
-		reason = jobrunner.ReasonConfig
+	if a.Status == http.StatusBadRequest {
+		f.Reason = jobrunner.ReasonConfig
 	}
-	if status == http.StatusUnauthorized && afterRefresh {
-		msg += " (again after refreshing the access token)"
-	}
-	return &jobrunner.Failure{Reason: reason, Message: msg}
 }
 
-func prefix(err error) error { return jobrunner.WithPrefix("zoho", err) }
-
-func clip(s string) string { return jobrunner.Clip(s, maxMsg) }
+func prefix(err error) error { return jobrunner.WithPrefix(vendor.Name, err) }

@@ -9,8 +9,8 @@ import (
 	"maps"
 	"os"
 
+	"github.com/connctl/connctl/internal/atomicfile"
 	"github.com/connctl/connctl/internal/secretstore"
-	"github.com/connctl/connctl/internal/secretstore/internal/atomicfile"
 )
 
 // FileFake is a Store that keeps secrets as plain-text JSON in one file, so

@@ -28,8 +28,8 @@ var Fields = []string{"id", "type", "action", "connection_id", "connection_name"
 // Options are the inputs of activities.
 type Options struct {
 	IO         *iostreams.IOStreams
-	Config     func() (*configstore.Store, error)
-	Activities func() (*activitylog.Store, error) // nil store: no log yet
+	Config     func() (configstore.Config, error)
+	Activities func() (activitylog.Log, error) // nil store: no log yet
 	Now        func() time.Time
 
 	Connection string

@@ -15,7 +15,7 @@ import (
 // (conn_…, job_…), or a name the log recorded (a deleted or renamed
 // connection or job; a name used by several over time gives them all). An
 // unknown name is a usage error with the closest known name.
-func resolve(ctx context.Context, opts *Options, store *activitylog.Store, sub activitylog.Subject, given string) ([]string, error) {
+func resolve(ctx context.Context, opts *Options, store activitylog.Reader, sub activitylog.Subject, given string) ([]string, error) {
 	cfg, err := opts.Config()
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ import (
 // Options are the inputs of activities prune.
 type Options struct {
 	IO         *iostreams.IOStreams
-	Activities func() (*activitylog.Store, error) // nil store: no log yet
+	Activities func() (activitylog.Log, error) // nil store: no log yet
 	Now        func() time.Time
 
 	OlderThan string        // as given, for the confirmation

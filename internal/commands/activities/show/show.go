@@ -26,7 +26,7 @@ var Fields = append(append([]string{}, list.Fields...), "pid", "host")
 // Options are the inputs of activities show.
 type Options struct {
 	IO         *iostreams.IOStreams
-	Activities func() (*activitylog.Store, error) // nil store: no log yet
+	Activities func() (activitylog.Log, error) // nil store: no log yet
 	Now        func() time.Time
 
 	ID     string

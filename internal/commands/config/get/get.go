@@ -17,7 +17,7 @@ import (
 // Options are the inputs of config get.
 type Options struct {
 	IO     *iostreams.IOStreams
-	Config func() (*configstore.Store, error)
+	Config func() (configstore.Config, error)
 
 	Key string
 }

@@ -19,7 +19,7 @@ var Fields = []string{"key", "value", "source"}
 // Options are the inputs of config list.
 type Options struct {
 	IO     *iostreams.IOStreams
-	Config func() (*configstore.Store, error)
+	Config func() (configstore.Config, error)
 
 	Export jsonexport.Exporter
 }

@@ -68,7 +68,7 @@ func splitSetArgs(args []string) (pos []string, migrate, help bool) {
 
 // RefuseStranding refuses a switch of secrets.backend to target while
 // connections keep secrets elsewhere, naming the command that moves them.
-func RefuseStranding(cfg *configstore.Store, target string) error {
+func RefuseStranding(cfg configstore.Config, target string) error {
 	held := connection.Held(cfg.Document(), cfg.String(BackendKey), target)
 	if len(held) == 0 {
 		return nil
@@ -80,7 +80,7 @@ func RefuseStranding(cfg *configstore.Store, target string) error {
 }
 
 // setBackend switches secrets.backend, moving the secrets when asked.
-func setBackend(ctx context.Context, opts *Options, cfg *configstore.Store, target string) error {
+func setBackend(ctx context.Context, opts *Options, cfg configstore.Config, target string) error {
 	if !opts.Migrate {
 		if err := RefuseStranding(cfg, target); err != nil {
 			return err
@@ -113,7 +113,7 @@ func setBackend(ctx context.Context, opts *Options, cfg *configstore.Store, targ
 	return nil
 }
 
-func warnEnv(ios *iostreams.IOStreams, cfg *configstore.Store) {
+func warnEnv(ios *iostreams.IOStreams, cfg configstore.Config) {
 	st, _ := configstore.LookupSetting(BackendKey)
 	if v, _ := cfg.Get(BackendKey); v.Source == configstore.SourceEnv {
 		ios.Warnf("%s is set in the environment and overrides the file (now %s)", st.EnvName(), v.Value)

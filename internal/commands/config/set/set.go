@@ -20,7 +20,7 @@ import (
 // Options are the inputs of config set.
 type Options struct {
 	IO     *iostreams.IOStreams
-	Config func() (*configstore.Store, error)
+	Config func() (configstore.Config, error)
 	// Connections and SecretBackend move the secrets (--migrate).
 	Connections   func() (*connection.Manager, error)
 	SecretBackend func(name string) (secretstore.Store, error)

@@ -16,7 +16,7 @@ import (
 // Options are the inputs of config unset.
 type Options struct {
 	IO     *iostreams.IOStreams
-	Config func() (*configstore.Store, error)
+	Config func() (configstore.Config, error)
 
 	Key string
 }

@@ -26,7 +26,7 @@ func newDeps(t *testing.T, tty bool, input string) (*deps.Deps, *secretstoretest
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	d := &deps.Deps{IO: ios, Getenv: func(string) string { return "" }, Now: func() time.Time { return time.Unix(1e9, 0) }, SkipVerify: true}
 	d.Catalog = sync.OnceValue(all.Catalogue)
-	d.Config = sync.OnceValues(func() (*configstore.Store, error) { return configstore.Open(path, d.Getenv) })
+	d.Config = sync.OnceValues(func() (configstore.Config, error) { return configstore.Open(path, d.Getenv) })
 	d.Secrets = func() (secretstore.Store, error) { return mem, nil }
 	sb := &strings.Builder{}
 	t.Cleanup(func() { sb.WriteString(errOut.String()) })

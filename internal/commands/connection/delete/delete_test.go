@@ -35,7 +35,7 @@ func newTerminal(t *testing.T, answer string, withJob bool) (*deps.Deps, *bytes.
 	d := &deps.Deps{IO: ios, Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return time.Unix(1e9, 0) },
 		HTTP: func() *http.Client { return http.DefaultClient }}
 	d.Catalog = sync.OnceValue(all.Catalogue)
-	d.Config = sync.OnceValues(func() (*configstore.Store, error) {
+	d.Config = sync.OnceValues(func() (configstore.Config, error) {
 		return configstore.Open(filepath.Join(dir, "config.yaml"), d.Getenv)
 	})
 	d.Secrets = func() (secretstore.Store, error) { return mem, nil }

@@ -49,7 +49,7 @@ func testDeps(path string, tty bool) (*deps.Deps, *bytes.Buffer) {
 	ios.SetTTY(false, tty, false)
 	d := &deps.Deps{IO: ios, Getenv: func(string) string { return "" }, Now: func() time.Time { return now }}
 	d.Catalog = sync.OnceValue(all.Catalogue)
-	d.Config = func() (*configstore.Store, error) { return configstore.Open(path, d.Getenv) }
+	d.Config = func() (configstore.Config, error) { return configstore.Open(path, d.Getenv) }
 	return d, out
 }
 
