@@ -65,10 +65,7 @@ func RunContext(ctx context.Context, args []string, d *deps.Deps) int {
 	msg, hints := explain(err, executed, d)
 	hints = append(hints, exitcode.Hints(err)...)
 	msg = textsafe.Sanitize(msg)
-	fmt.Fprintf(d.IO.ErrOut, "error: %s\n", msg)
-	for _, h := range hints {
-		fmt.Fprintf(d.IO.ErrOut, "hint: %s\n", textsafe.Sanitize(h))
-	}
+	d.IO.Error(msg, hints...)
 	if code == exitcode.Usage && len(hints) == 0 && executed != nil {
 		fmt.Fprintf(d.IO.ErrOut, "see `%s --help`\n", executed.CommandPath())
 	}

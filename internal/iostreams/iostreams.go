@@ -308,6 +308,17 @@ func (s *IOStreams) Warnf(format string, args ...any) {
 	fmt.Fprintln(s.ErrOut, "warning: "+textsafe.SanitizeKeepColor(fmt.Sprintf(format, args...)))
 }
 
+// Error writes an error line and a line per hint to ErrOut, even with
+// --quiet, with terminal controls shown escaped. It is how app.Run reports
+// the error a command returned, and how a command that goes on after one of
+// several items failed (`jobs run a b`) reports that item's error.
+func (s *IOStreams) Error(msg string, hints ...string) {
+	fmt.Fprintln(s.ErrOut, "error: "+textsafe.Sanitize(msg))
+	for _, h := range hints {
+		fmt.Fprintln(s.ErrOut, "hint: "+textsafe.Sanitize(h))
+	}
+}
+
 // Success returns a check mark on a colour terminal, else nothing.
 func (s *IOStreams) Success() string {
 	if s.stderrTTY && s.color {

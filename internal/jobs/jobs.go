@@ -1,7 +1,8 @@
 // Package jobs holds job definitions: what to fetch through which
 // connection, where to write it, and when. It validates them against the
-// connector's declared sources and keeps them in the config file. It never
-// prints and never runs a job (jobrunner does).
+// connector's declared sources and keeps them in the config file (Manager),
+// and runs them (Runner: the run lock, credentials, jobrunner.Run, the
+// checkpoint and the execution activity, in that order). It never prints.
 package jobs
 
 import (

@@ -13,7 +13,7 @@ import (
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/commands/connection/credcheck"
 	"github.com/connctl/connctl/internal/commands/connview"
-	jobscmd "github.com/connctl/connctl/internal/commands/jobs"
+	jobscmd "github.com/connctl/connctl/internal/commands/jobs/jobview"
 	"github.com/connctl/connctl/internal/commands/secretflags"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"

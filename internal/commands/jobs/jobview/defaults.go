@@ -1,8 +1,7 @@
-package jobs
+package jobview
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -19,7 +18,7 @@ import (
 // so, so it can run at any time after create (new sources in a newer
 // connctl are added, the others kept).
 func CreateDefaultJobs(ctx context.Context, d *deps.Deps, conn *configstore.Connection, ctr *connector.Connector) error {
-	m, err := Manager(d)
+	m, err := d.Jobs()
 	if err != nil {
 		return err
 	}
@@ -71,9 +70,4 @@ func safeName(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// defaultJobsError is the usage error for flags --default-jobs cannot take.
-func defaultJobsError(what string) error {
-	return fmt.Errorf("--default-jobs names its jobs <connection>-<source>: drop %s", what)
 }

@@ -1,17 +1,19 @@
-package jobs
+package list
 
 import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/connctl/connctl/internal/commands/jobs/jobview"
 )
 
 func TestSortViews(t *testing.T) {
 	t.Parallel()
 	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	t1 := t0.Add(time.Hour)
-	base := func() []View {
-		return []View{
+	base := func() []jobview.View {
+		return []jobview.View{
 			{Name: "zeta", Connection: "a", LastRunStatus: "succeeded", LastRunAt: &t0},
 			{Name: "Alpha", Connection: "b", LastRunStatus: "failed", LastRunAt: &t1},
 			{Name: "mid", Connection: "a"},

@@ -1,4 +1,4 @@
-package jobs
+package list
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/connctl/connctl/internal/commands/jobs/jobview"
 	"github.com/connctl/connctl/internal/exitcode"
 )
 
@@ -15,7 +16,7 @@ var SortKeys = []string{"name", "connection", "status", "last-run", "created"}
 // sortViews orders views by key (ties by name, case-insensitive): name,
 // connection, status (last run status), last-run (most recent first, never
 // run last) or created (creation order, as in the config file).
-func sortViews(views []View, key string, limit int) ([]View, error) {
+func sortViews(views []jobview.View, key string, limit int) ([]jobview.View, error) {
 	if !slices.Contains(SortKeys, key) {
 		return nil, exitcode.UsageError("--sort: unknown key %q (choose one of: %s)", key, strings.Join(SortKeys, ", "))
 	}
@@ -27,14 +28,14 @@ func sortViews(views []View, key string, limit int) ([]View, error) {
 			return strings.ToLower(views[i].Name) < strings.ToLower(views[j].Name)
 		})
 	}
-	var less func(a, b *View) bool
+	var less func(a, b *jobview.View) bool
 	switch key {
 	case "connection":
-		less = func(a, b *View) bool { return a.Connection < b.Connection }
+		less = func(a, b *jobview.View) bool { return a.Connection < b.Connection }
 	case "status":
-		less = func(a, b *View) bool { return a.LastRunStatus < b.LastRunStatus }
+		less = func(a, b *jobview.View) bool { return a.LastRunStatus < b.LastRunStatus }
 	case "last-run":
-		less = func(a, b *View) bool {
+		less = func(a, b *jobview.View) bool {
 			if a.LastRunAt == nil || b.LastRunAt == nil {
 				return a.LastRunAt != nil && b.LastRunAt == nil
 			}

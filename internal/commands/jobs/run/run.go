@@ -1,0 +1,276 @@
+// Package run implements `connctl jobs run`: flags, the progress line and
+// the summary. The run itself (lock, credentials, fetch, checkpoint,
+// activity) is jobs.Runner's.
+package run
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connctl/connctl/internal/commands/complete"
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connector/all"
+	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/iostreams"
+	"github.com/connctl/connctl/internal/jobs"
+)
+
+// Config is what run reads of the config (*configstore.Store): the jobs,
+// and the jobs.timeout setting.
+type Config interface {
+	Document() *configstore.Document
+	String(key string) string
+}
+
+// Options are the inputs of jobs run.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Config func() (Config, error)
+	// Runner builds the job runner (opening the activity log).
+	Runner func() (*jobs.Runner, error)
+
+	Names []string
+	Due   bool
+	Full  bool
+	// Timeout is --timeout; nil when not given (the jobs.timeout setting).
+	Timeout *time.Duration
+}
+
+// NewCmd returns `connctl jobs run`.
+func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: d.IO, Runner: func() (*jobs.Runner, error) { return newRunner(d) }}
+	opts.Config = func() (Config, error) {
+		cfg, err := d.Config()
+		if err != nil {
+			return nil, err
+		}
+		return cfg, nil
+	}
+	if runF == nil {
+		runF = run
+	}
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "run <name>... | --due",
+		Short: "Run jobs now (or the scheduled ones that are due)",
+		Long: `Run jobs. Each run pages through the source as the vendor documents, retries
+429 and 5xx with backoff (honouring Retry-After), streams the records to the
+destination (a file is written atomically: temp file, then rename), and saves
+the incremental checkpoint only after the output is durable, so a failed run
+loses nothing and the next run resumes. Each run replaces the destination
+file with what that run fetched: an incremental run writes only the records
+changed since the last successful run (the one at the checkpoint instant may
+come again: deduplicate on the source's primary key). Every run is an
+execution activity.
+
+--due runs the jobs whose schedule is due (for cron or a systemd timer).
+On a terminal a progress line is shown on stderr; when piped, stderr carries
+only errors. Ctrl-C stops cleanly: partial output discarded, checkpoint
+unchanged, activity cancelled, exit 130.
+
+A source may stop early on purpose, keeping what it fetched: Mixpanel's
+export allows 60 queries an hour, so a long backfill stops when the hour's
+queries are spent. The output and checkpoint are saved, the activity is
+partially_succeeded, the exit code is 3, and the next run resumes.
+
+Each run has a time limit, --timeout or the jobs.timeout setting (default
+6h; 0 means none), so that a server that never stops handing out next
+pages cannot keep a cron job running for ever. A run that reaches it stops
+and fails like any other failure: no output file written, the checkpoint
+unchanged, the activity failed with reason timeout, exit 1. With several
+jobs (or --due) the limit applies to each run. Within a run, a server that
+sends no response headers, or no byte of a body, for 60s fails the run too.
+
+With several jobs (or --due), each failure is reported as it happens and
+the others still run; the exit code is then 3 if some failed, and if all
+did, 4 when one needed authorization, else 1.`,
+		Example: `  connctl jobs run tickets
+  connctl jobs run tickets --full-refresh
+  connctl jobs run --due          # from cron: */15 * * * * connctl jobs run --due
+  connctl jobs run backfill --full-refresh --timeout 24h
+  connctl config set jobs.timeout 2h   # the limit for every run without --timeout`,
+		ValidArgsFunction: complete.JobNames(d),
+		RunE: func(c *cobra.Command, args []string) error {
+			if opts.Due == (len(args) > 0) {
+				return exitcode.UsageError("give job names or --due (not both)")
+			}
+			opts.Names = args
+			if c.Flags().Changed("timeout") {
+				opts.Timeout = &timeout
+			}
+			return runF(c.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Due, "due", false, "run the scheduled jobs that are due")
+	cmd.Flags().BoolVar(&opts.Full, "full-refresh", false, "fetch everything this time, ignoring the checkpoint")
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "stop and fail a run that takes longer than this (0: no limit; default: the jobs.timeout setting, 6h)")
+	return cmd
+}
+
+// newRunner wires the runner to the real stores, the connection manager,
+// the OAuth service and the connectors' sources.
+func newRunner(d *deps.Deps) (*jobs.Runner, error) {
+	cfg, err := d.Config()
+	if err != nil {
+		return nil, err
+	}
+	store, err := d.Activities()
+	if err != nil {
+		return nil, err
+	}
+	mgr, err := d.Connections()
+	if err != nil {
+		return nil, err
+	}
+	authz, err := d.Authz()
+	if err != nil {
+		return nil, err
+	}
+	return &jobs.Runner{Config: cfg, Log: store, Credentials: mgr, Tokens: authz, Sources: all.JobSource, HTTP: d.HTTP(),
+		Sleep: d.Sleep, Stdout: d.IO.Out, Now: d.Now, Who: d.Who(), Warnf: d.IO.Warnf}, nil
+}
+
+func run(ctx context.Context, opts *Options) error {
+	cfg, err := opts.Config()
+	if err != nil {
+		return err
+	}
+	ro := jobs.RunOptions{Full: opts.Full, Progress: progressLine(opts.IO)}
+	if opts.Timeout == nil {
+		if ro.Timeout, err = settingLimit(cfg); err != nil {
+			return err
+		}
+		ro.TimeoutFrom = "jobs.timeout"
+	} else if *opts.Timeout < 0 {
+		return exitcode.UsageError("--timeout %s is negative; give a duration such as 30m or 6h (0: no limit)", *opts.Timeout)
+	} else {
+		ro.Timeout, ro.TimeoutFrom = *opts.Timeout, "--timeout"
+	}
+	runner, err := opts.Runner()
+	if err != nil {
+		return err
+	}
+	names := opts.Names
+	if opts.Due {
+		if names, err = runner.Due(ctx); err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			opts.IO.Statusf("No job is due.")
+			return nil
+		}
+	} else {
+		for _, n := range names {
+			if _, j := cfg.Document().FindJob(n); j == nil {
+				return jobs.NotFound(n)
+			}
+		}
+	}
+	failed, authNeeded := 0, false
+	var last error
+	for _, n := range names {
+		res, err := runner.Run(ctx, n, ro)
+		err = summarize(opts.IO, res, err)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			failed++
+			last = err
+			if exitcode.FromError(err) == exitcode.AuthNeeded {
+				authNeeded = true
+			}
+			if len(names) > 1 {
+				// The others still run: report this one now.
+				opts.IO.Error(n+": "+err.Error(), exitcode.Hints(err)...)
+			}
+		}
+	}
+	switch {
+	case failed == 0:
+		return nil
+	case len(names) == 1:
+		return last
+	case failed < len(names):
+		return exitcode.WithCode(exitcode.Partial, fmt.Errorf("%d of %d jobs failed", failed, len(names)))
+	case authNeeded:
+		return exitcode.WithCode(exitcode.AuthNeeded, fmt.Errorf("all %d jobs failed", failed))
+	default:
+		return exitcode.New(exitcode.Failure, "all %d jobs failed", failed)
+	}
+}
+
+// summarize tells on stderr what a run that kept its output did, and
+// returns its error.
+func summarize(ios *iostreams.IOStreams, res jobs.Result, err error) error {
+	c := res.Counts
+	if res.Partial != nil {
+		ios.Warnf("%s: %s in %s kept; the run stopped early", res.Job.Name, plural(c.Records, "record"), plural(c.Pages, "page"))
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if c.WithoutCursor > 0 {
+		ios.Warnf("%s: %s had no incremental field; they were written but did not move the checkpoint", res.Job.Name, plural(c.WithoutCursor, "record"))
+	}
+	where := res.Job.Dest
+	if where == "-" {
+		where = "stdout"
+	}
+	ios.Statusf("%s%s: %s in %s (%s) → %s", ios.Success(), res.Job.Name, plural(c.Records, "record"), plural(c.Pages, "page"),
+		res.Elapsed.Round(10*time.Millisecond), where)
+	return nil
+}
+
+// progressLine is the live progress line on a terminal's stderr, cleared
+// when the fetch ends; nil when stderr is not a terminal.
+func progressLine(ios *iostreams.IOStreams) func(jobs.Progress) {
+	if !ios.IsStderrTTY() {
+		return nil
+	}
+	return func(p jobs.Progress) {
+		if p.Done {
+			fmt.Fprint(ios.ErrOut, "\r\x1b[K")
+			return
+		}
+		s := p.Stats
+		rate := float64(s.Records.Load()) / max(p.Elapsed.Seconds(), 0.001)
+		wait := ""
+		if until := s.WaitUntil.Load(); until != 0 {
+			// The server asked to slow down (or failed): say how
+			// long the silence will last, and until when.
+			at := time.Unix(0, until)
+			wait = fmt.Sprintf(", waiting %s to retry (until %s)", time.Until(at).Round(time.Second), at.Format("15:04:05"))
+		}
+		fmt.Fprintf(ios.ErrOut, "\r\x1b[K%s: %d records, %d pages, %.0f/s, %s%s", p.Job, s.Records.Load(), s.Pages.Load(), rate, p.Elapsed.Round(100*time.Millisecond), wait)
+	}
+}
+
+// settingLimit reads jobs.timeout (from the file or CONNCTL_JOBS_TIMEOUT).
+func settingLimit(cfg Config) (time.Duration, error) {
+	v := strings.TrimSpace(cfg.String("jobs.timeout"))
+	if v == "" {
+		v = "6h"
+	}
+	if v == "0" {
+		return 0, nil
+	}
+	dur, err := time.ParseDuration(v)
+	if err != nil || dur < 0 {
+		return 0, exitcode.UsageError("the setting jobs.timeout is %q, not a duration such as 30m or 6h (0: no limit); fix it with `connctl config set jobs.timeout 6h`", v)
+	}
+	return dur, nil
+}
+
+func plural(n int64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,69 @@
+package show
+
+import (
+	"context"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/iostreams"
+)
+
+// parse runs `jobs show argv` up to run and returns the options it was
+// given, without the injected dependencies.
+func parse(t *testing.T, argv []string) (*Options, error) {
+	t.Helper()
+	ios, _, _, _ := iostreams.Test()
+	var got *Options
+	cmd := NewCmd(&deps.Deps{IO: ios}, func(_ context.Context, o *Options) error {
+		c := *o
+		c.IO, c.Config, c.Activities = nil, nil, nil
+		got = &c
+		return nil
+	})
+	cmd.SetArgs(argv)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	return got, cmd.Execute()
+}
+
+func TestShowFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		argv    []string
+		want    Options
+		export  bool
+		wantErr string
+	}{
+		{argv: []string{"tickets"}, want: Options{Name: "tickets"}},
+		{argv: []string{"tickets", "-o", "yaml"}, want: Options{Name: "tickets"}, export: true},
+		{argv: nil, wantErr: "accepts 1 arg(s), received 0"},
+		{argv: []string{"a", "b"}, wantErr: "accepts 1 arg(s), received 2"},
+		{argv: []string{"tickets", "--yes"}, wantErr: "unknown flag: --yes"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.argv, " "), func(t *testing.T) {
+			t.Parallel()
+			got, err := parse(t, tt.argv)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (got.Export != nil) != tt.export {
+				t.Errorf("export %v, want %v", got.Export != nil, tt.export)
+			}
+			got.Export = nil
+			if !reflect.DeepEqual(*got, tt.want) {
+				t.Errorf("options %+v, want %+v", *got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,336 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/connctl/connctl/internal/activitylog"
+	"github.com/connctl/connctl/internal/authorization"
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/secretstore"
+)
+
+// The runner's dependencies are small interfaces declared here, by their
+// consumer, so that another store (a team database) or a test fake plugs
+// in without this package knowing it.
+
+// Definitions is where the runner reads jobs and connections
+// (*configstore.Store).
+type Definitions interface {
+	Document() *configstore.Document
+}
+
+// RunLog is what a run needs of the activity log (*activitylog.Store): the
+// run lock that BeginRun takes and Finish releases, the execution activity,
+// and the incremental checkpoint.
+type RunLog interface {
+	BeginRun(ctx context.Context, a activitylog.Activity) (int64, error)
+	Finish(ctx context.Context, id int64, st activitylog.Status, reason activitylog.Reason, msg string, counts activitylog.Counts) error
+	Checkpoint(ctx context.Context, jobID string) (string, bool, error)
+	SetCheckpoint(ctx context.Context, jobID, value string) error
+	List(ctx context.Context, f activitylog.Filter) ([]activitylog.Activity, error)
+}
+
+// Credentials resolves a connection's connector and key-based secrets
+// (*connection.Manager).
+type Credentials interface {
+	Lookup(c *configstore.Connection) (*connector.Connector, *connector.AuthMethod, error)
+	Secret(ctx context.Context, c *configstore.Connection, kind string) (string, error)
+	SecretMissing(ctx context.Context, c *configstore.Connection, kind string, readErr error) error
+}
+
+// Tokens gives an OAuth connection's access token, refreshed first (and the
+// refreshed grant saved) when it is about to expire or when force asks for
+// it (*authorization.Service).
+type Tokens interface {
+	AccessToken(ctx context.Context, name string, force bool) (*authorization.Token, error)
+}
+
+// Runner runs jobs, one at a time per job:
+//
+//  1. it takes the job's run lock in the activity log (BeginRun), so a
+//     second run of the same job is refused while this one lasts;
+//  2. it resolves the connection's credentials;
+//  3. it streams the source's records through jobrunner.Run into the
+//     destination (a temp file renamed on success, or Stdout);
+//  4. only once the output is durable, it saves the checkpoint, then
+//     finishes the execution activity (which releases the lock).
+//
+// A failed, cancelled or timed-out run leaves the destination and the
+// checkpoint as they were. The Runner never prints: warnings about the
+// activity log go to Warnf, progress to RunOptions.Progress.
+type Runner struct {
+	Config      Definitions
+	Log         RunLog
+	Credentials Credentials
+	// Tokens is asked only for OAuth connections; nil when there is no
+	// way to get one.
+	Tokens Tokens
+	// Sources returns the implementation of a connector's source
+	// (connector/all.JobSource); false when this connctl has none.
+	Sources func(connectorID, source string) (jobrunner.Source, bool)
+	HTTP    *http.Client
+	// Sleep waits between retries; nil: jobrunner.Sleep.
+	Sleep func(context.Context, time.Duration) error
+	// Stdout receives the records of jobs whose destination is "-".
+	Stdout io.Writer
+	Now    func() time.Time
+	Who    string
+	// Warnf reports what went wrong after the run's outcome was settled
+	// (an activity or checkpoint not saved); nil: ignored.
+	Warnf func(format string, args ...any)
+}
+
+// RunOptions are the choices of one run.
+type RunOptions struct {
+	// Full fetches everything this time, ignoring the checkpoint (which
+	// the run still moves).
+	Full bool
+	// Timeout stops and fails a run that takes longer (0: no limit).
+	// TimeoutFrom names where it came from ("--timeout", "jobs.timeout")
+	// in the error of a run that reached it.
+	Timeout     time.Duration
+	TimeoutFrom string
+	// Progress, when set, is called after each page is written and when a
+	// wait before a retry begins, then once with Done when the fetch has
+	// ended, before the run reports anything else.
+	Progress func(Progress)
+}
+
+// Progress is a run's state for a progress line.
+type Progress struct {
+	Job     string // the job's name
+	Stats   *jobrunner.Stats
+	Elapsed time.Duration // since the fetch began
+	Done    bool
+}
+
+// Result is what a run did, filled in as far as it went.
+type Result struct {
+	Job     configstore.Job // as it was when the run began
+	Counts  activitylog.Counts
+	Elapsed time.Duration // of the fetch
+	// Partial is set when the source stopped early on purpose: its output
+	// and checkpoint were kept and the run's error has exit code 3.
+	Partial *jobrunner.Partial
+}
+
+// errRunTimeout is the cause of a run's context when the run reached its
+// limit, telling it apart from Ctrl-C.
+var errRunTimeout = errors.New("the run reached its time limit")
+
+// Run runs the job named name, recording it as an execution activity. Its
+// errors carry exit codes and hints: auth needed (4), partial (3), or a
+// failure (1) naming the job; ctx's error when ctx was cancelled.
+func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (Result, error) {
+	doc := r.Config.Document()
+	_, j := doc.FindJob(name)
+	if j == nil {
+		return Result{}, NotFound(name)
+	}
+	job := *j
+	res := Result{Job: job}
+	conn := doc.ConnectionByID(job.ConnectionID)
+	if conn == nil {
+		return res, exitcode.New(exitcode.Failure, "job %q refers to a connection that no longer exists", job.Name)
+	}
+	act := activitylog.Activity{Type: activitylog.TypeExecution, Action: activitylog.ActionRun, JobID: job.ID, JobName: job.Name,
+		ConnectionID: conn.ID, ConnectionName: conn.Name, Status: activitylog.StatusRunning, Who: r.Who, StartedAt: r.Now()}
+	id, err := r.Log.BeginRun(ctx, act)
+	if err != nil {
+		var re *activitylog.RunningError
+		if errors.As(err, &re) {
+			return res, exitcode.New(exitcode.Failure, "job %q is already running (activity %d, pid %d, started %s)", job.Name, re.ID, re.PID, re.StartedAt.Local().Format("15:04:05"))
+		}
+		return res, err
+	}
+	if opts.Timeout > 0 {
+		// Only the run is bounded; the activity is already begun above
+		// with the caller's context, and finish uses WithoutCancel.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, errRunTimeout)
+		defer cancel()
+	}
+	stats := &jobrunner.Stats{}
+	finish := func(st activitylog.Status, reason activitylog.Reason, msg string) {
+		res.Counts = activitylog.Counts{Records: stats.Records.Load(), Bytes: stats.Bytes.Load(), Pages: stats.Pages.Load(), Retries: stats.Retries.Load(), WithoutCursor: stats.WithoutCursor.Load()}
+		if err := r.Log.Finish(context.WithoutCancel(ctx), id, st, reason, msg, res.Counts); err != nil {
+			r.warnf("the run was not recorded in the activity log: %v", err)
+		}
+	}
+	req, src, err := r.prepare(ctx, &job, conn)
+	if err != nil {
+		finish(activitylog.StatusFailed, reasonOf(err), err.Error())
+		return res, err
+	}
+	if job.Mode == ModeIncremental && !opts.Full {
+		if cp, ok, err := r.Log.Checkpoint(ctx, job.ID); err == nil && ok {
+			req.Since = cp
+		}
+	}
+	sleep := jobrunner.Sleep
+	if r.Sleep != nil {
+		sleep = r.Sleep
+	}
+	req.HTTP = jobrunner.NewHTTP(r.HTTP, sleep, stats, nil)
+	var dst jobrunner.Destination
+	if job.Dest == "-" {
+		dst = jobrunner.NewStreamDestination(r.Stdout, job.Format, nil)
+	} else if dst, err = jobrunner.NewFileDestination(job.Dest, job.Format, nil); err != nil {
+		finish(activitylog.StatusFailed, activitylog.ReasonDestination, err.Error())
+		return res, exitcode.New(exitcode.Failure, "job %q: %v", job.Name, err)
+	}
+	start := time.Now()
+	var progress func(*jobrunner.Stats)
+	if opts.Progress != nil {
+		progress = func(s *jobrunner.Stats) { opts.Progress(Progress{Job: job.Name, Stats: s, Elapsed: time.Since(start)}) }
+	}
+	checkpoint, err := jobrunner.Run(ctx, src, req, dst, progress)
+	res.Elapsed = time.Since(start)
+	if opts.Progress != nil {
+		opts.Progress(Progress{Job: job.Name, Stats: stats, Elapsed: res.Elapsed, Done: true})
+	}
+	// A source that stopped early on purpose kept its output: save the
+	// checkpoint as for a success, then say it is partial.
+	if errors.As(err, &res.Partial) {
+		err = nil
+	}
+	if err != nil {
+		if errors.Is(context.Cause(ctx), errRunTimeout) {
+			terr := timedOut(&job, opts)
+			finish(activitylog.StatusFailed, activitylog.ReasonTimeout, terr.Error())
+			return res, terr
+		}
+		if ctx.Err() != nil {
+			finish(activitylog.StatusCancelled, "", "interrupted")
+			return res, ctx.Err()
+		}
+		finish(activitylog.StatusFailed, reasonOf(err), err.Error())
+		var f *jobrunner.Failure
+		if errors.As(err, &f) && f.Reason == jobrunner.ReasonAuth {
+			return res, exitcode.WithHint(exitcode.New(exitcode.AuthNeeded, "job %q: %s", job.Name, f.Message),
+				fmt.Sprintf("check the connection with `connctl test %s`, then `connctl reauthorize %s`", connection.QuoteArg(conn.Name), connection.QuoteArg(conn.Name)))
+		}
+		return res, exitcode.New(exitcode.Failure, "job %q: %s", job.Name, err.Error())
+	}
+	// The output is durable: only now does the checkpoint move.
+	if job.Mode == ModeIncremental && checkpoint != "" {
+		if err := r.Log.SetCheckpoint(context.WithoutCancel(ctx), job.ID, checkpoint); err != nil {
+			r.warnf("the checkpoint was not saved (the next run fetches these records again): %v", err)
+		}
+	}
+	if p := res.Partial; p != nil {
+		finish(activitylog.StatusPartiallySucceeded, activitylog.Reason(p.Reason), p.Message)
+		return res, exitcode.WithHint(exitcode.New(exitcode.Partial, "job %q: %s", job.Name, p.Message),
+			fmt.Sprintf("run `connctl jobs run %s` again later to fetch the rest", connection.QuoteArg(job.Name)))
+	}
+	finish(activitylog.StatusSucceeded, "", "")
+	return res, nil
+}
+
+// prepare resolves the source and the connection's fields and credentials.
+func (r *Runner) prepare(ctx context.Context, job *configstore.Job, conn *configstore.Connection) (jobrunner.Request, jobrunner.Source, error) {
+	if err := authorization.Usable(conn); err != nil {
+		return jobrunner.Request{}, nil, err
+	}
+	ctr, m, err := r.Credentials.Lookup(conn)
+	if err != nil {
+		return jobrunner.Request{}, nil, err
+	}
+	src, ok := r.Sources(ctr.ID, job.Source)
+	if !ok {
+		return jobrunner.Request{}, nil, exitcode.New(exitcode.Failure, "connctl cannot run %s %s jobs yet", ctr.ID, job.Source)
+	}
+	req := jobrunner.Request{Fields: connection.Effective(ctr, m, conn.Fields), Secrets: map[string]string{}, Params: job.Params}
+	if m.OAuth != nil {
+		if r.Tokens == nil {
+			return req, nil, exitcode.New(exitcode.Failure, "job %q: no OAuth token service to get the access token from", job.Name)
+		}
+		tok, err := r.Tokens.AccessToken(ctx, conn.Name, false)
+		if err != nil {
+			return req, nil, err
+		}
+		req.Secrets[connection.KindAccessToken] = tok.AccessToken
+		req.Fields["api_base"] = tok.APIBase
+		// Sources ask again through Token, forcing a refresh after a 401.
+		name := conn.Name
+		req.Token = func(ctx context.Context, force bool) (string, error) {
+			tok, err := r.Tokens.AccessToken(ctx, name, force)
+			if err != nil {
+				return "", err
+			}
+			return tok.AccessToken, nil
+		}
+		return req, src, nil
+	}
+	for _, f := range connection.SecretFields(ctr, m) {
+		if !conn.HasSecret(f.Name) {
+			continue
+		}
+		v, err := r.Credentials.Secret(ctx, conn, f.Name)
+		if errors.Is(err, secretstore.ErrNotFound) {
+			return req, nil, r.Credentials.SecretMissing(ctx, conn, f.Name, err)
+		}
+		if err != nil {
+			return req, nil, err
+		}
+		req.Secrets[f.Name] = v
+	}
+	return req, src, nil
+}
+
+// Due lists the scheduled jobs whose last run started an interval ago or
+// more (or that never ran), in the config's order.
+func (r *Runner) Due(ctx context.Context) ([]string, error) {
+	var out []string
+	for _, j := range r.Config.Document().Jobs {
+		every, err := Interval(j.Schedule)
+		if err != nil || every == 0 {
+			continue
+		}
+		runs, err := r.Log.List(ctx, activitylog.Filter{JobID: j.ID, Type: activitylog.TypeExecution, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(runs) == 0 || !runs[0].StartedAt.Add(every).After(r.Now()) {
+			out = append(out, j.Name)
+		}
+	}
+	return out, nil
+}
+
+func (r *Runner) warnf(format string, args ...any) {
+	if r.Warnf != nil {
+		r.Warnf(format, args...)
+	}
+}
+
+// timedOut is the error of a run stopped at its limit: one line saying
+// what happened and what was kept, and a hint to raise the limit.
+func timedOut(job *configstore.Job, opts RunOptions) error {
+	kept := "nothing was saved (no output written, checkpoint unchanged)"
+	if job.Dest == "-" {
+		kept = "the checkpoint is unchanged (records already written to stdout are incomplete)"
+	}
+	return exitcode.WithHint(exitcode.New(exitcode.Failure, "job %q: the run took longer than %s %s and was stopped; %s", job.Name, opts.TimeoutFrom, opts.Timeout, kept),
+		"if the job is just big, raise the limit: --timeout 24h, or `connctl config set jobs.timeout 24h` for every run (0: no limit)")
+}
+
+func reasonOf(err error) activitylog.Reason {
+	var f *jobrunner.Failure
+	if errors.As(err, &f) {
+		return activitylog.Reason(f.Reason)
+	}
+	if exitcode.FromError(err) == exitcode.AuthNeeded {
+		return activitylog.ReasonAuth
+	}
+	return activitylog.ReasonConfig
+}
