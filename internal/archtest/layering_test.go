@@ -52,7 +52,7 @@ var sharedCommands = []string{
 // imported package (or a folder of them).
 var crossCommand = map[[2]string]string{
 	{"internal/commands/connection/create", "internal/commands/jobs"}: "create --default-jobs makes the out-of-the-box jobs with the code of " +
-		"jobs create --default-jobs (CreateDefaultJobs), which moves with the jobs verbs' own packages",
+		"jobs create --default-jobs (jobview.CreateDefaultJobs); to drop this, move the choice of jobs into internal/jobs and keep only the messages in each command",
 }
 
 // exitcodeUsers may import internal/exitcode: the command line builds its
