@@ -48,6 +48,7 @@ type goPackage struct {
 	Dir        string
 	GoFiles    []string
 	Deps       []string
+	Imports    []string // direct imports (layering_test.go)
 }
 
 func goList(t *testing.T, args ...string) []goPackage {

@@ -75,3 +75,20 @@ func Values(values ...string) func(*cobra.Command, []string, string) ([]string, 
 		return values, cobra.ShellCompDirectiveNoFileComp
 	}
 }
+
+// JobNames completes job names.
+func JobNames(d *deps.Deps) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(c *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := config(c, d)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, j := range cfg.Document().Jobs {
+			if strings.HasPrefix(strings.ToLower(j.Name), strings.ToLower(prefix)) {
+				out = append(out, j.Name)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}

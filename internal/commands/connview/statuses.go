@@ -19,3 +19,13 @@ func StatusTexts() []string {
 	}
 	return out
 }
+
+// StatusText is the status a connection shows: its stored status, or
+// "unverified" for key-based credentials saved with --no-verify and not
+// tested since (they are used as authorized).
+func StatusText(c *configstore.Connection) string {
+	if c.Status == configstore.StatusAuthorized && c.Unverified {
+		return StatusUnverified
+	}
+	return string(c.Status)
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/connctl/connctl/internal/authorization"
 	"github.com/connctl/connctl/internal/commands/complete"
+	"github.com/connctl/connctl/internal/commands/connection/credcheck"
 	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/commands/secretflags"
 	"github.com/connctl/connctl/internal/configstore"
@@ -113,7 +114,7 @@ are stored.`
 func run(ctx context.Context, opts *Options) error {
 	d := opts.Deps
 	exp := opts.Export
-	mgr, err := connview.Manager(d)
+	mgr, err := d.Connections()
 	if err != nil {
 		return err
 	}
@@ -158,7 +159,7 @@ func run(ctx context.Context, opts *Options) error {
 				if opts.Re {
 					action = "reauthorize"
 				}
-				connview.RecordFailedAuthorization(ctx, d, cur, action, err)
+				d.RecordFailedAuthorization(ctx, cur, action, err)
 			}
 			return err
 		}
@@ -174,18 +175,18 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		var id *keycheck.Identity
 		if !opts.NoVerify {
-			v := connview.Verification{Connector: ctr, Auth: m, Fields: cur.Fields, Secrets: secrets, Current: cur, Saved: "nothing was stored"}
+			v := credcheck.Verification{Connector: ctr, Auth: m, Fields: cur.Fields, Secrets: secrets, Current: cur, Saved: "nothing was stored"}
 			if opts.Re {
 				v.Saved = "the old credentials stay"
 			}
-			if id, err = connview.Verify(ctx, d, mgr, v); err != nil {
+			if id, err = credcheck.Verify(ctx, d, mgr, v); err != nil {
 				return err
 			}
 		}
 		if c, err = mgr.Authorize(ctx, cur.Name, secrets); err != nil {
 			return err
 		}
-		c = connview.AfterSave(ctx, d, mgr, c, m, opts.NoVerify, id)
+		c = credcheck.AfterSave(ctx, d, mgr, c, m, opts.NoVerify, id)
 		d.IO.Statusf("%s%s connection %s (%s, %s)", d.IO.Success(), verb, c.Name, ctr.ID, connview.StatusText(c))
 	}
 	if exp != nil {
@@ -197,7 +198,7 @@ func run(ctx context.Context, opts *Options) error {
 // AuthorizeOAuth stores a client secret given through the secret flags (if
 // any), then runs the browser flow for the connection named name.
 func AuthorizeOAuth(ctx context.Context, d *deps.Deps, name string, sf *secretflags.Flags, o authorization.Options) (*configstore.Connection, error) {
-	svc, err := connview.Authz(d)
+	svc, err := d.Authz()
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +255,7 @@ func switchAuth(ctx context.Context, opts *Options, mgr *connection.Manager, cur
 	}
 	var id *keycheck.Identity
 	if !opts.NoVerify {
-		if id, err = connview.Verify(ctx, d, mgr, connview.Verification{Connector: ctr, Auth: to, Fields: fields, Secrets: secrets, Saved: "the connection is unchanged"}); err != nil {
+		if id, err = credcheck.Verify(ctx, d, mgr, credcheck.Verification{Connector: ctr, Auth: to, Fields: fields, Secrets: secrets, Saved: "the connection is unchanged"}); err != nil {
 			return err
 		}
 	}
@@ -267,7 +268,7 @@ func switchAuth(ctx context.Context, opts *Options, mgr *connection.Manager, cur
 	if err != nil {
 		return err
 	}
-	c = connview.AfterSave(ctx, d, mgr, c, to, opts.NoVerify, id)
+	c = credcheck.AfterSave(ctx, d, mgr, c, to, opts.NoVerify, id)
 	d.IO.Statusf("%sReauthorized connection %s (%s, %s, %s)", d.IO.Success(), c.Name, ctr.ID, to.ID, connview.StatusText(c))
 	if opts.Export != nil {
 		return opts.Export.Write(d.IO.Out, connview.From(d.Catalog(), c))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/connctl/connctl/internal/authorization"
 	"github.com/connctl/connctl/internal/commands/complete"
+	"github.com/connctl/connctl/internal/commands/connection/credcheck"
 	"github.com/connctl/connctl/internal/commands/connview"
 	jobscmd "github.com/connctl/connctl/internal/commands/jobs/jobview"
 	"github.com/connctl/connctl/internal/commands/secretflags"
@@ -172,7 +173,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	mgr, err := connview.Manager(d)
+	mgr, err := d.Connections()
 	if err != nil {
 		return err
 	}
@@ -223,7 +224,7 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	var id *keycheck.Identity
 	if !opts.NoVerify {
-		if id, err = connview.Verify(ctx, d, mgr, connview.Verification{Connector: ctr, Auth: m, Fields: fields, Secrets: secrets}); err != nil {
+		if id, err = credcheck.Verify(ctx, d, mgr, credcheck.Verification{Connector: ctr, Auth: m, Fields: fields, Secrets: secrets}); err != nil {
 			return err
 		}
 	}
@@ -231,7 +232,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	conn = connview.AfterSave(ctx, d, mgr, conn, m, opts.NoVerify, id)
+	conn = credcheck.AfterSave(ctx, d, mgr, conn, m, opts.NoVerify, id)
 	ios.Statusf("%sCreated connection %s (%s, %s)", ios.Success(), conn.Name, ctr.ID, connview.StatusText(conn))
 	if ctr.ID == "mixpanel" && m.ID == "api_secret" {
 		ios.Statusf("%s", mixpanel.SecretNotice(connection.QuoteArg(conn.Name)))
@@ -241,14 +242,14 @@ func run(ctx context.Context, opts *Options) error {
 		if opts.NoAuthorize {
 			ios.Statusf("Next: sign in with `connctl authorize %s`", q)
 		} else {
-			svc, err := connview.Authz(d)
+			svc, err := d.Authz()
 			if err != nil {
 				return err
 			}
 			authorized, err := svc.Authorize(ctx, conn.Name, authorization.Options{NoBrowser: opts.NoBrowser, Timeout: opts.Timeout, Created: true})
 			if err != nil {
 				if ctx.Err() == nil && exitcode.FromError(err) != exitcode.Usage {
-					connview.RecordFailedAuthorization(ctx, d, conn, "authorize", err)
+					d.RecordFailedAuthorization(ctx, conn, "authorize", err)
 				}
 				if !authorization.FlowFailed(err) {
 					// A failed browser flow already says what it left

@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/connctl/connctl/internal/commands/complete"
-	"github.com/connctl/connctl/internal/commands/connview"
-	jobscmd "github.com/connctl/connctl/internal/commands/jobs/jobview"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
@@ -78,7 +76,7 @@ type target struct {
 
 func run(ctx context.Context, opts *Options) error {
 	d := opts.Deps
-	mgr, err := connview.Manager(d)
+	mgr, err := d.Connections()
 	if err != nil {
 		return err
 	}
@@ -158,7 +156,7 @@ func deleteOne(ctx context.Context, opts *Options, mgr *connection.Manager, t ta
 	d := opts.Deps
 	c := t.conn
 	if len(t.jobs) > 0 {
-		jm, err := jobscmd.Manager(d)
+		jm, err := d.Jobs()
 		if err != nil {
 			return err
 		}
@@ -174,7 +172,7 @@ func deleteOne(ctx context.Context, opts *Options, mgr *connection.Manager, t ta
 		}
 	}
 	if !opts.KeepRemote && !opts.KeepSecrets {
-		svc, err := connview.Authz(d)
+		svc, err := d.Authz()
 		if err != nil {
 			return err
 		}

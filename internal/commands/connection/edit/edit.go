@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/connctl/connctl/internal/commands/complete"
+	"github.com/connctl/connctl/internal/commands/connection/credcheck"
 	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/commands/secretflags"
 	"github.com/connctl/connctl/internal/connection"
@@ -83,7 +84,7 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		sets = append(sets, a)
 	}
-	mgr, err := connview.Manager(d)
+	mgr, err := d.Connections()
 	if err != nil {
 		return err
 	}
@@ -110,7 +111,7 @@ func run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		if id, err = connview.Verify(ctx, d, mgr, connview.Verification{Connector: ctr, Auth: m, Fields: fields, Secrets: secrets, Current: cur, Saved: "nothing was changed; the old secret stays"}); err != nil {
+		if id, err = credcheck.Verify(ctx, d, mgr, credcheck.Verification{Connector: ctr, Auth: m, Fields: fields, Secrets: secrets, Current: cur, Saved: "nothing was changed; the old secret stays"}); err != nil {
 			return err
 		}
 	}
@@ -119,7 +120,7 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if verify {
-		updated = connview.AfterSave(ctx, d, mgr, updated, m, opts.NoVerify, id)
+		updated = credcheck.AfterSave(ctx, d, mgr, updated, m, opts.NoVerify, id)
 	}
 	if len(changes) == 0 {
 		d.IO.Statusf("Connection %s unchanged", updated.Name)

@@ -117,7 +117,7 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	conns := Filter(Effective(cfg.Connections(), cfg.String("secrets.backend")), opts.Search, connectorID, status)
-	failed := connview.FailedLastDay(ctx, d)
+	failed := d.FailedLastDay(ctx)
 	Sort(conns, opts.Sort, failed)
 	if opts.Limit > 0 && len(conns) > opts.Limit {
 		conns = conns[:opts.Limit]

@@ -67,7 +67,7 @@ answering no removes nothing (exit 1).`,
 func run(ctx context.Context, opts *Options) error {
 	d := opts.Deps
 	exp := opts.Export
-	mgr, err := connview.Manager(d)
+	mgr, err := d.Connections()
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		return nil
 	}
-	svc, err := connview.Authz(d)
+	svc, err := d.Authz()
 	if err != nil {
 		return err
 	}

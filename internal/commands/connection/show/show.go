@@ -73,7 +73,7 @@ func run(ctx context.Context, opts *Options) error {
 		c = &cc
 	}
 	v := connview.From(d.Catalog(), c)
-	v.Failed24h = connview.FailedLastDay(ctx, d)[c.ID]
+	v.Failed24h = d.FailedLastDay(ctx)[c.ID]
 	if exp != nil {
 		return exp.Write(d.IO.Out, v)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/connctl/connctl/internal/authorization"
 	"github.com/connctl/connctl/internal/commands/complete"
-	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
@@ -66,7 +65,7 @@ needs_reauthorization (exit 4). OAuth tokens are refreshed first when needed.`,
 
 func run(ctx context.Context, opts *Options) error {
 	d := opts.Deps
-	svc, err := connview.Authz(d)
+	svc, err := d.Authz()
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/connctl/connctl/internal/commands/complete"
-	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/jsonexport"
 )
@@ -53,7 +52,7 @@ marked needs_reauthorization and connctl exits 4: run ` + "`connctl reauthorize 
 }
 
 func run(ctx context.Context, opts *Options) error {
-	svc, err := connview.Authz(opts.Deps)
+	svc, err := opts.Deps.Authz()
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ type Options struct {
 // NewCmd returns `connctl jobs create`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: d.IO, Config: jobview.Config(d), Catalog: d.Catalog, Activities: jobview.Activities(d),
-		Jobs: func() (*jobs.Manager, error) { return jobview.Manager(d) },
+		Jobs: d.Jobs,
 		CreateDefaults: func(ctx context.Context, conn *configstore.Connection, ctr *connector.Connector) error {
 			return jobview.CreateDefaultJobs(ctx, d, conn, ctr)
 		}}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connctl/connctl/internal/commands/jobs/jobview"
+	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/iostreams"
@@ -36,7 +36,7 @@ type Options struct {
 
 // NewCmd returns `connctl jobs delete`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Jobs: func() (*jobs.Manager, error) { return jobview.Manager(d) },
+	opts := &Options{IO: d.IO, Jobs: d.Jobs,
 		Checkpoints: func() (Checkpoints, error) {
 			store, err := d.ActivitiesIfAny()
 			if err != nil || store == nil {
@@ -61,7 +61,7 @@ nothing (exit 1). Otherwise it needs --yes (exit 2 without it).`,
 			}
 			return nil
 		},
-		ValidArgsFunction: jobview.JobNames(d),
+		ValidArgsFunction: complete.JobNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Names = args
 			return runF(c.Context(), opts)

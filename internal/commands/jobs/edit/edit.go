@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connctl/connctl/internal/commands/jobs/jobview"
+	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
@@ -33,7 +33,7 @@ type Options struct {
 
 // NewCmd returns `connctl jobs edit`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Jobs: func() (*jobs.Manager, error) { return jobview.Manager(d) }}
+	opts := &Options{IO: d.IO, Jobs: d.Jobs}
 	if runF == nil {
 		runF = run
 	}
@@ -44,7 +44,7 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		Short:             "Change a job",
 		Example:           "  connctl jobs edit tickets --schedule daily\n  connctl jobs edit tickets --schedule ''   # on demand",
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: jobview.JobNames(d),
+		ValidArgsFunction: complete.JobNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			for _, p := range params {

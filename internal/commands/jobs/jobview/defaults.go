@@ -18,7 +18,7 @@ import (
 // so, so it can run at any time after create (new sources in a newer
 // connctl are added, the others kept).
 func CreateDefaultJobs(ctx context.Context, d *deps.Deps, conn *configstore.Connection, ctr *connector.Connector) error {
-	m, err := Manager(d)
+	m, err := d.Jobs()
 	if err != nil {
 		return err
 	}

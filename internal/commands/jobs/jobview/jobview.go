@@ -1,21 +1,16 @@
 // Package jobview holds what the `connctl jobs` verbs share: a job as
-// printed (View, Fields), the jobs manager that records update activities,
-// job-name completion, and the out-of-the-box jobs that `create
-// --default-jobs` and `jobs create --default-jobs` make.
+// printed (View, Fields) and the out-of-the-box jobs that `create
+// --default-jobs` and `jobs create --default-jobs` make. The jobs manager
+// comes from deps.Jobs, job-name completion from complete.JobNames.
 package jobview
 
 import (
 	"context"
-	"strings"
 	"time"
-
-	"github.com/spf13/cobra"
 
 	"github.com/connctl/connctl/internal/activitylog"
 	"github.com/connctl/connctl/internal/configstore"
-	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
-	"github.com/connctl/connctl/internal/jobs"
 )
 
 // Definitions is what the jobs verbs read of the config (*configstore.Store).
@@ -94,50 +89,4 @@ func From(ctx context.Context, doc *configstore.Document, j *configstore.Job, st
 		}
 	}
 	return v
-}
-
-// Manager builds the jobs manager, recording update activities.
-func Manager(d *deps.Deps) (*jobs.Manager, error) {
-	cfg, err := d.Config()
-	if err != nil {
-		return nil, err
-	}
-	m := &jobs.Manager{Config: cfg, Catalog: d.Catalog(), Now: d.Now}
-	if d.Activities != nil {
-		m.OnUpdate = func(ctx context.Context, action string, j *configstore.Job, c *configstore.Connection, changes []connection.Change) {
-			store, err := d.Activities()
-			if err == nil {
-				a := activitylog.Activity{Type: activitylog.TypeUpdate, Action: action, JobID: j.ID, JobName: j.Name,
-					Status: activitylog.StatusSucceeded, Who: d.Who(), StartedAt: d.Now()}
-				if c != nil {
-					a.ConnectionID, a.ConnectionName = c.ID, c.Name
-				}
-				for _, ch := range changes {
-					a.Changes = append(a.Changes, activitylog.Change{Field: ch.Field, Old: ch.Old, New: ch.New, Secret: ch.Secret})
-				}
-				_, err = store.Record(ctx, a)
-			}
-			if err != nil {
-				d.IO.Warnf("the change was made but not recorded in the activity log: %v", err)
-			}
-		}
-	}
-	return m, nil
-}
-
-// JobNames completes job names from the config only.
-func JobNames(d *deps.Deps) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(c *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
-		cfg, err := d.Config()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		var out []string
-		for _, j := range cfg.Document().Jobs {
-			if strings.HasPrefix(strings.ToLower(j.Name), strings.ToLower(prefix)) {
-				out = append(out, j.Name)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
 }

@@ -11,8 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connctl/connctl/internal/commands/connview"
-	"github.com/connctl/connctl/internal/commands/jobs/jobview"
+	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connector/all"
 	"github.com/connctl/connctl/internal/deps"
@@ -95,7 +94,7 @@ did, 4 when one needed authorization, else 1.`,
   connctl jobs run --due          # from cron: */15 * * * * connctl jobs run --due
   connctl jobs run backfill --full-refresh --timeout 24h
   connctl config set jobs.timeout 2h   # the limit for every run without --timeout`,
-		ValidArgsFunction: jobview.JobNames(d),
+		ValidArgsFunction: complete.JobNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Due == (len(args) > 0) {
 				return exitcode.UsageError("give job names or --due (not both)")
@@ -124,11 +123,11 @@ func newRunner(d *deps.Deps) (*jobs.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	mgr, err := connview.Manager(d)
+	mgr, err := d.Connections()
 	if err != nil {
 		return nil, err
 	}
-	authz, err := connview.Authz(d)
+	authz, err := d.Authz()
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/commands/jobs/jobview"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/iostreams"
@@ -39,7 +40,7 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		Short:             "Show a job",
 		Example:           "  connctl jobs show tickets -o json",
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: jobview.JobNames(d),
+		ValidArgsFunction: complete.JobNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			return runF(c.Context(), opts)

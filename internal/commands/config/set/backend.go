@@ -1,4 +1,4 @@
-package config
+package set
 
 import (
 	"context"
@@ -7,14 +7,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/connctl/connctl/internal/commands/connview"
+	"github.com/connctl/connctl/internal/commands/config/keyarg"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
-	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/iostreams"
 )
 
-const backendKey = "secrets.backend"
+// BackendKey is the setting that chooses the secret store.
+const BackendKey = "secrets.backend"
 
 // setArgs checks `config set`'s arguments: a known key, a value (which may
 // start with "-"), and after them only flags. Flag parsing stopped at the
@@ -38,15 +39,12 @@ func setArgs(c *cobra.Command, args []string) error {
 	case 0:
 		return &exitcode.FlagError{Err: fmt.Errorf("missing <key> and <value>: usage: %s <key> <value>", c.CommandPath())}
 	case 1:
-		if _, err := configstore.LookupSetting(pos[0]); err != nil {
-			return exitcode.UsageError("%s", err.Error())
+		if err := keyarg.Known(pos[0]); err != nil {
+			return err
 		}
 		return &exitcode.FlagError{Err: fmt.Errorf("missing <value> for %s: usage: %s %s <value>", pos[0], c.CommandPath(), pos[0])}
 	}
-	if _, err := configstore.LookupSetting(pos[0]); err != nil {
-		return exitcode.UsageError("%s", err.Error())
-	}
-	return nil
+	return keyarg.Known(pos[0])
 }
 
 // splitSetArgs separates the key and value from a trailing --migrate (or a
@@ -68,56 +66,56 @@ func splitSetArgs(args []string) (pos []string, migrate, help bool) {
 	return pos, migrate, help
 }
 
-// refuseStranding refuses a switch of secrets.backend to target while
+// RefuseStranding refuses a switch of secrets.backend to target while
 // connections keep secrets elsewhere, naming the command that moves them.
-func refuseStranding(d *deps.Deps, cfg configstore.Config, target string) error {
-	held := connection.Held(cfg.Document(), cfg.String(backendKey), target)
+func RefuseStranding(cfg configstore.Config, target string) error {
+	held := connection.Held(cfg.Document(), cfg.String(BackendKey), target)
 	if len(held) == 0 {
 		return nil
 	}
 	return exitcode.WithHint(
 		exitcode.UsageError("%d connection(s) keep their secrets elsewhere (%s): switching %s to %s would leave them unreadable",
-			len(held), connection.Names(held), backendKey, target),
-		fmt.Sprintf("move them with `connctl config set %s %s --migrate` (copies, verifies, switches, then removes the old copies)", backendKey, target))
+			len(held), connection.Names(held), BackendKey, target),
+		fmt.Sprintf("move them with `connctl config set %s %s --migrate` (copies, verifies, switches, then removes the old copies)", BackendKey, target))
 }
 
 // setBackend switches secrets.backend, moving the secrets when asked.
-func setBackend(ctx context.Context, d *deps.Deps, cfg configstore.Config, target string, migrate bool) error {
-	if !migrate {
-		if err := refuseStranding(d, cfg, target); err != nil {
+func setBackend(ctx context.Context, opts *Options, cfg configstore.Config, target string) error {
+	if !opts.Migrate {
+		if err := RefuseStranding(cfg, target); err != nil {
 			return err
 		}
-		if err := cfg.Set(ctx, backendKey, target); err != nil {
+		if err := cfg.Set(ctx, BackendKey, target); err != nil {
 			return err
 		}
-		d.IO.Statusf("%sSet %s to %s", d.IO.Success(), backendKey, target)
-		warnEnv(d, cfg)
+		opts.IO.Statusf("%sSet %s to %s", opts.IO.Success(), BackendKey, target)
+		warnEnv(opts.IO, cfg)
 		return nil
 	}
-	mg, err := connview.Manager(d)
+	mg, err := opts.Connections()
 	if err != nil {
 		return err
 	}
-	res, err := mg.MigrateSecrets(ctx, d.SecretBackend, target)
+	res, err := mg.MigrateSecrets(ctx, opts.SecretBackend, target)
 	if err != nil {
-		return exitcode.WithHint(err, fmt.Sprintf("%s is unchanged and no secret was removed", backendKey))
+		return exitcode.WithHint(err, fmt.Sprintf("%s is unchanged and no secret was removed", BackendKey))
 	}
 	if len(res.Moved) == 0 {
-		d.IO.Statusf("%sSet %s to %s (no secrets to move)", d.IO.Success(), backendKey, target)
+		opts.IO.Statusf("%sSet %s to %s (no secrets to move)", opts.IO.Success(), BackendKey, target)
 	} else {
-		d.IO.Statusf("%sMoved %d secret(s) of %d connection(s) to %s; %s is now %s", d.IO.Success(), res.Items, len(res.Moved),
-			connection.BackendLabel(target), backendKey, target)
+		opts.IO.Statusf("%sMoved %d secret(s) of %d connection(s) to %s; %s is now %s", opts.IO.Success(), res.Items, len(res.Moved),
+			connection.BackendLabel(target), BackendKey, target)
 	}
 	if len(res.LeftBehind) > 0 {
-		d.IO.Warnf("could not remove the old copies of %s (connctl no longer uses them; remove them by hand)", strings.Join(res.LeftBehind, ", "))
+		opts.IO.Warnf("could not remove the old copies of %s (connctl no longer uses them; remove them by hand)", strings.Join(res.LeftBehind, ", "))
 	}
-	warnEnv(d, cfg)
+	warnEnv(opts.IO, cfg)
 	return nil
 }
 
-func warnEnv(d *deps.Deps, cfg configstore.Config) {
-	st, _ := configstore.LookupSetting(backendKey)
-	if v, _ := cfg.Get(backendKey); v.Source == configstore.SourceEnv {
-		d.IO.Warnf("%s is set in the environment and overrides the file (now %s)", st.EnvName(), v.Value)
+func warnEnv(ios *iostreams.IOStreams, cfg configstore.Config) {
+	st, _ := configstore.LookupSetting(BackendKey)
+	if v, _ := cfg.Get(BackendKey); v.Source == configstore.SourceEnv {
+		ios.Warnf("%s is set in the environment and overrides the file (now %s)", st.EnvName(), v.Value)
 	}
 }

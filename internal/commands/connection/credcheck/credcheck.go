@@ -1,4 +1,9 @@
-package connview
+// Package credcheck checks key-based credentials with the provider before
+// create, authorize, reauthorize or edit saves them (the call `connctl test`
+// makes), and records the outcome on the connection. It turns keycheck's
+// answers into exit codes and hints; the only thing it writes is a warning
+// when the outcome cannot be recorded.
+package credcheck
 
 import (
 	"context"
@@ -87,16 +92,6 @@ func Verify(ctx context.Context, d *deps.Deps, mg *connection.Manager, v Verific
 	}
 	return nil, exitcode.WithHint(exitcode.New(exitcode.Failure, "cannot check the credentials: %s", ke.Message),
 		saved+"; to save without the check, pass --no-verify")
-}
-
-// StatusText is the status a connection shows: its stored status, or
-// "unverified" for key-based credentials saved with --no-verify and not
-// tested since (they are used as authorized).
-func StatusText(c *configstore.Connection) string {
-	if c.Status == configstore.StatusAuthorized && c.Unverified {
-		return StatusUnverified
-	}
-	return string(c.Status)
 }
 
 // AfterSave records the outcome of Verify on a connection whose key-based

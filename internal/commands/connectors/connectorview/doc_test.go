@@ -1,4 +1,4 @@
-package connectors
+package connectorview
 
 import (
 	"flag"
@@ -14,9 +14,9 @@ import (
 var update = flag.Bool("update", false, "rewrite docs/connectors.md from the catalogue")
 
 // TestConnectorsDoc keeps docs/connectors.md equal to the catalogue. Run
-// `go test ./internal/commands/connectors -update` after changing a connector.
+// `go test ./internal/commands/connectors/connectorview -update` after changing a connector.
 func TestConnectorsDoc(t *testing.T) {
-	const path = "../../../docs/connectors.md"
+	const path = "../../../../docs/connectors.md"
 	got := ConnectorsMarkdown(all.Catalogue())
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -28,7 +28,7 @@ func TestConnectorsDoc(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(want) != got {
-		t.Fatalf("docs/connectors.md is stale: run go test ./internal/commands/connectors -update")
+		t.Fatalf("docs/connectors.md is stale: run go test ./internal/commands/connectors/connectorview -update")
 	}
 }
 
@@ -42,7 +42,7 @@ func ConnectorsMarkdown(cat *connector.Catalogue) string {
 	b.WriteString("(sandboxes, data centres, proxies, local test servers).\n\n")
 	b.WriteString("| id | name | category | auth | several connections |\n|---|---|---|---|---|\n")
 	for _, c := range cat.All() {
-		s := summarize(c)
+		s := Summarize(c)
 		multi := "no"
 		if s.Multiple {
 			multi = "yes"

@@ -1,0 +1,62 @@
+// Package list implements `connctl config list`.
+package list
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/iostreams"
+	"github.com/connctl/connctl/internal/jsonexport"
+	"github.com/connctl/connctl/internal/tableprint"
+)
+
+// Fields are the JSON fields of `config list`.
+var Fields = []string{"key", "value", "source"}
+
+// Options are the inputs of config list.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Config func() (configstore.Config, error)
+
+	Export jsonexport.Exporter
+}
+
+// NewCmd returns `connctl config list`.
+func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: d.IO, Config: d.Config}
+	if runF == nil {
+		runF = run
+	}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List every setting with its value and source (env, file, default)",
+		Long:    "List every setting. When piped: key, value, source, tab-separated.",
+		Example: "  connctl config list\n  connctl config list -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return runF(c.Context(), opts)
+		},
+	}
+	jsonexport.AddFlags(cmd, &opts.Export, Fields)
+	return cmd
+}
+
+func run(_ context.Context, opts *Options) error {
+	cfg, err := opts.Config()
+	if err != nil {
+		return err
+	}
+	all := cfg.All()
+	if opts.Export != nil {
+		return opts.Export.Write(opts.IO.Out, all)
+	}
+	t := tableprint.NewIO(opts.IO, "KEY", "VALUE", "SOURCE")
+	for _, v := range all {
+		t.Row(v.Key, v.Value, string(v.Source))
+	}
+	return t.Render()
+}

@@ -1,0 +1,96 @@
+// Package set implements `connctl config set`, with the move of every
+// secret when secrets.backend changes.
+package set
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/connctl/connctl/internal/commands/config/keyarg"
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/iostreams"
+	"github.com/connctl/connctl/internal/secretstore"
+)
+
+// Options are the inputs of config set.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Config func() (configstore.Config, error)
+	// Connections and SecretBackend move the secrets (--migrate).
+	Connections   func() (*connection.Manager, error)
+	SecretBackend func(name string) (secretstore.Store, error)
+
+	Key     string
+	Value   string
+	Migrate bool
+}
+
+// NewCmd returns `connctl config set`.
+func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: d.IO, Config: d.Config, Connections: d.Connections, SecretBackend: d.SecretBackend}
+	if runF == nil {
+		runF = run
+	}
+	cmd := &cobra.Command{
+		Use:   "set <key> <value>",
+		Short: "Change a setting in the config file",
+		Long: `Change a setting in the config file.
+
+Changing secrets.backend while connections keep secrets in the old backend
+would strand them, so it is refused unless --migrate is given: --migrate
+copies every secret into the new backend, reads each back, switches the
+setting, and only then deletes the old copies. Any failure before the switch
+leaves the old backend in force and nothing deleted.`,
+		Example: `  connctl config set limits.support 2
+  connctl config set keyring.timeout 30s
+  CONNCTL_PASSPHRASE=... connctl config set secrets.backend file --migrate`,
+		// The value is taken as is, even when it starts with "-" (a
+		// negative number is a bad value, not a flag): flags go before the
+		// key, and only --migrate is recognised after it.
+		Args:              setArgs,
+		ValidArgsFunction: keyarg.Complete,
+		RunE: func(c *cobra.Command, args []string) error {
+			args, migrateAfter, help := splitSetArgs(args)
+			if help {
+				return c.Help()
+			}
+			opts.Key, opts.Value = args[0], args[1]
+			opts.Migrate = opts.Migrate || migrateAfter
+			return runF(c.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Migrate, "migrate", false, "with secrets.backend: move every connection's secrets to the new backend")
+	cmd.Flags().SetInterspersed(false)
+	return cmd
+}
+
+func run(ctx context.Context, opts *Options) error {
+	cfg, err := opts.Config()
+	if err != nil {
+		return err
+	}
+	st, _ := configstore.LookupSetting(opts.Key)
+	if _, err := st.Validate(opts.Value); err != nil {
+		return exitcode.UsageError("invalid value for %s: %s", opts.Key, err.Error())
+	}
+	if opts.Key == BackendKey {
+		return setBackend(ctx, opts, cfg, opts.Value)
+	}
+	if opts.Migrate {
+		return &exitcode.FlagError{Err: fmt.Errorf("--migrate applies only to %s", BackendKey)}
+	}
+	if err := cfg.Set(ctx, opts.Key, opts.Value); err != nil {
+		return err
+	}
+	v, _ := cfg.Get(opts.Key)
+	opts.IO.Statusf("%sSet %s to %s", opts.IO.Success(), opts.Key, opts.Value)
+	if v.Source == configstore.SourceEnv {
+		opts.IO.Warnf("%s is set in the environment and overrides the file (now %s)", st.EnvName(), v.Value)
+	}
+	return nil
+}
