@@ -41,6 +41,7 @@ import (
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/jobrunner"
 	"github.com/connctl/connctl/internal/jobrunner/jobrunnertest"
+	"github.com/connctl/connctl/internal/safehttp"
 )
 
 // Check is one check of the source suite.
@@ -770,7 +771,8 @@ func (e *env) request(w *jobrunnertest.Waits, since string) jobrunner.Request {
 	req := e.req
 	req.Since = since
 	req.Fields, req.Secrets, req.Params = clone(e.req.Fields), clone(e.req.Secrets), clone(e.req.Params)
-	req.HTTP = jobrunner.NewHTTP(&http.Client{Transport: e.tap, Timeout: time.Minute}, w.Sleep, nil, nil)
+	// The client the runner builds: safehttp's, same-origin redirects only.
+	req.HTTP = jobrunner.NewHTTP(safehttp.New(e.tap, safehttp.Timeouts{}), w.Sleep, nil, nil)
 	return req
 }
 
@@ -1035,7 +1037,7 @@ func (c caller) PostForm(ctx context.Context, u string, form url.Values, out any
 }
 
 func (c caller) do(r *http.Request, out any) error {
-	resp, err := (&http.Client{Transport: c.rt}).Do(r)
+	resp, err := safehttp.Call(safehttp.New(c.rt, safehttp.Timeouts{})).Do(r)
 	if err != nil {
 		return err
 	}
