@@ -55,11 +55,10 @@ func NewCmd(d *deps.Deps) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "connctl <command> [flags]",
 		Short: "Manage connections to the systems your data lives in",
-		Long: `connctl keeps named, authorized connections to external systems (Salesforce,
-Dynamics 365, Zoho CRM, HubSpot, Zendesk, Freshdesk, Jira, BigQuery, S3,
-Mixpanel, SurveyMonkey, Gainsight PX, the Gainsight API and any OAuth 2.0
-server). Definitions live in a config file; secrets live only in the OS
-keyring (or, when chosen, an encrypted file).`,
+		Long: `connctl keeps named, authorized connections to external systems (CRMs,
+support desks, warehouses, object stores, analytics tools and any OAuth 2.0
+server: ` + "`connctl connectors`" + ` lists them). Definitions live in a config file;
+secrets live only in the OS keyring (or, when chosen, an encrypted file).`,
 		Example: `  connctl connectors
   printf %s "$FRESHDESK_KEY" | connctl create --connector freshdesk --set domain=acme --secret-stdin
   connctl list --search prod
