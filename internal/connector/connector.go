@@ -149,6 +149,10 @@ type Connector struct {
 	Auths    []AuthMethod
 	Sources  []Source
 	DocsURL  string
+	// Assumptions is what connctl relies on of the vendor's API that no
+	// vendor page confirmed (third-party material, community reports), so
+	// that a user knows where to look first; docs/connectors.md lists it.
+	Assumptions string
 	// TemplateVars, when set, derives placeholders for the OAuth URL
 	// templates from the connection's fields (SurveyMonkey's {api_host}
 	// from region). Fields of the same name win.

@@ -133,6 +133,9 @@ func Connector() *connector.Connector {
 			},
 		},
 		DocsURL: "https://developers.google.com/identity/protocols/oauth2/native-app",
+		Assumptions: "{since} becomes a TIMESTAMP literal with a +00:00 offset; jobs are polled every second. A query " +
+			"job is incremental when it sets incremental_column. Google's revoke answers 400 invalid_token " +
+			"for a token that had already ended: reported as already revoked.",
 	}
 }
 

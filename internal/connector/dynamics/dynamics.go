@@ -82,5 +82,7 @@ func Connector() *connector.Connector {
 			{Name: "contacts", New: ContactsSource, Help: "contact rows", PrimaryKey: "contactid", IncrementalField: "modifiedon"},
 		},
 		DocsURL: "https://learn.microsoft.com/power-apps/developer/data-platform/webapi/web-api-types-operations",
+		Assumptions: "fixed lists of standard columns in $select; a column missing in an environment is a config " +
+			"failure.",
 	}
 }

@@ -52,5 +52,7 @@ func Connector() *connector.Connector {
 			{Name: "tickets", New: TicketsSource, Help: "tickets, oldest change first (without a start, Freshdesk returns only the last 30 days)", PrimaryKey: "id", IncrementalField: "updated_at"},
 		},
 		DocsURL: "https://developers.freshdesk.com/api/",
+		Assumptions: "a first run sends updated_since=1970-01-01T00:00:00Z to lift the 30-day default window " +
+			"(third-party sources); over 300 pages the source re-windows on updated_since.",
 	}
 }

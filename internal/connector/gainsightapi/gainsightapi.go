@@ -60,5 +60,7 @@ func Connector() *connector.Connector {
 			},
 		},
 		DocsURL: "https://support.gainsight.com/gainsight_nxt/API_and_Developer_Docs/Generate_REST_API/Generate_REST_API_Key",
+		Assumptions: "the query body, where shape and {result, data:{records}} envelope come from a third-party " +
+			"OpenAPI and tap; ModifiedDate is read as epoch ms or a date-time.",
 	}
 }

@@ -52,5 +52,7 @@ func Connector() *connector.Connector {
 				}},
 		},
 		DocsURL: "https://support.gainsight.com/PX/API_for_Developers/02Usage_of_Different_APIs/Work_with_the_Gainsight_PX_REST_API",
+		Assumptions: "page size 1000, the 190-day event window and the per-type response keys come from third-party " +
+			"clients; users and accounts are compared client-side on lastModifiedDate.",
 	}
 }

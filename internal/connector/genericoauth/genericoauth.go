@@ -113,6 +113,8 @@ func Connector() *connector.Connector {
 			},
 		},
 		DocsURL: "https://www.rfc-editor.org/rfc/rfc8414",
+		Assumptions: "paging and the since parameter are what the job describes; whether the API treats since as " +
+			"inclusive is up to the API. A job is incremental when it sets incremental_field.",
 	}
 }
 

@@ -75,5 +75,8 @@ func Connector() *connector.Connector {
 			{Name: "contacts", New: ContactsSource, Help: "contact objects (contacts filter on lastmodifieddate, not hs_lastmodifieddate)", PrimaryKey: "id", IncrementalField: "lastmodifieddate"},
 		},
 		DocsURL: "https://developers.hubspot.com/docs/api/intro-to-auth",
+		Assumptions: "the search after value is an offset capped at 10,000 (re-windowed; the first page sends \"0\"); " +
+			"sorts are sent as property names, the form HubSpot's spec types (its guide shows {propertyName, " +
+			"direction} objects), sorted ascending; rate-limit policy names from the changelog.",
 	}
 }

@@ -106,5 +106,9 @@ func Connector() *connector.Connector {
 			{Name: "projects", New: ProjectsSource, Help: "projects (full refresh: projects carry no update time)", PrimaryKey: "id"},
 		},
 		DocsURL: "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/",
+		Assumptions: "search/jql refuses unbounded JQL, so every query is bounded by updated; checkpoints are written " +
+			"in the user's time zone from /myself. An issue without fields.updated is written, does not move " +
+			"the checkpoint and is counted (the activity's without_cursor). Project paging stops on isLast, " +
+			"on startAt + values reaching total, or on an empty page.",
 	}
 }

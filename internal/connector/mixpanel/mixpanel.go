@@ -82,6 +82,10 @@ func Connector() *connector.Connector {
 			},
 		},
 		DocsURL: "https://docs.mixpanel.com/reference/raw-data-export-api-authentication",
+		Assumptions: "one export request per range of up to 30 UTC days, paced under the export's 60 queries an hour " +
+			"and 3 a second (retries count); a run that spends the hour's queries stops with a partial " +
+			"result (exit 3) that the next run resumes; the last day is fetched again next run; dates are " +
+			"UTC only for projects created after 2023-01-01.",
 	}
 	c.Fields = append(c.Fields, fieldkit.AuthField(c.Auths))
 	return c

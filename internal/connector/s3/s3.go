@@ -99,6 +99,8 @@ func Connector() *connector.Connector {
 				}},
 		},
 		DocsURL: "https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html",
+		Assumptions: "an endpoint means path-style addressing; checkpoints are capped at the server's Date minus one " +
+			"second so objects written during a listing are not missed.",
 	}
 }
 

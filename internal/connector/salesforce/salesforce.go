@@ -95,5 +95,7 @@ func Connector() *connector.Connector {
 				}, apiVersionParam}},
 		},
 		DocsURL: "https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_web_server_flow.htm",
+		Assumptions: "REST API v62.0 unless api_version; the daily REQUEST_LIMIT_EXCEEDED fails at once (rate_limit), " +
+			"the concurrent-request limit is retried.",
 	}
 }

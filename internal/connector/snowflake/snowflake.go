@@ -109,6 +109,10 @@ func Connector() *connector.Connector {
 			}},
 		}},
 		DocsURL: "https://docs.snowflake.com/en/developer-guide/sql-api/authenticating",
+		Assumptions: "an incremental run compares the column with the checkpoint bound as TEXT, which " +
+			"Snowflake casts to the column's type; TIMESTAMP_TZ cells read as seconds with an offset in " +
+			"minutes plus 1440; partitions after the first may carry only data; no requestId is sent, so a " +
+			"statement retried after a 5xx may run twice (a SELECT reads twice, nothing changes).",
 	}
 }
 

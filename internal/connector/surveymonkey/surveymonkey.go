@@ -104,5 +104,7 @@ func Connector() *connector.Connector {
 			{Name: "responses", New: ResponsesSource, Help: "responses of every survey (responses/bulk)", PrimaryKey: "id", IncrementalField: "date_modified"},
 		},
 		DocsURL: "https://api.surveymonkey.com/v3/docs",
+		Assumptions: "start_modified_at is taken as inclusive from one second before the checkpoint; responses list " +
+			"every survey each run.",
 	}
 }

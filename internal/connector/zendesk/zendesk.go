@@ -90,5 +90,9 @@ func Connector() *connector.Connector {
 			{Name: "organizations", New: OrganizationsSource, Help: "organizations via the incremental export", PrimaryKey: "id", IncrementalField: "updated_at"},
 		},
 		DocsURL: "https://developer.zendesk.com/api-reference/ticketing/oauth/grant_type_tokens/",
+		Assumptions: "tickets and users use the cursor export; organizations the time-based export (the docs offer no " +
+			"cursor for it). Zendesk is retiring API tokens (third-party report). Revoking an OAuth grant " +
+			"whose access token already expired refreshes it once to send the DELETE; a refused refresh " +
+			"token means the grant had already ended.",
 	}
 }

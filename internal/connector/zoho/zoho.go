@@ -75,5 +75,8 @@ func Connector() *connector.Connector {
 			{Name: "deals", New: DealsSource, Help: "records of the Deals module", PrimaryKey: "id", IncrementalField: "Modified_Time"},
 		},
 		DocsURL: "https://www.zoho.com/crm/developer/docs/api/v8/multi-dc.html",
+		Assumptions: "If-Modified-Since is sent one second before the checkpoint, in ISO 8601 with an offset; 204 for " +
+			"an empty module; scope names unconfirmed. A dead refresh token may be answered invalid_code " +
+			"(even with HTTP 200, community reports): read as invalid_grant (reauthorize).",
 	}
 }

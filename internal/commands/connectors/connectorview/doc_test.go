@@ -108,57 +108,28 @@ func ConnectorsMarkdown(cat *connector.Catalogue) string {
 			}
 		}
 	}
-	b.WriteString(assumptions)
+	head, tail, _ := strings.Cut(assumptions, "{{per-connector}}")
+	b.WriteString(head)
+	for _, c := range cat.All() {
+		if c.Assumptions != "" {
+			b.WriteString(wrap("- **"+c.Name+":** "+c.Assumptions, "  ", 100))
+		}
+	}
+	b.WriteString(strings.TrimPrefix(tail, "\n"))
 	return b.String()
 }
 
-// assumptions lists what the sources rely on that no vendor page confirmed
-// (marked unconfirmed in ../shared/reference/providers.md or found only in
-// third-party material), so a user knows where to look first.
+// assumptions frames what the sources rely on that no vendor page confirmed
+// (found only in third-party material), so a user knows where to look
+// first; each connector's own text (Connector.Assumptions) goes in place of
+// {{per-connector}}.
 const assumptions = `
 ## What is assumed
 
 Every incremental source delivers at least once at the checkpoint instant (queries use
 "greater or equal" so nothing changed in the same second is lost): deduplicate on the primary key.
 
-- **Freshdesk:** a first run sends updated_since=1970-01-01T00:00:00Z to lift the 30-day default
-  window (third-party sources); over 300 pages the source re-windows on updated_since.
-- **Salesforce:** REST API v62.0 unless api_version; the daily REQUEST_LIMIT_EXCEEDED fails at once
-  (rate_limit), the concurrent-request limit is retried.
-- **Dynamics:** fixed lists of standard columns in $select; a column missing in an environment is a
-  config failure.
-- **Zoho:** If-Modified-Since is sent one second before the checkpoint, in ISO 8601 with an offset;
-  204 for an empty module; scope names unconfirmed. A dead refresh token may be answered
-  invalid_code (even with HTTP 200, community reports): read as invalid_grant (reauthorize).
-- **HubSpot:** the search after value is an offset capped at 10,000 (re-windowed; the first page
-  sends "0"); sorts are sent as property names, the form HubSpot's spec types (its guide shows
-  {propertyName, direction} objects), sorted ascending; rate-limit policy names from the changelog.
-- **Zendesk:** tickets and users use the cursor export; organizations the time-based export (the docs
-  offer no cursor for it). Zendesk is retiring API tokens (third-party report). Revoking an OAuth
-  grant whose access token already expired refreshes it once to send the DELETE; a refused refresh
-  token means the grant had already ended.
-- **Jira:** search/jql refuses unbounded JQL, so every query is bounded by updated; checkpoints are
-  written in the user's time zone from /myself. An issue without fields.updated is written, does
-  not move the checkpoint and is counted (the activity's without_cursor). Project paging stops on
-  isLast, on startAt + values reaching total, or on an empty page.
-- **SurveyMonkey:** start_modified_at is taken as inclusive from one second before the checkpoint;
-  responses list every survey each run.
-- **Gainsight PX:** page size 1000, the 190-day event window and the per-type response keys come
-  from third-party clients; users and accounts are compared client-side on lastModifiedDate.
-- **Gainsight API:** the query body, where shape and {result, data:{records}} envelope come from a
-  third-party OpenAPI and tap; ModifiedDate is read as epoch ms or a date-time.
-- **Mixpanel:** one export request per range of up to 30 UTC days, paced under the export's 60
-  queries an hour and 3 a second (retries count); a run that spends the hour's queries stops with
-  a partial result (exit 3) that the next run resumes; the last day is fetched again next run;
-  dates are UTC only for projects created after 2023-01-01.
-- **BigQuery:** {since} becomes a TIMESTAMP literal with a +00:00 offset; jobs are polled every second.
-  A query job is incremental when it sets incremental_column. Google's revoke answers 400
-  invalid_token for a token that had already ended: reported as already revoked.
-- **S3:** an endpoint means path-style addressing; checkpoints are capped at the server's Date
-  minus one second so objects written during a listing are not missed.
-- **Generic OAuth 2.0 (http):** paging and the since parameter are what the job describes; whether
-  the API treats since as inclusive is up to the API. A job is incremental when it sets
-  incremental_field.
+{{per-connector}}
 
 ## Checked against the vendors' API descriptions
 
@@ -215,4 +186,25 @@ func code(s string) string {
 
 func cell(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
+}
+
+// wrap breaks text into lines of at most width (words are never split),
+// the later lines indented by indent; the result ends in a newline.
+func wrap(text, indent string, width int) string {
+	var b strings.Builder
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(w) > width {
+			b.WriteString(line + "\n")
+			line = indent + w
+			continue
+		}
+		if line == "" {
+			line = w
+		} else {
+			line += " " + w
+		}
+	}
+	b.WriteString(line + "\n")
+	return b.String()
 }
