@@ -72,7 +72,9 @@ const (
 	// credential reaches that origin.
 	ForeignLink Check = "foreign_link"
 	// MissingCursor: a record without its incremental field is written,
-	// counted in Stats.WithoutCursor, and does not stop the run.
+	// counted in Stats.WithoutCursor, and does not stop the run; or, for a
+	// vendor-guaranteed field, the run stops with a source_error naming
+	// the field and writes nothing (the jobrunner.Source rule).
 	MissingCursor Check = "missing_cursor"
 	// Cancel: cancelling mid-run returns ctx's error, sends nothing more,
 	// and leaves no checkpoint and no output.
