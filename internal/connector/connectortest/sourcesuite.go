@@ -103,7 +103,8 @@ type SuiteOptions struct {
 	// a page is written before; S3: the first, a listing, not a download).
 	FaultAt int
 	// Skip are the checks this source cannot run, with the reason. A
-	// reason starting "BUG:" marks a defect to fix.
+	// reason starting "BUG:" (a defect) fails TestNoBugSkips: fix the
+	// source instead.
 	Skip map[Check]string
 	// Housekeeping tells the requests that fetch no data (Snowflake's
 	// cancel of a statement on interruption): the suite passes them
