@@ -82,6 +82,22 @@ func (r Request) AccessToken(ctx context.Context, force bool) (string, error) {
 // at the first error emit returns. It returns the checkpoint for the next run
 // (e.g. the largest updated_at seen, RFC 3339), computed from what it
 // emitted; a source with nothing new returns Request.Since.
+//
+// A record whose incremental field is missing or null is never dropped
+// silently, and it never moves the checkpoint:
+//   - when the field is one the user chose (a job parameter such as
+//     incremental_field or incremental_column, or a field of a custom
+//     object), the source writes the record and adds it to
+//     Stats.WithoutCursor, so the run warns;
+//   - when the vendor's API guarantees the field (Salesforce's
+//     SystemModstamp), the source may instead stop with a source_error
+//     whose message names the field, and the run writes nothing. (A
+//     source that can tell the absence is the job's own doing, such as a
+//     SOQL query that does not select SystemModstamp, says so as config.)
+//
+// Writing and counting is always allowed; refusing only for a vendor-
+// guaranteed field. A source whose checkpoint is not a record's field (an
+// export cursor, a day, the time a query was sent) is outside this rule.
 type Source interface {
 	Fetch(ctx context.Context, req Request, emit func(Record) error) (checkpoint string, err error)
 }
@@ -96,7 +112,9 @@ type Stats struct {
 	// nanoseconds), or 0 when the run is not waiting.
 	WaitUntil atomic.Int64
 	// WithoutCursor counts records a source wrote without their incremental
-	// field: they did not move the checkpoint (the source adds to it).
+	// field (missing or null): they did not move the checkpoint. The source
+	// adds to it, once per record written, as the Source rule says; the
+	// run's caller warns when it is not zero.
 	WithoutCursor atomic.Int64
 }
 

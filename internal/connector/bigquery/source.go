@@ -60,7 +60,8 @@ const (
 // checkpoint is the largest value of the column named by the
 // `incremental_column` parameter among the rows returned (a TIMESTAMP,
 // DATETIME or DATE column, or a string in RFC 3339; DATETIME and DATE are
-// taken as UTC), or the previous checkpoint when no row came. Without
+// taken as UTC), or the previous checkpoint when no row came; a row whose
+// column is NULL is written and counted in Stats.WithoutCursor. Without
 // incremental_column it is the time the query was sent, which is right
 // only when the filtered column is set no later than the row becomes
 // visible (e.g. an ingestion time). Without {since} every run is full.
@@ -236,9 +237,12 @@ func (s *querySource) Fetch(ctx context.Context, req jobrunner.Request, emit fun
 			if err != nil {
 				return "", srcErr(err.Error())
 			}
+			hasCursor := true
 			if colIndex >= 0 {
 				f := sch.Fields[colIndex]
-				if v := rec[f.Name]; v != nil {
+				v := rec[f.Name]
+				hasCursor = v != nil
+				if hasCursor {
 					t, err := asTime(v)
 					if err != nil {
 						return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig,
@@ -251,6 +255,11 @@ func (s *querySource) Fetch(ctx context.Context, req jobrunner.Request, emit fun
 			}
 			if err := emit(rec); err != nil {
 				return "", err
+			}
+			// A row whose incremental_column is NULL is written; it
+			// cannot move the checkpoint, and the run counts it.
+			if !hasCursor {
+				req.HTTP.Stats().WithoutCursor.Add(1)
 			}
 		}
 		if resp.PageToken == "" {

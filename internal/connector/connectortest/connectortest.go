@@ -15,7 +15,8 @@
 // that only moves forward, clipped vendor errors, no secret in any error.
 // A new source gets all of it by being a Case's Source or Also; a check
 // the vendor cannot express is skipped in Case.Suite[source].Skip, with
-// the reason ("BUG: ..." for a defect to fix).
+// the reason. A defect is fixed, not skipped: TestNoBugSkips fails on a
+// reason starting "BUG:".
 //
 // Only tests import this package. Its servers bind to 127.0.0.1.
 package connectortest

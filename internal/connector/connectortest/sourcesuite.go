@@ -73,7 +73,9 @@ const (
 	// credential reaches that origin.
 	ForeignLink Check = "foreign_link"
 	// MissingCursor: a record without its incremental field is written,
-	// counted in Stats.WithoutCursor, and does not stop the run.
+	// counted in Stats.WithoutCursor, and does not stop the run; or, for a
+	// vendor-guaranteed field, the run stops with a source_error naming
+	// the field and writes nothing (the jobrunner.Source rule).
 	MissingCursor Check = "missing_cursor"
 	// Cancel: cancelling mid-run returns ctx's error, sends nothing more,
 	// and leaves no checkpoint and no output.
@@ -102,7 +104,8 @@ type SuiteOptions struct {
 	// a page is written before; S3: the first, a listing, not a download).
 	FaultAt int
 	// Skip are the checks this source cannot run, with the reason. A
-	// reason starting "BUG:" marks a defect to fix.
+	// reason starting "BUG:" (a defect) fails TestNoBugSkips: fix the
+	// source instead.
 	Skip map[Check]string
 	// Housekeeping tells the requests that fetch no data (Snowflake's
 	// cancel of a statement on interruption): the suite passes them

@@ -49,6 +49,8 @@ var objectName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 // page). ModifiedDate is read as epoch milliseconds or a date-time string.
 //
 // The checkpoint is the largest ModifiedDate emitted (RFC 3339, UTC, ms).
+// A record whose ModifiedDate is absent or null is emitted too, leaves the
+// checkpoint alone and is counted in Stats.WithoutCursor.
 // The filter is inclusive and at second precision, so records modified in
 // the checkpoint's second come again: at-least-once, deduplicate on Gsid.
 // Offset paging over a live object can repeat or skip rows modified during
@@ -120,8 +122,13 @@ func (object) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 			if err := emit(rec); err != nil {
 				return "", err
 			}
+			// A record without ModifiedDate (the object is the user's
+			// choice, a custom one may leave it null) is written all the
+			// same; it cannot move the checkpoint, and the run counts it.
 			if ok {
 				hw.See(at)
+			} else {
+				req.HTTP.Stats().WithoutCursor.Add(1)
 			}
 		}
 		if len(rows) < pageLimit {

@@ -72,7 +72,8 @@ func EventsSource() jobrunner.Source { return &events{now: time.Now} }
 // rows (scrollId does not reliably become null at the end). PX has no
 // server-side updated-since filter, so every run reads everything; with a
 // checkpoint, only records whose lastModifiedDate (epoch ms) is at or after
-// it are emitted (records without one are always emitted). The checkpoint is
+// it are emitted (records without one are always emitted, and counted in
+// Stats.WithoutCursor). The checkpoint is
 // the largest lastModifiedDate seen, as decimal epoch milliseconds. The
 // comparison is inclusive: at-least-once, deduplicate on id.
 type entities struct {
@@ -102,7 +103,15 @@ func (s *entities) Fetch(ctx context.Context, req jobrunner.Request, emit func(j
 		if ok && at < since {
 			return nil
 		}
-		return emit(r)
+		if err := emit(r); err != nil {
+			return err
+		}
+		// Written without lastModifiedDate: it cannot move the
+		// checkpoint, and the run counts it.
+		if !ok {
+			req.HTTP.Stats().WithoutCursor.Add(1)
+		}
+		return nil
 	})
 	if err != nil {
 		return "", err

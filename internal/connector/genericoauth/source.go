@@ -34,7 +34,9 @@ const DefaultCursorParam = "cursor"
 //	                   (relative or absolute) at that pointer; none: one page
 //	incremental_field  a field of each record (a name, or a pointer into the
 //	                   record): RFC 3339 or epoch seconds/milliseconds; the
-//	                   checkpoint is its largest value, kept as the API wrote it
+//	                   checkpoint is its largest value, kept as the API wrote it;
+//	                   a record without it (absent or null) is written and
+//	                   counted in Stats.WithoutCursor
 //	since_param        query parameter the checkpoint is sent in on the first
 //	                   request of an incremental run (needs incremental_field)
 //	page_size_param,   a page size query parameter added to the first request
@@ -123,9 +125,11 @@ func (s *httpSource) Fetch(ctx context.Context, req jobrunner.Request, emit func
 			if !ok {
 				return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("%s: record %d at records pointer %q is not a JSON object", where, i, pointerText(c.records))}
 			}
+			hasCursor := true
 			if c.field != nil {
 				v, ok := resolve(rec, c.field)
-				if ok && v != nil {
+				hasCursor = ok && v != nil
+				if hasCursor {
 					t, ok := parseInstant(v)
 					if !ok {
 						return "", &jobrunner.Failure{Reason: jobrunner.ReasonConfig, Message: fmt.Sprintf("%s: record %d: incremental_field %s = %v is neither RFC 3339 nor epoch time", where, i, c.fieldName, v)}
@@ -140,6 +144,12 @@ func (s *httpSource) Fetch(ctx context.Context, req jobrunner.Request, emit func
 				return "", err
 			}
 			emitted++
+			// A record without the user's incremental_field (absent or
+			// null) is written; it cannot move the checkpoint, and the
+			// run counts it.
+			if !hasCursor {
+				req.HTTP.Stats().WithoutCursor.Add(1)
+			}
 		}
 		if len(list) == 0 {
 			break // an empty page ends the listing, whatever it says next

@@ -209,16 +209,22 @@ func run(ctx context.Context, opts *Options) error {
 // returns its error.
 func summarize(ios *iostreams.IOStreams, res jobs.Result, err error) error {
 	c := res.Counts
+	// A partial run keeps its output too, so it warns about records
+	// without the incremental field as a success does.
+	withoutCursor := func() {
+		if c.WithoutCursor > 0 {
+			ios.Warnf("%s: %s had no incremental field; they were written but did not move the checkpoint", res.Job.Name, plural(c.WithoutCursor, "record"))
+		}
+	}
 	if res.Partial != nil {
 		ios.Warnf("%s: %s in %s kept; the run stopped early", res.Job.Name, plural(c.Records, "record"), plural(c.Pages, "page"))
+		withoutCursor()
 		return err
 	}
 	if err != nil {
 		return err
 	}
-	if c.WithoutCursor > 0 {
-		ios.Warnf("%s: %s had no incremental field; they were written but did not move the checkpoint", res.Job.Name, plural(c.WithoutCursor, "record"))
-	}
+	withoutCursor()
 	where := res.Job.Dest
 	if where == "-" {
 		where = "stdout"
