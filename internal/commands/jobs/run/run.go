@@ -213,7 +213,11 @@ func summarize(ios *iostreams.IOStreams, res jobs.Result, err error) error {
 	// without the incremental field as a success does.
 	withoutCursor := func() {
 		if c.WithoutCursor > 0 {
-			ios.Warnf("%s: %s had no incremental field; they were written but did not move the checkpoint", res.Job.Name, plural(c.WithoutCursor, "record"))
+			they := "they were"
+			if c.WithoutCursor == 1 {
+				they = "it was"
+			}
+			ios.Warnf("%s: %s had no incremental field; %s written but did not move the checkpoint", res.Job.Name, plural(c.WithoutCursor, "record"), they)
 		}
 	}
 	if res.Partial != nil {

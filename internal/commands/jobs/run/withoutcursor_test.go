@@ -25,7 +25,7 @@ func TestSummaryWarnsWithoutCursorOnPartialRuns(t *testing.T) {
 		t.Fatalf("error %v, want %v", err, stop)
 	}
 	want := "warning: users: 4 records in 1 page kept; the run stopped early\n" +
-		"warning: users: 1 record had no incremental field; they were written but did not move the checkpoint\n"
+		"warning: users: 1 record had no incremental field; it was written but did not move the checkpoint\n"
 	if stderr.String() != want {
 		t.Errorf("stderr\n%q\nwant\n%q", stderr.String(), want)
 	}
