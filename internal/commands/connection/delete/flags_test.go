@@ -43,7 +43,7 @@ func TestDeleteFlags(t *testing.T) {
 		argv    []string
 		want    Options
 		wantErr string
-		usage   bool // a flag error: exit 2 (argument counts are mapped to 2 by app.Run)
+		usage   bool // a flag error: exit 2 (app.Run maps argument counts and flag groups to 2)
 	}{
 		{argv: []string{"delete", "crm"}, want: Options{Names: []string{"crm"}}},
 		{argv: []string{"rm", "crm"}, want: Options{Names: []string{"crm"}}},

@@ -46,7 +46,7 @@ func TestListFlags(t *testing.T) {
 		want    Options
 		export  bool
 		wantErr string
-		usage   bool // a flag error: exit 2 (argument counts are mapped to 2 by app.Run)
+		usage   bool // a flag error: exit 2 (app.Run maps argument counts and flag groups to 2)
 	}{
 		{argv: []string{"list"}, want: Options{Sort: "name"}},
 		{argv: []string{"ls"}, want: Options{Sort: "name"}},

@@ -44,7 +44,7 @@ func TestTestFlags(t *testing.T) {
 		want    Options
 		export  bool
 		wantErr string
-		usage   bool // a flag error: exit 2 (argument counts are mapped to 2 by app.Run)
+		usage   bool // a flag error: exit 2 (app.Run maps argument counts and flag groups to 2)
 	}{
 		{argv: []string{"crm"}, want: Options{Name: "crm"}},
 		{argv: []string{"crm", "-o", "json"}, want: Options{Name: "crm"}, export: true},
