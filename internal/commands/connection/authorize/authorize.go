@@ -18,14 +18,26 @@ import (
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/jsonexport"
 	"github.com/connctl/connctl/internal/keycheck"
 )
 
 // Options are the inputs of authorize and reauthorize.
 type Options struct {
-	Deps *deps.Deps
-	Re   bool // reauthorize
+	IO          *iostreams.IOStreams
+	Getenv      func(string) string // for --secret-env
+	Catalog     func() *connector.Catalogue
+	Connections func() (*connection.Manager, error)
+	// Authz runs the OAuth browser flow.
+	Authz func() (*authorization.Service, error)
+	// Creds checks key-based credentials with the provider before they are
+	// stored, and records the outcome.
+	Creds *credcheck.Checker
+	// RecordFailedAuthorization logs a failed sign-in in the activity log.
+	RecordFailedAuthorization func(ctx context.Context, c *configstore.Connection, action string, cause error)
+
+	Re bool // reauthorize
 
 	Name      string
 	Secret    *secretflags.Flags
@@ -40,7 +52,8 @@ type Options struct {
 
 // NewCmd returns `connctl authorize`, or `connctl reauthorize` when re is set.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error, re bool) *cobra.Command {
-	opts := &Options{Deps: d, Re: re}
+	opts := &Options{IO: d.IO, Getenv: d.Getenv, Catalog: d.Catalog, Connections: d.Connections, Authz: d.Authz,
+		Creds: credcheck.New(d), RecordFailedAuthorization: d.RecordFailedAuthorization, Re: re}
 	if runF == nil {
 		runF = run
 	}
@@ -112,9 +125,9 @@ are stored.`
 }
 
 func run(ctx context.Context, opts *Options) error {
-	d := opts.Deps
+	ios := opts.IO
 	exp := opts.Export
-	mgr, err := d.Connections()
+	mgr, err := opts.Connections()
 	if err != nil {
 		return err
 	}
@@ -152,14 +165,14 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	var c *configstore.Connection
 	if m.Kind.Interactive() {
-		c, err = AuthorizeOAuth(ctx, d, cur.Name, opts.Secret, authorization.Options{NoBrowser: opts.NoBrowser, Timeout: opts.Timeout, Force: opts.Force})
+		c, err = AuthorizeOAuth(ctx, opts.Authz, ios, opts.Getenv, cur.Name, opts.Secret, authorization.Options{NoBrowser: opts.NoBrowser, Timeout: opts.Timeout, Force: opts.Force})
 		if err != nil {
 			if ctx.Err() == nil && exitcode.FromError(err) != exitcode.Usage {
 				action := "authorize"
 				if opts.Re {
 					action = "reauthorize"
 				}
-				d.RecordFailedAuthorization(ctx, cur, action, err)
+				opts.RecordFailedAuthorization(ctx, cur, action, err)
 			}
 			return err
 		}
@@ -167,9 +180,9 @@ func run(ctx context.Context, opts *Options) error {
 		if c.Account != "" {
 			who = " as " + c.Account
 		}
-		d.IO.Statusf("%s%s connection %s (%s)%s", d.IO.Success(), verb, c.Name, ctr.ID, who)
+		ios.Statusf("%s%s connection %s (%s)%s", ios.Success(), verb, c.Name, ctr.ID, who)
 	} else {
-		secrets, err := opts.Secret.Collect(d.IO, d.Getenv, connection.SecretFields(ctr, m), true)
+		secrets, err := opts.Secret.Collect(ios, opts.Getenv, connection.SecretFields(ctr, m), true)
 		if err != nil {
 			return err
 		}
@@ -179,26 +192,27 @@ func run(ctx context.Context, opts *Options) error {
 			if opts.Re {
 				v.Saved = "the old credentials stay"
 			}
-			if id, err = credcheck.Verify(ctx, d, mgr, v); err != nil {
+			if id, err = opts.Creds.Verify(ctx, mgr, v); err != nil {
 				return err
 			}
 		}
 		if c, err = mgr.Authorize(ctx, cur.Name, secrets); err != nil {
 			return err
 		}
-		c = credcheck.AfterSave(ctx, d, mgr, c, m, opts.NoVerify, id)
-		d.IO.Statusf("%s%s connection %s (%s, %s)", d.IO.Success(), verb, c.Name, ctr.ID, connview.StatusText(c))
+		c = opts.Creds.AfterSave(ctx, mgr, c, m, opts.NoVerify, id)
+		ios.Statusf("%s%s connection %s (%s, %s)", ios.Success(), verb, c.Name, ctr.ID, connview.StatusText(c))
 	}
 	if exp != nil {
-		return exp.Write(d.IO.Out, connview.From(d.Catalog(), c))
+		return exp.Write(ios.Out, connview.From(opts.Catalog(), c))
 	}
 	return nil
 }
 
 // AuthorizeOAuth stores a client secret given through the secret flags (if
 // any), then runs the browser flow for the connection named name.
-func AuthorizeOAuth(ctx context.Context, d *deps.Deps, name string, sf *secretflags.Flags, o authorization.Options) (*configstore.Connection, error) {
-	svc, err := d.Authz()
+func AuthorizeOAuth(ctx context.Context, authz func() (*authorization.Service, error), ios *iostreams.IOStreams, getenv func(string) string,
+	name string, sf *secretflags.Flags, o authorization.Options) (*configstore.Connection, error) {
+	svc, err := authz()
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +222,7 @@ func AuthorizeOAuth(ctx context.Context, d *deps.Deps, name string, sf *secretfl
 		if err != nil {
 			return nil, err
 		}
-		secrets, err := sf.Collect(d.IO, d.Getenv, connection.SecretFields(ctr, m), false)
+		secrets, err := sf.Collect(ios, getenv, connection.SecretFields(ctr, m), false)
 		if err != nil {
 			return nil, err
 		}
@@ -224,7 +238,7 @@ func AuthorizeOAuth(ctx context.Context, d *deps.Deps, name string, sf *secretfl
 // --no-verify), then saved in one edit, and the connection is authorized
 // again. A rejected secret leaves the connection as it was.
 func switchAuth(ctx context.Context, opts *Options, mgr *connection.Manager, cur *configstore.Connection, ctr *connector.Connector, to *connector.AuthMethod) error {
-	d := opts.Deps
+	ios := opts.IO
 	q := connection.QuoteArg(cur.Name)
 	if !opts.Re {
 		return exitcode.UsageError("--auth is for `connctl reauthorize %s`", q)
@@ -249,13 +263,13 @@ func switchAuth(ctx context.Context, opts *Options, mgr *connection.Manager, cur
 		return exitcode.WithHint(exitcode.UsageError("auth method %s needs the field %s", to.ID, miss[0].Name),
 			fmt.Sprintf("give it with --set %s=... (%s)", miss[0].Name, miss[0].Help))
 	}
-	secrets, err := opts.Secret.Collect(d.IO, d.Getenv, connection.SecretFields(ctr, to), true)
+	secrets, err := opts.Secret.Collect(ios, opts.Getenv, connection.SecretFields(ctr, to), true)
 	if err != nil {
 		return err
 	}
 	var id *keycheck.Identity
 	if !opts.NoVerify {
-		if id, err = credcheck.Verify(ctx, d, mgr, credcheck.Verification{Connector: ctr, Auth: to, Fields: fields, Secrets: secrets, Saved: "the connection is unchanged"}); err != nil {
+		if id, err = opts.Creds.Verify(ctx, mgr, credcheck.Verification{Connector: ctr, Auth: to, Fields: fields, Secrets: secrets, Saved: "the connection is unchanged"}); err != nil {
 			return err
 		}
 	}
@@ -268,10 +282,10 @@ func switchAuth(ctx context.Context, opts *Options, mgr *connection.Manager, cur
 	if err != nil {
 		return err
 	}
-	c = credcheck.AfterSave(ctx, d, mgr, c, to, opts.NoVerify, id)
-	d.IO.Statusf("%sReauthorized connection %s (%s, %s, %s)", d.IO.Success(), c.Name, ctr.ID, to.ID, connview.StatusText(c))
+	c = opts.Creds.AfterSave(ctx, mgr, c, to, opts.NoVerify, id)
+	ios.Statusf("%sReauthorized connection %s (%s, %s, %s)", ios.Success(), c.Name, ctr.ID, to.ID, connview.StatusText(c))
 	if opts.Export != nil {
-		return opts.Export.Write(d.IO.Out, connview.From(d.Catalog(), c))
+		return opts.Export.Write(ios.Out, connview.From(opts.Catalog(), c))
 	}
 	return nil
 }

@@ -42,7 +42,20 @@ func AuthAssignment(auth string, sets []connection.Assignment) ([]connection.Ass
 
 // Options are the inputs of create.
 type Options struct {
-	Deps *deps.Deps
+	IO          *iostreams.IOStreams
+	Getenv      func(string) string // for --secret-env
+	Catalog     func() *connector.Catalogue
+	Connections func() (*connection.Manager, error)
+	// Authz signs in to an OAuth connection at once (unless --no-authorize).
+	Authz func() (*authorization.Service, error)
+	// Creds checks key-based credentials with the provider before they are
+	// saved, and records the outcome.
+	Creds *credcheck.Checker
+	// RecordFailedAuthorization logs a failed sign-in in the activity log.
+	RecordFailedAuthorization func(ctx context.Context, c *configstore.Connection, action string, cause error)
+	// CreateDefaults makes the connector's out-of-the-box jobs for the
+	// connection (--default-jobs; jobview.CreateDefaultJobs).
+	CreateDefaults func(context.Context, *configstore.Connection, *connector.Connector) error
 
 	Connector string
 	Name      string
@@ -58,9 +71,18 @@ type Options struct {
 	DefaultJobs bool
 }
 
+// newOptions returns create's Options with d's services and no flags set.
+func newOptions(d *deps.Deps) *Options {
+	return &Options{IO: d.IO, Getenv: d.Getenv, Catalog: d.Catalog, Connections: d.Connections, Authz: d.Authz,
+		Creds: credcheck.New(d), RecordFailedAuthorization: d.RecordFailedAuthorization,
+		CreateDefaults: func(ctx context.Context, conn *configstore.Connection, ctr *connector.Connector) error {
+			return jobscmd.CreateDefaultJobs(ctx, d, conn, ctr)
+		}}
+}
+
 // NewCmd returns `connctl create`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{Deps: d}
+	opts := newOptions(d)
 	if runF == nil {
 		runF = run
 	}
@@ -128,10 +150,9 @@ is used.`,
 }
 
 func run(ctx context.Context, opts *Options) error {
-	d := opts.Deps
 	exp := opts.Export
-	ios := d.IO
-	cat := d.Catalog()
+	ios := opts.IO
+	cat := opts.Catalog()
 	if opts.Connector == "" {
 		if !ios.CanPrompt() {
 			return exitcode.WithHint(exitcode.UsageError("--connector is required"), "see the connectors with `connctl connectors`")
@@ -173,7 +194,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	mgr, err := d.Connections()
+	mgr, err := opts.Connections()
 	if err != nil {
 		return err
 	}
@@ -218,13 +239,13 @@ func run(ctx context.Context, opts *Options) error {
 			fields[f.Name] = v
 		}
 	}
-	secrets, err := opts.Secret.Collect(ios, d.Getenv, connection.SecretFields(ctr, m), !m.Kind.Interactive())
+	secrets, err := opts.Secret.Collect(ios, opts.Getenv, connection.SecretFields(ctr, m), !m.Kind.Interactive())
 	if err != nil {
 		return err
 	}
 	var id *keycheck.Identity
 	if !opts.NoVerify {
-		if id, err = credcheck.Verify(ctx, d, mgr, credcheck.Verification{Connector: ctr, Auth: m, Fields: fields, Secrets: secrets}); err != nil {
+		if id, err = opts.Creds.Verify(ctx, mgr, credcheck.Verification{Connector: ctr, Auth: m, Fields: fields, Secrets: secrets}); err != nil {
 			return err
 		}
 	}
@@ -232,7 +253,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	conn = credcheck.AfterSave(ctx, d, mgr, conn, m, opts.NoVerify, id)
+	conn = opts.Creds.AfterSave(ctx, mgr, conn, m, opts.NoVerify, id)
 	ios.Statusf("%sCreated connection %s (%s, %s)", ios.Success(), conn.Name, ctr.ID, connview.StatusText(conn))
 	if ctr.ID == "mixpanel" && m.ID == "api_secret" {
 		ios.Statusf("%s", mixpanel.SecretNotice(connection.QuoteArg(conn.Name)))
@@ -242,14 +263,14 @@ func run(ctx context.Context, opts *Options) error {
 		if opts.NoAuthorize {
 			ios.Statusf("Next: sign in with `connctl authorize %s`", q)
 		} else {
-			svc, err := d.Authz()
+			svc, err := opts.Authz()
 			if err != nil {
 				return err
 			}
 			authorized, err := svc.Authorize(ctx, conn.Name, authorization.Options{NoBrowser: opts.NoBrowser, Timeout: opts.Timeout, Created: true})
 			if err != nil {
 				if ctx.Err() == nil && exitcode.FromError(err) != exitcode.Usage {
-					d.RecordFailedAuthorization(ctx, conn, "authorize", err)
+					opts.RecordFailedAuthorization(ctx, conn, "authorize", err)
 				}
 				if !authorization.FlowFailed(err) {
 					// A failed browser flow already says what it left
@@ -267,7 +288,7 @@ func run(ctx context.Context, opts *Options) error {
 		}
 	}
 	if opts.DefaultJobs {
-		if err := createDefaultJobs(ctx, d, conn, ctr); err != nil {
+		if err := createDefaultJobs(ctx, opts, conn, ctr); err != nil {
 			return err
 		}
 	}
@@ -279,8 +300,8 @@ func run(ctx context.Context, opts *Options) error {
 
 // createDefaultJobs creates the connector's out-of-the-box jobs for the
 // connection just created.
-func createDefaultJobs(ctx context.Context, d *deps.Deps, conn *configstore.Connection, ctr *connector.Connector) error {
-	if err := jobscmd.CreateDefaultJobs(ctx, d, conn, ctr); err != nil {
+func createDefaultJobs(ctx context.Context, opts *Options, conn *configstore.Connection, ctr *connector.Connector) error {
+	if err := opts.CreateDefaults(ctx, conn, ctr); err != nil {
 		return exitcode.WithHint(err, "the connection was created; create its jobs with `connctl jobs create --default-jobs --connection "+connection.QuoteArg(conn.Name)+"`")
 	}
 	return nil

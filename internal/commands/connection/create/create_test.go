@@ -33,13 +33,21 @@ func newDeps(t *testing.T, tty bool, input string) (*deps.Deps, *secretstoretest
 	return d, mem, sb
 }
 
+// withDeps returns o with d's services filled in, as NewCmd does.
+func withDeps(d *deps.Deps, o Options) *Options {
+	n := newOptions(d)
+	o.IO, o.Getenv, o.Catalog, o.Connections, o.Authz = n.IO, n.Getenv, n.Catalog, n.Connections, n.Authz
+	o.Creds, o.RecordFailedAuthorization, o.CreateDefaults = n.Creds, n.RecordFailedAuthorization, n.CreateDefaults
+	return &o
+}
+
 // On a terminal, missing fields are asked for, invalid answers are asked
 // again, and the secret is read without echo.
 func TestCreatePromptsOnTerminal(t *testing.T) {
 	t.Parallel()
 	d, mem, _ := newDeps(t, true, "acme freshdesk\nacme\n")
 	d.IO.SetSecretReader(func() (string, error) { return "typed-key", nil })
-	opts := &Options{Deps: d, Connector: "freshdesk"}
+	opts := withDeps(d, Options{Connector: "freshdesk"})
 	cmd := NewCmd(d, func(ctx context.Context, o *Options) error { opts = o; return nil })
 	cmd.SetArgs([]string{"--connector", "freshdesk"})
 	if err := cmd.Execute(); err != nil {
@@ -61,7 +69,7 @@ func TestCreatePromptsOnTerminal(t *testing.T) {
 func TestCreateNotInteractiveNamesMissingField(t *testing.T) {
 	t.Parallel()
 	d, mem, _ := newDeps(t, false, "")
-	err := run(context.Background(), &Options{Deps: d, Connector: "zendesk", Set: []string{"subdomain=acme"}, Secret: nil})
+	err := run(context.Background(), withDeps(d, Options{Connector: "zendesk", Set: []string{"subdomain=acme"}, Secret: nil}))
 	if exitcode.FromError(err) != exitcode.Usage || !strings.Contains(err.Error(), "email") {
 		t.Fatalf("got %v", err)
 	}

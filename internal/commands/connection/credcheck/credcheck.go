@@ -16,9 +16,25 @@ import (
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/keycheck"
 	"github.com/connctl/connctl/internal/secretstore"
 )
+
+// Checker is what Verify and AfterSave use: a command's Options hold one
+// instead of all of Deps. Building it builds nothing (its fields are funcs).
+type Checker struct {
+	// SkipVerify: see deps.Deps.SkipVerify (the test binary's switch).
+	SkipVerify bool
+	HTTP       func() *http.Client // nil: keycheck's own client
+	Catalog    func() *connector.Catalogue
+	IO         *iostreams.IOStreams // for AfterSave's warning
+}
+
+// New returns the Checker on d's services.
+func New(d *deps.Deps) *Checker {
+	return &Checker{SkipVerify: d.SkipVerify, HTTP: d.HTTP, Catalog: d.Catalog, IO: d.IO}
+}
 
 // Verification is what a command that saves key-based credentials asks of
 // Verify.
@@ -41,7 +57,7 @@ type Verification struct {
 // keycheck does not know, or d.SkipVerify). A rejection is exit 4 with the
 // provider's answer; a provider that cannot be reached is exit 1 with a
 // hint naming --no-verify.
-func Verify(ctx context.Context, d *deps.Deps, mg *connection.Manager, v Verification) (*keycheck.Identity, error) {
+func (d *Checker) Verify(ctx context.Context, mg *connection.Manager, v Verification) (*keycheck.Identity, error) {
 	if d.SkipVerify || v.Auth.Kind.Interactive() || v.Auth.Check == nil {
 		return nil, nil
 	}
@@ -99,7 +115,7 @@ func Verify(ctx context.Context, d *deps.Deps, mg *connection.Manager, v Verific
 // --no-verify, that the credentials are unverified (only for methods
 // `connctl test` can check, so that a passing test can clear it). It
 // returns the connection as stored; a failure to record is a warning.
-func AfterSave(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *configstore.Connection, m *connector.AuthMethod, noVerify bool, id *keycheck.Identity) *configstore.Connection {
+func (d *Checker) AfterSave(ctx context.Context, mg *connection.Manager, c *configstore.Connection, m *connector.AuthMethod, noVerify bool, id *keycheck.Identity) *configstore.Connection {
 	if m.Kind.Interactive() || d.SkipVerify {
 		return c
 	}

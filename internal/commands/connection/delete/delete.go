@@ -8,17 +8,28 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/connctl/connctl/internal/activitylog"
+	"github.com/connctl/connctl/internal/authorization"
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/jobs"
 )
 
 // Options are the inputs of delete.
 type Options struct {
-	Deps *deps.Deps
+	IO          *iostreams.IOStreams
+	Connections func() (*connection.Manager, error)
+	// Jobs deletes the jobs --cascade takes with the connection.
+	Jobs func() (*jobs.Manager, error)
+	// Authz revokes OAuth grants at the provider (unless --keep-remote).
+	Authz func() (*authorization.Service, error)
+	// ActivitiesIfAny opens the activity log if there is one (nil if not),
+	// to drop the checkpoints of deleted jobs.
+	ActivitiesIfAny func() (activitylog.Log, error)
 
 	Names       []string
 	Yes         bool
@@ -29,7 +40,7 @@ type Options struct {
 
 // NewCmd returns `connctl delete`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{Deps: d}
+	opts := newOptions(d)
 	if runF == nil {
 		runF = run
 	}
@@ -68,6 +79,11 @@ still are and the exit code is 3.`,
 	return cmd
 }
 
+// newOptions returns delete's Options with d's services and no flags set.
+func newOptions(d *deps.Deps) *Options {
+	return &Options{IO: d.IO, Connections: d.Connections, Jobs: d.Jobs, Authz: d.Authz, ActivitiesIfAny: d.ActivitiesIfAny}
+}
+
 // target is one connection to delete and the jobs that use it.
 type target struct {
 	conn *configstore.Connection
@@ -75,8 +91,8 @@ type target struct {
 }
 
 func run(ctx context.Context, opts *Options) error {
-	d := opts.Deps
-	mgr, err := d.Connections()
+	ios := opts.IO
+	mgr, err := opts.Connections()
 	if err != nil {
 		return err
 	}
@@ -103,10 +119,10 @@ func run(ctx context.Context, opts *Options) error {
 		}
 	}
 	if !opts.Yes {
-		if !d.IO.CanPrompt() {
+		if !ios.CanPrompt() {
 			return exitcode.UsageError("not running interactively; pass --yes to delete %s", describe(targets))
 		}
-		ok, err := d.IO.Confirm("Delete " + describe(targets) + "?")
+		ok, err := ios.Confirm("Delete " + describe(targets) + "?")
 		if err != nil {
 			return err
 		}
@@ -120,9 +136,9 @@ func run(ctx context.Context, opts *Options) error {
 			if len(targets) == 1 {
 				return err
 			}
-			d.IO.Warnf("%s: %v", t.conn.Name, err)
+			ios.Warnf("%s: %v", t.conn.Name, err)
 			for _, h := range exitcode.Hints(err) {
-				fmt.Fprintf(d.IO.ErrOut, "hint: %s\n", h)
+				fmt.Fprintf(ios.ErrOut, "hint: %s\n", h)
 			}
 			failed = append(failed, t.conn.Name)
 		}
@@ -153,10 +169,10 @@ func describe(targets []target) string {
 }
 
 func deleteOne(ctx context.Context, opts *Options, mgr *connection.Manager, t target) error {
-	d := opts.Deps
+	ios := opts.IO
 	c := t.conn
 	if len(t.jobs) > 0 {
-		jm, err := d.Jobs()
+		jm, err := opts.Jobs()
 		if err != nil {
 			return err
 		}
@@ -165,14 +181,14 @@ func deleteOne(ctx context.Context, opts *Options, mgr *connection.Manager, t ta
 			if err != nil {
 				return err
 			}
-			if store, err := d.ActivitiesIfAny(); err == nil && store != nil {
+			if store, err := opts.ActivitiesIfAny(); err == nil && store != nil {
 				_ = store.DeleteCheckpoint(ctx, j.ID)
 			}
-			d.IO.Statusf("%sDeleted job %s", d.IO.Success(), j.Name)
+			ios.Statusf("%sDeleted job %s", ios.Success(), j.Name)
 		}
 	}
 	if !opts.KeepRemote && !opts.KeepSecrets {
-		svc, err := d.Authz()
+		svc, err := opts.Authz()
 		if err != nil {
 			return err
 		}
@@ -181,16 +197,16 @@ func deleteOne(ctx context.Context, opts *Options, mgr *connection.Manager, t ta
 			if err != nil {
 				return exitcode.WithHint(err, "the connection was not deleted; delete it anyway with --keep-remote")
 			}
-			d.IO.Statusf("%s: %s", rep.Name, rep.Remote)
+			ios.Statusf("%s: %s", rep.Name, rep.Remote)
 		}
 	}
 	deleted, err := mgr.Delete(ctx, c.Name, opts.KeepSecrets)
 	if err != nil {
 		return err
 	}
-	d.IO.Statusf("%sDeleted connection %s", d.IO.Success(), deleted.Name)
+	ios.Statusf("%sDeleted connection %s", ios.Success(), deleted.Name)
 	if opts.KeepSecrets && len(deleted.Secrets) > 0 {
-		d.IO.Warnf("its secrets stay in the secret store under service %q, user %s/<kind>", "connctl", deleted.ID)
+		ios.Warnf("its secrets stay in the secret store under service %q, user %s/<kind>", "connctl", deleted.ID)
 	}
 	return nil
 }

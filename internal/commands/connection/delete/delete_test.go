@@ -58,6 +58,13 @@ func newTerminal(t *testing.T, answer string, withJob bool) (*deps.Deps, *bytes.
 	return d, errOut
 }
 
+// withDeps returns o with d's services filled in, as NewCmd does.
+func withDeps(d *deps.Deps, o Options) *Options {
+	opts := newOptions(d)
+	o.IO, o.Connections, o.Jobs, o.Authz, o.ActivitiesIfAny = opts.IO, opts.Connections, opts.Jobs, opts.Authz, opts.ActivitiesIfAny
+	return &o
+}
+
 func connections(t *testing.T, d *deps.Deps) int {
 	t.Helper()
 	cfg, _ := d.Config()
@@ -68,7 +75,7 @@ func connections(t *testing.T, d *deps.Deps) int {
 func TestDeclineDeletesNothing(t *testing.T) {
 	t.Parallel()
 	d, errOut := newTerminal(t, "n\n", false)
-	err := run(context.Background(), &Options{Deps: d, Names: []string{"support"}})
+	err := run(context.Background(), withDeps(d, Options{Names: []string{"support"}}))
 	if exitcode.FromError(err) != exitcode.Failure || err.Error() != "nothing deleted" {
 		t.Fatalf("got %v (exit %d), want exit 1 nothing deleted", err, exitcode.FromError(err))
 	}
@@ -85,7 +92,7 @@ func TestDeclineDeletesNothing(t *testing.T) {
 func TestJobsCheckedBeforeAsking(t *testing.T) {
 	t.Parallel()
 	d, errOut := newTerminal(t, "y\n", true)
-	err := run(context.Background(), &Options{Deps: d, Names: []string{"support"}})
+	err := run(context.Background(), withDeps(d, Options{Names: []string{"support"}}))
 	if exitcode.FromError(err) != exitcode.Usage || !strings.Contains(err.Error(), `used by job(s) tickets`) {
 		t.Fatalf("got %v", err)
 	}
@@ -98,7 +105,7 @@ func TestJobsCheckedBeforeAsking(t *testing.T) {
 func TestCascadeListsJobsInQuestion(t *testing.T) {
 	t.Parallel()
 	d, errOut := newTerminal(t, "y\n", true)
-	if err := run(context.Background(), &Options{Deps: d, Names: []string{"support"}, Cascade: true}); err != nil {
+	if err := run(context.Background(), withDeps(d, Options{Names: []string{"support"}, Cascade: true})); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(errOut.String(), "Delete connection support (freshdesk) with their secrets, and job(s) tickets? [y/N]") {

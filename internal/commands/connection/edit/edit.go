@@ -12,15 +12,23 @@ import (
 	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/commands/secretflags"
 	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/jsonexport"
 	"github.com/connctl/connctl/internal/keycheck"
 )
 
 // Options are the inputs of edit.
 type Options struct {
-	Deps *deps.Deps
+	IO          *iostreams.IOStreams
+	Getenv      func(string) string // for --secret-env
+	Connections func() (*connection.Manager, error)
+	Catalog     func() *connector.Catalogue
+	// Creds checks a new key-based secret with the provider before it is
+	// saved, and records the outcome.
+	Creds *credcheck.Checker
 
 	Name   string
 	Set    []string
@@ -34,7 +42,7 @@ type Options struct {
 
 // NewCmd returns `connctl edit`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{Deps: d}
+	opts := &Options{IO: d.IO, Getenv: d.Getenv, Connections: d.Connections, Catalog: d.Catalog, Creds: credcheck.New(d)}
 	if runF == nil {
 		runF = run
 	}
@@ -71,7 +79,7 @@ unverified until ` + "`connctl test`" + ` passes.`,
 }
 
 func run(ctx context.Context, opts *Options) error {
-	d := opts.Deps
+	ios := opts.IO
 	exp := opts.Export
 	if len(opts.Set) == 0 && len(opts.Unset) == 0 && opts.Rename == "" && !opts.Secret.Given() {
 		return exitcode.UsageError("nothing to change: give --set, --unset, --rename or a new secret")
@@ -84,7 +92,7 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		sets = append(sets, a)
 	}
-	mgr, err := d.Connections()
+	mgr, err := opts.Connections()
 	if err != nil {
 		return err
 	}
@@ -100,7 +108,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	secrets, err := opts.Secret.Collect(d.IO, d.Getenv, connection.SecretFields(ctr, m), false)
+	secrets, err := opts.Secret.Collect(ios, opts.Getenv, connection.SecretFields(ctr, m), false)
 	if err != nil {
 		return err
 	}
@@ -111,7 +119,7 @@ func run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		if id, err = credcheck.Verify(ctx, d, mgr, credcheck.Verification{Connector: ctr, Auth: m, Fields: fields, Secrets: secrets, Current: cur, Saved: "nothing was changed; the old secret stays"}); err != nil {
+		if id, err = opts.Creds.Verify(ctx, mgr, credcheck.Verification{Connector: ctr, Auth: m, Fields: fields, Secrets: secrets, Current: cur, Saved: "nothing was changed; the old secret stays"}); err != nil {
 			return err
 		}
 	}
@@ -120,19 +128,19 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if verify {
-		updated = credcheck.AfterSave(ctx, d, mgr, updated, m, opts.NoVerify, id)
+		updated = opts.Creds.AfterSave(ctx, mgr, updated, m, opts.NoVerify, id)
 	}
 	if len(changes) == 0 {
-		d.IO.Statusf("Connection %s unchanged", updated.Name)
+		ios.Statusf("Connection %s unchanged", updated.Name)
 	} else {
 		names := make([]string, len(changes))
 		for i, ch := range changes {
 			names[i] = ch.Field
 		}
-		d.IO.Statusf("%sUpdated connection %s (%s)", d.IO.Success(), updated.Name, strings.Join(names, ", "))
+		ios.Statusf("%sUpdated connection %s (%s)", ios.Success(), updated.Name, strings.Join(names, ", "))
 	}
 	if exp != nil {
-		return exp.Write(d.IO.Out, connview.From(d.Catalog(), updated))
+		return exp.Write(ios.Out, connview.From(opts.Catalog(), updated))
 	}
 	return nil
 }

@@ -16,15 +16,23 @@ import (
 	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/jsonexport"
 	"github.com/connctl/connctl/internal/tableprint"
 )
 
 // Options are the inputs of list.
 type Options struct {
-	Deps *deps.Deps
+	IO      *iostreams.IOStreams
+	Config  func() (configstore.Config, error)
+	Catalog func() *connector.Catalogue
+	// FailedLastDay counts each connection's failed runs of the last day
+	// from the activity log, if there is one.
+	FailedLastDay func(context.Context) map[string]int
+	Now           func() time.Time
 
 	Search    string
 	Connector string
@@ -34,12 +42,17 @@ type Options struct {
 	Export    jsonexport.Exporter
 }
 
+// newOptions returns list's Options with d's services and no flags set.
+func newOptions(d *deps.Deps) *Options {
+	return &Options{IO: d.IO, Config: d.Config, Catalog: d.Catalog, FailedLastDay: d.FailedLastDay, Now: d.Now}
+}
+
 // SortKeys are the values of --sort.
 var SortKeys = []string{"name", "connector", "status", "created", "failed"}
 
 // NewCmd returns `connctl list`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{Deps: d}
+	opts := newOptions(d)
 	if runF == nil {
 		runF = run
 	}
@@ -91,9 +104,9 @@ list reads only the config file; it never touches the keyring or the network.`,
 }
 
 func run(ctx context.Context, opts *Options) error {
-	d := opts.Deps
+	ios := opts.IO
 	exp := opts.Export
-	cat := d.Catalog()
+	cat := opts.Catalog()
 	connectorID := ""
 	if opts.Connector != "" {
 		ctr, ok := cat.Lookup(opts.Connector)
@@ -112,12 +125,12 @@ func run(ctx context.Context, opts *Options) error {
 	if opts.Limit < 0 {
 		return exitcode.UsageError("--limit %d: give a number of connections, at least 0 (0 shows all)", opts.Limit)
 	}
-	cfg, err := d.Config()
+	cfg, err := opts.Config()
 	if err != nil {
 		return err
 	}
 	conns := Filter(Effective(cfg.Connections(), cfg.String("secrets.backend")), opts.Search, connectorID, status)
-	failed := d.FailedLastDay(ctx)
+	failed := opts.FailedLastDay(ctx)
 	Sort(conns, opts.Sort, failed)
 	if opts.Limit > 0 && len(conns) > opts.Limit {
 		conns = conns[:opts.Limit]
@@ -128,19 +141,19 @@ func run(ctx context.Context, opts *Options) error {
 			views[i] = connview.From(cat, conns[i])
 			views[i].Failed24h = failed[conns[i].ID]
 		}
-		return exp.Write(d.IO.Out, views)
+		return exp.Write(ios.Out, views)
 	}
 	if len(conns) == 0 {
-		if d.IO.IsStdoutTTY() {
+		if ios.IsStdoutTTY() {
 			if len(cfg.Connections()) == 0 {
-				d.IO.Statusf("No connections yet. Create one with `connctl create --connector <id>` (see `connctl connectors`).")
+				ios.Statusf("No connections yet. Create one with `connctl create --connector <id>` (see `connctl connectors`).")
 			} else {
-				d.IO.Statusf("No connections match.")
+				ios.Statusf("No connections match.")
 			}
 		}
 		return nil
 	}
-	return Render(d, conns, failed, d.Now())
+	return Render(ios, conns, failed, opts.Now())
 }
 
 // Effective returns the connections as they stand with the secrets backend
@@ -205,12 +218,12 @@ func Sort(conns []*configstore.Connection, key string, failed map[string]int) {
 }
 
 // Render prints the connections table (TTY) or TSV rows (pipe).
-func Render(d *deps.Deps, conns []*configstore.Connection, failed map[string]int, now time.Time) error {
-	tty := d.IO.IsStdoutTTY()
+func Render(ios *iostreams.IOStreams, conns []*configstore.Connection, failed map[string]int, now time.Time) error {
+	tty := ios.IsStdoutTTY()
 	// The last column is the product's info icon: failed activities in the
 	// last 24 hours (filled by the activity log).
 	headers := []string{"NAME", "CONNECTOR", "STATUS", "ACCOUNT", "CREATED", "FAILED 24H"}
-	t := tableprint.NewIO(d.IO, headers...)
+	t := tableprint.NewIO(ios, headers...)
 	t.Keep(1, 2) // the connector id and the status are never cut either
 	t.ColorColumn(2, tableprint.StatusColor)
 	t.ColorColumn(5, func(string) tableprint.Color { return tableprint.Red })

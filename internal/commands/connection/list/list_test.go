@@ -53,11 +53,17 @@ func testDeps(path string, tty bool) (*deps.Deps, *bytes.Buffer) {
 	return d, out
 }
 
+// withDeps returns o with d's services filled in, as NewCmd does.
+func withDeps(d *deps.Deps, o Options) *Options {
+	n := newOptions(d)
+	o.IO, o.Config, o.Catalog, o.FailedLastDay, o.Now = n.IO, n.Config, n.Catalog, n.FailedLastDay, n.Now
+	return &o
+}
+
 func runList(t *testing.T, path string, tty bool, opts Options) string {
 	t.Helper()
 	d, out := testDeps(path, tty)
-	opts.Deps = d
-	if err := run(context.Background(), &opts); err != nil {
+	if err := run(context.Background(), withDeps(d, opts)); err != nil {
 		t.Fatal(err)
 	}
 	return out.String()
@@ -95,7 +101,7 @@ func BenchmarkList10k(b *testing.B) {
 		b.Run(mode.name, func(b *testing.B) {
 			for b.Loop() {
 				d, _ := testDeps(path, mode.tty)
-				if err := run(context.Background(), &Options{Deps: d}); err != nil {
+				if err := run(context.Background(), newOptions(d)); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -77,8 +77,7 @@ func TestListBadSortAndLimit(t *testing.T) {
 	path := writeConfig(t, 1)
 	for _, opts := range []Options{{Sort: "size"}, {Limit: -1}} {
 		d, _ := testDeps(path, false)
-		opts.Deps = d
-		if err := run(context.Background(), &opts); err == nil {
+		if err := run(context.Background(), withDeps(d, opts)); err == nil {
 			t.Errorf("%+v: no error", opts)
 		}
 	}

@@ -51,7 +51,7 @@ func TestStatusFilterMatchesWhatIsShown(t *testing.T) {
 func TestStatusFlagNamesEveryShownStatus(t *testing.T) {
 	t.Parallel()
 	d, _ := testDeps(writeConfig(t, 1), false)
-	err := run(context.Background(), &Options{Deps: d, Status: "verified"})
+	err := run(context.Background(), withDeps(d, Options{Status: "verified"}))
 	want := `--status: unknown status "verified" (choose one of: not_authorized, authorized, unverified, revoked, needs_reauthorization)`
 	if err == nil || err.Error() != want || exitcode.FromError(err) != exitcode.Usage {
 		t.Fatalf("got %v, want %s (exit 2)", err, want)

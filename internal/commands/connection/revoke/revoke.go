@@ -7,18 +7,24 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/connctl/connctl/internal/authorization"
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/jsonexport"
 )
 
 // Options are the inputs of revoke.
 type Options struct {
-	Deps *deps.Deps
+	IO          *iostreams.IOStreams
+	Connections func() (*connection.Manager, error)
+	Authz       func() (*authorization.Service, error)
+	Catalog     func() *connector.Catalogue
 
 	Name   string
 	Export jsonexport.Exporter
@@ -27,7 +33,7 @@ type Options struct {
 
 // NewCmd returns `connctl revoke`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{Deps: d}
+	opts := &Options{IO: d.IO, Connections: d.Connections, Authz: d.Authz, Catalog: d.Catalog}
 	if runF == nil {
 		runF = run
 	}
@@ -65,9 +71,9 @@ answering no removes nothing (exit 1).`,
 }
 
 func run(ctx context.Context, opts *Options) error {
-	d := opts.Deps
+	ios := opts.IO
 	exp := opts.Export
-	mgr, err := d.Connections()
+	mgr, err := opts.Connections()
 	if err != nil {
 		return err
 	}
@@ -76,13 +82,13 @@ func run(ctx context.Context, opts *Options) error {
 		return connection.NotFound(opts.Name)
 	}
 	if cur.Status == configstore.StatusRevoked {
-		d.IO.Statusf("Connection %s is already revoked", cur.Name)
+		ios.Statusf("Connection %s is already revoked", cur.Name)
 		if exp != nil {
-			return exp.Write(d.IO.Out, connview.From(d.Catalog(), cur))
+			return exp.Write(ios.Out, connview.From(opts.Catalog(), cur))
 		}
 		return nil
 	}
-	svc, err := d.Authz()
+	svc, err := opts.Authz()
 	if err != nil {
 		return err
 	}
@@ -92,18 +98,18 @@ func run(ctx context.Context, opts *Options) error {
 			return err
 		}
 		if err == nil {
-			d.IO.Statusf("%sRevoked connection %s: %s", d.IO.Success(), rep.Name, rep.Remote)
+			ios.Statusf("%sRevoked connection %s: %s", ios.Success(), rep.Name, rep.Remote)
 		}
 		if exp != nil && rep.Connection != nil {
-			_ = exp.Write(d.IO.Out, connview.From(d.Catalog(), rep.Connection))
+			_ = exp.Write(ios.Out, connview.From(opts.Catalog(), rep.Connection))
 		}
 		return err
 	}
 	if !opts.Yes && len(cur.Secrets) > 0 {
-		if !d.IO.CanPrompt() {
+		if !ios.CanPrompt() {
 			return exitcode.UsageError("not running interactively; pass --yes to revoke %q (its key is removed for good)", cur.Name)
 		}
-		ok, err := d.IO.Confirm(fmt.Sprintf("Revoke connection %s (%s)? Its key is removed from the secret store for good; reauthorizing needs the key again", cur.Name, cur.Connector))
+		ok, err := ios.Confirm(fmt.Sprintf("Revoke connection %s (%s)? Its key is removed from the secret store for good; reauthorizing needs the key again", cur.Name, cur.Connector))
 		if err != nil {
 			return err
 		}
@@ -115,9 +121,9 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	d.IO.Statusf("%sRevoked connection %s: secrets removed locally (%s keys are not revoked through an API: reset the key in %s to invalidate it)", d.IO.Success(), c.Name, c.Connector, c.Connector)
+	ios.Statusf("%sRevoked connection %s: secrets removed locally (%s keys are not revoked through an API: reset the key in %s to invalidate it)", ios.Success(), c.Name, c.Connector, c.Connector)
 	if exp != nil {
-		return exp.Write(d.IO.Out, connview.From(d.Catalog(), c))
+		return exp.Write(ios.Out, connview.From(opts.Catalog(), c))
 	}
 	return nil
 }

@@ -14,14 +14,22 @@ import (
 	"github.com/connctl/connctl/internal/commands/connview"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/jsonexport"
 	"github.com/connctl/connctl/internal/tableprint"
 )
 
 // Options are the inputs of show.
 type Options struct {
-	Deps *deps.Deps
+	IO      *iostreams.IOStreams
+	Config  func() (configstore.Config, error)
+	Catalog func() *connector.Catalogue
+	// FailedLastDay counts each connection's failed runs of the last day
+	// from the activity log, if there is one.
+	FailedLastDay func(context.Context) map[string]int
+	Now           func() time.Time
 
 	Name   string
 	Export jsonexport.Exporter
@@ -29,7 +37,7 @@ type Options struct {
 
 // NewCmd returns `connctl show`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{Deps: d}
+	opts := &Options{IO: d.IO, Config: d.Config, Catalog: d.Catalog, FailedLastDay: d.FailedLastDay, Now: d.Now}
 	if runF == nil {
 		runF = run
 	}
@@ -56,9 +64,8 @@ When piped, one "key<TAB>value" line per property; fields appear as
 }
 
 func run(ctx context.Context, opts *Options) error {
-	d := opts.Deps
 	exp := opts.Export
-	cfg, err := d.Config()
+	cfg, err := opts.Config()
 	if err != nil {
 		return err
 	}
@@ -72,15 +79,15 @@ func run(ctx context.Context, opts *Options) error {
 		cc.Status, cc.StatusReason = configstore.StatusNeedsReauthorization, configstore.ReasonSecretMissing
 		c = &cc
 	}
-	v := connview.From(d.Catalog(), c)
-	v.Failed24h = d.FailedLastDay(ctx)[c.ID]
+	v := connview.From(opts.Catalog(), c)
+	v.Failed24h = opts.FailedLastDay(ctx)[c.ID]
 	if exp != nil {
-		return exp.Write(d.IO.Out, v)
+		return exp.Write(opts.IO.Out, v)
 	}
-	tty := d.IO.IsStdoutTTY()
+	tty := opts.IO.IsStdoutTTY()
 	ts := func(t time.Time) string {
 		if tty {
-			return fmt.Sprintf("%s (%s)", t.Local().Format("2006-01-02 15:04"), tableprint.RelativeTime(d.Now(), t))
+			return fmt.Sprintf("%s (%s)", t.Local().Format("2006-01-02 15:04"), tableprint.RelativeTime(opts.Now(), t))
 		}
 		return t.UTC().Format(time.RFC3339)
 	}
@@ -113,7 +120,7 @@ func run(ctx context.Context, opts *Options) error {
 	if v.AuthorizedAt != nil {
 		rows = append(rows, [2]string{"authorized_at", ts(*v.AuthorizedAt)})
 	}
-	t := tableprint.NewIO(d.IO, "PROPERTY", "VALUE")
+	t := tableprint.NewIO(opts.IO, "PROPERTY", "VALUE")
 	for _, r := range rows {
 		t.Row(r[0], r[1])
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/jsonexport"
 	"github.com/connctl/connctl/internal/keycheck"
 	"github.com/connctl/connctl/internal/secretstore"
@@ -31,7 +33,10 @@ type Result struct {
 
 // Options are the inputs of test.
 type Options struct {
-	Deps *deps.Deps
+	IO    *iostreams.IOStreams
+	Authz func() (*authorization.Service, error)
+	// HTTP is the client for the who-am-I call of key-based connections.
+	HTTP func() *http.Client
 
 	Name   string
 	Export jsonexport.Exporter
@@ -39,7 +44,7 @@ type Options struct {
 
 // NewCmd returns `connctl test`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{Deps: d}
+	opts := &Options{IO: d.IO, Authz: d.Authz, HTTP: d.HTTP}
 	if runF == nil {
 		runF = run
 	}
@@ -64,8 +69,7 @@ needs_reauthorization (exit 4). OAuth tokens are refreshed first when needed.`,
 }
 
 func run(ctx context.Context, opts *Options) error {
-	d := opts.Deps
-	svc, err := d.Authz()
+	svc, err := opts.Authz()
 	if err != nil {
 		return err
 	}
@@ -82,7 +86,7 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		testErr = err
 	} else {
-		res.Account, res.Org, testErr = keyTest(ctx, d, svc.Mgr, c)
+		res.Account, res.Org, testErr = keyTest(ctx, opts.HTTP, svc.Mgr, c)
 	}
 	if testErr == nil {
 		if cur, ok := svc.Mgr.Config.Find(c.Name); ok {
@@ -93,14 +97,14 @@ func run(ctx context.Context, opts *Options) error {
 		res.OK = true
 		res.Message = okMessage(res.Account, res.Org)
 		if opts.Export != nil {
-			return opts.Export.Write(d.IO.Out, res)
+			return opts.Export.Write(opts.IO.Out, res)
 		}
-		fmt.Fprintf(d.IO.Out, "%s: %s\n", c.Name, res.Message)
+		fmt.Fprintf(opts.IO.Out, "%s: %s\n", c.Name, res.Message)
 		return nil
 	}
 	res.Reason, res.Message = classify(testErr)
 	if opts.Export != nil {
-		_ = opts.Export.Write(d.IO.Out, res)
+		_ = opts.Export.Write(opts.IO.Out, res)
 	}
 	return testErr
 }
@@ -135,7 +139,7 @@ func classify(err error) (string, string) {
 }
 
 // keyTest checks a key-based connection with keycheck.
-func keyTest(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *configstore.Connection) (account, org string, err error) {
+func keyTest(ctx context.Context, hc func() *http.Client, mg *connection.Manager, c *configstore.Connection) (account, org string, err error) {
 	if err := authorization.Usable(c); err != nil {
 		return "", "", err
 	}
@@ -160,7 +164,7 @@ func keyTest(ctx context.Context, d *deps.Deps, mg *connection.Manager, c *confi
 		}
 		secrets[f.Name] = v
 	}
-	id, err := keycheck.Check(ctx, d.HTTP(), ctr.ID, m.Check, connection.Effective(ctr, m, c.Fields), secrets)
+	id, err := keycheck.Check(ctx, hc(), ctr.ID, m.Check, connection.Effective(ctr, m, c.Fields), secrets)
 	var ke *keycheck.Error
 	if errors.As(err, &ke) && ke.Kind == "unauthorized" {
 		return "", "", mg.MarkNeedsReauthorization(ctx, c, ke.Message)

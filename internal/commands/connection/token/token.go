@@ -7,14 +7,17 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/connctl/connctl/internal/authorization"
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/jsonexport"
 )
 
 // Options are the inputs of token.
 type Options struct {
-	Deps *deps.Deps
+	IO    *iostreams.IOStreams
+	Authz func() (*authorization.Service, error)
 
 	Name    string
 	Refresh bool
@@ -23,7 +26,7 @@ type Options struct {
 
 // NewCmd returns `connctl token`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{Deps: d}
+	opts := &Options{IO: d.IO, Authz: d.Authz}
 	if runF == nil {
 		runF = run
 	}
@@ -52,7 +55,7 @@ marked needs_reauthorization and connctl exits 4: run ` + "`connctl reauthorize 
 }
 
 func run(ctx context.Context, opts *Options) error {
-	svc, err := opts.Deps.Authz()
+	svc, err := opts.Authz()
 	if err != nil {
 		return err
 	}
@@ -61,8 +64,8 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if opts.Export != nil {
-		return opts.Export.Write(opts.Deps.IO.Out, tok)
+		return opts.Export.Write(opts.IO.Out, tok)
 	}
-	fmt.Fprintln(opts.Deps.IO.Out, tok.AccessToken)
+	fmt.Fprintln(opts.IO.Out, tok.AccessToken)
 	return nil
 }
