@@ -2,14 +2,12 @@ package authorize
 
 import (
 	"context"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/spf13/cobra"
-
+	"github.com/connctl/connctl/internal/commands/cmdtest"
 	"github.com/connctl/connctl/internal/commands/secretflags"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
@@ -31,13 +29,7 @@ func parse(t *testing.T, re bool, argv []string) (*Options, error) {
 		got = &c
 		return nil
 	}, re)
-	parent := &cobra.Command{Use: "connctl", SilenceUsage: true, SilenceErrors: true}
-	parent.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitcode.FlagError{Err: err} })
-	parent.AddCommand(cmd)
-	parent.SetArgs(append([]string{cmd.Name()}, argv...))
-	parent.SetOut(io.Discard)
-	parent.SetErr(io.Discard)
-	return got, parent.Execute()
+	return got, cmdtest.Execute(cmd, append([]string{cmd.Name()}, argv...))
 }
 
 type flagCase struct {

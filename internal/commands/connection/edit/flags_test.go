@@ -2,13 +2,11 @@ package edit
 
 import (
 	"context"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
+	"github.com/connctl/connctl/internal/commands/cmdtest"
 	"github.com/connctl/connctl/internal/commands/secretflags"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
@@ -29,13 +27,7 @@ func parse(t *testing.T, argv []string) (*Options, error) {
 		got = &c
 		return nil
 	})
-	parent := &cobra.Command{Use: "connctl", SilenceUsage: true, SilenceErrors: true}
-	parent.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitcode.FlagError{Err: err} })
-	parent.AddCommand(cmd)
-	parent.SetArgs(append([]string{"edit"}, argv...))
-	parent.SetOut(io.Discard)
-	parent.SetErr(io.Discard)
-	return got, parent.Execute()
+	return got, cmdtest.Execute(cmd, append([]string{"edit"}, argv...))
 }
 
 // "Nothing to change" and bad field=value pairs are run's to refuse (exit

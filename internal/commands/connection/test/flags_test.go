@@ -2,13 +2,11 @@ package test
 
 import (
 	"context"
-	"io"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-
+	"github.com/connctl/connctl/internal/commands/cmdtest"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/iostreams"
@@ -28,13 +26,7 @@ func parse(t *testing.T, argv []string) (*Options, error) {
 		got = &c
 		return nil
 	})
-	parent := &cobra.Command{Use: "connctl", SilenceUsage: true, SilenceErrors: true}
-	parent.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitcode.FlagError{Err: err} })
-	parent.AddCommand(cmd)
-	parent.SetArgs(append([]string{"test"}, argv...))
-	parent.SetOut(io.Discard)
-	parent.SetErr(io.Discard)
-	return got, parent.Execute()
+	return got, cmdtest.Execute(cmd, append([]string{"test"}, argv...))
 }
 
 func TestTestFlags(t *testing.T) {
