@@ -75,6 +75,7 @@ var Settings = []Setting{
 	{Key: "limits.support", Default: "1", Help: "how many Support systems (distinct connectors) may have connections", Validate: positiveInt},
 	{Key: "keyring.timeout", Default: "10s", Help: "how long a keyring call may take before connctl gives up", Validate: duration},
 	{Key: "jobs.timeout", Default: "6h", Help: "how long one job run may take before it is stopped and fails (0: no limit); jobs run --timeout overrides it", Validate: durationOrZero},
+	{Key: "status.key_max_age", Default: "8760h", Help: "age of an API key or secret after which connctl status reports it expiring (rotate it); 8760h is a year", Validate: duration},
 	{Key: "secrets.backend", Default: "keyring", Help: "where secrets live: keyring (the OS keyring) or file (age-encrypted, passphrase from CONNCTL_PASSPHRASE)", Validate: oneOf("keyring", "file")},
 	{Key: "secrets.file", Default: "", Help: "path of the encrypted secrets file (default $XDG_DATA_HOME/connctl/secrets.age)", Validate: anyText},
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/connctl/connctl/internal/jobrunner"
 	"github.com/connctl/connctl/internal/keycheck"
@@ -157,6 +158,9 @@ type Connector struct {
 	// templates from the connection's fields (SurveyMonkey's {api_host}
 	// from region). Fields of the same name win.
 	TemplateVars func(fields map[string]string) map[string]string `json:"-" yaml:"-"`
+	// Expiry, when set, forecasts when the provider's published rules end
+	// a connection's credentials (`connctl status`); now is the caller's clock.
+	Expiry func(g GrantFacts, now time.Time) []Forecast `json:"-" yaml:"-"`
 }
 
 // AuthKinds returns the distinct auth kinds, in method order.

@@ -21,6 +21,7 @@ import (
 	tokencmd "github.com/connctl/connctl/internal/commands/connection/token"
 	connectorscmd "github.com/connctl/connctl/internal/commands/connectors"
 	jobscmd "github.com/connctl/connctl/internal/commands/jobs"
+	statuscmd "github.com/connctl/connctl/internal/commands/status"
 	versioncmd "github.com/connctl/connctl/internal/commands/version"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
@@ -90,6 +91,7 @@ secrets live only in the OS keyring (or, when chosen, an encrypted file).`,
 		authorizecmd.NewCmd(d, nil, true),
 		revokecmd.NewCmd(d, nil),
 		testcmd.NewCmd(d, nil),
+		statuscmd.NewCmd(d, nil),
 		tokencmd.NewCmd(d, nil),
 	} {
 		c.GroupID = "conn"

@@ -77,6 +77,7 @@ func Connector() *connector.Connector {
 	}
 	return &connector.Connector{
 		ID:       "bigquery",
+		Expiry:   expiry,
 		Name:     "Google BigQuery",
 		Aliases:  []string{"bq", "google-bigquery"},
 		Category: connector.CategoryAnalytics,

@@ -18,6 +18,7 @@ const RedirectURI = "http://localhost"
 func Connector() *connector.Connector {
 	return &connector.Connector{
 		ID:       "dynamics",
+		Expiry:   expiry,
 		Name:     "Microsoft Dynamics 365 / Dataverse",
 		Aliases:  []string{"d365", "dataverse"},
 		Category: connector.CategoryCRM,

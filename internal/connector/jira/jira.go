@@ -80,6 +80,7 @@ func Connector() *connector.Connector {
 	}
 	return &connector.Connector{
 		ID:       "jira",
+		Expiry:   expiry,
 		Name:     "Jira Cloud",
 		Aliases:  []string{"atlassian"},
 		Category: connector.CategoryProject,

@@ -22,6 +22,7 @@ func Connector() *connector.Connector {
 	clientID.Required = false // a per-connector default client may come from the config
 	return &connector.Connector{
 		ID:       "salesforce",
+		Expiry:   expiry,
 		Name:     "Salesforce",
 		Aliases:  []string{"sfdc"},
 		Category: connector.CategoryCRM,

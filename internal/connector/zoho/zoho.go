@@ -12,6 +12,7 @@ import (
 func Connector() *connector.Connector {
 	return &connector.Connector{
 		ID:       "zoho",
+		Expiry:   expiry,
 		Name:     "Zoho CRM",
 		Aliases:  []string{"zohocrm"},
 		Category: connector.CategoryCRM,

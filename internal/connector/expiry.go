@@ -1,0 +1,57 @@
+package connector
+
+import "time"
+
+// GrantFacts is what connctl knows about a connection's credentials, for
+// a connector's Expiry rule. Zero times are unknown.
+type GrantFacts struct {
+	Auth AuthKind // the kind of the connection's auth method
+	// AuthorizedAt is when the credentials were saved or the OAuth grant
+	// made (create, authorize, reauthorize, a new secret with edit).
+	AuthorizedAt time.Time
+	// RefreshedAt is when the OAuth tokens were last refreshed, which is
+	// also when the refresh token was last used; zero when never since
+	// the grant (connctl records it as oauth.issued_at).
+	RefreshedAt time.Time
+	// HasRefreshToken reports whether the grant holds a refresh token.
+	HasRefreshToken bool
+	// AccessTokenExpiresAt is the access token's expiry, when the provider said.
+	AccessTokenExpiresAt time.Time
+	// Fields are the connection's (non-secret) field values.
+	Fields map[string]string
+}
+
+// RefreshTokenLastUsed is the last time the refresh token was issued or
+// used: the later of the grant and the last refresh.
+func (g GrantFacts) RefreshTokenLastUsed() time.Time {
+	if g.RefreshedAt.After(g.AuthorizedAt) {
+		return g.RefreshedAt
+	}
+	return g.AuthorizedAt
+}
+
+// Forecast is one provider rule that will end a connection's credentials.
+type Forecast struct {
+	// At is when the rule ends the credentials if nothing changes; zero
+	// when the rule gives no date (it depends on settings connctl cannot see).
+	At time.Time
+	// Rule says the provider's rule in one sentence, and what keeps the
+	// credentials alive.
+	Rule string
+	// Source is the provider's page that states the rule.
+	Source string
+}
+
+// InactivityForecast is the forecast of a refresh token that ends after
+// window without use: nothing when the grant has no refresh token or
+// connctl does not know when it was last used.
+func InactivityForecast(g GrantFacts, window time.Duration, rule, source string) []Forecast {
+	if g.Auth != AuthOAuth2 || !g.HasRefreshToken {
+		return nil
+	}
+	last := g.RefreshTokenLastUsed()
+	if last.IsZero() {
+		return nil
+	}
+	return []Forecast{{At: last.Add(window), Rule: rule, Source: source}}
+}
