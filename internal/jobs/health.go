@@ -49,6 +49,7 @@ func (r *Runner) observe(ctx context.Context, res *Result, runErr error) {
 	}
 	if runErr != nil && !o.Healthy {
 		o.Reason, _, _ = strings.Cut(runErr.Error(), "\n")
+		o.Reason = strings.TrimPrefix(o.Reason, fmt.Sprintf("job %q: ", job.Name))
 		o.Fix = fixOf(runErr, job)
 	}
 	o.PauseActivity = activitylog.Activity{Type: activitylog.TypeUpdate, Action: activitylog.ActionPause, JobID: job.ID, JobName: job.Name,

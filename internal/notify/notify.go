@@ -66,16 +66,18 @@ type Payload struct {
 func (e Event) Text() string {
 	what := e.Subject + " " + e.Name
 	var s string
-	switch e.Kind {
-	case KindFailing:
+	switch {
+	case e.Kind == KindFailing && e.Subject == SubjectJob:
+		s = fmt.Sprintf("connctl: %s failed", what)
+	case e.Kind == KindFailing:
 		s = fmt.Sprintf("connctl: %s is failing (%s)", what, e.To)
-	case KindReminder:
+	case e.Kind == KindReminder:
 		s = fmt.Sprintf("connctl: %s is still failing (%s) since %s", what, e.To, e.Since.UTC().Format(time.RFC3339))
-	case KindRecovered:
+	case e.Kind == KindRecovered:
 		s = fmt.Sprintf("connctl: %s recovered (%s)", what, e.To)
-	case KindSucceeded:
+	case e.Kind == KindSucceeded:
 		s = fmt.Sprintf("connctl: %s succeeded", what)
-	case KindPaused:
+	case e.Kind == KindPaused:
 		s = fmt.Sprintf("connctl: %s was paused", what)
 	default:
 		s = fmt.Sprintf("connctl: %s is %s", what, e.To)
