@@ -135,6 +135,8 @@ func TestScripts(t *testing.T) {
 			"freshdesk-release": cmdFreshdeskRelease,
 			"freshdesk-block":   cmdFreshdeskBlock,
 			"rclone-start":      cmdRcloneStart,
+			"webhook-start":     cmdWebhookStart,
+			"webhook-got":       cmdWebhookGot,
 			"salesforce-touch":  cmdSalesforceTouch,
 			"salesforce-expire": cmdSalesforceExpire,
 			"hostile-witness":   cmdHostileWitness,

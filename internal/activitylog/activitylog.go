@@ -90,6 +90,10 @@ const (
 	ActionRevoke      = "revoke"
 	ActionReauthorize = "reauthorize"
 	ActionDelete      = "delete"
+	// ActionPause is a job paused after too many consecutive failed
+	// scheduled runs (jobs.pause_after); ActionResume undoes it.
+	ActionPause  = "pause"
+	ActionResume = "resume"
 )
 
 // Change is one changed field of an update activity. A secret change carries
@@ -105,7 +109,7 @@ type Change struct {
 type Activity struct {
 	ID     int64  `json:"id"`
 	Type   Type   `json:"type"`
-	Action string `json:"action"` // update: create|edit|authorize|revoke|reauthorize|delete; execution: run
+	Action string `json:"action"` // update: create|edit|authorize|revoke|reauthorize|delete|pause|resume; execution: run
 
 	// IDs are what filters match; names are kept for display after a rename
 	// or a delete.
@@ -146,7 +150,7 @@ type Counts struct {
 }
 
 var (
-	updateActions  = []string{ActionCreate, ActionEdit, ActionAuthorize, ActionRevoke, ActionReauthorize, ActionDelete}
+	updateActions  = []string{ActionCreate, ActionEdit, ActionAuthorize, ActionRevoke, ActionReauthorize, ActionDelete, ActionPause, ActionResume}
 	finalStatuses  = []Status{StatusSucceeded, StatusPartiallySucceeded, StatusFailed, StatusCancelled}
 	storedStatuses = append([]Status{StatusRunning}, finalStatuses...)
 	reasons        = []Reason{ReasonAuth, ReasonConfig, ReasonRateLimit, ReasonSourceError, ReasonNetwork, ReasonDestination, ReasonTimeout}

@@ -48,6 +48,19 @@ type Checkpoints interface {
 	DeleteCheckpoint(ctx context.Context, jobID string) error
 }
 
+// States remembers the health of connections and jobs (notifications on a
+// change, a job's auto-pause).
+type States interface {
+	// SubjectState returns one subject's state and whether there is one.
+	SubjectState(ctx context.Context, subject, id string) (SubjectState, bool, error)
+	// SubjectStates returns every state of a kind of subject, by ID.
+	SubjectStates(ctx context.Context, subject string) (map[string]SubjectState, error)
+	// UpdateSubjectState reads, decides and writes a subject's state (and
+	// records the activities the decision returns) atomically across
+	// processes.
+	UpdateSubjectState(ctx context.Context, subject, id string, change StateChange) error
+}
+
 // Log is the whole activity store: today *Store (SQLite); a team backend (a
 // database) is another implementation in its own package. Every
 // implementation passes activitylogtest.RunConformance.
@@ -55,6 +68,7 @@ type Log interface {
 	Recorder
 	Reader
 	Checkpoints
+	States
 	// Prune deletes the activities that started before olderThan, except
 	// live runs, and keeps checkpoints.
 	Prune(ctx context.Context, olderThan time.Time) (int64, error)

@@ -175,3 +175,8 @@ func cleanChanges(in []Change) ([]Change, error) {
 	}
 	return out, nil
 }
+
+// CleanMessage is what the log does to every message before storing it:
+// one line, at most MaxMessage characters, with what looks like a
+// credential scrubbed. Notifications clean their reasons with it too.
+func CleanMessage(s string) string { return cleanMessage(s) }

@@ -72,6 +72,22 @@ var migrations = []string{
 	// without_cursor: records a run wrote that lacked the source's
 	// incremental field, so they could not move the checkpoint.
 	`ALTER TABLE activities ADD COLUMN without_cursor INTEGER NOT NULL DEFAULT 0;`,
+	// subject_states: the last known health of each connection and job,
+	// for notifications on a change (not on every run) and the auto-pause
+	// of a job that keeps failing. Times are unix nanoseconds; 0 is none.
+	`CREATE TABLE subject_states (
+		subject     TEXT    NOT NULL CHECK (subject IN ('connection', 'job')),
+		id          TEXT    NOT NULL,
+		name        TEXT    NOT NULL,
+		state       TEXT    NOT NULL,
+		healthy     INTEGER NOT NULL,
+		since       INTEGER NOT NULL,
+		notified_at INTEGER NOT NULL,
+		failures    INTEGER NOT NULL,
+		paused_at   INTEGER NOT NULL,
+		updated_at  INTEGER NOT NULL,
+		PRIMARY KEY (subject, id)
+	) STRICT, WITHOUT ROWID;`,
 }
 
 // Store is the activity log. It is safe for concurrent use, and several

@@ -116,6 +116,9 @@ func encodeDocument(doc *Document) ([]byte, error) {
 		if j.Schedule != "" {
 			line(&b, "schedule", j.Schedule)
 		}
+		if j.NotifyOn != "" {
+			line(&b, "notify_on", j.NotifyOn)
+		}
 		timeLine(&b, "created_at", j.CreatedAt)
 		timeLine(&b, "updated_at", j.UpdatedAt)
 		b.WriteByte('\n')

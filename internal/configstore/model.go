@@ -105,8 +105,11 @@ type Job struct {
 	Format       string            `yaml:"format" json:"format"` // ndjson or csv
 	Mode         string            `yaml:"mode" json:"mode"`     // incremental or full
 	Schedule     string            `yaml:"schedule,omitempty" json:"schedule"`
-	CreatedAt    time.Time         `yaml:"created_at" json:"created_at"`
-	UpdatedAt    time.Time         `yaml:"updated_at" json:"updated_at"`
+	// NotifyOn says which runs notify: failure (changes to and from
+	// failing, the default when empty), always (successes too) or never.
+	NotifyOn  string    `yaml:"notify_on,omitempty" json:"notify_on"`
+	CreatedAt time.Time `yaml:"created_at" json:"created_at"`
+	UpdatedAt time.Time `yaml:"updated_at" json:"updated_at"`
 }
 
 // Document is the whole config file.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/viper"
+
+	"github.com/connctl/connctl/internal/notify"
 )
 
 // Setting describes one key connctl understands in `connctl config`.
@@ -69,6 +71,41 @@ func oneOf(values ...string) func(string) (any, error) {
 
 func anyText(v string) (any, error) { return v, nil }
 
+// wholeNumber accepts 0 or more.
+func wholeNumber(v string) (any, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return nil, fmt.Errorf("%q is not a whole number (0 or more)", v)
+	}
+	return n, nil
+}
+
+// webhookURL accepts an https URL, or http to this machine; empty turns
+// the webhook off.
+func webhookURL(v string) (any, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	if err := notify.CheckWebhook(v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// notifyCommand accepts a command line that splits into words (or a path);
+// empty turns the command off.
+func notifyCommand(v string) (any, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	if _, err := notify.ParseCommand(v); err != nil {
+		return nil, fmt.Errorf("%q: %v (quote arguments with ' or \")", v, err)
+	}
+	return v, nil
+}
+
 // Settings is every setting connctl reads, in display order.
 var Settings = []Setting{
 	{Key: "limits.crm", Default: "1", Help: "how many CRM systems (distinct connectors) may have connections", Validate: positiveInt},
@@ -76,6 +113,10 @@ var Settings = []Setting{
 	{Key: "keyring.timeout", Default: "10s", Help: "how long a keyring call may take before connctl gives up", Validate: duration},
 	{Key: "jobs.timeout", Default: "6h", Help: "how long one job run may take before it is stopped and fails (0: no limit); jobs run --timeout overrides it", Validate: durationOrZero},
 	{Key: "status.key_max_age", Default: "8760h", Help: "age of an API key or secret after which connctl status reports it expiring (rotate it); 8760h is a year", Validate: duration},
+	{Key: "jobs.pause_after", Default: "3", Help: "pause a scheduled job after this many consecutive failed runs (0: never); `connctl jobs resume` resumes it", Validate: wholeNumber},
+	{Key: "notify.webhook", Default: "", Help: "URL to POST a Slack-compatible JSON message to when a connection or job starts failing or recovers (https, or http to 127.0.0.1/localhost)", Validate: webhookURL},
+	{Key: "notify.command", Default: "", Help: "program (and arguments, split without a shell) run with the same JSON message on stdin", Validate: notifyCommand},
+	{Key: "notify.remind_after", Default: "24h", Help: "while a connection or job stays broken, remind at most this often (0: never)", Validate: durationOrZero},
 	{Key: "secrets.backend", Default: "keyring", Help: "where secrets live: keyring (the OS keyring) or file (age-encrypted, passphrase from CONNCTL_PASSPHRASE)", Validate: oneOf("keyring", "file")},
 	{Key: "secrets.file", Default: "", Help: "path of the encrypted secrets file (default $XDG_DATA_HOME/connctl/secrets.age)", Validate: anyText},
 }

@@ -29,6 +29,35 @@ const (
 	FormatCSV       = "csv"
 )
 
+// When a job notifies (--notify-on).
+const (
+	NotifyOnFailure = "failure" // when it starts failing, while it fails (reminders), when it recovers
+	NotifyOnAlways  = "always"  // also after every successful run
+	NotifyOnNever   = "never"
+)
+
+// NotifyOnValues are --notify-on's values, the default first.
+var NotifyOnValues = []string{NotifyOnFailure, NotifyOnAlways, NotifyOnNever}
+
+// normalizeNotifyOn checks a --notify-on value; "" is the default.
+func normalizeNotifyOn(v string) (string, error) {
+	switch s := strings.ToLower(strings.TrimSpace(v)); s {
+	case "", NotifyOnFailure:
+		return NotifyOnFailure, nil
+	case NotifyOnAlways, NotifyOnNever:
+		return s, nil
+	}
+	return "", exitcode.UsageError("--notify-on %q: choose failure, always or never", v)
+}
+
+// NotifyOn is job j's --notify-on, with the default filled in.
+func NotifyOn(j *configstore.Job) string {
+	if j.NotifyOn == "" {
+		return NotifyOnFailure
+	}
+	return j.NotifyOn
+}
+
 // Manager changes job definitions.
 type Manager struct {
 	Config  configstore.Definitions
@@ -48,6 +77,7 @@ type Spec struct {
 	Format      string
 	FullRefresh bool
 	Schedule    string
+	NotifyOn    string // "": failure
 }
 
 // NotFound is the error for an unknown job name.
@@ -229,13 +259,17 @@ func (m *Manager) Create(ctx context.Context, spec Spec) (*configstore.Job, erro
 		if _, err := Interval(spec.Schedule); err != nil {
 			return err
 		}
+		notifyOn, err := normalizeNotifyOn(spec.NotifyOn)
+		if err != nil {
+			return err
+		}
 		mode := ModeFull
 		if src.Incremental(params) && !spec.FullRefresh {
 			mode = ModeIncremental
 		}
 		now := m.Now().UTC()
 		job = configstore.Job{ID: newID(), Name: spec.Name, ConnectionID: c.ID, Source: src.Name, Params: params, Dest: dest,
-			Format: format, Mode: mode, Schedule: strings.TrimSpace(spec.Schedule), CreatedAt: now, UpdatedAt: now}
+			Format: format, Mode: mode, Schedule: strings.TrimSpace(spec.Schedule), NotifyOn: notifyOn, CreatedAt: now, UpdatedAt: now}
 		d.Jobs = append(d.Jobs, job)
 		conn = *c
 		return nil
@@ -249,6 +283,7 @@ func (m *Manager) Create(ctx context.Context, spec Spec) (*configstore.Job, erro
 		if job.Schedule != "" {
 			changes = append(changes, connection.Change{Field: "schedule", New: job.Schedule})
 		}
+		changes = append(changes, connection.Change{Field: "notify_on", New: job.NotifyOn})
 		m.OnUpdate(context.WithoutCancel(ctx), "create", &job, &conn, changes)
 	}
 	return &job, nil
@@ -262,6 +297,7 @@ type EditSpec struct {
 	Schedule    *string
 	FullRefresh *bool
 	Rename      string
+	NotifyOn    string // "": unchanged
 }
 
 // Edit applies spec to the job named name.
@@ -308,6 +344,11 @@ func (m *Manager) Edit(ctx context.Context, name string, spec EditSpec) (*config
 			}
 			next.Schedule = strings.TrimSpace(*spec.Schedule)
 		}
+		if spec.NotifyOn != "" {
+			if next.NotifyOn, err = normalizeNotifyOn(spec.NotifyOn); err != nil {
+				return err
+			}
+		}
 		switch {
 		case spec.FullRefresh != nil:
 			next.Mode = ModeFull
@@ -327,7 +368,7 @@ func (m *Manager) Edit(ctx context.Context, name string, spec EditSpec) (*config
 			}
 			next.Name = spec.Rename
 		}
-		for _, f := range [][3]string{{"name", j.Name, next.Name}, {"dest", j.Dest, next.Dest}, {"format", j.Format, next.Format}, {"schedule", j.Schedule, next.Schedule}, {"mode", j.Mode, next.Mode}} {
+		for _, f := range [][3]string{{"name", j.Name, next.Name}, {"dest", j.Dest, next.Dest}, {"format", j.Format, next.Format}, {"schedule", j.Schedule, next.Schedule}, {"mode", j.Mode, next.Mode}, {"notify_on", NotifyOn(j), NotifyOn(&next)}} {
 			if f[1] != f[2] {
 				changes = append(changes, connection.Change{Field: f[0], Old: f[1], New: f[2]})
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/jobrunner"
+	"github.com/connctl/connctl/internal/notify"
 	"github.com/connctl/connctl/internal/secretstore"
 )
 
@@ -37,6 +38,15 @@ type RunLog interface {
 	Checkpoint(ctx context.Context, jobID string) (string, bool, error)
 	SetCheckpoint(ctx context.Context, jobID, value string) error
 	List(ctx context.Context, f activitylog.Filter) ([]activitylog.Activity, error)
+	// SubjectState tells whether a job is paused.
+	SubjectState(ctx context.Context, subject, id string) (activitylog.SubjectState, bool, error)
+}
+
+// Observer is told of every finished run (*notify.Notifier): it remembers
+// the job's state, notifies its changes and pauses a job whose scheduled
+// runs keep failing.
+type Observer interface {
+	Observe(ctx context.Context, o notify.Observation) (notify.Outcome, error)
 }
 
 // Credentials resolves a connection's connector and key-based secrets
@@ -87,6 +97,12 @@ type Runner struct {
 	// Warnf reports what went wrong after the run's outcome was settled
 	// (an activity or checkpoint not saved); nil: ignored.
 	Warnf func(format string, args ...any)
+	// Observer, when set, is told of each run that ended (not cancelled):
+	// notifications and the auto-pause.
+	Observer Observer
+	// PauseAfter pauses a scheduled job after this many consecutive
+	// failed runs (jobs.pause_after; 0: never).
+	PauseAfter int
 }
 
 // RunOptions are the choices of one run.
@@ -121,6 +137,12 @@ type Result struct {
 	// Partial is set when the source stopped early on purpose: its output
 	// and checkpoint were kept and the run's error has exit code 3.
 	Partial *jobrunner.Partial
+	// Status is the run's final status ("" when it did not begin).
+	Status activitylog.Status
+	// PausedAt is when the job was paused (before this run, or by it);
+	// zero when it is not paused. Paused says this run paused it.
+	PausedAt time.Time
+	Paused   bool
 }
 
 // errRunTimeout is the cause of a run's context when the run reached its
@@ -129,8 +151,18 @@ var errRunTimeout = errors.New("the run reached its time limit")
 
 // Run runs the job named name, recording it as an execution activity. Its
 // errors carry exit codes and hints: auth needed (4), partial (3), or a
-// failure (1) naming the job; ctx's error when ctx was cancelled.
+// failure (1) naming the job; ctx's error when ctx was cancelled. A paused
+// job runs too (Result.PausedAt says it is paused): only --due skips it.
+// Then the Observer is told how the run ended.
 func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (Result, error) {
+	res, err := r.run(ctx, name, opts)
+	if res.Status != "" && res.Status != activitylog.StatusCancelled {
+		r.observe(ctx, &res, err)
+	}
+	return res, err
+}
+
+func (r *Runner) run(ctx context.Context, name string, opts RunOptions) (Result, error) {
 	doc := r.Config.Document()
 	_, j := doc.FindJob(name)
 	if j == nil {
@@ -159,9 +191,11 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (Result,
 		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, errRunTimeout)
 		defer cancel()
 	}
+	res.PausedAt = r.pausedAt(ctx, job.ID)
 	stats := &jobrunner.Stats{}
 	finish := func(st activitylog.Status, reason activitylog.Reason, msg string) {
 		res.Counts = activitylog.Counts{Records: stats.Records.Load(), Bytes: stats.Bytes.Load(), Pages: stats.Pages.Load(), Retries: stats.Retries.Load(), WithoutCursor: stats.WithoutCursor.Load()}
+		res.Status = st
 		if err := r.Log.Finish(context.WithoutCancel(ctx), id, st, reason, msg, res.Counts); err != nil {
 			r.warnf("the run was not recorded in the activity log: %v", err)
 		}

@@ -1,5 +1,5 @@
 // Package jobs implements `connctl jobs`: the noun command that groups the
-// verbs (list, create, show, edit, delete, run), each in its own package.
+// verbs (list, create, show, edit, delete, run, resume), each in its own package.
 package jobs
 
 import (
@@ -9,6 +9,7 @@ import (
 	"github.com/connctl/connctl/internal/commands/jobs/delete"
 	"github.com/connctl/connctl/internal/commands/jobs/edit"
 	"github.com/connctl/connctl/internal/commands/jobs/list"
+	"github.com/connctl/connctl/internal/commands/jobs/resume"
 	"github.com/connctl/connctl/internal/commands/jobs/run"
 	"github.com/connctl/connctl/internal/commands/jobs/show"
 	"github.com/connctl/connctl/internal/deps"
@@ -32,6 +33,6 @@ successful run) or full. ` + "`connctl jobs`" + ` alone lists them.`,
 		RunE: ls.RunE,
 	}
 	cmd.Flags().AddFlagSet(ls.Flags())
-	cmd.AddCommand(ls, create.NewCmd(d, nil), show.NewCmd(d, nil), edit.NewCmd(d, nil), delete.NewCmd(d, nil), run.NewCmd(d, nil))
+	cmd.AddCommand(ls, create.NewCmd(d, nil), show.NewCmd(d, nil), edit.NewCmd(d, nil), delete.NewCmd(d, nil), run.NewCmd(d, nil), resume.NewCmd(d, nil))
 	return cmd
 }

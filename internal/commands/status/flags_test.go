@@ -20,6 +20,7 @@ func parse(t *testing.T, argv []string) (*Options, error) {
 	cmd := NewCmd(&deps.Deps{IO: ios}, func(_ context.Context, o *Options) error {
 		c := *o
 		c.IO, c.Now, c.Authz, c.HTTP, c.Failed = nil, nil, nil, nil, nil
+		c.Notifier = nil
 		got = &c
 		return nil
 	})

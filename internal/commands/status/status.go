@@ -25,6 +25,7 @@ import (
 	"github.com/connctl/connctl/internal/iostreams"
 	"github.com/connctl/connctl/internal/jsonexport"
 	"github.com/connctl/connctl/internal/keycheck"
+	"github.com/connctl/connctl/internal/notify"
 	"github.com/connctl/connctl/internal/secretstore"
 	"github.com/connctl/connctl/internal/tableprint"
 )
@@ -71,6 +72,8 @@ type Options struct {
 	Authz  func() (*authorization.Service, error)
 	HTTP   func() *http.Client
 	Failed func(context.Context) map[string]int
+	// Notifier tells of changes of state (notify.go); nil: nobody.
+	Notifier func() (*notify.Notifier, error)
 
 	Names       []string
 	Concurrency int
@@ -84,6 +87,7 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 	if runF == nil {
 		runF = run
 	}
+	opts.Notifier = d.Notifier
 	cmd := &cobra.Command{
 		Use:   "status [<name>...]",
 		Short: "Check every connection and say what needs doing",
@@ -147,6 +151,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err := opts.print(results); err != nil {
 		return err
 	}
+	opts.notifyChanges(ctx, conns, results)
 	return exitFor(results)
 }
 

@@ -4,6 +4,7 @@ package create
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -49,7 +50,7 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 	}
 	var params []string
 	cmd := &cobra.Command{
-		Use:   "create (<name> --source S | --default-jobs) --connection C [--param k=v]... [--dest PATH|-] [--format ndjson|csv] [--full-refresh] [--schedule SPEC]",
+		Use:   "create (<name> --source S | --default-jobs) --connection C [--param k=v]... [--dest PATH|-] [--format ndjson|csv] [--full-refresh] [--schedule SPEC] [--notify-on failure|always|never]",
 		Short: "Define a job",
 		Long: `Define a job. Sources and their parameters are listed by
 ` + "`connctl connectors show <connector>`" + `. --dest is a file (kept as an absolute
@@ -57,6 +58,10 @@ path, written atomically) or - for stdout (the default); --format defaults to
 csv for a .csv file and ndjson otherwise. Sources with an incremental field
 run incrementally unless --full-refresh. --schedule: hourly, daily, weekly or
 "every 15m"; ` + "`connctl jobs run --due`" + ` runs the jobs that are due.
+--notify-on says when the notify.webhook and notify.command settings hear
+of the job's runs: failure (the default: when it starts failing, reminders
+while it fails, and when it recovers), always (after every success too) or
+never.
 
 --default-jobs creates the connector's out-of-the-box jobs instead (as
 ` + "`connctl create --default-jobs`" + ` does): one per source that needs no
@@ -64,6 +69,7 @@ parameter, named <connection>-<source>, writing NDJSON under
 $XDG_DATA_HOME/connctl/jobs/<connection>/. Jobs that already exist are
 skipped, so it can be run again at any time.`,
 		Example: `  connctl jobs create tickets --connection support --source tickets --dest /data/tickets.ndjson --schedule hourly
+  connctl jobs create nightly --connection support --source tickets --dest /data/all.ndjson --schedule daily --notify-on always
   connctl jobs create --default-jobs --connection support`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -71,7 +77,7 @@ skipped, so it can be run again at any time.`,
 				if len(args) > 0 {
 					return exitcode.UsageError("%s", defaultJobsError("the job name "+args[0]).Error())
 				}
-				for _, f := range []string{"source", "param", "dest", "format", "full-refresh", "schedule", "output", "jq", "template"} {
+				for _, f := range []string{"source", "param", "dest", "format", "full-refresh", "schedule", "notify-on", "output", "jq", "template"} {
 					if fl := c.Flags().Lookup(f); fl != nil && fl.Changed {
 						return exitcode.UsageError("%s", defaultJobsError("--"+f).Error())
 					}
@@ -87,6 +93,9 @@ skipped, so it can be run again at any time.`,
 			opts.Spec.Name = args[0]
 			if opts.Spec.Connection == "" || opts.Spec.Source == "" {
 				return exitcode.UsageError("--connection and --source are required")
+			}
+			if !slices.Contains(jobs.NotifyOnValues, opts.Spec.NotifyOn) {
+				return exitcode.UsageError("--notify-on %q: choose failure, always or never", opts.Spec.NotifyOn)
 			}
 			for _, p := range params {
 				a, err := connection.ParseAssignment(p)
@@ -105,10 +114,12 @@ skipped, so it can be run again at any time.`,
 	cmd.Flags().StringVar(&opts.Spec.Format, "format", "", "ndjson or csv (default from --dest)")
 	cmd.Flags().BoolVar(&opts.Spec.FullRefresh, "full-refresh", false, "always fetch everything (no incremental checkpoint)")
 	cmd.Flags().StringVar(&opts.Spec.Schedule, "schedule", "", "hourly, daily, weekly or \"every DURATION\"")
+	cmd.Flags().StringVar(&opts.Spec.NotifyOn, "notify-on", jobs.NotifyOnFailure, "when to notify (notify.webhook, notify.command): failure (when it starts failing and when it recovers), always (every success too) or never")
 	cmd.Flags().BoolVar(&opts.DefaultJobs, "default-jobs", false, "create the connector's out-of-the-box jobs for --connection (skips those that exist)")
 	jsonexport.AddFlags(cmd, &opts.Export, jobview.Fields)
 	_ = cmd.RegisterFlagCompletionFunc("connection", complete.ConnectionNames(d))
 	_ = cmd.RegisterFlagCompletionFunc("format", complete.Values("ndjson", "csv"))
+	_ = cmd.RegisterFlagCompletionFunc("notify-on", complete.Values(jobs.NotifyOnValues...))
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package edit
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,6 +30,7 @@ type Options struct {
 	FullRefresh bool
 	Incremental bool
 	Rename      string
+	NotifyOn    string // "": unchanged
 }
 
 // NewCmd returns `connctl jobs edit`.
@@ -40,9 +42,9 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 	var schedule string
 	var params []string
 	cmd := &cobra.Command{
-		Use:               "edit <name> [--param k=v]... [--dest PATH|-] [--format F] [--schedule S] [--full-refresh|--incremental] [--rename NEW]",
+		Use:               "edit <name> [--param k=v]... [--dest PATH|-] [--format F] [--schedule S] [--full-refresh|--incremental] [--rename NEW] [--notify-on failure|always|never]",
 		Short:             "Change a job",
-		Example:           "  connctl jobs edit tickets --schedule daily\n  connctl jobs edit tickets --schedule ''   # on demand",
+		Example:           "  connctl jobs edit tickets --schedule daily\n  connctl jobs edit tickets --schedule ''   # on demand\n  connctl jobs edit tickets --notify-on never",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: complete.JobNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -53,6 +55,9 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 					return exitcode.UsageError("--param %q is not key=value", p)
 				}
 				opts.Params = append(opts.Params, a)
+			}
+			if c.Flags().Changed("notify-on") && !slices.Contains(jobs.NotifyOnValues, opts.NotifyOn) {
+				return exitcode.UsageError("--notify-on %q: choose failure, always or never", opts.NotifyOn)
 			}
 			if c.Flags().Changed("schedule") {
 				opts.Schedule = &schedule
@@ -67,12 +72,14 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 	cmd.Flags().BoolVar(&opts.FullRefresh, "full-refresh", false, "always fetch everything")
 	cmd.Flags().BoolVar(&opts.Incremental, "incremental", false, "fetch only what changed since the last successful run")
 	cmd.Flags().StringVar(&opts.Rename, "rename", "", "new `name`")
+	cmd.Flags().StringVar(&opts.NotifyOn, "notify-on", "", "when to notify: failure, always (every success too) or never")
+	_ = cmd.RegisterFlagCompletionFunc("notify-on", complete.Values(jobs.NotifyOnValues...))
 	cmd.MarkFlagsMutuallyExclusive("full-refresh", "incremental")
 	return cmd
 }
 
 func run(ctx context.Context, opts *Options) error {
-	spec := jobs.EditSpec{Params: opts.Params, Dest: opts.Dest, Format: opts.Format, Schedule: opts.Schedule, Rename: opts.Rename}
+	spec := jobs.EditSpec{Params: opts.Params, Dest: opts.Dest, Format: opts.Format, Schedule: opts.Schedule, Rename: opts.Rename, NotifyOn: opts.NotifyOn}
 	if opts.FullRefresh || opts.Incremental {
 		f := opts.FullRefresh
 		spec.FullRefresh = &f

@@ -11,6 +11,7 @@ import (
 	"github.com/connctl/connctl/internal/activitylog"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/deps"
+	"github.com/connctl/connctl/internal/jobs"
 )
 
 // Definitions is what the jobs verbs read of the config (*configstore.Store).
@@ -31,9 +32,10 @@ func Config(d *deps.Deps) func() (Definitions, error) {
 }
 
 // Runs is what the jobs verbs read of the activity log (*activitylog.Store):
-// a job's last run.
+// a job's last run, and whether it is paused.
 type Runs interface {
 	List(ctx context.Context, f activitylog.Filter) ([]activitylog.Activity, error)
+	SubjectState(ctx context.Context, subject, id string) (activitylog.SubjectState, bool, error)
 }
 
 // Activities returns d's activity log if it exists (nil when there is none,
@@ -50,31 +52,35 @@ func Activities(d *deps.Deps) func() (Runs, error) {
 
 // Fields are the JSON fields of a job.
 var Fields = []string{"id", "name", "connection", "connection_id", "source", "params", "dest", "format", "mode", "schedule",
-	"last_run_status", "last_run_at", "created_at", "updated_at"}
+	"notify_on", "paused_at", "last_run_status", "last_run_at", "created_at", "updated_at"}
 
 // View is a job as printed.
 type View struct {
-	ID            string            `json:"id"`
-	Name          string            `json:"name"`
-	Connection    string            `json:"connection"`
-	ConnectionID  string            `json:"connection_id"`
-	Source        string            `json:"source"`
-	Params        map[string]string `json:"params"`
-	Dest          string            `json:"dest"`
-	Format        string            `json:"format"`
-	Mode          string            `json:"mode"`
-	Schedule      string            `json:"schedule"`
-	LastRunStatus string            `json:"last_run_status"`
-	LastRunAt     *time.Time        `json:"last_run_at"`
-	CreatedAt     time.Time         `json:"created_at"`
-	UpdatedAt     time.Time         `json:"updated_at"`
+	ID           string            `json:"id"`
+	Name         string            `json:"name"`
+	Connection   string            `json:"connection"`
+	ConnectionID string            `json:"connection_id"`
+	Source       string            `json:"source"`
+	Params       map[string]string `json:"params"`
+	Dest         string            `json:"dest"`
+	Format       string            `json:"format"`
+	Mode         string            `json:"mode"`
+	Schedule     string            `json:"schedule"`
+	NotifyOn     string            `json:"notify_on"` // failure, always or never
+	// PausedAt is when the job was paused after repeated failed runs
+	// (null: not paused); `jobs run --due` skips a paused job.
+	PausedAt      *time.Time `json:"paused_at"`
+	LastRunStatus string     `json:"last_run_status"`
+	LastRunAt     *time.Time `json:"last_run_at"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
 // From returns job j of doc as printed, with its last run from the
 // activity log when there is one (store may be nil).
 func From(ctx context.Context, doc *configstore.Document, j *configstore.Job, store Runs) View {
 	v := View{ID: j.ID, Name: j.Name, ConnectionID: j.ConnectionID, Source: j.Source, Params: j.Params, Dest: j.Dest,
-		Format: j.Format, Mode: j.Mode, Schedule: j.Schedule, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
+		Format: j.Format, Mode: j.Mode, Schedule: j.Schedule, NotifyOn: jobs.NotifyOn(j), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
 	if v.Params == nil {
 		v.Params = map[string]string{}
 	}
@@ -86,6 +92,10 @@ func From(ctx context.Context, doc *configstore.Document, j *configstore.Job, st
 			v.LastRunStatus = string(runs[0].Status)
 			t := runs[0].StartedAt
 			v.LastRunAt = &t
+		}
+		if st, ok, err := store.SubjectState(ctx, activitylog.SubjectJobState, j.ID); err == nil && ok && !st.PausedAt.IsZero() {
+			t := st.PausedAt
+			v.PausedAt = &t
 		}
 	}
 	return v

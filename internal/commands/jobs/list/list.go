@@ -45,7 +45,8 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		Long: `List jobs, sorted by name (or by --sort; ties by name). --limit keeps the
 first N after sorting, in every output format. When piped: name, connection,
 source, dest, last_run_status, last_run_at (RFC 3339 UTC), schedule,
-tab-separated.`,
+tab-separated. A job paused after repeated failed runs has "(paused)" after
+its schedule (` + "`connctl jobs resume NAME`" + ` resumes it).`,
 		Example: "  connctl jobs list --connection support",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -113,6 +114,9 @@ func run(ctx context.Context, opts *Options) error {
 		sched := v.Schedule
 		if sched == "" && tty {
 			sched = "on demand"
+		}
+		if v.PausedAt != nil {
+			sched += " (paused)"
 		}
 		t.Row(v.Name, v.Connection, v.Source, v.Dest, strings.ReplaceAll(v.LastRunStatus, "_", " "), last, sched)
 	}

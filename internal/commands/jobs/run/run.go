@@ -13,6 +13,7 @@ import (
 
 	"github.com/connctl/connctl/internal/commands/complete"
 	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/connector/all"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
@@ -68,7 +69,13 @@ changed since the last successful run (the one at the checkpoint instant may
 come again: deduplicate on the source's primary key). Every run is an
 execution activity.
 
---due runs the jobs whose schedule is due (for cron or a systemd timer).
+--due runs the jobs whose schedule is due (for cron or a systemd timer),
+except paused ones, which it names on stderr. A scheduled job whose runs
+fail jobs.pause_after times in a row (default 3; 0: never) is paused:
+` + "`connctl jobs resume NAME`" + ` resumes it. Running a paused job by name runs it
+(and says it is paused). When a job starts failing or recovers, the
+notify.webhook and notify.command settings are told, as the job's
+--notify-on says (see docs/health.md).
 On a terminal a progress line is shown on stderr; when piped, stderr carries
 only errors. Ctrl-C stops cleanly: partial output discarded, checkpoint
 unchanged, activity cancelled, exit 130.
@@ -93,7 +100,9 @@ did, 4 when one needed authorization, else 1.`,
   connctl jobs run tickets --full-refresh
   connctl jobs run --due          # from cron: */15 * * * * connctl jobs run --due
   connctl jobs run backfill --full-refresh --timeout 24h
-  connctl config set jobs.timeout 2h   # the limit for every run without --timeout`,
+  connctl config set jobs.timeout 2h   # the limit for every run without --timeout
+  connctl config set jobs.pause_after 5   # pause a scheduled job after 5 failed runs in a row
+  connctl jobs resume tickets             # run it with --due again`,
 		ValidArgsFunction: complete.JobNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Due == (len(args) > 0) {
@@ -131,8 +140,16 @@ func newRunner(d *deps.Deps) (*jobs.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &jobs.Runner{Config: cfg, Log: store, Credentials: mgr, Tokens: authz, Sources: all.JobSource, HTTP: d.HTTP(),
-		Sleep: d.Sleep, Stdout: d.IO.Out, Now: d.Now, Who: d.Who(), Warnf: d.IO.Warnf}, nil
+	r := &jobs.Runner{Config: cfg, Log: store, Credentials: mgr, Tokens: authz, Sources: all.JobSource, HTTP: d.HTTP(),
+		Sleep: d.Sleep, Stdout: d.IO.Out, Now: d.Now, Who: d.Who(), Warnf: d.IO.Warnf, PauseAfter: deps.PauseAfter(cfg)}
+	n, err := d.Notifier()
+	if err != nil {
+		return nil, err
+	}
+	if n != nil {
+		r.Observer = n
+	}
+	return r, nil
 }
 
 func run(ctx context.Context, opts *Options) error {
@@ -160,6 +177,9 @@ func run(ctx context.Context, opts *Options) error {
 		if names, err = runner.Due(ctx); err != nil {
 			return err
 		}
+		if names, err = skipPaused(ctx, opts.IO, cfg, runner, names); err != nil {
+			return err
+		}
 		if len(names) == 0 {
 			opts.IO.Statusf("No job is due.")
 			return nil
@@ -176,6 +196,7 @@ func run(ctx context.Context, opts *Options) error {
 	for _, n := range names {
 		res, err := runner.Run(ctx, n, ro)
 		err = summarize(opts.IO, res, err)
+		tellPaused(opts.IO, res, opts.Due)
 		if err != nil {
 			if ctx.Err() != nil {
 				return err
@@ -283,4 +304,39 @@ func plural(n int64, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// skipPaused drops the paused jobs from the due ones, saying so on stderr.
+func skipPaused(ctx context.Context, ios *iostreams.IOStreams, cfg Config, runner *jobs.Runner, names []string) ([]string, error) {
+	out := names[:0:0]
+	for _, n := range names {
+		_, j := cfg.Document().FindJob(n)
+		if j == nil {
+			continue
+		}
+		at, err := runner.Paused(ctx, j.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !at.IsZero() {
+			ios.Warnf("%s is paused (since %s, after repeated failed runs): skipped; resume it with `connctl jobs resume %s`",
+				j.Name, at.UTC().Format(time.RFC3339), connection.QuoteArg(j.Name))
+			continue
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// tellPaused says on stderr that a job is paused: paused by this run, or
+// run by name while paused.
+func tellPaused(ios *iostreams.IOStreams, res jobs.Result, due bool) {
+	q := connection.QuoteArg(res.Job.Name)
+	switch {
+	case res.Paused:
+		ios.Warnf("%s is now paused after repeated failed scheduled runs (jobs.pause_after): `connctl jobs run --due` skips it until `connctl jobs resume %s`", res.Job.Name, q)
+	case !res.PausedAt.IsZero() && !due:
+		ios.Warnf("%s is paused (since %s): it ran because it was named; `connctl jobs run --due` skips it until `connctl jobs resume %s`",
+			res.Job.Name, res.PausedAt.UTC().Format(time.RFC3339), q)
+	}
 }

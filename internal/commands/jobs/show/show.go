@@ -81,6 +81,10 @@ func table(ios *iostreams.IOStreams, v jobview.View) error {
 	t.Row("format", v.Format)
 	t.Row("mode", v.Mode)
 	t.Row("schedule", v.Schedule)
+	t.Row("notify_on", v.NotifyOn)
+	if v.PausedAt != nil {
+		t.Row("paused_at", v.PausedAt.UTC().Format(time.RFC3339))
+	}
 	t.Row("last_run_status", v.LastRunStatus)
 	if v.LastRunAt != nil {
 		t.Row("last_run_at", v.LastRunAt.UTC().Format(time.RFC3339))
