@@ -50,10 +50,10 @@ func cmdWebhookStart(ts *testscript.TestScript, neg bool, args []string) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		w.Write([]byte("ok"))
+		_, _ = w.Write([]byte("ok"))
 	})}
-	go srv.Serve(l)
-	ts.Defer(func() { srv.Close() })
+	go func() { _ = srv.Serve(l) }()
+	ts.Defer(func() { _ = srv.Close() })
 	ts.Setenv("WEBHOOK_URL", "http://"+l.Addr().String()+"/services/T000/B000")
 }
 

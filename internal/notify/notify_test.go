@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -352,5 +353,25 @@ func TestParseCommand(t *testing.T) {
 		if _, err := ParseCommand(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// A webhook that redirects is not followed: the payload goes only where
+// the setting says.
+func TestWebhookFollowsNoRedirect(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/collect", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	err := (&Webhook{URL: srv.URL + "/hook"}).Send(context.Background(), Payload{Text: "x"})
+	if err == nil || !strings.Contains(err.Error(), "redirect") {
+		t.Errorf("err = %v", err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the redirect target got %d requests", n)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/connctl/connctl/internal/activitylog"
+	"github.com/connctl/connctl/internal/safehttp"
 )
 
 // SendTimeout bounds one delivery: a notification must not hold up a cron
@@ -63,7 +64,7 @@ func redactURL(v string) string {
 // read its "text"). Any 2xx answer is a delivery.
 type Webhook struct {
 	URL  string
-	HTTP *http.Client // nil: http.DefaultClient
+	HTTP *http.Client // nil: safehttp's default
 }
 
 // Name is the sink's name in warnings.
@@ -82,11 +83,9 @@ func (w *Webhook) Send(ctx context.Context, p Payload) error {
 		return fmt.Errorf("webhook %s: bad URL", redactURL(w.URL))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	hc := w.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	// No redirect is followed: the payload goes to the URL that was
+	// set, nowhere else.
+	resp, err := safehttp.NoRedirects(w.HTTP, "notification webhook").Do(req)
 	if err != nil {
 		// url.Error names the whole URL; keep only the cause.
 		var ue *url.Error

@@ -37,7 +37,9 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // Finish ends a run once; IDsNamed and Names find what the log recorded;
 // checkpoints are stored exactly as given (the forward-only rule is the job
 // runner's), replaced, deleted, seen by other handles and kept by Prune; and
-// concurrent writers on two handles lose nothing.
+// concurrent writers on two handles lose nothing; subject states round
+// trip, record their decision's activities, and concurrent decisions on two
+// handles see each other's (one change decided once).
 func RunConformance(t *testing.T, newBackend Backend) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -315,6 +317,65 @@ func RunConformance(t *testing.T, newBackend Backend) {
 		}
 		if n, err := l.Prune(ctx, t0.Add(-270*time.Minute)); err != nil || n != 0 {
 			t.Errorf("second Prune = %d, %v", n, err)
+		}
+	})
+
+	t.Run("subject states", func(t *testing.T) {
+		open := opener(t)
+		l := open()
+		if _, ok, err := l.SubjectState(ctx, activitylog.SubjectJobState, "j1"); ok || err != nil {
+			t.Fatalf("SubjectState on an empty log: %v, %v", ok, err)
+		}
+		paused := activitylog.Activity{Type: activitylog.TypeUpdate, Action: activitylog.ActionPause, JobID: "j1", JobName: "tickets", StartedAt: t0}
+		err := l.UpdateSubjectState(ctx, activitylog.SubjectJobState, "j1", func(_ activitylog.SubjectState, found bool) (activitylog.SubjectState, []activitylog.Activity, error) {
+			if found {
+				t.Error("found a state in an empty log")
+			}
+			return activitylog.SubjectState{Name: "tickets", State: "failed", Since: t0, NotifiedAt: t0, Failures: 3, PausedAt: t0}, []activitylog.Activity{paused}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := open().SubjectState(ctx, activitylog.SubjectJobState, "j1")
+		if err != nil || !ok || got.Name != "tickets" || got.State != "failed" || got.Healthy || !got.Since.Equal(t0) || !got.NotifiedAt.Equal(t0) ||
+			got.Failures != 3 || !got.PausedAt.Equal(t0) || got.Subject != activitylog.SubjectJobState || got.ID != "j1" {
+			t.Errorf("SubjectState = %+v, %v, %v", got, ok, err)
+		}
+		if acts, err := l.List(ctx, activitylog.Filter{JobID: "j1"}); err != nil || len(acts) != 1 || acts[0].Action != activitylog.ActionPause {
+			t.Errorf("the decision's activity: %+v, %v", acts, err)
+		}
+		if all, err := l.SubjectStates(ctx, activitylog.SubjectJobState); err != nil || len(all) != 1 {
+			t.Errorf("SubjectStates = %+v, %v", all, err)
+		}
+		if all, err := l.SubjectStates(ctx, activitylog.SubjectConnectionState); err != nil || len(all) != 0 {
+			t.Errorf("SubjectStates(connection) = %+v, %v", all, err)
+		}
+		// Concurrent decisions on two handles see each other's result.
+		handles := []activitylog.Log{open(), open()}
+		var mu sync.Mutex
+		changes := 0
+		var wg sync.WaitGroup
+		for _, h := range handles {
+			for range 4 {
+				wg.Go(func() {
+					err := h.UpdateSubjectState(ctx, activitylog.SubjectConnectionState, "c1", func(prev activitylog.SubjectState, found bool) (activitylog.SubjectState, []activitylog.Activity, error) {
+						if found && !prev.Healthy {
+							return prev, nil, nil
+						}
+						mu.Lock()
+						changes++
+						mu.Unlock()
+						return activitylog.SubjectState{Name: "crm", State: "unreachable", Since: t0}, nil, nil
+					})
+					if err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		if changes != 1 {
+			t.Errorf("%d concurrent decisions saw the change, want 1", changes)
 		}
 	})
 
