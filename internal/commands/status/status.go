@@ -243,41 +243,10 @@ func expiringReason(r Result, now time.Time) string {
 
 func isOAuth(svc *authorization.Service, c *configstore.Connection) bool { return svc.IsOAuth(c) }
 
-// forecasts gathers the connector's rules and the key-age rule.
+// forecasts are connection.Forecasts with the configured key age: the
+// rules `connctl list --expiring` uses too.
 func forecasts(svc *authorization.Service, c *configstore.Connection, now time.Time) []connector.Forecast {
-	ctr, m, err := svc.Mgr.Lookup(c)
-	if err != nil {
-		return nil
-	}
-	g := Facts(c, m.Kind)
-	var out []connector.Forecast
-	if ctr.Expiry != nil {
-		out = ctr.Expiry(g, now)
-	}
-	if m.Kind != connector.AuthOAuth2 && !g.AuthorizedAt.IsZero() {
-		age := svc.Mgr.Config.Duration("status.key_max_age")
-		out = append(out, connector.Forecast{At: g.AuthorizedAt.Add(age),
-			Rule:   fmt.Sprintf("the key was saved on %s; status.key_max_age (%s) says to rotate keys at that age: `connctl reauthorize` with a new one", g.AuthorizedAt.UTC().Format("2006-01-02"), age),
-			Source: "status.key_max_age"})
-	}
-	return out
-}
-
-// Facts is what the config records about c's credentials.
-func Facts(c *configstore.Connection, kind connector.AuthKind) connector.GrantFacts {
-	g := connector.GrantFacts{Auth: kind, Fields: c.Fields, HasRefreshToken: c.HasSecret(connection.KindRefreshToken)}
-	if c.AuthorizedAt != nil {
-		g.AuthorizedAt = *c.AuthorizedAt
-	}
-	if o := c.OAuth; o != nil {
-		if o.IssuedAt != nil {
-			g.RefreshedAt = *o.IssuedAt
-		}
-		if o.ExpiresAt != nil {
-			g.AccessTokenExpiresAt = *o.ExpiresAt
-		}
-	}
-	return g
+	return connection.Forecasts(svc.Mgr.Catalog, c, now, svc.Mgr.Config.Duration(connection.KeyMaxAgeSetting))
 }
 
 // check is `connctl test`'s check: who-am-I (after a refresh when needed)
