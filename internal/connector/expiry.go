@@ -48,6 +48,10 @@ type Forecast struct {
 	Rule string
 	// Source is the provider's page that states the rule.
 	Source string
+	// KeepAlive says that a refresh starts the rule's window again (an
+	// inactivity rule), so `connctl status --refresh` is the fix, not a
+	// new authorization.
+	KeepAlive bool
 }
 
 // InactivityForecast is the forecast of a refresh token that ends after
@@ -55,7 +59,7 @@ type Forecast struct {
 // connctl does not know when it was last used.
 func InactivityForecast(g GrantFacts, window time.Duration, rule, source string) []Forecast {
 	if g.Describe {
-		return []Forecast{{Rule: rule, Source: source}}
+		return []Forecast{{Rule: rule, Source: source, KeepAlive: true}}
 	}
 	if g.Auth != AuthOAuth2 || !g.HasRefreshToken {
 		return nil
@@ -64,7 +68,7 @@ func InactivityForecast(g GrantFacts, window time.Duration, rule, source string)
 	if last.IsZero() {
 		return nil
 	}
-	return []Forecast{{At: last.Add(window), Rule: rule, Source: source}}
+	return []Forecast{{At: last.Add(window), Rule: rule, Source: source, KeepAlive: true}}
 }
 
 // ClientSecretExpiresAtField is the optional field in which a user records

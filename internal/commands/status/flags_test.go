@@ -45,7 +45,8 @@ func TestStatusFlags(t *testing.T) {
 		{argv: []string{"--concurrency", "0"}, wantErr: "--concurrency must be at least 1"},
 		{argv: []string{"--concurrency", "x"}, wantErr: "invalid argument"},
 		{argv: []string{"-o", "xml"}, wantErr: "xml"},
-		{argv: []string{"--refresh"}, wantErr: "unknown flag: --refresh"},
+		{argv: []string{"--refresh", "crm"}, want: Options{Concurrency: 4, Refresh: true, Names: []string{"crm"}}},
+		{argv: []string{"--refresh", "--offline"}, wantErr: "--refresh calls every provider and --offline none: give one of them"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.argv, " "), func(t *testing.T) {

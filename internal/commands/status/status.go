@@ -75,6 +75,7 @@ type Options struct {
 	Names       []string
 	Concurrency int
 	Offline     bool
+	Refresh     bool // keep-alive: refresh every OAuth grant, due or not
 	Export      jsonexport.Exporter
 }
 
@@ -100,16 +101,26 @@ docs/health.md lists every rule with its source.
 already knows (the recorded status, token expiry, forecasts and failed
 activities of the last 24 hours).
 
+--refresh is the keep-alive for cron or a systemd timer: it refreshes every
+OAuth grant that has a refresh token, not only access tokens that are due,
+so refresh tokens that die of inactivity (Google, Atlassian, Microsoft, a
+server's refresh_token_idle) start their window again; keys are checked as
+always (docs/health.md).
+
 Exit status: 0 when every connection is ok or expiring, 4 when any needs
 authorization, 1 when any other fails (see ` + "`connctl help exit-codes`" + `).`,
 		Example: `  connctl status
   connctl status crm support
   connctl status --offline -o json
+  connctl status --refresh -q
   connctl status --jq '.[] | select(.state != "ok") | .fix'`,
 		ValidArgsFunction: complete.ConnectionNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Concurrency < 1 {
 				return exitcode.UsageError("--concurrency must be at least 1")
+			}
+			if opts.Refresh && opts.Offline {
+				return exitcode.UsageError("--refresh calls every provider and --offline none: give one of them")
 			}
 			opts.Names = args
 			return runF(c.Context(), opts)
@@ -117,6 +128,7 @@ authorization, 1 when any other fails (see ` + "`connctl help exit-codes`" + `).
 	}
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 4, "check at most `N` connections at once")
 	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "call no provider and read no secret: report what connctl knows")
+	cmd.Flags().BoolVar(&opts.Refresh, "refresh", false, "keep-alive: refresh every OAuth grant, not only access tokens that are due")
 	jsonexport.AddFlags(cmd, &opts.Export, []string{"name", "connector", "state", "reason", "fix", "account", "checked", "expires_at", "forecasts", "failed_24h"})
 	return cmd
 }
@@ -205,7 +217,8 @@ func (opts *Options) one(ctx context.Context, svc *authorization.Service, c conf
 		return r
 	}
 	now := opts.Now()
-	for _, f := range forecasts(svc, &c, now) {
+	fs := forecasts(svc, &c, now)
+	for _, f := range fs {
 		ff := Forecast{Rule: f.Rule, Source: f.Source}
 		if !f.At.IsZero() {
 			at := f.At.UTC()
@@ -220,8 +233,8 @@ func (opts *Options) one(ctx context.Context, svc *authorization.Service, c conf
 		r.State = StateExpiring
 		r.Reason = expiringReason(r, now)
 		r.Fix = "connctl reauthorize " + q
-		if !c.Unverified && isOAuth(svc, &c) && r.ExpiresAt.After(now) {
-			r.Fix = "connctl test " + q // a refresh keeps an inactivity-bound grant alive
+		if e, _ := connection.Earliest(fs); e.KeepAlive && !c.Unverified && isOAuth(svc, &c) && r.ExpiresAt.After(now) {
+			r.Fix = "connctl status --refresh " + q // a refresh keeps an inactivity-bound grant alive
 		}
 	}
 	return r
@@ -255,6 +268,12 @@ func forecasts(svc *authorization.Service, c *configstore.Connection, now time.T
 func (opts *Options) check(ctx context.Context, svc *authorization.Service, c *configstore.Connection) (string, error) {
 	var account string
 	if svc.IsOAuth(c) {
+		if opts.Refresh && c.HasSecret(connection.KindRefreshToken) {
+			// The keep-alive: a refresh is the refresh token's use.
+			if _, err := svc.AccessToken(ctx, c.Name, true); err != nil {
+				return "", err
+			}
+		}
 		id, err := svc.Test(ctx, c.Name)
 		if err != nil {
 			return "", err

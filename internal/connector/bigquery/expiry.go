@@ -36,7 +36,7 @@ func expiry(g connector.GrantFacts, _ time.Time) []connector.Forecast {
 	if last.IsZero() {
 		return nil
 	}
-	out := []connector.Forecast{{At: last.AddDate(0, 6, 0), Rule: idleRule, Source: googleExpirySource}}
+	out := []connector.Forecast{{At: last.AddDate(0, 6, 0), Rule: idleRule, Source: googleExpirySource, KeepAlive: true}}
 	if g.Fields[AppStatusField] == "testing" && !g.AuthorizedAt.IsZero() {
 		out = append(out, connector.Forecast{At: g.AuthorizedAt.Add(7 * 24 * time.Hour), Rule: testingRule, Source: googleExpirySource})
 	}
