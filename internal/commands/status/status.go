@@ -77,11 +77,15 @@ type Options struct {
 	Offline     bool
 	Refresh     bool // keep-alive: refresh every OAuth grant, due or not
 	Export      jsonexport.Exporter
+
+	// LastSuccess reads each job's last successful run from the activity
+	// log (-o prometheus); injected by NewCmd like the services above.
+	LastSuccess func(ctx context.Context, jobIDs []string) map[string]time.Time
 }
 
 // NewCmd returns `connctl status`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Now: d.Now, Authz: d.Authz, HTTP: d.HTTP, Failed: d.FailedLastDay}
+	opts := &Options{IO: d.IO, Now: d.Now, Authz: d.Authz, HTTP: d.HTTP, Failed: d.FailedLastDay, LastSuccess: d.LastSuccess}
 	if runF == nil {
 		runF = run
 	}
@@ -107,12 +111,22 @@ so refresh tokens that die of inactivity (Google, Atlassian, Microsoft, a
 server's refresh_token_idle) start their window again; keys are checked as
 always (docs/health.md).
 
+-o prometheus prints gauges for node_exporter's textfile collector:
+connctl_connection_state{name,connector,state} (1 for the current state, 0
+for the others), connctl_connection_expiry_seconds{name,connector},
+connctl_job_last_success_timestamp_seconds{connection,job} and
+connctl_status_checked_timestamp_seconds. Write it to a temporary file and
+rename it into the collector's folder, so that a scrape never reads half a
+file (docs/health.md).
+
 Exit status: 0 when every connection is ok or expiring, 4 when any needs
 authorization, 1 when any other fails (see ` + "`connctl help exit-codes`" + `).`,
 		Example: `  connctl status
   connctl status crm support
   connctl status --offline -o json
   connctl status --refresh -q
+  connctl status -o prometheus > /var/lib/node_exporter/textfile/connctl.prom.$$ &&
+    mv /var/lib/node_exporter/textfile/connctl.prom.$$ /var/lib/node_exporter/textfile/connctl.prom
   connctl status --jq '.[] | select(.state != "ok") | .fix'`,
 		ValidArgsFunction: complete.ConnectionNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -129,7 +143,8 @@ authorization, 1 when any other fails (see ` + "`connctl help exit-codes`" + `).
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 4, "check at most `N` connections at once")
 	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "call no provider and read no secret: report what connctl knows")
 	cmd.Flags().BoolVar(&opts.Refresh, "refresh", false, "keep-alive: refresh every OAuth grant, not only access tokens that are due")
-	jsonexport.AddFlags(cmd, &opts.Export, []string{"name", "connector", "state", "reason", "fix", "account", "checked", "expires_at", "forecasts", "failed_24h"})
+	jsonexport.AddFlagsWith(cmd, &opts.Export, []string{"name", "connector", "state", "reason", "fix", "account", "checked", "expires_at", "forecasts", "failed_24h"},
+		[]jsonexport.ExtraFormat{{Name: FormatPrometheus, Desc: "Prometheus text format, for node_exporter's textfile collector"}})
 	return cmd
 }
 
@@ -156,7 +171,7 @@ func run(ctx context.Context, opts *Options) error {
 		}()
 	}
 	wg.Wait()
-	if err := opts.print(results); err != nil {
+	if err := opts.output(ctx, svc.Mgr.Config, results); err != nil {
 		return err
 	}
 	return exitFor(results)
