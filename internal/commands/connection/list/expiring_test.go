@@ -82,6 +82,14 @@ func TestListExpiring(t *testing.T) {
 			t.Errorf("tty list lacks %q:\n%s", s, tty)
 		}
 	}
+	// Asked for with --expiring, a terminal shows EXPIRES even when every
+	// forecast is further than 30 days.
+	if got := runList(t, path, true, Options{Expiring: "400d", Search: "new"}); !strings.Contains(got, "EXPIRES") || !strings.Contains(got, "2027-11-25") {
+		t.Errorf("tty --expiring 400d:\n%s", got)
+	}
+	if got := runList(t, path, true, Options{Search: "new"}); strings.Contains(got, "EXPIRES") {
+		t.Errorf("tty list of a far forecast:\n%s", got)
+	}
 	// JSON: expiry_at and expiry_reason; expires_at stays the access token's.
 	exp, _ := jsonexport.New(jsonexport.JSON, "", nil)
 	var views []map[string]any

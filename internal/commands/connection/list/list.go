@@ -77,8 +77,9 @@ by name). --limit keeps the first N after sorting, in every output format.
 On a terminal: NAME, CONNECTOR, STATUS, ACCOUNT, CREATED and FAILED 24H, which
 marks connections with failed activities in the last 24 hours (see them with
 ` + "`connctl activities --connection <name> --failed --since 24h`" + `), and
-EXPIRES ("in 9d", "expired 2d ago") when some connection's credentials end
-within 30 days by a forecast: the provider's published rules or
+EXPIRES ("in 9d", "expired 2d ago") with --expiring, or when some
+connection's credentials end within 30 days by a forecast: the provider's
+published rules or
 status.key_max_age, the same rules as ` + "`connctl status`" + ` (docs/health.md).
 --expiring DUR (14d, 36h) lists only connections whose forecast end falls
 within DUR or has passed. JSON's expiry_at and expiry_reason give the
@@ -321,15 +322,16 @@ func Render(ios *iostreams.IOStreams, conns []*configstore.Connection, failed ma
 	return RenderExpiry(ios, conns, failed, now, nil, false)
 }
 
-// RenderExpiry is Render with each connection's earliest forecast (ends):
-// on a terminal an EXPIRES column when one ends within
-// ExpiresColumnWithin; piped, an expiry_at column only when pipeExpiry (so
-// that scripts reading the default columns are not broken).
+// RenderExpiry is Render with each connection's earliest forecast (ends)
+// and an expiry column: always when withExpiry (--expiring was given);
+// else on a terminal only when a forecast ends within ExpiresColumnWithin,
+// and never piped, so that scripts reading the default columns are not
+// broken.
 func RenderExpiry(ios *iostreams.IOStreams, conns []*configstore.Connection, failed map[string]int, now time.Time,
-	ends map[*configstore.Connection]connector.Forecast, pipeExpiry bool) error {
+	ends map[*configstore.Connection]connector.Forecast, withExpiry bool) error {
 	tty := ios.IsStdoutTTY()
-	showExp := pipeExpiry && !tty
-	if tty {
+	showExp := withExpiry
+	if tty && !showExp {
 		for _, e := range ends {
 			if e.At.Sub(now) <= ExpiresColumnWithin {
 				showExp = true
