@@ -60,6 +60,7 @@ func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*co
 		tokenURL := e.TokenURL
 		cfg.TokenURLFromCallback = func(q url.Values) (string, error) { return h.TokenURLFromCallback(tokenURL, q) }
 	}
+	s.warnGrantCap(c, e)
 	res, err := oauthflow.Run(fctx, cfg)
 	if err != nil {
 		return nil, flowError(err, c.Name, e.RedirectURI, opts.Created)

@@ -40,6 +40,13 @@ type OAuthHooks struct {
 	// refresh token or code it rejects, besides RFC 6749's invalid_grant.
 	InvalidGrantCodes []string
 
+	// GrantCapWarning warns before a new grant when the vendor caps how
+	// many refresh tokens a user may hold: held is how many grants with a
+	// refresh token connctl already holds for the same client ID (other
+	// connections of the connector). "" says nothing; a warning is printed
+	// on one line of stderr and the authorization goes on.
+	GrantCapWarning func(held int, clientID string) string
+
 	// RevokeEnded reports whether a refused revocation (HTTP status and
 	// OAuth error code, "" when none) means that the vendor had already
 	// ended the grant. 400 invalid_token always means so.

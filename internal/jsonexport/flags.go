@@ -23,19 +23,39 @@ const FieldsAnnotation = "connctl/json-fields"
 // error (exit 2), whatever the order of the flags. Nothing needs wiring into
 // PreRunE, and *exp is set by the time RunE (or a test's runF) runs.
 func AddFlags(cmd *cobra.Command, exp *Exporter, fields []string) {
+	AddFlagsWith(cmd, exp, fields, nil)
+}
+
+// ExtraFormat is an output format of one command, which the command writes
+// itself (status's prometheus): AddFlagsWith accepts it for -o, and the
+// command finds it with FormatOf.
+type ExtraFormat struct {
+	Name Format
+	Desc string // the completion description
+}
+
+// AddFlagsWith is AddFlags with formats of the command's own besides the
+// common ones.
+func AddFlagsWith(cmd *cobra.Command, exp *Exporter, fields []string, extra []ExtraFormat) {
 	s := &flagState{exp: exp, fields: fields, ctx: cmd.Context}
+	for _, x := range extra {
+		s.extra = append(s.extra, x.Name)
+	}
 	// The default is spelled out here: String is "" until -o is given, so
 	// that pflag does not append "(default table)" after the field list.
-	usage := "output `format`: " + formatList(", ") + " (default table)"
+	usage := "output `format`: " + formatList(", ", s.extra...) + " (default table)"
 	if len(fields) > 0 {
 		usage += "\nJSON fields: " + strings.Join(fields, ", ")
 	}
 	cmd.Flags().VarP(&outputValue{s}, "output", "o", usage)
 	cmd.Flags().Var(&jqValue{s}, "jq", "filter JSON output with a jq `expression` (implies -o json)")
 
-	completions := make([]cobra.Completion, len(formats))
+	completions := make([]cobra.Completion, len(formats), len(formats)+len(extra))
 	for i, f := range formats {
 		completions[i] = cobra.CompletionWithDesc(string(f), formatDesc[f])
+	}
+	for _, x := range extra {
+		completions = append(completions, cobra.CompletionWithDesc(string(x.Name), x.Desc))
 	}
 	mustRegister(cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(completions, cobra.ShellCompDirectiveNoFileComp)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("jq", cobra.NoFileCompletions))
@@ -72,10 +92,11 @@ type flagState struct {
 	format Format // "" until -o is given
 	query  string
 	ctx    func() context.Context // the command's context, once it runs
+	extra  []Format               // the command's own formats
 }
 
 func (s *flagState) update(format Format, query string) error {
-	e, err := New(format, query, s.fields)
+	e, err := newWith(format, query, s.fields, s.extra)
 	if err != nil {
 		return err
 	}

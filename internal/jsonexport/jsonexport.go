@@ -93,8 +93,13 @@ func (e *Export) Query() string { return e.query }
 // An unknown format, a jq expression that does not parse or compile, and
 // --jq with a format other than json are usage errors (exit 2).
 func New(format Format, query string, fields []string) (Exporter, error) {
-	if format != "" && !slices.Contains(formats, format) {
-		return nil, exitcode.UsageError("unknown output format %q (want %s)", format, formatList(", "))
+	return newWith(format, query, fields, nil)
+}
+
+// newWith is New that also accepts the command's own formats (extra).
+func newWith(format Format, query string, fields []string, extra []Format) (Exporter, error) {
+	if format != "" && !slices.Contains(formats, format) && !slices.Contains(extra, format) {
+		return nil, exitcode.UsageError("unknown output format %q (want %s)", format, formatList(", ", extra...))
 	}
 	if query == "" {
 		if format == "" || format == Table {
@@ -116,12 +121,21 @@ func New(format Format, query string, fields []string) (Exporter, error) {
 	return &Export{format: JSON, query: query, code: code, fields: fields}, nil
 }
 
-func formatList(sep string) string {
-	names := make([]string, len(formats))
-	for i, f := range formats {
-		names[i] = string(f)
+func formatList(sep string, extra ...Format) string {
+	names := make([]string, 0, len(formats)+len(extra))
+	for _, f := range append(slices.Clone(formats), extra...) {
+		names = append(names, string(f))
 	}
 	return strings.Join(names, sep)
+}
+
+// FormatOf is the format e writes: "" for the table (e is nil), else its
+// -o format, so that a command finds its own (AddFlagsWith).
+func FormatOf(e Exporter) Format {
+	if x, ok := e.(*Export); ok {
+		return x.format
+	}
+	return ""
 }
 
 // Write writes data to w in the exporter's format. Nothing is written when

@@ -16,7 +16,8 @@ import (
 // Fields are the JSON field names of a connection, in CSV/TSV column order.
 // Adding a field is fine; renaming or removing one breaks scripts.
 var Fields = []string{"id", "name", "connector", "auth", "status", "account", "secret_backend",
-	"fields", "secrets", "scopes", "expires_at", "api_base", "failed_24h", "created_at", "updated_at", "authorized_at", "verified", "status_reason"}
+	"fields", "secrets", "scopes", "expires_at", "api_base", "failed_24h", "created_at", "updated_at", "authorized_at", "verified", "status_reason",
+	"expiry_at", "expiry_reason"}
 
 // Connection is one connection as printed with -o json.
 type Connection struct {
@@ -42,6 +43,20 @@ type Connection struct {
 	// StatusReason is "secret_missing" when the connection needs
 	// reauthorization because its secret was not found (not rejected).
 	StatusReason string `json:"status_reason"`
+	// ExpiryAt is when the earliest dated forecast (a provider's rule or
+	// status.key_max_age, see connection.Forecasts) ends the credentials;
+	// null when no rule gives a date. Not the access token's expires_at.
+	ExpiryAt *time.Time `json:"expiry_at"`
+	// ExpiryReason is that forecast's rule; "" when ExpiryAt is null.
+	ExpiryReason string `json:"expiry_reason"`
+}
+
+// SetExpiry fills ExpiryAt and ExpiryReason from the earliest of fs.
+func (v *Connection) SetExpiry(fs []connector.Forecast) {
+	if f, ok := connection.Earliest(fs); ok {
+		at := f.At.UTC()
+		v.ExpiryAt, v.ExpiryReason = &at, f.Rule
+	}
 }
 
 // From builds the view of c, with its effective fields (defaults filled in).

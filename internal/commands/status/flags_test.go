@@ -19,6 +19,7 @@ func parse(t *testing.T, argv []string) (*Options, error) {
 	var got *Options
 	cmd := NewCmd(&deps.Deps{IO: ios}, func(_ context.Context, o *Options) error {
 		c := *o
+		c.LastSuccess = nil
 		c.IO, c.Now, c.Authz, c.HTTP, c.Failed = nil, nil, nil, nil, nil
 		c.Notifier = nil
 		got = &c
@@ -46,7 +47,10 @@ func TestStatusFlags(t *testing.T) {
 		{argv: []string{"--concurrency", "0"}, wantErr: "--concurrency must be at least 1"},
 		{argv: []string{"--concurrency", "x"}, wantErr: "invalid argument"},
 		{argv: []string{"-o", "xml"}, wantErr: "xml"},
-		{argv: []string{"--refresh"}, wantErr: "unknown flag: --refresh"},
+		{argv: []string{"-o", "prometheus"}, want: Options{Concurrency: 4, Names: []string{}}, export: true},
+		{argv: []string{"-o", "prometheus", "--jq", "."}, wantErr: "--jq works on JSON output and cannot be combined with -o prometheus"},
+		{argv: []string{"--refresh", "crm"}, want: Options{Concurrency: 4, Refresh: true, Names: []string{"crm"}}},
+		{argv: []string{"--refresh", "--offline"}, wantErr: "--refresh calls every provider and --offline none: give one of them"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.argv, " "), func(t *testing.T) {

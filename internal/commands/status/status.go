@@ -78,12 +78,17 @@ type Options struct {
 	Names       []string
 	Concurrency int
 	Offline     bool
+	Refresh     bool // keep-alive: refresh every OAuth grant, due or not
 	Export      jsonexport.Exporter
+
+	// LastSuccess reads each job's last successful run from the activity
+	// log (-o prometheus); injected by NewCmd like the services above.
+	LastSuccess func(ctx context.Context, jobIDs []string) map[string]time.Time
 }
 
 // NewCmd returns `connctl status`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Now: d.Now, Authz: d.Authz, HTTP: d.HTTP, Failed: d.FailedLastDay}
+	opts := &Options{IO: d.IO, Now: d.Now, Authz: d.Authz, HTTP: d.HTTP, Failed: d.FailedLastDay, LastSuccess: d.LastSuccess}
 	if runF == nil {
 		runF = run
 	}
@@ -104,16 +109,36 @@ docs/health.md lists every rule with its source.
 already knows (the recorded status, token expiry, forecasts and failed
 activities of the last 24 hours).
 
+--refresh is the keep-alive for cron or a systemd timer: it refreshes every
+OAuth grant that has a refresh token, not only access tokens that are due,
+so refresh tokens that die of inactivity (Google, Atlassian, Microsoft, a
+server's refresh_token_idle) start their window again; keys are checked as
+always (docs/health.md).
+
+-o prometheus prints gauges for node_exporter's textfile collector:
+connctl_connection_state{name,connector,state} (1 for the current state, 0
+for the others), connctl_connection_expiry_seconds{name,connector},
+connctl_job_last_success_timestamp_seconds{connection,job} and
+connctl_status_checked_timestamp_seconds. Write it to a temporary file and
+rename it into the collector's folder, so that a scrape never reads half a
+file (docs/health.md).
+
 Exit status: 0 when every connection is ok or expiring, 4 when any needs
 authorization, 1 when any other fails (see ` + "`connctl help exit-codes`" + `).`,
 		Example: `  connctl status
   connctl status crm support
   connctl status --offline -o json
+  connctl status --refresh -q
+  connctl status -o prometheus > /var/lib/node_exporter/textfile/connctl.prom.$$ &&
+    mv /var/lib/node_exporter/textfile/connctl.prom.$$ /var/lib/node_exporter/textfile/connctl.prom
   connctl status --jq '.[] | select(.state != "ok") | .fix'`,
 		ValidArgsFunction: complete.ConnectionNames(d),
 		RunE: func(c *cobra.Command, args []string) error {
 			if opts.Concurrency < 1 {
 				return exitcode.UsageError("--concurrency must be at least 1")
+			}
+			if opts.Refresh && opts.Offline {
+				return exitcode.UsageError("--refresh calls every provider and --offline none: give one of them")
 			}
 			opts.Names = args
 			return runF(c.Context(), opts)
@@ -121,7 +146,9 @@ authorization, 1 when any other fails (see ` + "`connctl help exit-codes`" + `).
 	}
 	cmd.Flags().IntVar(&opts.Concurrency, "concurrency", 4, "check at most `N` connections at once")
 	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "call no provider and read no secret: report what connctl knows")
-	jsonexport.AddFlags(cmd, &opts.Export, []string{"name", "connector", "state", "reason", "fix", "account", "checked", "expires_at", "forecasts", "failed_24h"})
+	cmd.Flags().BoolVar(&opts.Refresh, "refresh", false, "keep-alive: refresh every OAuth grant, not only access tokens that are due")
+	jsonexport.AddFlagsWith(cmd, &opts.Export, []string{"name", "connector", "state", "reason", "fix", "account", "checked", "expires_at", "forecasts", "failed_24h"},
+		[]jsonexport.ExtraFormat{{Name: FormatPrometheus, Desc: "Prometheus text format, for node_exporter's textfile collector"}})
 	return cmd
 }
 
@@ -148,7 +175,7 @@ func run(ctx context.Context, opts *Options) error {
 		}()
 	}
 	wg.Wait()
-	if err := opts.print(results); err != nil {
+	if err := opts.output(ctx, svc.Mgr.Config, results); err != nil {
 		return err
 	}
 	opts.notifyChanges(ctx, conns, results)
@@ -210,7 +237,8 @@ func (opts *Options) one(ctx context.Context, svc *authorization.Service, c conf
 		return r
 	}
 	now := opts.Now()
-	for _, f := range forecasts(svc, &c, now) {
+	fs := forecasts(svc, &c, now)
+	for _, f := range fs {
 		ff := Forecast{Rule: f.Rule, Source: f.Source}
 		if !f.At.IsZero() {
 			at := f.At.UTC()
@@ -225,8 +253,8 @@ func (opts *Options) one(ctx context.Context, svc *authorization.Service, c conf
 		r.State = StateExpiring
 		r.Reason = expiringReason(r, now)
 		r.Fix = "connctl reauthorize " + q
-		if !c.Unverified && isOAuth(svc, &c) && r.ExpiresAt.After(now) {
-			r.Fix = "connctl test " + q // a refresh keeps an inactivity-bound grant alive
+		if e, _ := connection.Earliest(fs); e.KeepAlive && !c.Unverified && isOAuth(svc, &c) && r.ExpiresAt.After(now) {
+			r.Fix = "connctl status --refresh " + q // a refresh keeps an inactivity-bound grant alive
 		}
 	}
 	return r
@@ -248,41 +276,10 @@ func expiringReason(r Result, now time.Time) string {
 
 func isOAuth(svc *authorization.Service, c *configstore.Connection) bool { return svc.IsOAuth(c) }
 
-// forecasts gathers the connector's rules and the key-age rule.
+// forecasts are connection.Forecasts with the configured key age: the
+// rules `connctl list --expiring` uses too.
 func forecasts(svc *authorization.Service, c *configstore.Connection, now time.Time) []connector.Forecast {
-	ctr, m, err := svc.Mgr.Lookup(c)
-	if err != nil {
-		return nil
-	}
-	g := Facts(c, m.Kind)
-	var out []connector.Forecast
-	if ctr.Expiry != nil {
-		out = ctr.Expiry(g, now)
-	}
-	if m.Kind != connector.AuthOAuth2 && !g.AuthorizedAt.IsZero() {
-		age := svc.Mgr.Config.Duration("status.key_max_age")
-		out = append(out, connector.Forecast{At: g.AuthorizedAt.Add(age),
-			Rule:   fmt.Sprintf("the key was saved on %s; status.key_max_age (%s) says to rotate keys at that age: `connctl reauthorize` with a new one", g.AuthorizedAt.UTC().Format("2006-01-02"), age),
-			Source: "status.key_max_age"})
-	}
-	return out
-}
-
-// Facts is what the config records about c's credentials.
-func Facts(c *configstore.Connection, kind connector.AuthKind) connector.GrantFacts {
-	g := connector.GrantFacts{Auth: kind, Fields: c.Fields, HasRefreshToken: c.HasSecret(connection.KindRefreshToken)}
-	if c.AuthorizedAt != nil {
-		g.AuthorizedAt = *c.AuthorizedAt
-	}
-	if o := c.OAuth; o != nil {
-		if o.IssuedAt != nil {
-			g.RefreshedAt = *o.IssuedAt
-		}
-		if o.ExpiresAt != nil {
-			g.AccessTokenExpiresAt = *o.ExpiresAt
-		}
-	}
-	return g
+	return connection.Forecasts(svc.Mgr.Catalog, c, now, svc.Mgr.Config.Duration(connection.KeyMaxAgeSetting))
 }
 
 // check is `connctl test`'s check: who-am-I (after a refresh when needed)
@@ -291,6 +288,12 @@ func Facts(c *configstore.Connection, kind connector.AuthKind) connector.GrantFa
 func (opts *Options) check(ctx context.Context, svc *authorization.Service, c *configstore.Connection) (string, error) {
 	var account string
 	if svc.IsOAuth(c) {
+		if opts.Refresh && c.HasSecret(connection.KindRefreshToken) {
+			// The keep-alive: a refresh is the refresh token's use.
+			if _, err := svc.AccessToken(ctx, c.Name, true); err != nil {
+				return "", err
+			}
+		}
 		id, err := svc.Test(ctx, c.Name)
 		if err != nil {
 			return "", err

@@ -47,6 +47,13 @@ func Connector() *connector.Connector {
 			Fields: []connector.Field{
 				fieldkit.ClientID("Client ID of an OAuth client of type Desktop app"),
 				fieldkit.ClientSecret("required", "Client secret of the Desktop app client (Google issues one and expects it at the token endpoint)"),
+				fieldkit.Enum(connector.Field{
+					Name:    AppStatusField,
+					Label:   "Publishing status",
+					Help:    "the OAuth consent screen's publishing status: testing (refresh tokens end 7 days after sign-in, so status forecasts it) or production",
+					Default: "production",
+					Enum:    []string{"production", "testing"},
+				}),
 			},
 			OAuth: &connector.OAuthSpec{
 				AuthURL:     "https://accounts.google.com/o/oauth2/v2/auth",
@@ -65,12 +72,12 @@ func Connector() *connector.Connector {
 					"access_type=offline&prompt=consent, or a refresh token comes only with the first consent",
 					"loopback redirect http://127.0.0.1:{any port} (Desktop client); localhost works but can hit firewalls",
 					"revoke: POST https://oauth2.googleapis.com/revoke?token= (revoking an access token revokes its refresh token too)",
-					"refresh tokens expire after 6 months unused, and after 7 days for apps in Testing with external users",
+					"refresh tokens expire after 6 months unused, and after 7 days for apps in Testing with external users (set app_status=testing)",
 					"quota errors are HTTP 403 rateLimitExceeded (back off) or quotaExceeded",
 				},
 			},
 			HowTo: "In the Google Cloud console > APIs & Services: enable the BigQuery API, configure the OAuth\n" +
-				"consent screen (while in Testing, add yourself as a test user; refresh tokens then last 7 days),\n" +
+				"consent screen (while in Testing, add yourself as a test user and set app_status=testing: refresh tokens then last 7 days),\n" +
 				"then Credentials > Create credentials > OAuth client ID > Application type Desktop app.\n" +
 				"Set client_id and client_secret. No redirect URI to register: Desktop clients accept any loopback port.",
 		},

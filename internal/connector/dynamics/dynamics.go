@@ -49,6 +49,7 @@ func Connector() *connector.Connector {
 				},
 				fieldkit.ClientID("Application (client) ID of your Entra app registration"),
 				fieldkit.ClientSecret("optional", "leave empty for a public client (Mobile and desktop platform); needed only for a Web-platform app"),
+				fieldkit.ClientSecretExpiresAt("when the client secret expires (Certificates & secrets > Expires), so that connctl status warns before it does"),
 			},
 			OAuth: &connector.OAuthSpec{
 				AuthURL:  "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",

@@ -327,3 +327,20 @@ func redact(v string) string {
 	}
 	return v
 }
+
+// ClientSecretExpiresAt is the optional field recording when the OAuth
+// client secret expires (a date), which `connctl status` forecasts.
+func ClientSecretExpiresAt(help string) connector.Field {
+	return connector.Field{
+		Name:    connector.ClientSecretExpiresAtField,
+		Label:   "Client secret expires",
+		Help:    help,
+		Example: "2027-03-01",
+		Validate: func(v string) error {
+			if _, err := connector.ParseDate(v); err != nil {
+				return fmt.Errorf("%s %w", connector.ClientSecretExpiresAtField, err)
+			}
+			return nil
+		},
+	}
+}

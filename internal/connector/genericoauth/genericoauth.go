@@ -24,6 +24,7 @@ func Connector() *connector.Connector {
 	}
 	return &connector.Connector{
 		ID:       "oauth2",
+		Expiry:   expiry,
 		Name:     "Generic OAuth 2.0 / OpenID Connect",
 		Aliases:  []string{"generic-oauth2", "oidc"},
 		Category: connector.CategoryGeneric,
@@ -65,6 +66,14 @@ func Connector() *connector.Connector {
 					Default: "params",
 					Enum:    []string{"params", "header"},
 				}),
+				{
+					Name:     RefreshTokenIdleField,
+					Label:    "Refresh token idle limit",
+					Help:     "how long the server lets a refresh token go unused before it ends (e.g. 30d, 720h), if it has such a window; connctl status forecasts it and status --refresh keeps the grant alive",
+					Example:  "30d",
+					Validate: validateIdle,
+				},
+				fieldkit.ClientSecretExpiresAt("when the client secret expires, if it does (e.g. Microsoft Entra); connctl status warns before it does"),
 			},
 			OAuth: &connector.OAuthSpec{
 				AuthURL:      "{auth_url}",

@@ -18,6 +18,7 @@ func oauthHooks() *connector.OAuthHooks {
 		DescribeGrant:        describeGrant,
 		GrantEndpoints:       grantEndpoints,
 		WhoAmI:               whoAmI,
+		GrantCapWarning:      grantCapWarning,
 		// Zoho's accounts server answers a revoked or expired refresh token
 		// with invalid_code (sometimes with HTTP 200).
 		InvalidGrantCodes: []string{"invalid_code"},

@@ -51,6 +51,7 @@ func TestListFlags(t *testing.T) {
 		{argv: []string{"list", "--limit=-1"}, want: Options{Sort: "name", Limit: -1}},
 		{argv: []string{"list", "--search", "a", "--connector", "jira", "--status", "authorized", "--sort", "created", "--limit", "2", "-o", "json"},
 			want: Options{Search: "a", Connector: "jira", Status: "authorized", Sort: "created", Limit: 2}, export: true},
+		{argv: []string{"list", "--expiring", "14d"}, want: Options{Sort: "name", Expiring: "14d"}},
 		{argv: []string{"list", "--jq", ".[].name"}, want: Options{Sort: "name"}, export: true},
 		{argv: []string{"list", "-o", "tsv"}, want: Options{Sort: "name"}, export: true},
 		{argv: []string{"list", "crm"}, wantErr: `unknown command "crm" for "connctl list"`},

@@ -39,8 +39,15 @@ type Options struct {
 	Status    string
 	Sort      string
 	Limit     int
-	Export    jsonexport.Exporter
+	// Expiring (--expiring) keeps only connections whose earliest dated
+	// forecast falls within this duration (or has passed); "" keeps all.
+	Expiring string
+	Export   jsonexport.Exporter
 }
+
+// ExpiresColumnWithin is how close a forecast must be for a terminal list
+// to show the EXPIRES column: without one, the table stays as it was.
+const ExpiresColumnWithin = 30 * 24 * time.Hour
 
 // newOptions returns list's Options with d's services and no flags set.
 func newOptions(d *deps.Deps) *Options {
@@ -60,7 +67,7 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 	// that filtering matches what is displayed: unverified included.
 	statuses := connview.StatusTexts()
 	cmd := &cobra.Command{
-		Use:     "list [--search TEXT] [--connector ID] [--status STATUS] [--sort KEY] [--limit N]",
+		Use:     "list [--search TEXT] [--connector ID] [--status STATUS] [--expiring DUR] [--sort KEY] [--limit N]",
 		Aliases: []string{"ls"},
 		Short:   "List connections",
 		Long: `List connections, sorted by name (or by --sort: connector, status, created
@@ -69,7 +76,14 @@ by name). --limit keeps the first N after sorting, in every output format.
 
 On a terminal: NAME, CONNECTOR, STATUS, ACCOUNT, CREATED and FAILED 24H, which
 marks connections with failed activities in the last 24 hours (see them with
-` + "`connctl activities --connection <name> --failed --since 24h`" + `).
+` + "`connctl activities --connection <name> --failed --since 24h`" + `), and
+EXPIRES ("in 9d", "expired 2d ago") with --expiring, or when some
+connection's credentials end within 30 days by a forecast: the provider's
+published rules or
+status.key_max_age, the same rules as ` + "`connctl status`" + ` (docs/health.md).
+--expiring DUR (14d, 36h) lists only connections whose forecast end falls
+within DUR or has passed. JSON's expiry_at and expiry_reason give the
+earliest forecast (expires_at is the OAuth access token's expiry).
 Names are never cut to fit the terminal, and statuses are coloured (not with
 NO_COLOR). A connection whose secrets are kept in another secrets.backend
 than the one in force is listed as needs_reauthorization.
@@ -77,7 +91,8 @@ than the one in force is listed as needs_reauthorization.
 with --no-verify and not tested since) is its own status, so --status
 authorized leaves those out.
 When piped, one tab-separated row per connection with the columns
-name, connector, status, account, created_at (RFC 3339 UTC), failed_24h.
+name, connector, status, account, created_at (RFC 3339 UTC), failed_24h;
+with --expiring, expiry_at (RFC 3339 UTC) follows.
 
 No connections, or none matching, is not an error: exit 0.
 list reads only the config file; it never touches the keyring or the network.`,
@@ -85,6 +100,7 @@ list reads only the config file; it never touches the keyring or the network.`,
   connctl list --search prod
   connctl list --connector sfdc --status authorized
   connctl list --sort failed --limit 5
+  connctl list --expiring 14d
   connctl list --jq '.[] | select(.status != "authorized") | .name'`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -96,6 +112,7 @@ list reads only the config file; it never touches the keyring or the network.`,
 	cmd.Flags().StringVar(&opts.Status, "status", "", "only connections with this `status`: "+strings.Join(statuses, ", "))
 	cmd.Flags().StringVar(&opts.Sort, "sort", "name", "sort by `key`: "+strings.Join(SortKeys, ", "))
 	cmd.Flags().IntVar(&opts.Limit, "limit", 0, "show at most `N` connections (0: all)")
+	cmd.Flags().StringVar(&opts.Expiring, "expiring", "", "only connections whose credentials a forecast ends within `DUR` (14d, 36h) or already ended")
 	jsonexport.AddFlags(cmd, &opts.Export, connview.Fields)
 	_ = cmd.RegisterFlagCompletionFunc("sort", complete.Values(SortKeys...))
 	_ = cmd.RegisterFlagCompletionFunc("connector", complete.ConnectorIDs(d))
@@ -125,11 +142,29 @@ func run(ctx context.Context, opts *Options) error {
 	if opts.Limit < 0 {
 		return exitcode.UsageError("--limit %d: give a number of connections, at least 0 (0 shows all)", opts.Limit)
 	}
+	within := time.Duration(-1)
+	if opts.Expiring != "" {
+		d, err := ParseWithin(opts.Expiring)
+		if err != nil {
+			return exitcode.UsageError("--expiring %q is not a duration: write it as 14d, 36h or 90m", opts.Expiring)
+		}
+		within = d
+	}
 	cfg, err := opts.Config()
 	if err != nil {
 		return err
 	}
+	now := opts.Now()
 	conns := Filter(Effective(cfg.Connections(), cfg.String("secrets.backend")), opts.Search, connectorID, status)
+	// Forecasts read the config only (no keyring, no network), and only
+	// when they are shown or filtered on: a piped list skips them.
+	var fc *forecaster
+	if within >= 0 || exp != nil || ios.IsStdoutTTY() {
+		fc = &forecaster{cat: cat, now: now, keyMaxAge: cfg.Duration(connection.KeyMaxAgeSetting)}
+	}
+	if within >= 0 {
+		conns = fc.within(conns, within)
+	}
 	failed := opts.FailedLastDay(ctx)
 	Sort(conns, opts.Sort, failed)
 	if opts.Limit > 0 && len(conns) > opts.Limit {
@@ -140,6 +175,7 @@ func run(ctx context.Context, opts *Options) error {
 		for i := range conns {
 			views[i] = connview.From(cat, conns[i])
 			views[i].Failed24h = failed[conns[i].ID]
+			views[i].SetExpiry(fc.forecasts(conns[i]))
 		}
 		return exp.Write(ios.Out, views)
 	}
@@ -153,7 +189,71 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		return nil
 	}
-	return Render(ios, conns, failed, opts.Now())
+	var ends map[*configstore.Connection]connector.Forecast
+	if fc != nil {
+		ends = fc.earliest(conns)
+	}
+	return RenderExpiry(ios, conns, failed, now, ends, within >= 0)
+}
+
+// ParseWithin reads --expiring: a Go duration (36h, 90m) or whole days (14d).
+func ParseWithin(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 100000 {
+			return 0, fmt.Errorf("bad number of days %q", n)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("bad duration %q", s)
+	}
+	return d, nil
+}
+
+// forecaster computes each connection's forecasts once.
+type forecaster struct {
+	cat       *connector.Catalogue
+	now       time.Time
+	keyMaxAge time.Duration
+	memo      map[*configstore.Connection][]connector.Forecast
+}
+
+func (f *forecaster) forecasts(c *configstore.Connection) []connector.Forecast {
+	if fs, ok := f.memo[c]; ok {
+		return fs
+	}
+	if f.memo == nil {
+		f.memo = map[*configstore.Connection][]connector.Forecast{}
+	}
+	fs := connection.Forecasts(f.cat, c, f.now, f.keyMaxAge)
+	f.memo[c] = fs
+	return fs
+}
+
+// within keeps the connections whose earliest dated forecast is at most d
+// from now (or already past).
+func (f *forecaster) within(conns []*configstore.Connection, d time.Duration) []*configstore.Connection {
+	out := conns[:0:0]
+	for _, c := range conns {
+		if e, ok := connection.Earliest(f.forecasts(c)); ok && !e.At.After(f.now.Add(d)) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// earliest maps each connection with a dated forecast to its earliest.
+func (f *forecaster) earliest(conns []*configstore.Connection) map[*configstore.Connection]connector.Forecast {
+	out := map[*configstore.Connection]connector.Forecast{}
+	for _, c := range conns {
+		if e, ok := connection.Earliest(f.forecasts(c)); ok {
+			out[c] = e
+		}
+	}
+	return out
 }
 
 // Effective returns the connections as they stand with the secrets backend
@@ -219,12 +319,37 @@ func Sort(conns []*configstore.Connection, key string, failed map[string]int) {
 
 // Render prints the connections table (TTY) or TSV rows (pipe).
 func Render(ios *iostreams.IOStreams, conns []*configstore.Connection, failed map[string]int, now time.Time) error {
+	return RenderExpiry(ios, conns, failed, now, nil, false)
+}
+
+// RenderExpiry is Render with each connection's earliest forecast (ends)
+// and an expiry column: always when withExpiry (--expiring was given);
+// else on a terminal only when a forecast ends within ExpiresColumnWithin,
+// and never piped, so that scripts reading the default columns are not
+// broken.
+func RenderExpiry(ios *iostreams.IOStreams, conns []*configstore.Connection, failed map[string]int, now time.Time,
+	ends map[*configstore.Connection]connector.Forecast, withExpiry bool) error {
 	tty := ios.IsStdoutTTY()
+	showExp := withExpiry
+	if tty && !showExp {
+		for _, e := range ends {
+			if e.At.Sub(now) <= ExpiresColumnWithin {
+				showExp = true
+				break
+			}
+		}
+	}
 	// The last column is the product's info icon: failed activities in the
 	// last 24 hours (filled by the activity log).
 	headers := []string{"NAME", "CONNECTOR", "STATUS", "ACCOUNT", "CREATED", "FAILED 24H"}
+	if showExp {
+		headers = append(headers, "EXPIRES")
+	}
 	t := tableprint.NewIO(ios, headers...)
 	t.Keep(1, 2) // the connector id and the status are never cut either
+	if showExp {
+		t.Keep(6)
+	}
 	t.ColorColumn(2, tableprint.StatusColor)
 	t.ColorColumn(5, func(string) tableprint.Color { return tableprint.Red })
 	for _, c := range conns {
@@ -233,10 +358,34 @@ func Render(ios *iostreams.IOStreams, conns []*configstore.Connection, failed ma
 			if n := failed[c.ID]; n > 0 {
 				marker = fmt.Sprintf("ⓘ %d failed", n)
 			}
-			t.Row(c.Name, c.Connector, connview.StatusText(c), c.Account, tableprint.RelativeTime(now, c.CreatedAt), marker)
+			row := []string{c.Name, c.Connector, connview.StatusText(c), c.Account, tableprint.RelativeTime(now, c.CreatedAt), marker}
+			if showExp {
+				row = append(row, expiresText(ends, c, now))
+			}
+			t.Row(row...)
 			continue
 		}
-		t.Row(c.Name, c.Connector, connview.StatusText(c), c.Account, c.CreatedAt.UTC().Format(time.RFC3339), strconv.Itoa(failed[c.ID]))
+		row := []string{c.Name, c.Connector, connview.StatusText(c), c.Account, c.CreatedAt.UTC().Format(time.RFC3339), strconv.Itoa(failed[c.ID])}
+		if showExp {
+			exp := ""
+			if e, ok := ends[c]; ok {
+				exp = e.At.UTC().Format(time.RFC3339)
+			}
+			row = append(row, exp)
+		}
+		t.Row(row...)
 	}
 	return t.Render()
+}
+
+// expiresText is the EXPIRES cell: "in 9d", "expired 2d ago" or "".
+func expiresText(ends map[*configstore.Connection]connector.Forecast, c *configstore.Connection, now time.Time) string {
+	e, ok := ends[c]
+	if !ok {
+		return ""
+	}
+	if !e.At.After(now) {
+		return "expired " + tableprint.RelativeTime(now, e.At)
+	}
+	return tableprint.RelativeTime(now, e.At)
 }

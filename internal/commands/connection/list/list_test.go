@@ -21,6 +21,13 @@ var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 func writeConfig(tb testing.TB, n int) string {
 	tb.Helper()
+	return writeConfigDated(tb, n, false)
+}
+
+// writeConfigDated is writeConfig with, when dated, each key's saved date
+// (authorized_at) set, so that every connection has a key-age forecast.
+func writeConfigDated(tb testing.TB, n int, dated bool) string {
+	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "config.yaml")
 	s, err := configstore.Open(path, func(string) string { return "" })
 	if err != nil {
@@ -34,6 +41,10 @@ func writeConfig(tb testing.TB, n int) string {
 				Secrets: []string{"secret_access_key"}, SecretBackend: "keyring", Status: configstore.StatusAuthorized,
 				Account: "arn:aws:iam::123456789012:user/etl", CreatedAt: now.Add(-time.Duration(i) * time.Minute), UpdatedAt: now,
 			})
+			if dated {
+				at := now.Add(-time.Duration(i) * time.Hour)
+				d.Connections[len(d.Connections)-1].AuthorizedAt = &at
+			}
 		}
 		return nil
 	})
@@ -102,6 +113,23 @@ func BenchmarkList10k(b *testing.B) {
 			for b.Loop() {
 				d, _ := testDeps(path, mode.tty)
 				if err := run(context.Background(), newOptions(d)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	// With a saved date on every key, each one has a forecast: the terminal
+	// computes them all, and --expiring filters on them.
+	dated := writeConfigDated(b, 10000, true)
+	for _, mode := range []struct {
+		name string
+		tty  bool
+		opts Options
+	}{{"tty-forecasts", true, Options{}}, {"pipe-expiring", false, Options{Expiring: "400d"}}} {
+		b.Run(mode.name, func(b *testing.B) {
+			for b.Loop() {
+				d, _ := testDeps(dated, mode.tty)
+				if err := run(context.Background(), withDeps(d, mode.opts)); err != nil {
 					b.Fatal(err)
 				}
 			}

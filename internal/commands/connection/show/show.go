@@ -81,6 +81,7 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	v := connview.From(opts.Catalog(), c)
 	v.Failed24h = opts.FailedLastDay(ctx)[c.ID]
+	v.SetExpiry(connection.Forecasts(opts.Catalog(), c, opts.Now(), cfg.Duration(connection.KeyMaxAgeSetting)))
 	if exp != nil {
 		return exp.Write(opts.IO.Out, v)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/connector/all"
@@ -107,6 +108,7 @@ func ConnectorsMarkdown(cat *connector.Catalogue) string {
 				fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s.Name, strings.Join(params, "<br>"), s.PrimaryKey, s.IncrementalField, cell(s.Help))
 			}
 		}
+		writeExpiryRules(&b, c)
 	}
 	head, tail, _ := strings.Cut(assumptions, "{{per-connector}}")
 	b.WriteString(head)
@@ -207,4 +209,24 @@ func wrap(text, indent string, width int) string {
 	}
 	b.WriteString(line + "\n")
 	return b.String()
+}
+
+// writeExpiryRules lists the rules of c's Expiry (asked with Describe, so
+// the doc comes from the code that forecasts), each with its source.
+func writeExpiryRules(b *strings.Builder, c *connector.Connector) {
+	if c.Expiry == nil {
+		return
+	}
+	rules := c.Expiry(connector.GrantFacts{Auth: connector.AuthOAuth2, Describe: true}, time.Time{})
+	if len(rules) == 0 {
+		return
+	}
+	b.WriteString("\nExpiry forecasts (`connctl status`, `connctl list --expiring`; see [health.md](health.md)):\n\n| rule | source |\n|---|---|\n")
+	for _, r := range rules {
+		src := r.Source
+		if strings.HasPrefix(src, "https://") {
+			src = "<" + src + ">"
+		}
+		fmt.Fprintf(b, "| %s | %s |\n", cell(r.Rule), cell(src))
+	}
 }
