@@ -235,7 +235,8 @@ func CheckNames(names []string) error {
 // outer `connctl exec`), then each connection's Own variables and, when
 // native is true, its Native ones, sorted by name. It refuses (*Conflict)
 // two connections with one Prefix, two connections setting one native
-// variable, and a native variable the parent sets to another value.
+// variable, and a native variable the parent sets (not empty) to another
+// value.
 func Build(parent []string, creds []*Credentials, native bool) ([]string, error) {
 	names := make([]string, len(creds))
 	for i, c := range creds {
@@ -275,7 +276,7 @@ func Build(parent []string, creds []*Credentials, native bool) ([]string, error)
 				return nil, &Conflict{Kind: SameNative, Var: k, Names: []string{first, c.Name}}
 			}
 			owner[k] = c.Name
-			if old, ok := inherited[k]; ok && old != v {
+			if old := inherited[k]; old != "" && old != v { // an empty variable counts as unset, as AWS's SDKs take it
 				return nil, &Conflict{Kind: ParentSets, Var: k, Names: []string{c.Name}}
 			}
 			if v == "" {

@@ -162,10 +162,13 @@ func TestBuildConflicts(t *testing.T) {
 			}
 		}
 	}
-	// The same value, or an empty variable the connection leaves unset,
-	// changes nothing.
-	if _, err := Build([]string{"AWS_REGION=eu-west-1", "AWS_DEFAULT_REGION=eu-west-1", "AWS_SESSION_TOKEN="}, []*Credentials{s3Creds("a", "eu-west-1")}, true); err != nil {
-		t.Errorf("same values refused: %v", err)
+	// The same value, or an empty variable, changes nothing.
+	got, err := Build([]string{"AWS_REGION=eu-west-1", "AWS_DEFAULT_REGION=", "AWS_SESSION_TOKEN="}, []*Credentials{s3Creds("a", "eu-west-1")}, true)
+	if err != nil {
+		t.Fatalf("same values refused: %v", err)
+	}
+	if !slices.Contains(got, "AWS_DEFAULT_REGION=eu-west-1") || slices.Contains(got, "AWS_SESSION_TOKEN=") {
+		t.Errorf("empty parent variables not replaced: %v", got)
 	}
 }
 
