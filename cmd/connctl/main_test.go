@@ -411,7 +411,8 @@ func refreshTokenCmd(cmd, peer string, introspect func() func(context.Context, s
 }
 
 // rclone-start DIR: serve DIR's subfolders as S3 buckets (rclone serve s3)
-// and export S3_ENDPOINT, S3_KEY and S3_SECRET.
+// and export S3_ENDPOINT, S3_KEY and S3_SECRET, and RCLONE, the binary
+// (an S3 client for exec.txtar).
 func cmdRcloneStart(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 {
 		ts.Fatalf("usage: rclone-start DIR")
@@ -424,6 +425,9 @@ func cmdRcloneStart(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("S3_ENDPOINT", srv.Endpoint)
 	ts.Setenv("S3_KEY", srv.AccessKey)
 	ts.Setenv("S3_SECRET", srv.SecretKey)
+	if bin, err := rclone.Binary(); err == nil {
+		ts.Setenv("RCLONE", bin)
+	}
 }
 
 // json-len N: stdout is a JSON array of N items.

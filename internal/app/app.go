@@ -47,6 +47,10 @@ func RunContext(ctx context.Context, args []string, d *deps.Deps) int {
 	if err == nil {
 		return 0
 	}
+	var child *exitcode.Exit
+	if errors.As(err, &child) {
+		return child.Status // connctl exec: the child's status, whatever interrupted it
+	}
 	if errors.Is(err, iostreams.ErrInterrupted) || ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, iostreams.ErrPromptAborted) || exitcode.FromError(err) != exitcode.Usage) {
 		fmt.Fprintln(d.IO.ErrOut, "error: interrupted")
 		return int(exitcode.Interrupted)

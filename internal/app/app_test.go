@@ -86,3 +86,36 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		}
 	}
 }
+
+// cancelOnWrite cancels a context at the first write: a Ctrl-C while the
+// command connctl exec runs is writing.
+type cancelOnWrite struct {
+	cancel context.CancelFunc
+	sb     strings.Builder
+}
+
+func (w *cancelOnWrite) Write(p []byte) (int, error) { w.cancel(); return w.sb.Write(p) }
+
+// connctl exec exits with its child's status, even when Ctrl-C came while
+// the child ran: the child decided what the interrupt means.
+func TestExecChildStatusAfterInterrupt(t *testing.T) {
+	t.Parallel()
+	d, _, _ := testDeps(t)
+	d.SkipVerify = true
+	d.Environ = func() []string { return []string{"PATH=" + os.Getenv("PATH")} }
+	d.IO.In = strings.NewReader("CANARY-key")
+	if code := RunContext(context.Background(), []string{"create", "--connector", "s3", "--name", "store", "--set", "bucket=acme",
+		"--set", "access_key_id=AKIAEXAMPLE", "--secret-stdin"}, d); code != 0 {
+		t.Fatalf("create exited %d", code)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &cancelOnWrite{cancel: cancel}
+	d.IO.Out = w
+	if code := RunContext(ctx, []string{"exec", "store", "--", "sh", "-c", "echo started; exit 7"}, d); code != 7 {
+		t.Fatalf("exit %d, want the child's 7", code)
+	}
+	if ctx.Err() == nil || w.sb.String() != "started\n" {
+		t.Fatalf("the child did not run under an interrupted connctl (%v, %q)", ctx.Err(), w.sb.String())
+	}
+}

@@ -31,6 +31,7 @@ var vendorFree = []string{
 	"internal/jobrunner",
 	"internal/authorization",
 	"internal/oauthflow",
+	"internal/execenv",
 }
 
 // notVendors are the packages under internal/connector that belong to no

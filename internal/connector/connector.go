@@ -161,6 +161,18 @@ type Connector struct {
 	// Expiry, when set, forecasts when the provider's published rules end
 	// a connection's credentials (`connctl status`); now is the caller's clock.
 	Expiry func(g GrantFacts, now time.Time) []Forecast `json:"-" yaml:"-"`
+	// ExecEnv, when set, names the provider-native environment variables
+	// (AWS_ACCESS_KEY_ID, ...) through which `connctl exec` hands a
+	// connection's credentials to a child process, so that the vendor's own
+	// tools and SDKs find them. fields are the connection's non-secret
+	// fields with defaults applied (OAuth connections also get "api_base",
+	// the API base the provider returned); secrets are a key-based
+	// connection's secrets by field name (empty for OAuth); token is an
+	// OAuth connection's fresh access token ("" for keys). A variable given
+	// the value "" must be unset in the child: a parent's stale
+	// AWS_SESSION_TOKEN would spoil the keys. It must not return names that
+	// start with CONNCTL_ (connctl's own) and never talks to anyone.
+	ExecEnv func(fields, secrets map[string]string, token string) map[string]string `json:"-" yaml:"-"`
 }
 
 // AuthKinds returns the distinct auth kinds, in method order.

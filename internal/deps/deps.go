@@ -30,7 +30,9 @@ import (
 type Deps struct {
 	IO     *iostreams.IOStreams
 	Getenv func(string) string
-	Now    func() time.Time
+	// Environ is the whole environment, for a child process (connctl exec).
+	Environ func() []string
+	Now     func() time.Time
 	// Sleep waits between a job's retries; nil: jobrunner.Sleep. Only
 	// tests set it (to shorten backoff).
 	Sleep   func(context.Context, time.Duration) error
@@ -80,8 +82,9 @@ func (d *Deps) ConfigPath() (string, error) {
 // System builds the real dependencies for this process.
 func System() *Deps {
 	d := &Deps{
-		Getenv: os.Getenv,
-		Now:    time.Now,
+		Getenv:  os.Getenv,
+		Environ: os.Environ,
+		Now:     time.Now,
 	}
 	d.IO = iostreams.System(d.Getenv)
 	d.Catalog = sync.OnceValue(all.Catalogue)

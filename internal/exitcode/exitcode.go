@@ -87,6 +87,15 @@ func Hints(err error) []string {
 	return nil
 }
 
+// Exit is the exit status of a process connctl ran for the user (`connctl
+// exec`), which connctl exits with as its own: app.Run prints nothing for
+// it, even after Ctrl-C (the child decided what an interrupt means).
+type Exit struct {
+	Status int
+}
+
+func (e *Exit) Error() string { return fmt.Sprintf("the command exited with status %d", e.Status) }
+
 // ErrSilent is returned by commands that have already explained the failure.
 var ErrSilent = errors.New("silent error")
 
@@ -102,6 +111,10 @@ func FromError(err error) Code {
 	var fe *FlagError
 	if errors.As(err, &fe) {
 		return Usage
+	}
+	var x *Exit
+	if errors.As(err, &x) {
+		return Code(x.Status)
 	}
 	if errors.Is(err, context.Canceled) {
 		return Interrupted

@@ -4,6 +4,7 @@
 package complete
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,24 @@ func ConnectionNames(d *deps.Deps) func(*cobra.Command, []string, string) ([]str
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		return matching(cfg, prefix), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// EachConnectionName completes every argument with the connection names
+// not given yet (commands that take several).
+func EachConnectionName(d *deps.Deps) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(c *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := config(c, d)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, n := range matching(cfg, prefix) {
+			if !slices.Contains(args, n) {
+				out = append(out, n)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }
 

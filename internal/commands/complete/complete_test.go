@@ -104,6 +104,8 @@ func TestConnectionNamesFromConfig(t *testing.T) {
 		{"revoke", env, []string{"revoke", ""}, []string{"CRM-Prod", "support"}},
 		{"authorize", env, []string{"authorize", ""}, []string{"CRM-Prod", "support"}},
 		{"reauthorize", env, []string{"reauthorize", ""}, []string{"CRM-Prod", "support"}},
+		{"exec, first name", env, []string{"exec", ""}, []string{"CRM-Prod", "support"}},
+		{"exec takes several names, each once", env, []string{"exec", "CRM-Prod", ""}, []string{"support"}},
 		// cobra runs no PersistentPreRunE while completing; --config must still count.
 		{"--config before the command", nil, []string{"--config", cfg, "show", ""}, []string{"CRM-Prod", "support"}},
 		{"--config after the command", nil, []string{"show", "--config", cfg, ""}, []string{"CRM-Prod", "support"}},

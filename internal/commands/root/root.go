@@ -20,6 +20,7 @@ import (
 	testcmd "github.com/connctl/connctl/internal/commands/connection/test"
 	tokencmd "github.com/connctl/connctl/internal/commands/connection/token"
 	connectorscmd "github.com/connctl/connctl/internal/commands/connectors"
+	execcmd "github.com/connctl/connctl/internal/commands/exec"
 	jobscmd "github.com/connctl/connctl/internal/commands/jobs"
 	statuscmd "github.com/connctl/connctl/internal/commands/status"
 	versioncmd "github.com/connctl/connctl/internal/commands/version"
@@ -93,6 +94,7 @@ secrets live only in the OS keyring (or, when chosen, an encrypted file).`,
 		testcmd.NewCmd(d, nil),
 		statuscmd.NewCmd(d, nil),
 		tokencmd.NewCmd(d, nil),
+		execcmd.NewCmd(d, nil),
 	} {
 		c.GroupID = "conn"
 		cmd.AddCommand(c)

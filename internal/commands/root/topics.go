@@ -56,7 +56,8 @@ Every setting (see ` + "`connctl config list`" + `) can also be set for one run 
   130  interrupted: Ctrl-C, SIGTERM or input ended at a prompt
 
 Treat any other non-zero code as failure. With -o json a failure also writes
-{"error":{"code":N,"message":"..."}} to stderr.`,
+{"error":{"code":N,"message":"..."}} to stderr. connctl exec exits with its
+command's status once the command has started (see connctl exec --help).`,
 		},
 		{
 			Use:   "formatting",

@@ -85,6 +85,7 @@ func Connector() *connector.Connector {
 	return &connector.Connector{
 		ID:       "bigquery",
 		Expiry:   expiry,
+		ExecEnv:  execEnv,
 		Name:     "Google BigQuery",
 		Aliases:  []string{"bq", "google-bigquery"},
 		Category: connector.CategoryAnalytics,

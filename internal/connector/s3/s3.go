@@ -20,6 +20,7 @@ import (
 func Connector() *connector.Connector {
 	return &connector.Connector{
 		ID:       "s3",
+		ExecEnv:  execEnv,
 		Name:     "Amazon S3 (and S3-compatible stores)",
 		Aliases:  []string{"aws-s3"},
 		Category: connector.CategoryStorage,

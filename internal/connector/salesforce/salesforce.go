@@ -23,6 +23,7 @@ func Connector() *connector.Connector {
 	return &connector.Connector{
 		ID:       "salesforce",
 		Expiry:   expiry,
+		ExecEnv:  execEnv,
 		Name:     "Salesforce",
 		Aliases:  []string{"sfdc"},
 		Category: connector.CategoryCRM,
