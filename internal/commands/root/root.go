@@ -22,6 +22,7 @@ import (
 	connectorscmd "github.com/connctl/connctl/internal/commands/connectors"
 	jobscmd "github.com/connctl/connctl/internal/commands/jobs"
 	statuscmd "github.com/connctl/connctl/internal/commands/status"
+	uicmd "github.com/connctl/connctl/internal/commands/ui"
 	versioncmd "github.com/connctl/connctl/internal/commands/version"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
@@ -93,6 +94,8 @@ secrets live only in the OS keyring (or, when chosen, an encrypted file).`,
 		testcmd.NewCmd(d, nil),
 		statuscmd.NewCmd(d, nil),
 		tokencmd.NewCmd(d, nil),
+		// ui runs the verbs above through a fresh tree of its own.
+		uicmd.NewCmd(d, func(d *deps.Deps) *cobra.Command { return NewCmd(d) }, nil),
 	} {
 		c.GroupID = "conn"
 		cmd.AddCommand(c)
