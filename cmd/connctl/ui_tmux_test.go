@@ -59,7 +59,9 @@ func (s *uiSession) save(name, scr string) {
 	}
 }
 
-func (s *uiSession) keys(keys ...string) { s.tmux(append([]string{"send-keys", "-t", "ui"}, keys...)...) }
+func (s *uiSession) keys(keys ...string) {
+	s.tmux(append([]string{"send-keys", "-t", "ui"}, keys...)...)
+}
 
 // connctl runs connctl outside the page, in the same config, and returns stdout.
 func (s *uiSession) connctl(stdin string, args ...string) string {
