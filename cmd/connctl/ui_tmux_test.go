@@ -147,13 +147,32 @@ func TestUIInTmux(t *testing.T) {
 		t.Fatalf("after delete, list says %v", st)
 	}
 
-	// The activity of the revoke is in View Activities.
+	// Create a key-based connection through the form.
 	s.keys("Escape")
 	s.waitFor("Search: press /")
+	s.keys("c")
+	s.waitFor("Connector:")
+	s.keys("freshdesk")
+	s.waitFor("Create Connection  1 of ")
+	s.keys("Enter")
+	s.waitFor("Create Connection · Freshdesk")
+	s.keys("C-u", "desk-new", "Enter", "acme", "Enter", "Enter", "fd-key-CANARY")
+	scr = s.waitFor("•••••")
+	if strings.Contains(scr, "CANARY") {
+		t.Fatalf("the key shows on the screen:\n%s", scr)
+	}
+	s.save("create", scr)
+	s.keys("Enter")
+	s.waitFor("Created connection desk-new")
+	if st := s.statuses(); st["desk-new"] == "" || len(st) != 3 {
+		t.Fatalf("after create, list says %v", st)
+	}
+
+	// The activity of the revoke is in View Activities.
 	s.keys("/", "desk-eu", "Enter", "A")
 	s.save("activities", s.waitFor("Activities of desk-eu"))
 	s.keys("Escape")
-	s.waitFor("1 of 2")
+	s.waitFor("1 of 3")
 	s.keys("q")
 	scr = s.waitFor("connctl-exited-0")
 	if strings.Contains(scr, "Connections") {

@@ -19,6 +19,41 @@ type Row struct {
 	Created   time.Time
 	Failed24h int  // failed activities in the last 24 hours (the info marker)
 	OAuth     bool // authorized through the browser, not with a key
+	Auth      string
+	Fields    map[string]string // the connection's fields (no secrets), for Edit
+}
+
+// Field is one input of a connector's form.
+type Field struct {
+	Name, Label, Help string
+	Required, Secret  bool
+	Default           string
+	Enum              []string
+	// Validate checks a non-empty value; its message names the fix.
+	Validate func(string) error
+}
+
+// Method is one way to authenticate to a connector.
+type Method struct {
+	ID, Label string
+	OAuth     bool
+	HowTo     string
+	Fields    []Field // the method's own fields, secrets included
+}
+
+// Connector is one kind of connection the page can create.
+type Connector struct {
+	ID, Name, Category string
+	Fields             []Field // fields every method uses
+	Methods            []Method
+}
+
+// Submission is a filled-in form: a new connection (Create), changed
+// fields (Edit), or new credentials (Authorize, Re-Authorize).
+type Submission struct {
+	Connector, Auth, Name string
+	Fields                map[string]string // Edit: only the changed ones
+	Secrets               map[string]string
 }
 
 // Activity is one activity of a connection, for View Activities.
@@ -57,6 +92,7 @@ const (
 	ActReauthorize
 	ActViewJobs
 	ActViewActivities
+	ActCreate // not in the menu: the c key
 )
 
 // Backend is everything the page does to the outside world. Each method
@@ -72,6 +108,14 @@ type Backend interface {
 	// returns its confirmation line. progress gets each line the verb
 	// writes while it runs (the authorization URL, for one).
 	Do(ctx context.Context, a Action, name string, progress func(string)) (string, error)
+	// Submit saves a form: Create, Edit, or a key-based Authorize or
+	// Re-Authorize (with the secrets typed). An OAuth Create runs the
+	// browser flow, its URL passed to progress.
+	Submit(ctx context.Context, a Action, name string, s Submission, progress func(string)) (string, error)
+	// Connectors lists what can be created, and ValidName checks a new
+	// connection name as the command line would.
+	Connectors() []Connector
+	ValidName(name string) error
 	// Activities lists a connection's activities, newest first.
 	Activities(ctx context.Context, name string) ([]Activity, error)
 	// Jobs lists a connection's jobs.

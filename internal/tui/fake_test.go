@@ -60,6 +60,55 @@ func (f *fake) Do(_ context.Context, a Action, name string, progress func(string
 	return "Authorized connection " + name, nil
 }
 
+func (f *fake) Submit(_ context.Context, a Action, name string, s Submission, progress func(string)) (string, error) {
+	f.did = append(f.did, fmt.Sprintf("submit %d %s %v secrets:%d", a, name, s.Fields, len(s.Secrets)))
+	if f.fail != nil {
+		return "", f.fail
+	}
+	switch a {
+	case ActCreate:
+		progress("Open https://login.example/authorize?client_id=abc&state=xyz to sign in")
+		f.rows = append(f.rows, Row{Name: s.Name, Connector: s.Connector, Auth: s.Auth, Status: "authorized", Created: now, Fields: s.Fields})
+		return "Created connection " + s.Name, nil
+	case ActEdit:
+		for i := range f.rows {
+			if f.rows[i].Name == name && s.Name != "" {
+				f.rows[i].Name = s.Name
+			}
+		}
+		return "Updated connection " + s.Name, nil
+	}
+	return "Authorized connection " + name, nil
+}
+
+func (f *fake) Connectors() []Connector {
+	domain := Field{Name: "domain", Label: "Domain", Help: "your Freshdesk account: acme or acme.freshdesk.com", Required: true,
+		Validate: func(v string) error {
+			if strings.ContainsAny(v, " /") {
+				return errors.New("give the account name, e.g. acme")
+			}
+			return nil
+		}}
+	return []Connector{
+		{ID: "freshdesk", Name: "Freshdesk", Category: "support", Fields: []Field{domain},
+			Methods: []Method{{ID: "api_key", Label: "API key", HowTo: "In Freshdesk, open Profile settings > View API key.",
+				Fields: []Field{{Name: "api_key", Label: "API key", Help: "your Freshdesk API key", Required: true, Secret: true}}}}},
+		{ID: "salesforce", Name: "Salesforce", Category: "crm",
+			Fields:  []Field{{Name: "instance", Label: "Instance", Help: "login or test", Default: "login", Enum: []string{"login", "test"}}},
+			Methods: []Method{{ID: "oauth2", Label: "OAuth 2.0", OAuth: true, Fields: []Field{{Name: "client_secret", Label: "Client secret", Secret: true}}}}},
+	}
+}
+
+func (f *fake) ValidName(name string) error {
+	if name == "" {
+		return errors.New("connection name is empty")
+	}
+	if strings.ContainsAny(name, " /") {
+		return fmt.Errorf("connection name %q: use letters, digits, - and _", name)
+	}
+	return nil
+}
+
 func (f *fake) Activities(_ context.Context, name string) ([]Activity, error) {
 	return f.acts[name], nil
 }
@@ -84,7 +133,7 @@ func sample() *fake {
 	return &fake{
 		rows: []Row{
 			{Name: "crm-prod", Connector: "salesforce", Status: "authorized", Account: "admin@acme.example", Created: now.Add(-72 * time.Hour), Failed24h: 2, OAuth: true},
-			{Name: "support", Connector: "freshdesk", Status: "unverified", Account: "", Created: now.Add(-3 * time.Hour)},
+			{Name: "support", Connector: "freshdesk", Auth: "api_key", Status: "unverified", Account: "", Created: now.Add(-3 * time.Hour), Fields: map[string]string{"domain": "acme"}},
 			{Name: "warehouse", Connector: "snowflake", Status: "revoked", Account: "LOADER", Created: now.Add(-40 * 24 * time.Hour)},
 			{Name: "tickets-eu", Connector: "zendesk", Status: "not_authorized", Created: now.Add(-10 * time.Minute), OAuth: true},
 			{Name: "crm-sandbox", Connector: "salesforce", Status: "needs_reauthorization", Account: "dev@acme.example", Created: now.Add(-5 * 24 * time.Hour), OAuth: true},

@@ -32,6 +32,8 @@ func TestGolden(t *testing.T) {
 			{"help", msgs("?"), "keys"},
 			{"activities", msgs("A"), "reason: auth"},
 			{"jobs", msgs("J"), "hourly"},
+			{"picker", msgs("c"), "Connector:"},
+			{"create", msgs("c", "f", "r", "e", "s", "h", "enter", "enter", "a", " "), "✗"},
 		} {
 			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, size[0], size[1]), func(t *testing.T) {
 				t.Parallel()

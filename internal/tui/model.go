@@ -21,6 +21,8 @@ const (
 	screenHelp
 	screenActivities
 	screenJobs
+	screenPicker
+	screenForm
 )
 
 // Model is the Connections page. Create it with New; run it with
@@ -64,6 +66,10 @@ type Model struct {
 	actSel     int
 	jobs       []Job
 	jobSel     int
+
+	// Create Connection, Edit and key-based (Re-)Authorize.
+	pick *picker
+	form *form
 }
 
 // New returns the page over b. Nothing is read until Init's command runs.
@@ -177,6 +183,30 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.jobs = msg.jobs
 		m.jobSel = clampInt(m.jobSel, 0, len(m.jobs)-1)
 		return m, nil
+	case formDoneMsg:
+		m.busy, m.progress, m.cancel = "", "", nil
+		if msg.err != nil {
+			m.fail(msg.err) // the form stays, to be fixed
+			return m, nil
+		}
+		m.screen = screenList
+		m.ok(msg.line)
+		name := msg.name
+		if name == "" {
+			name = m.form.target
+		}
+		return m, func() tea.Msg {
+			rows, err := m.b.Connections(m.ctx)
+			return loadedSelectMsg{loadedMsg{rows: rows, err: err}, name}
+		}
+	case loadedSelectMsg:
+		if msg.err != nil {
+			m.fail(msg.err)
+			return m, nil
+		}
+		m.SetRows(msg.rows)
+		m.selectName(msg.name)
+		return m, nil
 	case activitiesMsg:
 		m.busy = ""
 		if msg.err != nil {
@@ -243,6 +273,10 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.ok("Nothing changed")
 		}
 		return m, nil
+	case screenPicker:
+		return m.pickerKey(msg)
+	case screenForm:
+		return m.formKey(msg)
 	case screenActivities:
 		return m.activitiesKey(msg)
 	case screenJobs:
@@ -304,7 +338,7 @@ func (m *Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.menu, m.menuSel, m.screen = menuFor(r), 0, screenMenu
 		}
 	case key.Matches(msg, m.keys.Create):
-		m.fail(notHere("creating a connection", "connctl create --connector <id>"))
+		m.openPicker()
 	default:
 		if m.navigate(msg) {
 			return m, nil
@@ -455,15 +489,29 @@ func (m *Model) choose(a Action, r Row) tea.Cmd {
 			return describedMsg{act: a, name: name, text: text, err: err}
 		}
 	case ActEdit:
-		m.fail(notHere("editing", "connctl edit "+name))
-		return nil
-	case ActAuthorize, ActReauthorize:
-		if !r.OAuth {
-			verb := map[Action]string{ActAuthorize: "authorize", ActReauthorize: "reauthorize"}[a]
-			m.fail(notHere("entering a key", "connctl "+verb+" "+name))
+		c, me, ok := m.lookup(r)
+		if !ok {
+			m.fail(notHere("editing a connection of an unknown connector", "connctl edit "+name))
 			return nil
 		}
-		return m.run(a, name)
+		m.form, m.screen = newEditForm(r, c, me), screenForm
+		return nil
+	case ActAuthorize, ActReauthorize:
+		if r.OAuth {
+			return m.run(a, name)
+		}
+		c, me, ok := m.lookup(r)
+		if !ok {
+			verb := map[Action]string{ActAuthorize: "authorize", ActReauthorize: "reauthorize"}[a]
+			m.fail(notHere("authorizing a connection of an unknown connector", "connctl "+verb+" "+name))
+			return nil
+		}
+		m.form = newSecretForm(a, r, c, me)
+		if len(m.form.inputs) == 0 {
+			return m.run(a, name)
+		}
+		m.screen = screenForm
+		return nil
 	case ActViewActivities:
 		m.busy = "Reading the activities of " + name
 		return func() tea.Msg {
@@ -599,6 +647,11 @@ func (m *Model) runJob(job string) tea.Cmd {
 		return doneMsg{line: line}
 	}
 	return tea.Batch(work, listen(ch))
+}
+
+type loadedSelectMsg struct {
+	loadedMsg
+	name string
 }
 
 type jobsDoneMsg struct {

@@ -219,10 +219,6 @@ func TestErrorsShowWithTheirHint(t *testing.T) {
 	if !strings.Contains(s, `error: revoke token for "crm-prod": HTTP 503`) || !strings.Contains(s, "hint: try again later") {
 		t.Errorf("error or hint missing:\n%s", s)
 	}
-	press(m, "e") // Edit is not in the page: the verb is named
-	if !strings.Contains(screenText(m), "run `connctl edit crm-prod`") {
-		t.Errorf("edit: %s", screenText(m))
-	}
 }
 
 func TestOAuthAuthorizeShowsProgress(t *testing.T) {
@@ -233,10 +229,19 @@ func TestOAuthAuthorizeShowsProgress(t *testing.T) {
 	if strings.Join(f.did, ";") != "2 tickets-eu" || !strings.Contains(screenText(m), "Authorized connection tickets-eu") {
 		t.Errorf("did %v\n%s", f.did, screenText(m))
 	}
-	// Key-based connections need the key: the page names the verb.
+	// Key-based connections need the key: a masked form asks for it.
 	press(m, "esc", "/", "s", "u", "p", "enter", "R")
-	if !strings.Contains(screenText(m), "connctl reauthorize support") {
-		t.Errorf("key-based reauthorize:\n%s", screenText(m))
+	s := screenText(m)
+	if m.screen != screenForm || !strings.Contains(s, "Re-Authorize support") || !strings.Contains(s, "API key *") {
+		t.Fatalf("key-based reauthorize:\n%s", s)
+	}
+	press(m, "n", "e", "w", "k", "e", "y")
+	if s := screenText(m); strings.Contains(s, "newkey") || !strings.Contains(s, "••••••") {
+		t.Errorf("the secret is not masked:\n%s", s)
+	}
+	press(m, "enter")
+	if got := f.did[len(f.did)-1]; got != "submit 4 support map[] secrets:1" {
+		t.Errorf("submitted %q", got)
 	}
 }
 
@@ -351,5 +356,95 @@ func TestTenThousandRendersOnlyVisibleRows(t *testing.T) {
 	press(m, "G")
 	if m.cursor != 9999 || !strings.Contains(screenText(m), "▸") {
 		t.Errorf("G: cursor %d", m.cursor)
+	}
+}
+
+func TestCreateKeyBasedWithValidationAsYouType(t *testing.T) {
+	t.Parallel()
+	f := sample()
+	m := newModel(t, f, 80, 24)
+	press(m, "c")
+	if m.screen != screenPicker {
+		t.Fatalf("c: screen %d", m.screen)
+	}
+	press(m, "f", "r", "e", "s", "h")
+	if len(m.pick.shown) != 1 || !strings.Contains(screenText(m), "Freshdesk") {
+		t.Fatalf("picker search:\n%s", screenText(m))
+	}
+	press(m, "enter")
+	s := screenText(m)
+	if m.screen != screenForm || !strings.Contains(s, "Create Connection · Freshdesk · API key") || !strings.Contains(s, "freshdesk") {
+		t.Fatalf("form:\n%s", s)
+	}
+	press(m, "backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace")
+	for _, k := range strings.Split("desk eu", "") {
+		press(m, k)
+	}
+	if !strings.Contains(screenText(m), "use letters, digits") {
+		t.Errorf("bad name not flagged as typed:\n%s", screenText(m))
+	}
+	press(m, "backspace", "backspace", "backspace", "-", "e", "u", "tab", "a", " ", "b")
+	if !strings.Contains(screenText(m), "give the account name") {
+		t.Errorf("the connector's validation is not shown:\n%s", screenText(m))
+	}
+	press(m, "backspace", "backspace", "enter")
+	press(m, "enter") // Save with the key empty
+	if !strings.Contains(screenText(m), "error: API key: API key is required") || len(f.did) != 0 {
+		t.Fatalf("saved without the key: %v\n%s", f.did, screenText(m))
+	}
+	press(m, "s", "3", "c", "r", "3", "t", "enter")
+	if strings.Contains(screenText(m), "s3cr3t") && m.screen == screenForm {
+		t.Errorf("secret shown")
+	}
+	if got := strings.Join(f.did, ";"); got != "submit 7  map[domain:a] secrets:1" {
+		t.Errorf("submitted %q", got)
+	}
+	if m.screen != screenList || m.selectedName() != "desk-eu" || !strings.Contains(screenText(m), "Created connection desk-eu") {
+		t.Errorf("after create: screen %d, selected %q\n%s", m.screen, m.selectedName(), screenText(m))
+	}
+}
+
+func TestCreateOAuthShowsTheURLAndEscCancels(t *testing.T) {
+	t.Parallel()
+	f := sample()
+	m := newModel(t, f, 80, 24)
+	press(m, "c", "s", "a", "l", "e", "s", "enter")
+	if !strings.Contains(screenText(m), "Authorize") || !strings.Contains(screenText(m), "one of: login, test") {
+		t.Fatalf("oauth form:\n%s", screenText(m))
+	}
+	// The progress line (the URL) shows whole while the flow waits.
+	m.busy, m.progress = "Creating salesforce", "Open https://login.example/authorize?client_id=abc&state=xyz to sign in"
+	if !strings.Contains(screenText(m), "https://login.example/authorize?client_id=abc&state=xyz") {
+		t.Errorf("URL not shown:\n%s", screenText(m))
+	}
+	cancelled := false
+	m.cancel = func() { cancelled = true }
+	press(m, "esc")
+	if !cancelled {
+		t.Errorf("esc does not cancel the running flow")
+	}
+	m.busy, m.progress, m.cancel = "", "", nil
+	press(m, "ctrl+s")
+	if got := strings.Join(f.did, ";"); got != "submit 7  map[] secrets:0" || !strings.Contains(screenText(m), "Created connection salesforce") {
+		t.Errorf("did %q\n%s", got, screenText(m))
+	}
+}
+
+func TestEditFormFilledIn(t *testing.T) {
+	t.Parallel()
+	f := sample()
+	m := newModel(t, f, 80, 24)
+	press(m, "/", "s", "u", "p", "enter", "e")
+	s := screenText(m)
+	if m.screen != screenForm || !strings.Contains(s, "Edit support") || !strings.Contains(s, "acme") || !strings.Contains(s, "leave empty to keep") {
+		t.Fatalf("edit form:\n%s", s)
+	}
+	press(m, "ctrl+s")
+	if len(f.did) != 0 || !strings.Contains(screenText(m), "Nothing changed") {
+		t.Fatalf("unchanged form saved: %v", f.did)
+	}
+	press(m, "e", "-", "2", "ctrl+s")
+	if got := strings.Join(f.did, ";"); got != "submit 0 support map[] secrets:0" || m.selectedName() != "support-2" {
+		t.Errorf("rename: %q, selected %q", got, m.selectedName())
 	}
 }

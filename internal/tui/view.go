@@ -39,6 +39,10 @@ func (m *Model) Render() string {
 		lines = m.activityLines()
 	case screenJobs:
 		lines = m.jobLines()
+	case screenPicker:
+		lines = m.pickerLines()
+	case screenForm:
+		lines = m.formLines()
 	default:
 		lines = m.listLines()
 		switch m.screen {
@@ -50,6 +54,9 @@ func (m *Model) Render() string {
 	}
 	for len(lines) < m.height-2 {
 		lines = append(lines, "")
+	}
+	if m.busy != "" && m.progress != "" {
+		lines = m.overlay(lines, max(m.height-9, 0), m.progressBox())
 	}
 	lines = append(lines[:m.height-2], m.statusLine(), m.keyLine())
 	for i, l := range lines {
@@ -219,6 +226,29 @@ func (m *Model) menuBox() []string {
 	return box
 }
 
+// progressBox shows what a running action says, whole: the authorization
+// URL to open when the browser does not.
+func (m *Model) progressBox() []string {
+	inner := max(m.width-6, 20)
+	box := []string{"┌" + strings.Repeat("─", inner) + "┐"}
+	for _, l := range wrapHard(oneLine(m.progress), inner-2) {
+		box = append(box, "│ "+fit(l, inner-2)+" │")
+	}
+	box = append(box, "│ "+fit(m.st.faint("esc cancels"), inner-2)+" │")
+	return append(box, "└"+strings.Repeat("─", inner)+"┘")
+}
+
+// wrapHard breaks s into lines of w cells, inside words too (URLs).
+func wrapHard(s string, w int) []string {
+	var out []string
+	r := []rune(s)
+	for len(r) > w {
+		out = append(out, string(r[:w]))
+		r = r[w:]
+	}
+	return append(out, string(r))
+}
+
 func (m *Model) confirmBox() []string {
 	q := confirmQuestion(m.confirmAct, m.confirmText)
 	inner := min(max(ansi.StringWidth(q)+2, 30), m.width-4)
@@ -289,6 +319,10 @@ func (m *Model) keyLine() string {
 		k = "↑↓ select · x failed in 24h · esc back · ? help"
 	case screenJobs:
 		k = "↑↓ select · r run now · esc back"
+	case screenPicker:
+		k = "type to search · ↑↓ choose · enter pick · esc back"
+	case screenForm:
+		k = "tab/↓ next · shift+tab/↑ previous · enter next, on the last: " + m.form.button() + " · ctrl+s " + m.form.button() + " · esc cancel"
 	default:
 		if m.searching {
 			k = "type a name · enter keep · esc clear"

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/iostreams"
@@ -206,8 +209,9 @@ type connectionJSON struct {
 	Auth      string    `json:"auth"`
 	Status    string    `json:"status"`
 	Account   string    `json:"account"`
-	Failed24h int       `json:"failed_24h"`
-	CreatedAt time.Time `json:"created_at"`
+	Failed24h int               `json:"failed_24h"`
+	CreatedAt time.Time         `json:"created_at"`
+	Fields    map[string]string `json:"fields"`
 }
 
 func (b *backend) Connections(ctx context.Context) ([]tui.Row, error) {
@@ -229,7 +233,7 @@ func (b *backend) Connections(ctx context.Context) ([]tui.Row, error) {
 			}
 		}
 		rows[i] = tui.Row{Name: c.Name, Connector: c.Connector, Status: c.Status, Account: c.Account,
-			Created: c.CreatedAt, Failed24h: c.Failed24h, OAuth: oauth}
+			Created: c.CreatedAt, Failed24h: c.Failed24h, OAuth: oauth, Auth: c.Auth, Fields: c.Fields}
 	}
 	return rows, nil
 }
@@ -388,3 +392,84 @@ func (b *backend) RunJob(ctx context.Context, job string, progress func(string))
 }
 
 func (b *backend) Hints(err error) []string { return exitcode.Hints(err) }
+
+// Submit runs create, edit, authorize or reauthorize with the form's
+// values: fields as --set, the secret on stdin (--secret-stdin with
+// --secret-field), never in argv.
+func (b *backend) Submit(ctx context.Context, a tui.Action, name string, s tui.Submission, progress func(string)) (string, error) {
+	var args []string
+	switch a {
+	case tui.ActCreate:
+		args = []string{"create", "--connector", s.Connector, "--auth", s.Auth, "--name", s.Name}
+	case tui.ActEdit:
+		args = []string{"edit", name}
+		if s.Name != "" && s.Name != name {
+			args = append(args, "--rename", s.Name)
+		}
+	case tui.ActAuthorize:
+		args = []string{"authorize", name}
+	case tui.ActReauthorize:
+		args = []string{"reauthorize", name}
+	default:
+		return "", fmt.Errorf("the page cannot submit action %d", a)
+	}
+	keys := make([]string, 0, len(s.Fields))
+	for k := range s.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if s.Fields[k] == "" && a == tui.ActEdit {
+			args = append(args, "--unset", k)
+			continue
+		}
+		args = append(args, "--set", k+"="+s.Fields[k])
+	}
+	secret := ""
+	if len(s.Secrets) > 1 {
+		return "", exitcode.WithHint(exitcode.UsageError("the page takes one secret at a time"),
+			"save the others with `connctl edit "+connectionArg(s.Name, name)+" --secret-field <name> --secret-stdin`")
+	}
+	for field, v := range s.Secrets {
+		args = append(args, "--secret-stdin", "--secret-field", field)
+		secret = v
+	}
+	_, line, err := b.verb(ctx, secret, progress, args...)
+	return line, err
+}
+
+func connectionArg(names ...string) string {
+	for _, n := range names {
+		if n != "" {
+			return n
+		}
+	}
+	return "<name>"
+}
+
+func (b *backend) ValidName(name string) error { return configstore.ValidateName(name) }
+
+func (b *backend) Connectors() []tui.Connector {
+	var out []tui.Connector
+	for _, c := range b.d.Catalog().All() {
+		tc := tui.Connector{ID: c.ID, Name: c.Name, Category: string(c.Category), Fields: fields(c.Fields)}
+		for _, m := range c.Auths {
+			tc.Methods = append(tc.Methods, tui.Method{ID: m.ID, Label: m.Label, OAuth: m.OAuth != nil, HowTo: m.HowTo, Fields: fields(m.Fields)})
+		}
+		out = append(out, tc)
+	}
+	return out
+}
+
+func fields(fs []connector.Field) []tui.Field {
+	out := make([]tui.Field, len(fs))
+	for i, f := range fs {
+		label := f.Label
+		if label == "" {
+			label = f.Name
+		}
+		out[i] = tui.Field{Name: f.Name, Label: label, Help: f.Help, Required: f.Required, Secret: f.Secret,
+			Default: f.Default, Enum: f.Enum, Validate: f.Validate}
+	}
+	return out
+}
