@@ -204,11 +204,11 @@ func (b *backend) verb(ctx context.Context, in string, progress func(string), ar
 
 // connectionJSON is the part of `connctl list -o json` the page shows.
 type connectionJSON struct {
-	Name      string    `json:"name"`
-	Connector string    `json:"connector"`
-	Auth      string    `json:"auth"`
-	Status    string    `json:"status"`
-	Account   string    `json:"account"`
+	Name      string            `json:"name"`
+	Connector string            `json:"connector"`
+	Auth      string            `json:"auth"`
+	Status    string            `json:"status"`
+	Account   string            `json:"account"`
 	Failed24h int               `json:"failed_24h"`
 	CreatedAt time.Time         `json:"created_at"`
 	Fields    map[string]string `json:"fields"`
