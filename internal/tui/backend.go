@@ -46,12 +46,20 @@ type Connector struct {
 	ID, Name, Category string
 	Fields             []Field // fields every method uses
 	Methods            []Method
+	Sources            []Source
+}
+
+// Source is a kind of records a job of the connector can fetch.
+type Source struct {
+	Name, Help string
+	Params     []Field
 }
 
 // Submission is a filled-in form: a new connection (Create), changed
 // fields (Edit), or new credentials (Authorize, Re-Authorize).
 type Submission struct {
 	Connector, Auth, Name string
+	Source                string // Create Job
 	Fields                map[string]string // Edit: only the changed ones
 	Secrets               map[string]string
 }
@@ -92,7 +100,8 @@ const (
 	ActReauthorize
 	ActViewJobs
 	ActViewActivities
-	ActCreate // not in the menu: the c key
+	ActCreate    // not in the menu: the c key
+	ActCreateJob // View Jobs: n
 )
 
 // Backend is everything the page does to the outside world. Each method
@@ -108,8 +117,9 @@ type Backend interface {
 	// returns its confirmation line. progress gets each line the verb
 	// writes while it runs (the authorization URL, for one).
 	Do(ctx context.Context, a Action, name string, progress func(string)) (string, error)
-	// Submit saves a form: Create, Edit, or a key-based Authorize or
-	// Re-Authorize (with the secrets typed). An OAuth Create runs the
+	// Submit saves a form: Create, Edit, a key-based Authorize or
+	// Re-Authorize (with the secrets typed), or a new job of connection
+	// name (Create Job: Name, Source, Fields dest, schedule and params). An OAuth Create runs the
 	// browser flow, its URL passed to progress.
 	Submit(ctx context.Context, a Action, name string, s Submission, progress func(string)) (string, error)
 	// Connectors lists what can be created, and ValidName checks a new

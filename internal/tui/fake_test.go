@@ -70,6 +70,9 @@ func (f *fake) Submit(_ context.Context, a Action, name string, s Submission, pr
 		progress("Open https://login.example/authorize?client_id=abc&state=xyz to sign in")
 		f.rows = append(f.rows, Row{Name: s.Name, Connector: s.Connector, Auth: s.Auth, Status: "authorized", Created: now, Fields: s.Fields})
 		return "Created connection " + s.Name, nil
+	case ActCreateJob:
+		f.jobs[name] = append(f.jobs[name], Job{Name: s.Name, Source: s.Source, Schedule: s.Fields["schedule"]})
+		return "Created job " + s.Name, nil
 	case ActEdit:
 		for i := range f.rows {
 			if f.rows[i].Name == name && s.Name != "" {
@@ -95,7 +98,9 @@ func (f *fake) Connectors() []Connector {
 				Fields: []Field{{Name: "api_key", Label: "API key", Help: "your Freshdesk API key", Required: true, Secret: true}}}}},
 		{ID: "salesforce", Name: "Salesforce", Category: "crm",
 			Fields:  []Field{{Name: "instance", Label: "Instance", Help: "login or test", Default: "login", Enum: []string{"login", "test"}}},
-			Methods: []Method{{ID: "oauth2", Label: "OAuth 2.0", OAuth: true, Fields: []Field{{Name: "client_secret", Label: "Client secret", Secret: true}}}}},
+			Methods: []Method{{ID: "oauth2", Label: "OAuth 2.0", OAuth: true, Fields: []Field{{Name: "client_secret", Label: "Client secret", Secret: true}}}},
+			Sources: []Source{{Name: "accounts", Help: "accounts, oldest change first"}, {Name: "soql", Help: "any SOQL query",
+				Params: []Field{{Name: "query", Label: "query", Help: "the SOQL query", Required: true}}}}},
 	}
 }
 
@@ -132,7 +137,7 @@ func (f *fake) Hints(err error) []string {
 func sample() *fake {
 	return &fake{
 		rows: []Row{
-			{Name: "crm-prod", Connector: "salesforce", Status: "authorized", Account: "admin@acme.example", Created: now.Add(-72 * time.Hour), Failed24h: 2, OAuth: true},
+			{Name: "crm-prod", Connector: "salesforce", Auth: "oauth2", Status: "authorized", Account: "admin@acme.example", Created: now.Add(-72 * time.Hour), Failed24h: 2, OAuth: true},
 			{Name: "support", Connector: "freshdesk", Auth: "api_key", Status: "unverified", Account: "", Created: now.Add(-3 * time.Hour), Fields: map[string]string{"domain": "acme"}},
 			{Name: "warehouse", Connector: "snowflake", Status: "revoked", Account: "LOADER", Created: now.Add(-40 * 24 * time.Hour)},
 			{Name: "tickets-eu", Connector: "zendesk", Status: "not_authorized", Created: now.Add(-10 * time.Minute), OAuth: true},

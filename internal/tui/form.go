@@ -14,6 +14,7 @@ import (
 type pickItem struct {
 	ctr   Connector
 	m     Method
+	src   *Source // Create Job: the source picked
 	label string
 }
 
@@ -35,6 +36,17 @@ func newPicker(cs []Connector) *picker {
 			}
 			p.items = append(p.items, pickItem{ctr: c, m: m, label: label})
 		}
+	}
+	p.filter()
+	return p
+}
+
+// newSourcePicker lists the sources of c, for Create Job.
+func newSourcePicker(c Connector) *picker {
+	p := &picker{}
+	for i := range c.Sources {
+		src := &c.Sources[i]
+		p.items = append(p.items, pickItem{ctr: c, src: src, label: fmt.Sprintf("%-20s %s", src.Name, oneLine(src.Help))})
 	}
 	p.filter()
 	return p
@@ -67,6 +79,7 @@ type input struct {
 
 // form is Create Connection, Edit, or a key-based (Re-)Authorize.
 type form struct {
+	src    *Source // Create Job
 	act    Action
 	target string // Edit, Authorize: the connection
 	ctr    Connector
@@ -78,6 +91,8 @@ type form struct {
 
 func (f *form) title() string {
 	switch f.act {
+	case ActCreateJob:
+		return "Create Job · " + f.target + " · source " + f.src.Name
 	case ActEdit:
 		return "Edit " + f.target
 	case ActAuthorize:
@@ -106,6 +121,25 @@ func newCreateForm(it pickItem, taken func(string) bool) *form {
 	f.inputs = append(f.inputs, input{name: true, value: name, f: Field{Name: "name", Label: "Name", Required: true, Help: "what you will call this connection in connctl"}})
 	for _, fl := range append(slices.Clone(it.ctr.Fields), it.m.Fields...) {
 		f.inputs = append(f.inputs, input{f: fl})
+	}
+	return f
+}
+
+// newJobForm: the job's name, where it writes, its schedule and the
+// source's parameters.
+func newJobForm(conn string, c Connector, src *Source, taken func(string) bool) *form {
+	f := &form{act: ActCreateJob, target: conn, ctr: c, src: src}
+	name := conn + "-" + src.Name
+	for n := 2; taken(name); n++ {
+		name = fmt.Sprintf("%s-%s-%d", conn, src.Name, n)
+	}
+	f.inputs = append(f.inputs,
+		input{name: true, value: name, f: Field{Name: "name", Label: "Job name", Required: true, Help: "what you will call this job"}},
+		input{value: name + ".ndjson", f: Field{Name: "dest", Label: "Write to", Required: true, Help: "the file the records go to (.ndjson or .csv)"}},
+		input{f: Field{Name: "schedule", Label: "Schedule", Help: "hourly, daily, weekly or \"every DURATION\"; empty: run it by hand"}},
+	)
+	for _, p := range src.Params {
+		f.inputs = append(f.inputs, input{f: p})
 	}
 	return f
 }
@@ -141,6 +175,10 @@ func newSecretForm(a Action, r Row, c Connector, m Method) *form {
 func (f *form) problem(in *input, validName func(string) error) string {
 	v := in.value
 	switch {
+	case in.name && f.act == ActCreateJob:
+		if v == "" {
+			return in.f.Label + " is required"
+		}
 	case in.name:
 		if err := validName(v); err != nil && (f.act == ActCreate || v != in.orig) {
 			return err.Error()
@@ -162,6 +200,9 @@ func (f *form) problem(in *input, validName func(string) error) string {
 // submission is the form as the Backend takes it.
 func (f *form) submission() Submission {
 	s := Submission{Connector: f.ctr.ID, Auth: f.m.ID, Fields: map[string]string{}, Secrets: map[string]string{}}
+	if f.src != nil {
+		s.Source = f.src.Name
+	}
 	for _, in := range f.inputs {
 		switch {
 		case in.name:
@@ -201,13 +242,21 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch k := msg.String(); k {
 	case "esc":
 		m.screen = screenList
+		if len(p.items) > 0 && p.items[0].src != nil {
+			m.screen = screenJobs
+		}
 	case "up":
 		p.sel = clampInt(p.sel-1, 0, len(p.shown)-1)
 	case "down":
 		p.sel = clampInt(p.sel+1, 0, len(p.shown)-1)
 	case "enter":
 		if len(p.shown) > 0 {
-			m.form = newCreateForm(p.items[p.shown[p.sel]], m.taken)
+			it := p.items[p.shown[p.sel]]
+			if it.src != nil {
+				m.form = newJobForm(m.subject, it.ctr, it.src, m.jobTaken)
+			} else {
+				m.form = newCreateForm(it, m.taken)
+			}
 			m.screen = screenForm
 		}
 	case "backspace":
@@ -222,6 +271,15 @@ func (m *Model) pickerKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 	}
 	return m, nil
+}
+
+func (m *Model) jobTaken(name string) bool {
+	for _, j := range m.jobs {
+		if j.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Model) taken(name string) bool {
@@ -239,6 +297,9 @@ func (m *Model) formKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch k := msg.String(); k {
 	case "esc":
 		m.screen = screenList
+		if f.act == ActCreateJob {
+			m.screen = screenJobs
+		}
 		m.ok("Nothing saved")
 	case "tab", "down":
 		f.focus = (f.focus + 1) % len(f.inputs)
@@ -289,7 +350,7 @@ func (m *Model) submit() tea.Cmd {
 	}
 	ctx, cancel := context.WithCancel(m.ctx)
 	ch := make(chan string, 16)
-	verb := map[Action]string{ActCreate: "Creating", ActEdit: "Saving", ActAuthorize: "Authorizing", ActReauthorize: "Re-authorizing"}[f.act]
+	verb := map[Action]string{ActCreateJob: "Creating a job of", ActCreate: "Creating", ActEdit: "Saving", ActAuthorize: "Authorizing", ActReauthorize: "Re-authorizing"}[f.act]
 	m.busy, m.progress, m.cancel = verb+" "+name, "", cancel
 	m.ok("")
 	act := f.act
@@ -297,6 +358,12 @@ func (m *Model) submit() tea.Cmd {
 		defer cancel()
 		line, err := m.b.Submit(ctx, act, f.target, s, func(l string) { send(ch, l) })
 		close(ch)
+		if act == ActCreateJob && err == nil {
+			js, jerr := m.b.Jobs(m.ctx, name)
+			if jerr == nil {
+				return jobsDoneMsg{line: line, jobs: js}
+			}
+		}
 		return formDoneMsg{line: line, err: err, name: s.Name}
 	}
 	return tea.Batch(work, listen(ch))
@@ -356,7 +423,11 @@ func (m *Model) formLines() []string {
 
 func (m *Model) pickerLines() []string {
 	p := m.pick
-	lines := []string{m.st.bold("Create Connection") + fmt.Sprintf("  %d of %d", len(p.shown), len(p.items)), "Connector: " + p.search + "█", ""}
+	title, prompt := "Create Connection", "Connector: "
+	if len(p.items) > 0 && p.items[0].src != nil {
+		title, prompt = "Create Job · "+m.subject, "Source: "
+	}
+	lines := []string{m.st.bold(title) + fmt.Sprintf("  %d of %d", len(p.shown), len(p.items)), prompt + p.search + "█", ""}
 	h := max(m.height-5, 1)
 	first := clampInt(p.sel-h+1, 0, max(len(p.shown)-h, 0))
 	for i := first; i < min(first+h, len(p.shown)); i++ {
@@ -368,7 +439,7 @@ func (m *Model) pickerLines() []string {
 		lines = append(lines, "  "+it.label)
 	}
 	if len(p.shown) == 0 {
-		lines = append(lines, "  No connector matches.")
+		lines = append(lines, "  Nothing matches.")
 	}
 	return lines
 }

@@ -180,6 +180,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case jobsDoneMsg:
 		m.busy, m.progress, m.cancel = "", "", nil
 		m.ok(msg.line)
+		m.screen = screenJobs
 		m.jobs = msg.jobs
 		m.jobSel = clampInt(m.jobSel, 0, len(m.jobs)-1)
 		return m, nil
@@ -437,6 +438,16 @@ func (m *Model) selected() (Row, bool) {
 	return m.t.rows[m.t.view[m.cursor]], true
 }
 
+// find returns the row of the named connection.
+func (m *Model) find(name string) (Row, bool) {
+	for _, r := range m.t.rows {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Row{}, false
+}
+
 func (m *Model) selectedName() string {
 	r, _ := m.selected()
 	return r.Name
@@ -623,6 +634,14 @@ func (m *Model) jobsKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if m.jobSel < len(m.jobs) {
 			return m, m.runJob(m.jobs[m.jobSel].Name)
 		}
+	case msg.String() == "n":
+		r, _ := m.find(m.subject)
+		c, _, ok := m.lookup(r)
+		if !ok || len(c.Sources) == 0 {
+			m.fail(fmt.Errorf("connection %s has no sources to fetch", m.subject))
+			return m, nil
+		}
+		m.pick, m.screen = newSourcePicker(c), screenPicker
 	}
 	return m, nil
 }

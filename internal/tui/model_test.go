@@ -448,3 +448,29 @@ func TestEditFormFilledIn(t *testing.T) {
 		t.Errorf("rename: %q, selected %q", got, m.selectedName())
 	}
 }
+
+func TestCreateJobFromTheConnectorsSources(t *testing.T) {
+	t.Parallel()
+	f := sample()
+	m := newModel(t, f, 80, 24)
+	press(m, "J", "n")
+	if m.screen != screenPicker || !strings.Contains(screenText(m), "Create Job · crm-prod") || !strings.Contains(screenText(m), "soql") {
+		t.Fatalf("source picker:\n%s", screenText(m))
+	}
+	press(m, "s", "o", "q", "enter")
+	s := screenText(m)
+	if m.screen != screenForm || !strings.Contains(s, "crm-prod-soql") || !strings.Contains(s, "crm-prod-soql.ndjson") || !strings.Contains(s, "query *") {
+		t.Fatalf("job form:\n%s", s)
+	}
+	press(m, "ctrl+s")
+	if !strings.Contains(screenText(m), "error: query: query is required") {
+		t.Fatalf("missing param not refused:\n%s", screenText(m))
+	}
+	press(m, "S", "E", "L", "enter")
+	if got := strings.Join(f.did, ";"); got != "submit 8 crm-prod map[dest:crm-prod-soql.ndjson query:SEL] secrets:0" {
+		t.Errorf("submitted %q", got)
+	}
+	if m.screen != screenJobs || len(m.jobs) != 3 || !strings.Contains(screenText(m), "Created job crm-prod-soql") {
+		t.Errorf("after create: screen %d, %d jobs\n%s", m.screen, len(m.jobs), screenText(m))
+	}
+}

@@ -318,7 +318,7 @@ func (m *Model) keyLine() string {
 	case screenActivities:
 		k = "↑↓ select · x failed in 24h · esc back · ? help"
 	case screenJobs:
-		k = "↑↓ select · r run now · esc back"
+		k = "↑↓ select · r run now · n new job · esc back"
 	case screenPicker:
 		k = "type to search · ↑↓ choose · enter pick · esc back"
 	case screenForm:

