@@ -59,7 +59,7 @@ type Source struct {
 // fields (Edit), or new credentials (Authorize, Re-Authorize).
 type Submission struct {
 	Connector, Auth, Name string
-	Source                string // Create Job
+	Source                string            // Create Job
 	Fields                map[string]string // Edit: only the changed ones
 	Secrets               map[string]string
 }
