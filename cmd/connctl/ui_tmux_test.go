@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/connctl/connctl/internal/testpeer"
+	"github.com/connctl/connctl/internal/testpeer/hydra"
 )
 
 // uiSession drives `connctl ui` in a real terminal: a tmux server of its
@@ -88,7 +91,11 @@ func (s *uiSession) statuses() map[string]string {
 	return m
 }
 
-func TestUIInTmux(t *testing.T) {
+// newUISession starts `connctl ui` in a tmux of its own, 100×30, in a
+// fresh HOME with the fake keyring; before is run first (to create
+// connections). tmux missing skips the test only when skipping is allowed.
+func newUISession(t *testing.T, extraEnv []string, before func(s *uiSession)) *uiSession {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if testpeer.SkipAllowed() {
 			t.Skip("tmux is not installed (scripts/install-deps.sh installs it)")
@@ -97,21 +104,45 @@ func TestUIInTmux(t *testing.T) {
 	}
 	dir := t.TempDir()
 	s := &uiSession{t: t, socket: "connctl-ui-" + filepath.Base(dir)}
-	s.env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_STATE_HOME="+filepath.Join(dir, "state"),
-		"CONNCTL_TEST_FAKE_KEYRING="+filepath.Join(dir, "keyring.json"), "CONNCTL_CONFIG=", "NO_COLOR=1", "TERM=xterm-256color")
-	for _, name := range []string{"support", "desk-eu", "desk-us"} {
-		s.connctl("fd-key-CANARY", "create", "--connector", "freshdesk", "--name", name, "--set", "domain=acme", "--secret-stdin")
+	s.env = append(append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_STATE_HOME="+filepath.Join(dir, "state"),
+		"CONNCTL_TEST_FAKE_KEYRING="+filepath.Join(dir, "keyring.json"), "CONNCTL_CONFIG=", "NO_COLOR=1", "TERM=xterm-256color"), extraEnv...)
+	if before != nil {
+		before(s)
 	}
 	var envArgs []string
 	for _, e := range s.env {
-		if k, _, _ := strings.Cut(e, "="); strings.HasPrefix(k, "CONNCTL_") || strings.HasPrefix(k, "XDG_") || k == "HOME" || k == "PATH" || k == "NO_COLOR" {
+		if k, _, _ := strings.Cut(e, "="); strings.HasPrefix(k, "CONNCTL_") || strings.HasPrefix(k, "XDG_") || k == "HOME" || k == "PATH" || k == "NO_COLOR" || k == "BROWSER" {
 			envArgs = append(envArgs, e)
 		}
 	}
 	shell := "env " + quoteAll(envArgs) + " connctl ui; echo connctl-exited-$?; sleep 30"
 	s.tmux("new-session", "-d", "-s", "ui", "-x", "100", "-y", "30", shell)
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	// No secret in any file the page's verbs wrote (the fake keyring is
+	// the secret store), as the scripts check.
+	t.Cleanup(func() {
+		_ = filepath.WalkDir(dir, func(p string, de fs.DirEntry, err error) error {
+			if err != nil || de.IsDir() || filepath.Base(p) == "keyring.json" || strings.HasSuffix(p, ".lock") {
+				return nil
+			}
+			b, _ := os.ReadFile(p)
+			for _, m := range leakMarks {
+				if bytes.Contains(b, m) {
+					t.Errorf("secret %q found in %s", m, p)
+				}
+			}
+			return nil
+		})
+	})
+	return s
+}
 
+func TestUIInTmux(t *testing.T) {
+	s := newUISession(t, nil, func(s *uiSession) {
+		for _, name := range []string{"support", "desk-eu", "desk-us"} {
+			s.connctl("fd-key-CANARY", "create", "--connector", "freshdesk", "--name", name, "--set", "domain=acme", "--secret-stdin")
+		}
+	})
 	s.save("list", s.waitFor("3 of 3"))
 	// Search as you type.
 	s.keys("/", "e", "u")
@@ -186,4 +217,53 @@ func quoteAll(args []string) string {
 		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return strings.Join(q, " ")
+}
+
+// TestUIOAuthInTmux: an OAuth connection created in the page against a real
+// authorization server (Hydra), the browser stand-in clicking "Allow";
+// then revoked, re-authorized and deleted from the context menu.
+func TestUIOAuthInTmux(t *testing.T) {
+	srv := hydra.Start(t, hydra.Options{})
+	id, _, err := srv.CreateClient(t.Context(), hydra.ClientOptions{Public: true,
+		RedirectURIs: []string{"http://127.0.0.1/callback"}, Scopes: []string{"openid", "offline_access", "offline", "email"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newUISession(t, []string{"BROWSER=browser-standin", "CONNCTL_TEST_BROWSER_LOG=" + filepath.Join(t.TempDir(), "browser.log")}, nil)
+	s.waitFor("No connections yet")
+	s.keys("c")
+	s.waitFor("Connector:")
+	s.keys("oauth2 browser")
+	s.waitFor("Create Connection  1 of ")
+	s.keys("Enter")
+	s.waitFor("Create Connection · Generic OAuth")
+	// name, base_url, issuer, auth_url, token_url, revoke_url, userinfo_url, client_id, client_secret, scopes
+	s.keys("C-u", "idp", "Enter", "Enter", srv.Issuer, "Enter", "Enter", "Enter", "Enter", "Enter", id, "Enter", "Enter", "openid offline_access offline email")
+	s.waitFor("offline email")
+	s.keys("C-s")
+	s.waitFor("Authorized connection idp")
+	if st := s.statuses(); st["idp"] != "authorized" {
+		t.Fatalf("after create, list says %v", st)
+	}
+	s.keys("v")
+	s.waitFor("its token is revoked with the provider")
+	s.keys("y")
+	s.waitFor("Revoked connection idp")
+	if st := s.statuses(); st["idp"] != "revoked" {
+		t.Fatalf("after revoke, list says %v", st)
+	}
+	s.keys("R")
+	s.waitFor("Reauthorized connection idp")
+	if st := s.statuses(); st["idp"] != "authorized" {
+		t.Fatalf("after re-authorize, list says %v", st)
+	}
+	s.keys("d")
+	s.waitFor("Delete connection idp (oauth2)")
+	s.keys("y")
+	s.waitFor("Deleted connection idp")
+	if st := s.statuses(); len(st) != 0 {
+		t.Fatalf("after delete, list says %v", st)
+	}
+	s.keys("q")
+	s.waitFor("connctl-exited-0")
 }
