@@ -91,7 +91,34 @@ func run(ctx context.Context, opts *Options) error {
 	if program == nil {
 		program = terminal(ios, opts.Getenv)
 	}
+	// While the page is up, a line on stderr (a warning, a CONNCTL_DEBUG
+	// trace) would tear the screen: keep them and print them after.
+	held := &heldWriter{}
+	stderr := ios.ErrOut
+	ios.ErrOut = held
+	defer func() {
+		ios.ErrOut = stderr
+		_, _ = stderr.Write(held.bytes())
+	}()
 	return program(ctx, m)
+}
+
+// heldWriter keeps what is written, from any goroutine.
+type heldWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (w *heldWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+func (w *heldWriter) bytes() []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return bytes.Clone(w.buf.Bytes())
 }
 
 // terminal runs the page on the process's terminal. Only here does

@@ -155,3 +155,29 @@ func TestBackendRunsTheVerbs(t *testing.T) {
 		t.Errorf("an empty name is valid")
 	}
 }
+
+// Lines on stderr while the page is up (a warning, a debug trace) are held
+// and printed once it has closed, so that they do not tear the screen.
+func TestStderrHeldWhileThePageRuns(t *testing.T) {
+	t.Parallel()
+	ios, _, out, errOut := iostreams.Test()
+	ios.SetTTY(true, true, true)
+	d := newDeps(t)
+	ran := false
+	opts := &ui.Options{IO: ios, Now: d.Now,
+		Backend: func() (tui.Backend, error) { return ui.NewBackend(d, verbs) },
+		Program: func(_ context.Context, m *tui.Model) error {
+			ran = m != nil
+			ios.Warnf("cannot read the activity log")
+			if errOut.Len() > 0 {
+				t.Errorf("stderr written while the page runs: %q", errOut)
+			}
+			return nil
+		}}
+	if err := ui.Run(context.Background(), opts); err != nil || !ran {
+		t.Fatalf("run: %v (ran %v)", err, ran)
+	}
+	if errOut.String() != "warning: cannot read the activity log\n" || out.Len() != 0 {
+		t.Errorf("after the page: stderr %q, stdout %q", errOut, out)
+	}
+}
