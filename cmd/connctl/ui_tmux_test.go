@@ -138,9 +138,11 @@ func newUISession(t *testing.T, extraEnv []string, before func(s *uiSession)) *u
 }
 
 func TestUIInTmux(t *testing.T) {
+	fd := startFreshdesk() // rejects the key below: desk-us's job fails
+	t.Cleanup(fd.srv.Close)
 	s := newUISession(t, nil, func(s *uiSession) {
 		for _, name := range []string{"support", "desk-eu", "desk-us"} {
-			s.connctl("fd-key-CANARY", "create", "--connector", "freshdesk", "--name", name, "--set", "domain=acme", "--secret-stdin")
+			s.connctl("fd-key-CANARY", "create", "--connector", "freshdesk", "--name", name, "--set", "domain=acme", "--set", "base_url="+fd.srv.URL, "--secret-stdin")
 		}
 	})
 	s.save("list", s.waitFor("3 of 3"))
@@ -198,6 +200,39 @@ func TestUIInTmux(t *testing.T) {
 	if st := s.statuses(); st["desk-new"] == "" || len(st) != 3 {
 		t.Fatalf("after create, list says %v", st)
 	}
+
+	// A job of desk-us, created from its connector's sources, run now: it
+	// fails (the key is refused), and its activity shows why.
+	s.keys("/", "desk-us", "Enter", "J")
+	s.waitFor("Jobs of desk-us")
+	s.keys("n")
+	s.waitFor("Create Job · desk-us")
+	s.keys("Enter")
+	s.waitFor("source tickets")
+	out := filepath.Join(t.TempDir(), "tickets.ndjson")
+	s.keys("Enter", "C-u", out, "C-s")
+	s.waitFor("desk-us-tickets")
+	s.keys("r")
+	s.save("job-failed", s.waitFor("error: "))
+	s.keys("Escape")
+	s.waitFor("1 of 3")
+	s.keys("C-r")
+	s.waitFor("ⓘ 1 failed")
+	s.keys("A")
+	scr = s.waitFor("reason: ")
+	s.save("failed-activity", scr)
+	if !strings.Contains(scr, "failed") || !strings.Contains(scr, "desk-us-tickets") {
+		t.Errorf("the failed run's activity:\n%s", scr)
+	}
+	s.keys("Escape")
+	s.waitFor("1 of 3")
+	s.keys("/")
+	s.waitFor("Search: desk-us█")
+	for range len("desk-us") {
+		s.keys("BSpace")
+	}
+	s.keys("Enter")
+	s.waitFor("Search: press /")
 
 	// The activity of the revoke is in View Activities.
 	s.keys("/", "desk-eu", "Enter", "A")

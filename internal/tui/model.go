@@ -179,7 +179,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case jobsDoneMsg:
 		m.busy, m.progress, m.cancel = "", "", nil
-		m.ok(msg.line)
+		if msg.err != nil {
+			m.fail(msg.err)
+		} else {
+			m.ok(msg.line)
+		}
 		m.screen = screenJobs
 		m.jobs = msg.jobs
 		m.jobSel = clampInt(m.jobSel, 0, len(m.jobs)-1)
@@ -656,14 +660,12 @@ func (m *Model) runJob(job string) tea.Cmd {
 		defer cancel()
 		line, err := m.b.RunJob(ctx, job, func(s string) { send(ch, s) })
 		close(ch)
-		if err != nil {
-			return doneMsg{err: err}
+		// The last run's status changed, whether it worked or not.
+		js, jerr := m.b.Jobs(m.ctx, subject)
+		if jerr != nil {
+			return doneMsg{line: line, err: err}
 		}
-		js, jerr := m.b.Jobs(m.ctx, subject) // the last run's status changed
-		if jerr == nil {
-			return jobsDoneMsg{line: line, jobs: js}
-		}
-		return doneMsg{line: line}
+		return jobsDoneMsg{line: line, err: err, jobs: js}
 	}
 	return tea.Batch(work, listen(ch))
 }
@@ -675,6 +677,7 @@ type loadedSelectMsg struct {
 
 type jobsDoneMsg struct {
 	line string
+	err  error
 	jobs []Job
 }
 

@@ -386,7 +386,10 @@ func (m *Model) activityLines() []string {
 		filter = "failed in the last 24h"
 	}
 	lines := []string{m.st.bold("Activities of "+m.subject) + fmt.Sprintf("  %d, newest first · showing: %s", len(acts), filter)}
-	w := []int{10, 9, 14, 19, 8, 0}
+	w := []int{9, 9, clampInt(m.width/5, 14, 30), 6, 7, 0}
+	for _, a := range acts {
+		w[3] = max(w[3], len(a.Status))
+	}
 	w[5] = max(m.width-2-5-w[0]-w[1]-w[2]-w[3]-w[4], 10)
 	lines = append(lines, m.st.bold(m.row("  ", []string{"STARTED", "TYPE", "ACTION", "STATUS", "RECORDS", "MESSAGE"}, w)))
 	detail := 8
