@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -72,7 +73,7 @@ func TestUINeedsATerminal(t *testing.T) {
 
 // newDeps returns deps over a config in a temporary directory, an
 // in-memory keyring and an activity log, with no provider check.
-func newDeps(t *testing.T) *deps.Deps {
+func newDeps(t testing.TB) *deps.Deps {
 	t.Helper()
 	dir := t.TempDir()
 	ios, _, _, _ := iostreams.Test()
@@ -179,5 +180,40 @@ func TestStderrHeldWhileThePageRuns(t *testing.T) {
 	}
 	if errOut.String() != "warning: cannot read the activity log\n" || out.Len() != 0 {
 		t.Errorf("after the page: stderr %q, stdout %q", errOut, out)
+	}
+}
+
+// BenchmarkLoad10k: the page's rows at 10,000 connections, read as a
+// reload does (`connctl list -o json` in-process over the open config,
+// then decoded), before the first frame (docs/performance.md).
+func BenchmarkLoad10k(b *testing.B) {
+	d := newDeps(b)
+	cfg, err := d.Config()
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := d.Now()
+	err = cfg.Update(context.Background(), func(doc *configstore.Document) error {
+		for i := range 10000 {
+			doc.Connections = append(doc.Connections, configstore.Connection{
+				ID: fmt.Sprintf("conn_%016x", i), Name: fmt.Sprintf("conn-%05d", i), Connector: "freshdesk", Auth: "api_key",
+				Fields: map[string]string{"domain": "acme"}, Secrets: []string{"api_key"}, SecretBackend: "keyring",
+				Status: configstore.StatusAuthorized, CreatedAt: now.Add(-time.Duration(i) * time.Minute), UpdatedAt: now,
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	be, err := ui.NewBackend(d, verbs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		rows, err := be.Connections(context.Background())
+		if err != nil || len(rows) != 10000 {
+			b.Fatalf("%d rows, %v", len(rows), err)
+		}
 	}
 }
