@@ -264,7 +264,15 @@ func TestUIOAuthInTmux(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newUISession(t, []string{"BROWSER=browser-standin", "CONNCTL_TEST_BROWSER_LOG=" + filepath.Join(t.TempDir(), "browser.log")}, nil)
+	// The first time, nobody signs in (the opener does nothing), so the
+	// page waits showing the URL until Esc; after that the stand-in does.
+	dir := t.TempDir()
+	opener := filepath.Join(dir, "opener")
+	script := "#!/bin/sh\nif [ ! -e '" + dir + "/opened' ]; then touch '" + dir + "/opened'; exit 0; fi\nexec browser-standin \"$@\"\n"
+	if err := os.WriteFile(opener, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := newUISession(t, []string{"BROWSER=" + opener, "CONNCTL_TEST_BROWSER_LOG=" + filepath.Join(dir, "browser.log")}, nil)
 	s.waitFor("No connections yet")
 	s.keys("c")
 	s.waitFor("Connector:")
@@ -276,9 +284,23 @@ func TestUIOAuthInTmux(t *testing.T) {
 	s.keys("C-u", "idp", "Enter", "Enter", srv.Issuer, "Enter", "Enter", "Enter", "Enter", "Enter", id, "Enter", "Enter", "openid offline_access offline email")
 	s.waitFor("offline email")
 	s.keys("C-s")
+	scr := s.waitFor("Waiting for the browser")
+	// The URL is wrapped: join the lines to find it.
+	if !strings.Contains(strings.NewReplacer("\n", "", " ", "").Replace(scr), "code_challenge_method=S256") {
+		t.Errorf("the authorization URL is not on the screen:\n%s", scr)
+	}
+	s.save("oauth-wait", scr)
+	s.keys("Escape")
+	s.waitFor("error: ")
+	if st := s.statuses(); st["idp"] != "not_authorized" {
+		t.Fatalf("after a cancelled sign-in, list says %v", st)
+	}
+	s.keys("Escape")
+	s.waitFor("Nothing saved")
+	s.keys("a")
 	s.waitFor("Authorized connection idp")
 	if st := s.statuses(); st["idp"] != "authorized" {
-		t.Fatalf("after create, list says %v", st)
+		t.Fatalf("after authorize, list says %v", st)
 	}
 	s.keys("v")
 	s.waitFor("its token is revoked with the provider")

@@ -57,6 +57,7 @@ type Model struct {
 
 	busy     string // what is running, shown with its progress
 	progress string
+	said     []string // lines of the running action with a URL in them
 	cancel   context.CancelFunc
 
 	// View Activities and View Jobs of one connection.
@@ -164,10 +165,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case progressMsg:
 		if msg.line != "" {
 			m.progress = msg.line
+			if strings.Contains(msg.line, "://") && len(m.said) < 4 {
+				m.said = append(m.said, msg.line) // a URL to open stays on screen
+			}
 		}
 		return m, listen(msg.ch)
 	case doneMsg:
-		m.busy, m.progress, m.cancel = "", "", nil
+		m.busy, m.progress, m.cancel, m.said = "", "", nil, nil
 		if msg.err != nil {
 			m.fail(msg.err)
 		} else {
@@ -178,7 +182,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case jobsDoneMsg:
-		m.busy, m.progress, m.cancel = "", "", nil
+		m.busy, m.progress, m.cancel, m.said = "", "", nil, nil
 		if msg.err != nil {
 			m.fail(msg.err)
 		} else {
@@ -189,10 +193,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.jobSel = clampInt(m.jobSel, 0, len(m.jobs)-1)
 		return m, nil
 	case formDoneMsg:
-		m.busy, m.progress, m.cancel = "", "", nil
+		m.busy, m.progress, m.cancel, m.said = "", "", nil, nil
 		if msg.err != nil {
 			m.fail(msg.err) // the form stays, to be fixed
-			return m, nil
+			// An OAuth create saves the connection before the sign-in:
+			// cancelled or failed, it is there, not authorized.
+			return m, m.load()
 		}
 		m.screen = screenList
 		m.ok(msg.line)

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -56,7 +57,13 @@ func (m *Model) Render() string {
 		lines = append(lines, "")
 	}
 	if m.busy != "" && m.progress != "" {
-		lines = m.overlay(lines, max(m.height-9, 0), m.progressBox())
+		box := m.progressBox()
+		top := max(m.height-2-len(box), 0)
+		for i, l := range box {
+			if top+i < len(lines) {
+				lines[top+i] = l
+			}
+		}
 	}
 	lines = append(lines[:m.height-2], m.statusLine(), m.keyLine())
 	for i, l := range lines {
@@ -227,15 +234,21 @@ func (m *Model) menuBox() []string {
 }
 
 // progressBox shows what a running action says, whole: the authorization
-// URL to open when the browser does not.
+// URL to open when the browser does not. No side borders, so that the URL
+// copies from the terminal as it is.
 func (m *Model) progressBox() []string {
-	inner := max(m.width-6, 20)
-	box := []string{"┌" + strings.Repeat("─", inner) + "┐"}
-	for _, l := range wrapHard(oneLine(m.progress), inner-2) {
-		box = append(box, "│ "+fit(l, inner-2)+" │")
+	w := m.width
+	box := []string{strings.Repeat("─", w)}
+	shown := m.said
+	if !slices.Contains(shown, m.progress) {
+		shown = append(slices.Clone(shown), m.progress)
 	}
-	box = append(box, "│ "+fit(m.st.faint("esc cancels"), inner-2)+" │")
-	return append(box, "└"+strings.Repeat("─", inner)+"┘")
+	for _, said := range shown {
+		for _, l := range wrapHard(strings.TrimSpace(oneLine(said)), w) {
+			box = append(box, fit(l, w))
+		}
+	}
+	return append(box, fit(m.st.faint("esc cancels"), w), strings.Repeat("─", w))
 }
 
 // wrapHard breaks s into lines of w cells, inside words too (URLs).
