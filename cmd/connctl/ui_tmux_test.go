@@ -211,7 +211,7 @@ func TestUIInTmux(t *testing.T) {
 	s.waitFor("source tickets")
 	out := filepath.Join(t.TempDir(), "tickets.ndjson")
 	s.keys("Enter", "C-u", out, "C-s")
-	s.waitFor("desk-us-tickets")
+	s.waitFor("Created job desk-us-tickets")
 	s.keys("r")
 	s.save("job-failed", s.waitFor("error: "))
 	s.keys("Escape")
