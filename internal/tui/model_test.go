@@ -474,3 +474,28 @@ func TestCreateJobFromTheConnectorsSources(t *testing.T) {
 		t.Errorf("after create: screen %d, %d jobs\n%s", m.screen, len(m.jobs), screenText(m))
 	}
 }
+
+func TestEscLeavesPickersAndForms(t *testing.T) {
+	t.Parallel()
+	m := newModel(t, sample(), 80, 24)
+	for _, tc := range []struct {
+		keys []string
+		want screen
+	}{
+		{[]string{"c", "esc"}, screenList},
+		{[]string{"c", "enter", "esc"}, screenList},
+		{[]string{"J", "n", "esc"}, screenJobs},
+		{[]string{"J", "n", "enter", "esc"}, screenJobs},
+		{[]string{"esc", ".", "esc"}, screenList},
+		{[]string{"?", "z"}, screenList},
+	} {
+		m.screen = screenList
+		press(m, tc.keys...)
+		if m.screen != tc.want {
+			t.Errorf("%v: screen %d, want %d", tc.keys, m.screen, tc.want)
+		}
+	}
+	if !strings.Contains(screenText(m), "enter actions") {
+		t.Errorf("not back on the list:\n%s", screenText(m))
+	}
+}
