@@ -274,3 +274,18 @@ func TestOnlyProgramsExitOrPrint(t *testing.T) {
 		}
 	}
 }
+
+// TestTUIHoldsNoDomain: internal/tui, the Connections page, imports no
+// connctl package: it reaches the connections only through its Backend,
+// which the ui command implements by running the verbs. So the page
+// cannot grow a second copy of what a verb does.
+func TestTUIHoldsNoDomain(t *testing.T) {
+	t.Parallel()
+	for _, p := range goList(t, module+"/internal/tui") {
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, module+"/") {
+				t.Errorf("internal/tui imports %s: give the page what it needs through tui.Backend (internal/commands/ui)", rel(imp))
+			}
+		}
+	}
+}

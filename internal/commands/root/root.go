@@ -23,6 +23,7 @@ import (
 	execcmd "github.com/connctl/connctl/internal/commands/exec"
 	jobscmd "github.com/connctl/connctl/internal/commands/jobs"
 	statuscmd "github.com/connctl/connctl/internal/commands/status"
+	uicmd "github.com/connctl/connctl/internal/commands/ui"
 	versioncmd "github.com/connctl/connctl/internal/commands/version"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
@@ -95,6 +96,8 @@ secrets live only in the OS keyring (or, when chosen, an encrypted file).`,
 		statuscmd.NewCmd(d, nil),
 		tokencmd.NewCmd(d, nil),
 		execcmd.NewCmd(d, nil),
+		// ui runs the verbs above through a fresh tree of its own.
+		uicmd.NewCmd(d, func(d *deps.Deps) *cobra.Command { return NewCmd(d) }, nil),
 	} {
 		c.GroupID = "conn"
 		cmd.AddCommand(c)
