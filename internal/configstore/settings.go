@@ -3,6 +3,7 @@ package configstore
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -22,6 +23,23 @@ type Setting struct {
 	Help    string
 	// Validate checks and normalises a value given to `config set`.
 	Validate func(string) (any, error) `json:"-"`
+	// Credential marks a value that grants access by itself (a Slack
+	// webhook URL): `config list` and `config set` never print it whole,
+	// and `config set KEY -` reads it from stdin instead of argv.
+	Credential bool `json:"-"`
+}
+
+// Redact is what `config list` and `config set` print for a credential
+// setting's value: a URL's scheme and host only (the path is the secret),
+// anything else as a fixed mark; an empty value stays empty.
+func Redact(v string) string {
+	if v == "" {
+		return ""
+	}
+	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
+		return u.Scheme + "://" + u.Host + "/…"
+	}
+	return "…"
 }
 
 // EnvName is the environment variable that overrides the setting.
@@ -114,7 +132,7 @@ var Settings = []Setting{
 	{Key: "jobs.timeout", Default: "6h", Help: "how long one job run may take before it is stopped and fails (0: no limit); jobs run --timeout overrides it", Validate: durationOrZero},
 	{Key: "status.key_max_age", Default: "8760h", Help: "age of an API key or secret after which connctl status reports it expiring (rotate it); 8760h is a year", Validate: duration},
 	{Key: "jobs.pause_after", Default: "3", Help: "pause a scheduled job after this many consecutive failed runs (0: never); `connctl jobs resume` resumes it", Validate: wholeNumber},
-	{Key: "notify.webhook", Default: "", Help: "URL to POST a Slack-compatible JSON message to when a connection or job starts failing or recovers (https, or http to 127.0.0.1/localhost)", Validate: webhookURL},
+	{Key: "notify.webhook", Default: "", Help: "URL to POST a Slack-compatible JSON message to when a connection or job starts failing or recovers (https, or http to 127.0.0.1/localhost)", Validate: webhookURL, Credential: true},
 	{Key: "notify.command", Default: "", Help: "program (and arguments, split without a shell) run with the same JSON message on stdin", Validate: notifyCommand},
 	{Key: "notify.remind_after", Default: "24h", Help: "while a connection or job stays broken, remind at most this often (0: never)", Validate: durationOrZero},
 	{Key: "secrets.backend", Default: "keyring", Help: "where secrets live: keyring (the OS keyring) or file (age-encrypted, passphrase from CONNCTL_PASSPHRASE)", Validate: oneOf("keyring", "file")},

@@ -51,6 +51,13 @@ func run(_ context.Context, opts *Options) error {
 		return err
 	}
 	all := cfg.All()
+	for i := range all {
+		// A credential's value (a webhook URL) is never printed whole here:
+		// `config get KEY` prints it when asked for by name.
+		if st, err := configstore.LookupSetting(all[i].Key); err == nil && st.Credential {
+			all[i].Value = configstore.Redact(all[i].Value)
+		}
+	}
 	if opts.Export != nil {
 		return opts.Export.Write(opts.IO.Out, all)
 	}

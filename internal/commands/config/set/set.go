@@ -4,7 +4,9 @@ package set
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -45,8 +47,14 @@ Changing secrets.backend while connections keep secrets in the old backend
 would strand them, so it is refused unless --migrate is given: --migrate
 copies every secret into the new backend, reads each back, switches the
 setting, and only then deletes the old copies. Any failure before the switch
-leaves the old backend in force and nothing deleted.`,
+leaves the old backend in force and nothing deleted.
+
+A value that is a credential by itself (notify.webhook: a Slack webhook URL)
+is never printed whole; give it as "-" to read it from standard input (or a
+hidden prompt on a terminal) instead of the command line, where shell history
+and other users' ps would see it.`,
 		Example: `  connctl config set limits.support 2
+  printf %s "$SLACK_WEBHOOK_URL" | connctl config set notify.webhook -
   connctl config set keyring.timeout 30s
   CONNCTL_PASSPHRASE=... connctl config set secrets.backend file --migrate`,
 		// The value is taken as is, even when it starts with "-" (a
@@ -75,6 +83,13 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	st, _ := configstore.LookupSetting(opts.Key)
+	if opts.Value == "-" && st.Credential {
+		v, err := readValue(opts.IO, opts.Key)
+		if err != nil {
+			return err
+		}
+		opts.Value = v
+	}
 	if _, err := st.Validate(opts.Value); err != nil {
 		return exitcode.UsageError("invalid value for %s: %s", opts.Key, err.Error())
 	}
@@ -88,9 +103,33 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	v, _ := cfg.Get(opts.Key)
-	opts.IO.Statusf("%sSet %s to %s", opts.IO.Success(), opts.Key, opts.Value)
+	shown, now := opts.Value, v.Value
+	if st.Credential {
+		shown, now = configstore.Redact(shown), configstore.Redact(now)
+	}
+	opts.IO.Statusf("%sSet %s to %s", opts.IO.Success(), opts.Key, shown)
 	if v.Source == configstore.SourceEnv {
-		opts.IO.Warnf("%s is set in the environment and overrides the file (now %s)", st.EnvName(), v.Value)
+		opts.IO.Warnf("%s is set in the environment and overrides the file (now %s)", st.EnvName(), now)
 	}
 	return nil
+}
+
+// readValue reads a credential setting's value from stdin: a hidden prompt
+// on a terminal, else the first line of what is piped in.
+func readValue(ios *iostreams.IOStreams, key string) (string, error) {
+	var v string
+	var err error
+	if ios.IsStdinTTY() {
+		v, err = ios.PromptSecret(key + ": ")
+	} else {
+		v, err = ios.Prompt("")
+	}
+	if err != nil && !errors.Is(err, iostreams.ErrPromptAborted) {
+		return "", fmt.Errorf("read %s from stdin: %w", key, err)
+	}
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", exitcode.UsageError("%s: nothing on stdin: pipe the value in, e.g. printf %%s \"$URL\" | connctl config set %s -", key, key)
+	}
+	return v, nil
 }
