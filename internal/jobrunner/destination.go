@@ -81,6 +81,16 @@ func (d *fileDest) Write(r Record) error {
 	return d.enc.write(r)
 }
 
+func (d *fileDest) writesLines() bool { return d.enc.lines() }
+
+func (d *fileDest) writeLine(line []byte) error {
+	if d.done {
+		return errors.New("destination already closed")
+	}
+	_, err := d.buf.Write(line)
+	return err
+}
+
 func (d *fileDest) Commit() error {
 	if d.done {
 		return errors.New("destination already closed")
@@ -157,6 +167,19 @@ func (d *streamDest) Write(r Record) error {
 	return d.enc.write(r)
 }
 
+func (d *streamDest) writesLines() bool { return d.err == nil && d.enc.lines() }
+
+func (d *streamDest) writeLine(line []byte) error {
+	if d.err != nil {
+		return d.err
+	}
+	if d.done {
+		return errors.New("destination already closed")
+	}
+	_, err := d.buf.Write(line)
+	return err
+}
+
 func (d *streamDest) Commit() error {
 	if d.err != nil {
 		return d.err
@@ -189,6 +212,15 @@ func checkFormat(format string) error {
 type encoder interface {
 	write(Record) error
 	finish() error
+	lines() bool // writes each record as the line DecodePage makes of it
+}
+
+// lineWriter is a Destination that can take a record as the NDJSON line
+// DecodePage made of it (RawRecord.Line), written as it is: Run hands such
+// lines over without decoding them (Request.Emit).
+type lineWriter interface {
+	writesLines() bool
+	writeLine(line []byte) error
 }
 
 func newEncoder(w *bufio.Writer, format string, columns []string) encoder {
@@ -205,6 +237,7 @@ type ndjsonEncoder struct{ enc *json.Encoder }
 
 func (e *ndjsonEncoder) write(r Record) error { return e.enc.Encode(r) }
 func (e *ndjsonEncoder) finish() error        { return nil }
+func (e *ndjsonEncoder) lines() bool          { return true }
 
 // csvEncoder writes a header, then one row per record in column order.
 // Strings are written as they are, null as an empty cell, numbers and
@@ -250,6 +283,8 @@ func (e *csvEncoder) write(r Record) error {
 	// csv.Writer buffers into our bufio.Writer; surface its error early.
 	return e.w.Error()
 }
+
+func (e *csvEncoder) lines() bool { return false }
 
 func (e *csvEncoder) finish() error {
 	if !e.header && e.columns != nil {

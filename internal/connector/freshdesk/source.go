@@ -111,26 +111,34 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 				return "", err
 			}
 			pages++
-			page, err := jobrunner.DecodeJSON[[]jobrunner.Record](body, "ticket list")
+			_, page, err := jobrunner.DecodePage(body, "ticket list", "", list)
 			if err != nil {
 				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: vendor.Where(r) + ": " + err.Error()}
 			}
-			for _, t := range page {
+			for i := range page {
+				t := &page[i]
+				id, _ := t.Get("id")
 				at, err := updatedAt(t)
 				if err != nil {
-					return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: ticket %v: %v", t["id"], err)}
+					return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: ticket %v: %v", id, err)}
 				}
-				if at.Equal(windowStart) && boundary[idKey(t["id"])] {
+				if at.Equal(windowStart) && boundary[idKey(id)] {
 					continue
 				}
-				if err := emit(t); err != nil {
+				if err := req.Emit(emit, t); err != nil {
 					return "", err
 				}
 				hw.See(at)
-				if !at.Equal(lastAt) {
-					lastAt, lastIDs = at, map[any]bool{}
+				if !at.Equal(lastAt) || lastIDs == nil {
+					// A window's map is kept as the next window's boundary,
+					// and a new window starts without one: reuse is safe.
+					if lastIDs == nil {
+						lastIDs = map[any]bool{}
+					}
+					clear(lastIDs)
+					lastAt = at
 				}
-				lastIDs[idKey(t["id"])] = true
+				lastIDs[idKey(id)] = true
 			}
 			next, err = nextLink(header, r.URL)
 			if err != nil {
@@ -167,8 +175,11 @@ func apiBase(fields map[string]string) (string, error) {
 	return "https://" + Host(domain), nil
 }
 
-func updatedAt(t jobrunner.Record) (time.Time, error) {
-	s, ok := t["updated_at"].(string)
+// list is the records of a ticket list: the page itself.
+func list(p *[]jobrunner.Record) *[]jobrunner.Record { return p }
+
+func updatedAt(t *jobrunner.RawRecord) (time.Time, error) {
+	s, ok := t.String("updated_at")
 	if !ok {
 		return time.Time{}, fmt.Errorf("no updated_at")
 	}

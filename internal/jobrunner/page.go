@@ -1,0 +1,516 @@
+package jobrunner
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// RawRecord is one record of a page read by DecodePage: the line it is
+// written as (NDJSON), and its top-level fields on demand, without
+// decoding the whole record into a map.
+type RawRecord struct {
+	line    []byte   // compact JSON, object keys sorted, then '\n'
+	members []member // top-level members of line, in key order (fast path)
+	m       Record   // the decoded record (fallback path), when ok
+	decoded bool
+}
+
+// member is one object member in a normalized line: the key's bytes
+// (between the quotes, needing no unescaping) and the value's span.
+type member struct {
+	keyFrom, keyTo, valTo int32 // the value starts at keyTo+2 (after `":`)
+}
+
+// Line returns the record as one line of NDJSON, '\n' included: exactly
+// what encoding/json (HTML escaping off) writes for the Record the
+// provider's JSON decodes to. The caller must not change it.
+func (r *RawRecord) Line() []byte { return r.line }
+
+// Get returns the value of the record's top-level field name as it is in
+// the decoded Record (string, json.Number, bool, nil, map[string]any or
+// []any), and whether the record has it.
+func (r *RawRecord) Get(name string) (any, bool) {
+	if r.decoded {
+		v, ok := r.m[name]
+		return v, ok
+	}
+	for _, m := range r.members {
+		if string(r.line[m.keyFrom:m.keyTo]) == name {
+			return rawValue(r.line[m.keyTo+2 : m.valTo]), true
+		}
+	}
+	return nil, false
+}
+
+// String returns the field name when it is a string, else "" and false.
+func (r *RawRecord) String(name string) (string, bool) {
+	v, _ := r.Get(name)
+	s, ok := v.(string)
+	return s, ok
+}
+
+// Record returns the record decoded as a map (numbers as json.Number), as
+// DecodeJSON would have returned it.
+func (r *RawRecord) Record() (Record, error) {
+	if r.decoded {
+		return r.m, nil
+	}
+	return DecodeJSON[Record](r.line, "record")
+}
+
+// rawValue converts one normalized JSON value to what encoding/json
+// decodes it to (UseNumber).
+func rawValue(v []byte) any {
+	switch v[0] {
+	case '"':
+		if bytes.IndexByte(v, '\\') < 0 {
+			return string(v[1 : len(v)-1])
+		}
+	case 'n':
+		return nil
+	case 't':
+		return true
+	case 'f':
+		return false
+	case '{', '[':
+	default:
+		return json.Number(v)
+	}
+	x, err := DecodeJSON[any](v, "value")
+	if err != nil {
+		return nil // unreachable: v was validated
+	}
+	return x
+}
+
+// DecodePage reads one page of records, body, as DecodeJSON[T] would, but
+// without decoding each record into a map: records, when non-nil, points
+// at T's field that holds the records (its JSON name is key), or is the
+// identity when T is []Record and the page is the array itself (key "").
+// It returns T without its records (decoded from the rest of the page)
+// and the records, each as the line encoding/json would write for it.
+//
+// The fast path walks the page with jsontext and normalizes each record's
+// bytes: white space dropped, strings re-escaped as encoding/json escapes
+// them, object keys sorted. Anything it does not handle exactly as
+// encoding/json would (a duplicate key, invalid UTF-8, a record that is not
+// an object, a key that needs escaping, a lone surrogate, deep nesting, a
+// key that matches key only case-insensitively, any syntax error) makes it
+// decode the whole page the old way instead, so output and errors are
+// always today's: FuzzDecodePage holds the two to the same result.
+func DecodePage[T any](body []byte, what, key string, records func(*T) *[]Record) (T, []RawRecord, error) {
+	if t, recs, ok := fastPage[T](body, what, key, records); ok {
+		return t, recs, nil
+	}
+	t, err := DecodeJSON[T](body, what)
+	if err != nil {
+		return t, nil, err
+	}
+	rs := *records(&t)
+	out := make([]RawRecord, len(rs))
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for i, r := range rs {
+		if err := enc.Encode(r); err != nil {
+			return t, nil, errors.New("malformed JSON: " + err.Error())
+		}
+		out[i] = RawRecord{m: r, decoded: true}
+	}
+	b := buf.Bytes()
+	for i := range out {
+		n := bytes.IndexByte(b, '\n') + 1
+		out[i].line = b[:n:n]
+		b = b[n:]
+	}
+	*records(&t) = nil
+	return t, out, nil
+}
+
+// fastPage is DecodePage's fast path; ok false means "decode the old way".
+func fastPage[T any](body []byte, what, key string, records func(*T) *[]Record) (T, []RawRecord, bool) {
+	var zero T
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body))
+	n := normalizer{out: make([]byte, 0, len(body)+len(body)/16)}
+	var recs []RawRecord
+	var rest []byte
+	readArray := func() bool {
+		if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '[' {
+			return false
+		}
+		for dec.PeekKind() == '{' {
+			v, err := dec.ReadValue()
+			if err != nil {
+				return false
+			}
+			from := len(n.out)
+			mfrom := len(n.top)
+			if _, ok := n.value(v, 0, 0); !ok {
+				return false
+			}
+			n.out = append(n.out, '\n')
+			for j := mfrom; j < len(n.top); j++ { // relative to the line
+				n.top[j].keyFrom -= int32(from)
+				n.top[j].keyTo -= int32(from)
+				n.top[j].valTo -= int32(from)
+			}
+			recs = append(recs, RawRecord{line: n.out[from:len(n.out):len(n.out)], members: n.top[mfrom:len(n.top):len(n.top)]})
+		}
+		tok, err := dec.ReadToken()
+		return err == nil && tok.Kind() == ']'
+	}
+	if key == "" {
+		if dec.PeekKind() != '[' || !readArray() {
+			return zero, nil, false
+		}
+	} else {
+		if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+			return zero, nil, false
+		}
+		rest = append(rest, '{')
+		for dec.PeekKind() == '"' {
+			tok, err := dec.ReadToken()
+			if err != nil {
+				return zero, nil, false
+			}
+			name := tok.String()
+			if name == key {
+				if dec.PeekKind() != '[' || !readArray() {
+					return zero, nil, false
+				}
+				continue
+			}
+			if strings.EqualFold(name, key) {
+				return zero, nil, false
+			}
+			v, err := dec.ReadValue()
+			if err != nil {
+				return zero, nil, false
+			}
+			if len(rest) > 1 {
+				rest = append(rest, ',')
+			}
+			rest, _ = jsontext.AppendQuote(rest, name)
+			rest = append(rest, ':')
+			rest = append(rest, v...)
+		}
+		if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '}' {
+			return zero, nil, false
+		}
+		rest = append(rest, '}')
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return zero, nil, false
+	}
+	var t T
+	if key != "" {
+		var err error
+		if t, err = DecodeJSON[T](rest, what); err != nil || *records(&t) != nil {
+			return zero, nil, false
+		}
+	}
+	// The member slices were cut from n.top while it grew: point them at
+	// its final array so that they do not keep the old ones alive.
+	top := n.top
+	off := 0
+	for i := range recs {
+		k := len(recs[i].members)
+		recs[i].members = top[off : off+k : off+k]
+		off += k
+	}
+	return t, recs, true
+}
+
+// maxDepth is the nesting the fast path handles; deeper pages take the
+// old path (encoding/json's limit is 10,000).
+const maxDepth = 200
+
+// normalizer writes valid JSON (as jsontext validated it: valid UTF-8, no
+// duplicate names) as encoding/json writes what it decodes to.
+type normalizer struct {
+	out  []byte
+	top  []member // the top-level members of each record, in key order
+	mems []member // scratch: members of the objects being written
+	tmp  []byte   // scratch for reordering members
+}
+
+func skipSpace(in []byte, i int) int {
+	for i < len(in) && (in[i] == ' ' || in[i] == '\n' || in[i] == '\r' || in[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// value writes the value at in[i:] (after white space) and returns the
+// index after it; false: leave it to encoding/json.
+func (n *normalizer) value(in []byte, i, depth int) (int, bool) {
+	i = skipSpace(in, i)
+	if i >= len(in) {
+		return i, false
+	}
+	switch c := in[i]; {
+	case c == '{':
+		return n.object(in, i, depth)
+	case c == '[':
+		if depth >= maxDepth {
+			return i, false
+		}
+		n.out = append(n.out, '[')
+		i = skipSpace(in, i+1)
+		if i < len(in) && in[i] == ']' {
+			n.out = append(n.out, ']')
+			return i + 1, true
+		}
+		for {
+			var ok bool
+			if i, ok = n.value(in, i, depth+1); !ok {
+				return i, false
+			}
+			i = skipSpace(in, i)
+			if i >= len(in) {
+				return i, false
+			}
+			if in[i] == ']' {
+				n.out = append(n.out, ']')
+				return i + 1, true
+			}
+			n.out = append(n.out, ',')
+			i++
+		}
+	case c == '"':
+		return n.str(in, i)
+	case c == 't':
+		n.out = append(n.out, "true"...)
+		return i + 4, true
+	case c == 'f':
+		n.out = append(n.out, "false"...)
+		return i + 5, true
+	case c == 'n':
+		n.out = append(n.out, "null"...)
+		return i + 4, true
+	default: // a number: kept as written, as json.Number keeps it
+		j := i
+		for j < len(in) && (in[j] >= '0' && in[j] <= '9' || in[j] == '-' || in[j] == '+' || in[j] == '.' || in[j] == 'e' || in[j] == 'E') {
+			j++
+		}
+		if j == i {
+			return i, false
+		}
+		n.out = append(n.out, in[i:j]...)
+		return j, true
+	}
+}
+
+// object writes the object at in[i] with its members sorted by key, as
+// encoding/json writes a map[string]any.
+func (n *normalizer) object(in []byte, i, depth int) (int, bool) {
+	if depth >= maxDepth {
+		return i, false
+	}
+	start := len(n.out)
+	n.out = append(n.out, '{')
+	base := len(n.mems)
+	defer func() { n.mems = n.mems[:base] }()
+	i = skipSpace(in, i+1)
+	sorted := true
+	if i < len(in) && in[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(in) || in[i] != '"' {
+				return i, false
+			}
+			kf := len(n.out) + 1
+			var ok bool
+			if i, ok = n.str(in, i); !ok {
+				return i, false
+			}
+			kt := len(n.out) - 1
+			if bytes.IndexByte(n.out[kf:kt], '\\') >= 0 {
+				return i, false // escaped bytes would sort differently from the key
+			}
+			i = skipSpace(in, i)
+			if i >= len(in) || in[i] != ':' {
+				return i, false
+			}
+			n.out = append(n.out, ':')
+			if i, ok = n.value(in, i+1, depth+1); !ok {
+				return i, false
+			}
+			m := member{keyFrom: int32(kf), keyTo: int32(kt), valTo: int32(len(n.out))}
+			if len(n.mems) > base {
+				p := n.mems[len(n.mems)-1]
+				if c := bytes.Compare(n.out[p.keyFrom:p.keyTo], n.out[kf:kt]); c == 0 {
+					return i, false
+				} else if c > 0 {
+					sorted = false
+				}
+			}
+			n.mems = append(n.mems, m)
+			i = skipSpace(in, i)
+			if i >= len(in) {
+				return i, false
+			}
+			if in[i] == '}' {
+				i++
+				break
+			}
+			if in[i] != ',' {
+				return i, false
+			}
+			n.out = append(n.out, ',')
+			i = skipSpace(in, i+1)
+		}
+	}
+	n.out = append(n.out, '}')
+	mems := n.mems[base:]
+	if !sorted {
+		out := n.out
+		slices.SortFunc(mems, func(a, b member) int {
+			return bytes.Compare(out[a.keyFrom:a.keyTo], out[b.keyFrom:b.keyTo])
+		})
+		for j := 1; j < len(mems); j++ {
+			if bytes.Equal(out[mems[j-1].keyFrom:mems[j-1].keyTo], out[mems[j].keyFrom:mems[j].keyTo]) {
+				return i, false
+			}
+		}
+		// Rewrite the members in key order; the object keeps its length.
+		n.tmp = append(n.tmp[:0], out[start+1:len(out)-1]...)
+		w := start + 1
+		for j, m := range mems {
+			if j > 0 {
+				out[w] = ','
+				w++
+			}
+			from := int(m.keyFrom) - 1 - (start + 1) // the opening quote, in tmp
+			to := int(m.valTo) - (start + 1)
+			copy(out[w:], n.tmp[from:to])
+			mems[j] = member{keyFrom: int32(w + 1), keyTo: int32(w + 1 + int(m.keyTo-m.keyFrom)), valTo: int32(w + to - from)}
+			w += to - from
+		}
+	}
+	if depth == 0 {
+		n.top = append(n.top, mems...)
+	}
+	return i, true
+}
+
+const hexDigits = "0123456789abcdef"
+
+// str writes the string at in[i] ('"') as encoding/json writes the Go
+// string it decodes to (HTML escaping off).
+func (n *normalizer) str(in []byte, i int) (int, bool) {
+	n.out = append(n.out, '"')
+	i++
+	from := i
+	for i < len(in) {
+		c := in[i]
+		switch {
+		case c == '"':
+			n.out = append(n.out, in[from:i]...)
+			n.out = append(n.out, '"')
+			return i + 1, true
+		case c < 0x20:
+			return i, false // not valid JSON; jsontext rejects it
+		case c == 0xE2 && i+2 < len(in) && in[i+1] == 0x80 && (in[i+2] == 0xA8 || in[i+2] == 0xA9):
+			n.out = append(n.out, in[from:i]...)
+			n.out = append(n.out, `\u202`...)
+			n.out = append(n.out, hexDigits[in[i+2]&0xF])
+			i += 3
+			from = i
+		case c == '\\':
+			n.out = append(n.out, in[from:i]...)
+			if i+1 >= len(in) {
+				return i, false
+			}
+			var r rune
+			switch in[i+1] {
+			case '"', '\\', '/':
+				r = rune(in[i+1])
+				i += 2
+			case 'b':
+				r, i = '\b', i+2
+			case 'f':
+				r, i = '\f', i+2
+			case 'n':
+				r, i = '\n', i+2
+			case 'r':
+				r, i = '\r', i+2
+			case 't':
+				r, i = '\t', i+2
+			case 'u':
+				var ok bool
+				if r, ok = hex4(in, i+2); !ok {
+					return i, false
+				}
+				i += 6
+				if r >= 0xD800 && r < 0xE000 {
+					lo, ok := hex4(in, i+2)
+					if r >= 0xDC00 || !ok || in[i] != '\\' || in[i+1] != 'u' || lo < 0xDC00 || lo >= 0xE000 {
+						return i, false // a lone surrogate: encoding/json writes U+FFFD
+					}
+					r = 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00)
+					i += 6
+				}
+			default:
+				return i, false
+			}
+			n.out = appendRune(n.out, r)
+			from = i
+		default:
+			i++
+		}
+	}
+	return i, false
+}
+
+// appendRune writes r as encoding/json writes it inside a string.
+func appendRune(b []byte, r rune) []byte {
+	switch {
+	case r == '"' || r == '\\':
+		return append(b, '\\', byte(r))
+	case r == '\b':
+		return append(b, '\\', 'b')
+	case r == '\f':
+		return append(b, '\\', 'f')
+	case r == '\n':
+		return append(b, '\\', 'n')
+	case r == '\r':
+		return append(b, '\\', 'r')
+	case r == '\t':
+		return append(b, '\\', 't')
+	case r < 0x20:
+		return append(b, '\\', 'u', '0', '0', hexDigits[r>>4], hexDigits[r&0xF])
+	case r == 0x2028 || r == 0x2029:
+		return append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+	}
+	return utf8.AppendRune(b, r)
+}
+
+func hex4(in []byte, i int) (rune, bool) {
+	if i+4 > len(in) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range in[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
