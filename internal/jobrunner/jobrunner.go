@@ -185,9 +185,10 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // Failure{source_error}.
 //
 // Each record is written as it is emitted, so memory stays flat however many
-// records come. progress, when non-nil, is called with the live stats after
-// each page has been written (just before the next request, and once at the
-// end), and when a wait before a retry begins (Stats.WaitUntil is set).
+// records come. progress, when non-nil, is called with the live stats just
+// before each request (after the page before it was written, or, for a
+// source that fetches the next page ahead, while it is being written), once
+// at the end, and when a wait before a retry begins (Stats.WaitUntil is set).
 //
 // The checkpoint only moves forward: when the source returns one that reads
 // as earlier than req.Since (a server that answered with older records),

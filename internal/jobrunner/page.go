@@ -137,7 +137,9 @@ func DecodePage[T any](body []byte, what, key string, records func(*T) *[]Record
 // fastPage is DecodePage's fast path; ok false means "decode the old way".
 func fastPage[T any](body []byte, what, key string, records func(*T) *[]Record) (T, []RawRecord, bool) {
 	var zero T
-	dec := jsontext.NewDecoder(bytes.NewBuffer(body))
+	// Duplicate names are found by the normalizer (records) and below (the
+	// records key); the rest of the envelope decodes as it always did.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body), jsontext.AllowDuplicateNames(true))
 	n := normalizer{out: make([]byte, 0, len(body)+len(body)/16)}
 	var recs []RawRecord
 	var rest []byte
@@ -162,6 +164,12 @@ func fastPage[T any](body []byte, what, key string, records func(*T) *[]Record) 
 				n.top[j].valTo -= int32(from)
 			}
 			recs = append(recs, RawRecord{line: n.out[from:len(n.out):len(n.out)], members: n.top[mfrom:len(n.top):len(n.top)]})
+			if len(recs) == 1 {
+				// Room for as many records as the page seems to hold.
+				est := len(body)/max(int(dec.InputOffset()), 1) + 1
+				recs = slices.Grow(recs, est)
+				n.top = slices.Grow(n.top, est*len(n.top))
+			}
 		}
 		tok, err := dec.ReadToken()
 		return err == nil && tok.Kind() == ']'
@@ -175,6 +183,7 @@ func fastPage[T any](body []byte, what, key string, records func(*T) *[]Record) 
 			return zero, nil, false
 		}
 		rest = append(rest, '{')
+		seen := false // the records key
 		for dec.PeekKind() == '"' {
 			tok, err := dec.ReadToken()
 			if err != nil {
@@ -182,9 +191,10 @@ func fastPage[T any](body []byte, what, key string, records func(*T) *[]Record) 
 			}
 			name := tok.String()
 			if name == key {
-				if dec.PeekKind() != '[' || !readArray() {
+				if seen || dec.PeekKind() != '[' || !readArray() {
 					return zero, nil, false
 				}
+				seen = true
 				continue
 			}
 			if strings.EqualFold(name, key) {

@@ -117,6 +117,8 @@ var pageSeeds = []string{
 	`{"results":[{"a":1}],"total":"x"}`,
 	`{"results":[{"a":1}],"extra":{"k":[1,{"z":2}]}}`,
 	`{"results":[{"a":1}]} {}`,
+	`{"next":"a","results":[{"a":1}],"next":"b","total":1,"total":2}`,
+	`{"next":"a","extra":{"k":1,"k":2},"results":[{"a":1}]}`,
 }
 
 func TestDecodePageMatchesDecodeAndEncode(t *testing.T) {

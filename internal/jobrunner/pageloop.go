@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 )
 
 // pageLog remembers, for one run, each request answered 2xx and a digest of
@@ -19,6 +20,10 @@ import (
 type pageLog struct {
 	mu   sync.Mutex
 	seen map[[sha256.Size]byte][sha256.Size]byte
+
+	// lastSize is the size of the last body read, the first guess at the
+	// next one's when the server does not say (chunked pages).
+	lastSize atomic.Int64
 }
 
 func newPageLog() *pageLog {

@@ -89,6 +89,8 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 	// boundary holds the ids already emitted whose updated_at equals the
 	// current window's start: the inclusive updated_since sends them again.
 	var boundary map[any]bool
+	var ahead *jobrunner.Ahead[answer] // the next page, while one is written
+	defer func() { ahead.Stop() }()
 	for {
 		next := base + "/api/v2/tickets?" + url.Values{
 			"order_by":      {"updated_at"},
@@ -100,20 +102,20 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 		var lastAt time.Time
 		var lastIDs map[any]bool // ids emitted at lastAt
 		pages := 0
-		for next != "" {
-			r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, next, nil)
-			if err != nil {
-				return "", err
-			}
-			r.Header.Set("Authorization", auth)
-			_, header, body, err := req.HTTP.Do(ctx, r)
-			if err != nil {
-				return "", err
-			}
+		a, err := s.get(ctx, req, auth, next)
+		for err == nil {
 			pages++
-			_, page, err := jobrunner.DecodePage(body, "ticket list", "", list)
-			if err != nil {
-				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: vendor.Where(r) + ": " + err.Error()}
+			// The next page is asked for while this one is written,
+			// unless this window ends here.
+			var nerr error
+			next, nerr = nextLink(a.header, a.r.URL)
+			if nerr == nil && next != "" && pages < s.pageCap {
+				u := next
+				ahead = jobrunner.FetchAhead(ctx, func(ctx context.Context) (answer, error) { return s.get(ctx, req, auth, u) })
+			}
+			_, page, derr := jobrunner.DecodePage(a.body, "ticket list", "", list)
+			if derr != nil {
+				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: vendor.Where(a.r) + ": " + derr.Error()}
 			}
 			for i := range page {
 				t := &page[i]
@@ -140,13 +142,17 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 				}
 				lastIDs[idKey(id)] = true
 			}
-			next, err = nextLink(header, r.URL)
-			if err != nil {
-				return "", err
+			if nerr != nil {
+				return "", nerr
 			}
-			if next != "" && pages >= s.pageCap {
+			if next == "" || pages >= s.pageCap {
 				break
 			}
+			a, err = ahead.Wait()
+			ahead = nil
+		}
+		if err != nil {
+			return "", err
 		}
 		if next == "" {
 			break
@@ -160,6 +166,27 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 		boundary = lastIDs
 	}
 	return hw.Checkpoint(req.Since, time.RFC3339), nil
+}
+
+// answer is one page as it came.
+type answer struct {
+	r      *http.Request
+	header http.Header
+	body   []byte
+}
+
+// get fetches one page of the ticket list.
+func (s *tickets) get(ctx context.Context, req jobrunner.Request, auth, u string) (answer, error) {
+	r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, u, nil)
+	if err != nil {
+		return answer{}, err
+	}
+	r.Header.Set("Authorization", auth)
+	_, header, body, err := req.HTTP.Do(ctx, r)
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{r: r, header: header, body: body}, nil
 }
 
 // apiBase returns the scheme and host to call: base_url when set, else
