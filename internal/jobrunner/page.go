@@ -51,6 +51,17 @@ func (r *RawRecord) Get(name string) (any, bool) {
 
 // String returns the field name when it is a string, else "" and false.
 func (r *RawRecord) String(name string) (string, bool) {
+	if !r.decoded {
+		for _, m := range r.members {
+			if string(r.line[m.keyFrom:m.keyTo]) == name {
+				v := r.line[m.keyTo+2 : m.valTo]
+				if v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+					return string(v[1 : len(v)-1]), true
+				}
+				break
+			}
+		}
+	}
 	v, _ := r.Get(name)
 	s, ok := v.(string)
 	return s, ok
@@ -90,12 +101,23 @@ func rawValue(v []byte) any {
 	return x
 }
 
+// A PageDecoder decodes the pages of a run one after another and reuses
+// its memory from one page to the next: the records DecodePage returns
+// through it are valid until its next use. The zero value is ready.
+type PageDecoder struct {
+	dec  *jsontext.Decoder
+	n    normalizer
+	recs []RawRecord
+}
+
 // DecodePage reads one page of records, body, as DecodeJSON[T] would, but
 // without decoding each record into a map: records, when non-nil, points
 // at T's field that holds the records (its JSON name is key), or is the
 // identity when T is []Record and the page is the array itself (key "").
 // It returns T without its records (decoded from the rest of the page)
 // and the records, each as the line encoding/json would write for it.
+// With d non-nil, the records are valid until d decodes another page;
+// with d nil, DecodePage allocates afresh.
 //
 // The fast path walks the page with jsontext and normalizes each record's
 // bytes: white space dropped, strings re-escaped as encoding/json escapes
@@ -105,8 +127,11 @@ func rawValue(v []byte) any {
 // key that matches key only case-insensitively, any syntax error) makes it
 // decode the whole page the old way instead, so output and errors are
 // always today's: FuzzDecodePage holds the two to the same result.
-func DecodePage[T any](body []byte, what, key string, records func(*T) *[]Record) (T, []RawRecord, error) {
-	if t, recs, ok := fastPage[T](body, what, key, records); ok {
+func DecodePage[T any](d *PageDecoder, body []byte, what, key string, records func(*T) *[]Record) (T, []RawRecord, error) {
+	if d == nil {
+		d = new(PageDecoder)
+	}
+	if t, recs, ok := fastPage[T](d, body, what, key, records); ok {
 		return t, recs, nil
 	}
 	t, err := DecodeJSON[T](body, what)
@@ -135,13 +160,22 @@ func DecodePage[T any](body []byte, what, key string, records func(*T) *[]Record
 }
 
 // fastPage is DecodePage's fast path; ok false means "decode the old way".
-func fastPage[T any](body []byte, what, key string, records func(*T) *[]Record) (T, []RawRecord, bool) {
+func fastPage[T any](d *PageDecoder, body []byte, what, key string, records func(*T) *[]Record) (T, []RawRecord, bool) {
 	var zero T
 	// Duplicate names are found by the normalizer (records) and below (the
 	// records key); the rest of the envelope decodes as it always did.
-	dec := jsontext.NewDecoder(bytes.NewBuffer(body), jsontext.AllowDuplicateNames(true))
-	n := normalizer{out: make([]byte, 0, len(body)+len(body)/16)}
-	var recs []RawRecord
+	// A bytes.Buffer is read in place, without copying body.
+	if d.dec == nil {
+		d.dec = jsontext.NewDecoder(bytes.NewBuffer(body), jsontext.AllowDuplicateNames(true))
+	} else {
+		d.dec.Reset(bytes.NewBuffer(body), jsontext.AllowDuplicateNames(true))
+	}
+	dec := d.dec
+	n := &d.n
+	n.out = slices.Grow(n.out[:0], len(body)+len(body)/16)
+	n.top = n.top[:0]
+	recs := d.recs[:0]
+	defer func() { d.recs = recs[:0] }()
 	var rest []byte
 	readArray := func() bool {
 		if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '[' {
@@ -383,13 +417,8 @@ func (n *normalizer) object(in []byte, i, depth int) (int, bool) {
 	mems := n.mems[base:]
 	if !sorted {
 		out := n.out
-		slices.SortFunc(mems, func(a, b member) int {
-			return bytes.Compare(out[a.keyFrom:a.keyTo], out[b.keyFrom:b.keyTo])
-		})
-		for j := 1; j < len(mems); j++ {
-			if bytes.Equal(out[mems[j-1].keyFrom:mems[j-1].keyTo], out[mems[j].keyFrom:mems[j].keyTo]) {
-				return i, false
-			}
+		if !sortMembers(out, mems) {
+			return i, false // a duplicate key
 		}
 		// Rewrite the members in key order; the object keeps its length.
 		n.tmp = append(n.tmp[:0], out[start+1:len(out)-1]...)
@@ -412,6 +441,61 @@ func (n *normalizer) object(in []byte, i, depth int) (int, bool) {
 	return i, true
 }
 
+// sortMembers sorts mems by key (bytes, as Go compares strings), and
+// reports false when two keys are equal. An object has few members, so an
+// insertion sort on the keys' first eight bytes (then the whole key) is
+// the fastest.
+func sortMembers(out []byte, mems []member) bool {
+	type keyed struct {
+		prefix uint64
+		m      member
+	}
+	var small [64]keyed
+	ks := small[:0]
+	if len(mems) > len(small) {
+		ks = make([]keyed, 0, len(mems))
+	}
+	for _, m := range mems {
+		var p uint64
+		k := out[m.keyFrom:m.keyTo]
+		for b := range 8 {
+			p <<= 8
+			if b < len(k) {
+				p |= uint64(k[b])
+			}
+		}
+		ks = append(ks, keyed{p, m})
+	}
+	less := func(a, b *keyed) int {
+		if a.prefix != b.prefix {
+			if a.prefix < b.prefix {
+				return -1
+			}
+			return 1
+		}
+		return bytes.Compare(out[a.m.keyFrom:a.m.keyTo], out[b.m.keyFrom:b.m.keyTo])
+	}
+	for i := 1; i < len(ks); i++ {
+		x := ks[i]
+		j := i
+		for ; j > 0; j-- {
+			c := less(&ks[j-1], &x)
+			if c == 0 {
+				return false
+			}
+			if c < 0 {
+				break
+			}
+			ks[j] = ks[j-1]
+		}
+		ks[j] = x
+	}
+	for i := range ks {
+		mems[i] = ks[i].m
+	}
+	return true
+}
+
 const hexDigits = "0123456789abcdef"
 
 // str writes the string at in[i] ('"') as encoding/json writes the Go
@@ -419,6 +503,16 @@ const hexDigits = "0123456789abcdef"
 func (n *normalizer) str(in []byte, i int) (int, bool) {
 	n.out = append(n.out, '"')
 	i++
+	// Most strings need no change: copy up to the closing quote when no
+	// escape and no U+2028/U+2029 (E2 80 A8/A9) comes before it.
+	if j := bytes.IndexByte(in[i:], '"'); j >= 0 {
+		span := in[i : i+j]
+		if bytes.IndexByte(span, '\\') < 0 && bytes.IndexByte(span, 0xE2) < 0 {
+			n.out = append(n.out, span...)
+			n.out = append(n.out, '"')
+			return i + j + 1, true
+		}
+	}
 	from := i
 	for i < len(in) {
 		c := in[i]

@@ -63,6 +63,10 @@ func checkSame(t *testing.T, body []byte, old []Record, oldErr error, got []RawR
 			if !ok || !reflect.DeepEqual(g, v) {
 				t.Fatalf("%q: record %d: Get(%q) = %#v, %v; old path %#v", body, i, k, g, ok, v)
 			}
+			ws, wok := v.(string)
+			if gs, gok := r.String(k); gs != ws || gok != wok {
+				t.Fatalf("%q: record %d: String(%q) = %q, %v; old path %#v", body, i, k, gs, gok, v)
+			}
 		}
 		if _, ok := old[i]["\x00missing"]; !ok {
 			if g, ok := r.Get("\x00missing"); ok {
@@ -123,23 +127,24 @@ var pageSeeds = []string{
 
 func TestDecodePageMatchesDecodeAndEncode(t *testing.T) {
 	t.Parallel()
+	var pd PageDecoder // reused: each page's records are checked before the next
 	for _, s := range pageSeeds {
-		diffArray(t, []byte(s))
-		diffObject(t, []byte(s))
+		diffArray(t, &pd, []byte(s))
+		diffObject(t, &pd, []byte(s))
 	}
 }
 
-func diffArray(t *testing.T, body []byte) {
+func diffArray(t *testing.T, pd *PageDecoder, body []byte) {
 	t.Helper()
 	old, oldErr := DecodeJSON[[]Record](body, "ticket list")
-	_, got, err := DecodePage[[]Record](body, "ticket list", "", self)
+	_, got, err := DecodePage[[]Record](pd, body, "ticket list", "", self)
 	checkSame(t, body, old, oldErr, got, err)
 }
 
-func diffObject(t *testing.T, body []byte) {
+func diffObject(t *testing.T, pd *PageDecoder, body []byte) {
 	t.Helper()
 	old, oldErr := DecodeJSON[envelope](body, "page")
-	env, got, err := DecodePage[envelope](body, "page", "results", results)
+	env, got, err := DecodePage[envelope](pd, body, "page", "results", results)
 	checkSame(t, body, old.Results, oldErr, got, err)
 	if err == nil && (env.Next != old.Next || env.Total != old.Total || env.Results != nil) {
 		t.Fatalf("%q: envelope %+v, old path %+v", body, env, old)
@@ -153,8 +158,8 @@ func FuzzDecodePage(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		diffArray(t, body)
-		diffObject(t, body)
+		diffArray(t, nil, body)
+		diffObject(t, new(PageDecoder), body)
 	})
 }
 
@@ -166,9 +171,9 @@ func TestDecodePageFastPath(t *testing.T) {
 		`[{"id":1,"b":"x","a":[1,{"z":1,"y":"\u00e9"}]}]`,
 		`{"next":"n","results":[{"b":1,"a":2}],"total":3}`,
 	} {
-		_, recs, ok := fastPage[[]Record]([]byte(s), "page", "", self)
+		_, recs, ok := fastPage[[]Record](new(PageDecoder), []byte(s), "page", "", self)
 		if strings.HasPrefix(s, "{") {
-			_, recs, ok = fastPage[envelope]([]byte(s), "page", "results", results)
+			_, recs, ok = fastPage[envelope](new(PageDecoder), []byte(s), "page", "results", results)
 		}
 		if !ok || len(recs) != 1 || recs[0].decoded {
 			t.Errorf("%s: fast path not taken", s)
@@ -220,8 +225,9 @@ func BenchmarkDecodePage(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
 		var buf bytes.Buffer
+		var pd PageDecoder
 		for b.Loop() {
-			_, recs, err := DecodePage[[]Record](body, "ticket list", "", self)
+			_, recs, err := DecodePage[[]Record](&pd, body, "ticket list", "", self)
 			if err != nil {
 				b.Fatal(err)
 			}

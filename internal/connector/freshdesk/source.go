@@ -90,6 +90,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 	// current window's start: the inclusive updated_since sends them again.
 	var boundary map[any]bool
 	var ahead *jobrunner.Ahead[answer] // the next page, while one is written
+	var pd jobrunner.PageDecoder
 	defer func() { ahead.Stop() }()
 	for {
 		next := base + "/api/v2/tickets?" + url.Values{
@@ -113,7 +114,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 				u := next
 				ahead = jobrunner.FetchAhead(ctx, func(ctx context.Context) (answer, error) { return s.get(ctx, req, auth, u) })
 			}
-			_, page, derr := jobrunner.DecodePage(a.body, "ticket list", "", list)
+			_, page, derr := jobrunner.DecodePage(&pd, a.body, "ticket list", "", list)
 			if derr != nil {
 				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: vendor.Where(a.r) + ": " + derr.Error()}
 			}
