@@ -49,6 +49,96 @@ func (r *RawRecord) Get(name string) (any, bool) {
 	return nil, false
 }
 
+// Lookup returns the value at path, a top-level field then fields of the
+// objects within it (Lookup("properties", "hs_lastmodifieddate")), as the
+// decoded Record holds it, and whether there is one: false when a field on
+// the way is missing or not an object.
+func (r *RawRecord) Lookup(path ...string) (any, bool) {
+	if len(path) == 0 {
+		return nil, false
+	}
+	if r.decoded {
+		v, ok := r.m[path[0]]
+		for _, name := range path[1:] {
+			m, isMap := v.(map[string]any)
+			if !ok || !isMap {
+				return nil, false
+			}
+			v, ok = m[name]
+		}
+		return v, ok
+	}
+	var v []byte
+	for _, m := range r.members {
+		if string(r.line[m.keyFrom:m.keyTo]) == path[0] {
+			v = r.line[m.keyTo+2 : m.valTo]
+			break
+		}
+	}
+	for _, name := range path[1:] {
+		if v = memberValue(v, name); v == nil {
+			return nil, false
+		}
+	}
+	if v == nil {
+		return nil, false
+	}
+	return rawValue(v), true
+}
+
+// memberValue returns the value of key name in obj, a normalized object (keys
+// need no unescaping), or nil when obj is not an object or lacks it.
+func memberValue(obj []byte, name string) []byte {
+	if len(obj) < 2 || obj[0] != '{' {
+		return nil
+	}
+	i := 1
+	for i < len(obj) && obj[i] == '"' {
+		k := bytes.IndexByte(obj[i+1:], '"')
+		key := obj[i+1 : i+1+k]
+		from := i + 1 + k + 2 // after `":`
+		to := skipValue(obj, from)
+		if string(key) == name {
+			return obj[from:to]
+		}
+		i = to + 1 // after the comma (or past the closing brace)
+	}
+	return nil
+}
+
+// skipValue returns the index after the normalized value at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return i
+}
+
 // String returns the field name when it is a string, else "" and false.
 func (r *RawRecord) String(name string) (string, bool) {
 	if !r.decoded {
@@ -105,6 +195,11 @@ func rawValue(v []byte) any {
 // its memory from one page to the next: the records DecodePage returns
 // through it are valid until its next use. The zero value is ready.
 type PageDecoder struct {
+	// Omit, when set, is a key left out of every object in every record,
+	// at any depth, as if deleted from each decoded map (Salesforce's
+	// "attributes"); records decoded the old way have it deleted too.
+	Omit string
+
 	dec  *jsontext.Decoder
 	n    normalizer
 	recs []RawRecord
@@ -117,7 +212,8 @@ type PageDecoder struct {
 // It returns T without its records (decoded from the rest of the page)
 // and the records, each as the line encoding/json would write for it.
 // With d non-nil, the records are valid until d decodes another page;
-// with d nil, DecodePage allocates afresh.
+// with d nil, DecodePage allocates afresh. The records are nil exactly when
+// the old decode leaves the field nil (no such key, or null).
 //
 // The fast path walks the page with jsontext and normalizes each record's
 // bytes: white space dropped, strings re-escaped as encoding/json escapes
@@ -139,13 +235,45 @@ func DecodePage[T any](d *PageDecoder, body []byte, what, key string, records fu
 		return t, nil, err
 	}
 	rs := *records(&t)
+	*records(&t) = nil
+	if d.Omit != "" {
+		for _, r := range rs {
+			omit(r, d.Omit)
+		}
+	}
+	out, err := RawRecords(rs)
+	return t, out, err
+}
+
+// omit deletes key from every object in v, at any depth.
+func omit(v any, key string) {
+	switch x := v.(type) {
+	case map[string]any:
+		delete(x, key)
+		for _, f := range x {
+			omit(f, key)
+		}
+	case []any:
+		for _, e := range x {
+			omit(e, key)
+		}
+	}
+}
+
+// RawRecords makes records decoded the old way into RawRecords (nil for
+// nil), each with the line the NDJSON destination writes for it: for a
+// source that decodes a page itself when SplitPage cannot.
+func RawRecords(rs []Record) ([]RawRecord, error) {
+	if rs == nil {
+		return nil, nil
+	}
 	out := make([]RawRecord, len(rs))
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	for i, r := range rs {
 		if err := enc.Encode(r); err != nil {
-			return t, nil, errors.New("malformed JSON: " + err.Error())
+			return nil, errors.New("malformed JSON: " + err.Error())
 		}
 		out[i] = RawRecord{m: r, decoded: true}
 	}
@@ -155,13 +283,37 @@ func DecodePage[T any](d *PageDecoder, body []byte, what, key string, records fu
 		out[i].line = b[:n:n]
 		b = b[n:]
 	}
-	*records(&t) = nil
-	return t, out, nil
+	return out, nil
 }
 
 // fastPage is DecodePage's fast path; ok false means "decode the old way".
 func fastPage[T any](d *PageDecoder, body []byte, what, key string, records func(*T) *[]Record) (T, []RawRecord, bool) {
 	var zero T
+	rest, recs, ok := SplitPage(d, body, key)
+	if !ok {
+		return zero, nil, false
+	}
+	var t T
+	if key != "" {
+		var err error
+		if t, err = DecodeJSON[T](rest, what); err != nil || *records(&t) != nil {
+			return zero, nil, false
+		}
+	}
+	return t, recs, true
+}
+
+// SplitPage is the fast path of DecodePage, for a source that decodes the
+// rest of its page itself: it returns the page without its records member
+// key (rest, an object; nil when key is "" and the page is the array), and
+// the records (nil when the page has no key). ok is false for a page it
+// does not handle exactly as encoding/json would (see DecodePage): the
+// source then decodes the page the old way, and RawRecords makes its
+// records. With d nil it allocates afresh.
+func SplitPage(d *PageDecoder, body []byte, key string) (rest []byte, recs []RawRecord, ok bool) {
+	if d == nil {
+		d = new(PageDecoder)
+	}
 	// Duplicate names are found by the normalizer (records) and below (the
 	// records key); the rest of the envelope decodes as it always did.
 	// A bytes.Buffer is read in place, without copying body.
@@ -172,11 +324,12 @@ func fastPage[T any](d *PageDecoder, body []byte, what, key string, records func
 	}
 	dec := d.dec
 	n := &d.n
+	n.omit = d.Omit
 	n.out = slices.Grow(n.out[:0], len(body)+len(body)/16)
 	n.top = n.top[:0]
-	recs := d.recs[:0]
+	recs = d.recs[:0]
 	defer func() { d.recs = recs[:0] }()
-	var rest []byte
+	seen := key == "" // the records array
 	readArray := func() bool {
 		if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '[' {
 			return false
@@ -210,33 +363,32 @@ func fastPage[T any](d *PageDecoder, body []byte, what, key string, records func
 	}
 	if key == "" {
 		if dec.PeekKind() != '[' || !readArray() {
-			return zero, nil, false
+			return nil, nil, false
 		}
 	} else {
 		if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
-			return zero, nil, false
+			return nil, nil, false
 		}
 		rest = append(rest, '{')
-		seen := false // the records key
 		for dec.PeekKind() == '"' {
 			tok, err := dec.ReadToken()
 			if err != nil {
-				return zero, nil, false
+				return nil, nil, false
 			}
 			name := tok.String()
 			if name == key {
 				if seen || dec.PeekKind() != '[' || !readArray() {
-					return zero, nil, false
+					return nil, nil, false
 				}
 				seen = true
 				continue
 			}
 			if strings.EqualFold(name, key) {
-				return zero, nil, false
+				return nil, nil, false
 			}
 			v, err := dec.ReadValue()
 			if err != nil {
-				return zero, nil, false
+				return nil, nil, false
 			}
 			if len(rest) > 1 {
 				rest = append(rest, ',')
@@ -246,19 +398,17 @@ func fastPage[T any](d *PageDecoder, body []byte, what, key string, records func
 			rest = append(rest, v...)
 		}
 		if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '}' {
-			return zero, nil, false
+			return nil, nil, false
 		}
 		rest = append(rest, '}')
 	}
 	if _, err := dec.ReadToken(); err != io.EOF {
-		return zero, nil, false
+		return nil, nil, false
 	}
-	var t T
-	if key != "" {
-		var err error
-		if t, err = DecodeJSON[T](rest, what); err != nil || *records(&t) != nil {
-			return zero, nil, false
-		}
+	if !seen {
+		recs = nil // as the old decode leaves the field: no records key
+	} else if recs == nil {
+		recs = []RawRecord{}
 	}
 	// The member slices were cut from n.top while it grew: point them at
 	// its final array so that they do not keep the old ones alive.
@@ -269,7 +419,7 @@ func fastPage[T any](d *PageDecoder, body []byte, what, key string, records func
 		recs[i].members = top[off : off+k : off+k]
 		off += k
 	}
-	return t, recs, true
+	return rest, recs, true
 }
 
 // maxDepth is the nesting the fast path handles; deeper pages take the
@@ -279,6 +429,7 @@ const maxDepth = 200
 // normalizer writes valid JSON (as jsontext validated it: valid UTF-8, no
 // duplicate names) as encoding/json writes what it decodes to.
 type normalizer struct {
+	omit string // a key left out of every object (PageDecoder.Omit)
 	out  []byte
 	top  []member // the top-level members of each record, in key order
 	mems []member // scratch: members of the objects being written
@@ -371,6 +522,10 @@ func (n *normalizer) object(in []byte, i, depth int) (int, bool) {
 			if i >= len(in) || in[i] != '"' {
 				return i, false
 			}
+			memberStart := len(n.out)
+			if len(n.mems) > base {
+				n.out = append(n.out, ',')
+			}
 			kf := len(n.out) + 1
 			var ok bool
 			if i, ok = n.str(in, i); !ok {
@@ -389,15 +544,19 @@ func (n *normalizer) object(in []byte, i, depth int) (int, bool) {
 				return i, false
 			}
 			m := member{keyFrom: int32(kf), keyTo: int32(kt), valTo: int32(len(n.out))}
-			if len(n.mems) > base {
-				p := n.mems[len(n.mems)-1]
-				if c := bytes.Compare(n.out[p.keyFrom:p.keyTo], n.out[kf:kt]); c == 0 {
-					return i, false
-				} else if c > 0 {
-					sorted = false
+			if n.omit != "" && string(n.out[kf:kt]) == n.omit {
+				n.out = n.out[:memberStart] // left out, as delete(m, omit) would
+			} else {
+				if len(n.mems) > base {
+					p := n.mems[len(n.mems)-1]
+					if c := bytes.Compare(n.out[p.keyFrom:p.keyTo], n.out[kf:kt]); c == 0 {
+						return i, false
+					} else if c > 0 {
+						sorted = false
+					}
 				}
+				n.mems = append(n.mems, m)
 			}
-			n.mems = append(n.mems, m)
 			i = skipSpace(in, i)
 			if i >= len(in) {
 				return i, false
@@ -409,7 +568,6 @@ func (n *normalizer) object(in []byte, i, depth int) (int, bool) {
 			if in[i] != ',' {
 				return i, false
 			}
-			n.out = append(n.out, ',')
 			i = skipSpace(in, i+1)
 		}
 	}

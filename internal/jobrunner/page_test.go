@@ -54,6 +54,9 @@ func checkSame(t *testing.T, body []byte, old []Record, oldErr error, got []RawR
 	if !bytes.Equal(lines, want) {
 		t.Fatalf("%q:\n got %q\nwant %q", body, lines, want)
 	}
+	if (got == nil) != (old == nil) {
+		t.Fatalf("%q: records nil: %v, old path %v", body, got == nil, old == nil)
+	}
 	if len(got) != len(old) {
 		t.Fatalf("%q: %d records, old path %d", body, len(got), len(old))
 	}
@@ -62,6 +65,23 @@ func checkSame(t *testing.T, body []byte, old []Record, oldErr error, got []RawR
 			g, ok := r.Get(k)
 			if !ok || !reflect.DeepEqual(g, v) {
 				t.Fatalf("%q: record %d: Get(%q) = %#v, %v; old path %#v", body, i, k, g, ok, v)
+			}
+			if g, ok := r.Lookup(k); !ok || !reflect.DeepEqual(g, v) {
+				t.Fatalf("%q: record %d: Lookup(%q) = %#v, %v; old path %#v", body, i, k, g, ok, v)
+			}
+			if inner, isMap := v.(map[string]any); isMap {
+				for k2, v2 := range inner {
+					if g, ok := r.Lookup(k, k2); !ok || !reflect.DeepEqual(g, v2) {
+						t.Fatalf("%q: record %d: Lookup(%q, %q) = %#v, %v; old path %#v", body, i, k, k2, g, ok, v2)
+					}
+				}
+				if _, ok := inner["\x00missing"]; !ok {
+					if g, ok := r.Lookup(k, "\x00missing"); ok {
+						t.Fatalf("%q: record %d: Lookup(%q, missing) = %#v", body, i, k, g)
+					}
+				}
+			} else if g, ok := r.Lookup(k, "x"); ok {
+				t.Fatalf("%q: record %d: Lookup(%q, x) inside a non-object = %#v", body, i, k, g)
 			}
 			ws, wok := v.(string)
 			if gs, gok := r.String(k); gs != ws || gok != wok {
@@ -120,6 +140,10 @@ var pageSeeds = []string{
 	`{"results":[{"a":1}],"results":[]}`,
 	`{"results":[{"a":1}],"total":"x"}`,
 	`{"results":[{"a":1}],"extra":{"k":[1,{"z":2}]}}`,
+	`{"results":[{"id":"1","properties":{"b":"x,\"}","a":[1,{"c":"]"}],"e":{},"d":-1.5e3,"f":null}}]}`,
+	`[{"p":{"x":{"y":"z"},"w":[]},"q":[{"a":1}]}]`,
+	`[{"attributes":{"type":"Account"},"Id":"1","Owner":{"attributes":{"url":"/x"},"Name":"n"},"Kids":{"records":[{"attributes":{},"Id":"2"}]}}]`,
+	`[{"b":1,"attributes":1,"a":2},{"attributes":null},{"attributes":1,"attributes":2,"z":0}]`,
 	`{"results":[{"a":1}]} {}`,
 	`{"next":"a","results":[{"a":1}],"next":"b","total":1,"total":2}`,
 	`{"next":"a","extra":{"k":1,"k":2},"results":[{"a":1}]}`,
@@ -131,6 +155,7 @@ func TestDecodePageMatchesDecodeAndEncode(t *testing.T) {
 	for _, s := range pageSeeds {
 		diffArray(t, &pd, []byte(s))
 		diffObject(t, &pd, []byte(s))
+		diffOmit(t, []byte(s))
 	}
 }
 
@@ -138,6 +163,18 @@ func diffArray(t *testing.T, pd *PageDecoder, body []byte) {
 	t.Helper()
 	old, oldErr := DecodeJSON[[]Record](body, "ticket list")
 	_, got, err := DecodePage[[]Record](pd, body, "ticket list", "", self)
+	checkSame(t, body, old, oldErr, got, err)
+}
+
+// diffOmit is diffArray with PageDecoder.Omit, against deleting the key
+// from every decoded map.
+func diffOmit(t *testing.T, body []byte) {
+	t.Helper()
+	old, oldErr := DecodeJSON[[]Record](body, "query result")
+	for _, r := range old {
+		omit(r, "attributes")
+	}
+	_, got, err := DecodePage[[]Record](&PageDecoder{Omit: "attributes"}, body, "query result", "", self)
 	checkSame(t, body, old, oldErr, got, err)
 }
 
@@ -160,6 +197,7 @@ func FuzzDecodePage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		diffArray(t, nil, body)
 		diffObject(t, new(PageDecoder), body)
+		diffOmit(t, body)
 	})
 }
 
