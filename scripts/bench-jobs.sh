@@ -29,13 +29,20 @@ if [[ -n ${CONNCTL_BENCH_BASE:-} ]]; then
 		base=$tmp/connctl-base
 	fi
 fi
-export HOME=$tmp/home XDG_CONFIG_HOME=$tmp/config XDG_DATA_HOME=$tmp/data XDG_STATE_HOME=$tmp/state XDG_CACHE_HOME=$tmp/cache
 export CONNCTL_PASSPHRASE=bench CONNCTL_NO_PROMPT=1
 c="$tmp/connctl"
-"$c" config set secrets.backend file -q
+# within DIR CMD...: runs CMD with its home, config and state under DIR, so that
+# the base build keeps its own (its config or activity log may differ).
+within() {
+	local d=$1
+	shift
+	env HOME="$d/home" XDG_CONFIG_HOME="$d/config" XDG_DATA_HOME="$d/data" XDG_STATE_HOME="$d/state" XDG_CACHE_HOME="$d/cache" "$@"
+}
+within "$tmp/new" "$c" config set secrets.backend file -q
+[[ -z $base ]] || within "$tmp/base" "$base" config set secrets.backend file -q
 
-timeit() { # prints wall seconds and peak RSS (KiB) of a command
-	/usr/bin/time -f '%e %M' -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }
+timeit() { # timeit DIR CMD...: prints wall seconds and peak RSS (KiB) of CMD run within DIR
+	within "$1" /usr/bin/time -f '%e %M' -o "$tmp/time" "${@:2}" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }
 	cat "$tmp/time"
 }
 
@@ -58,14 +65,15 @@ for n in "$@"; do
 	url=$(cat "$tmp/url")
 	name="b$n"
 	# The bench server answers only the ticket list: no key check.
-	printf %s "key" | "$c" create --connector freshdesk --name "$name" --set domain=bench --set "base_url=$url" --secret-stdin --no-verify -q
-	"$c" jobs create "$name" --connection "$name" --source tickets --dest "$tmp/$name.ndjson" --full-refresh -q
+	printf %s "key" | within "$tmp/new" "$c" create --connector freshdesk --name "$name" --set domain=bench --set "base_url=$url" --secret-stdin --no-verify -q
+	within "$tmp/new" "$c" jobs create "$name" --connection "$name" --source tickets --dest "$tmp/$name.ndjson" --full-refresh -q
 	if [[ -n $base ]]; then
-		"$c" jobs create "$name-base" --connection "$name" --source tickets --dest "$tmp/$name-base.ndjson" --full-refresh -q
-		read -r secs rss < <(timeit "$base" jobs run "$name-base")
+		printf %s "key" | within "$tmp/base" "$base" create --connector freshdesk --name "$name" --set domain=bench --set "base_url=$url" --secret-stdin --no-verify -q
+		within "$tmp/base" "$base" jobs create "$name" --connection "$name" --source tickets --dest "$tmp/$name-base.ndjson" --full-refresh -q
+		read -r secs rss < <(timeit "$tmp/base" "$base" jobs run "$name")
 		printf '%-10s %-10s %10s %12.0f %12.1f\n' "$n" connctl-base "$secs" "$(echo "$n / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 	fi
-	read -r secs rss < <(timeit "$c" jobs run "$name")
+	read -r secs rss < <(timeit "$tmp/new" "$c" jobs run "$name")
 	lines=$(wc -l <"$tmp/$name.ndjson")
 	[[ $lines == "$n" ]] || { echo "connctl wrote $lines records, want $n" >&2; exit 1; }
 	printf '%-10s %-10s %10s %12.0f %12.1f\n' "$n" connctl "$secs" "$(echo "$n / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
