@@ -32,7 +32,32 @@ const (
 	FormatCSV    = "csv"
 )
 
-const bufferSize = 64 << 10
+// bufferSize is the write buffer of a destination: a 1,000,000-record run
+// writes about 200 MB, in a few thousand writes.
+const bufferSize = 256 << 10
+
+// writebackChunk is how much a file destination writes before it asks the
+// kernel to start writing it to disk (startWriteback): without it, Commit's
+// fsync waited for all of a large output at once (about a second for
+// 200 MB on the reference machine).
+const writebackChunk = 8 << 20
+
+// writeBehind passes writes to f and starts the writeback of each
+// writebackChunk written.
+type writeBehind struct {
+	f               *os.File
+	written, kicked int64
+}
+
+func (w *writeBehind) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.written += int64(n)
+	if w.written-w.kicked >= writebackChunk {
+		startWriteback(w.f, w.kicked, w.written-w.kicked)
+		w.kicked = w.written
+	}
+	return n, err
+}
 
 // NewFileDestination writes to path atomically: records go, through a
 // buffer, to a temp file in the same folder; Commit flushes, fsyncs and
@@ -61,7 +86,7 @@ func NewFileDestination(path, format string, columns []string) (Destination, err
 		return nil, err
 	}
 	d := &fileDest{path: path, f: f}
-	d.buf = bufio.NewWriterSize(f, bufferSize)
+	d.buf = bufio.NewWriterSize(&writeBehind{f: f}, bufferSize)
 	d.enc = newEncoder(d.buf, format, columns)
 	return d, nil
 }
