@@ -59,6 +59,7 @@ curl_all() { # one curl process fetching every page over one kept-alive
 printf '%-10s %-10s %10s %12s %12s\n' records tool seconds records/s peak_RSS_MiB
 (($#)) || set -- 10000 100000 1000000
 for n in "$@"; do
+	rm -f "$tmp/url" # else the last server's address may be read
 	"$tmp/benchserver" -records "$n" >"$tmp/url" &
 	pids+=($!)
 	for _ in $(seq 50); do [[ -s $tmp/url ]] && break; sleep 0.1; done
