@@ -6,6 +6,11 @@
 #
 #   scripts/bench-jobs.sh [records ...]     default: 10000 100000 1000000
 #
+# Secrets are kept by the file backend (its scrypt key derivation costs about
+# 0.2 s of CPU a run); CONNCTL_BENCH_SECRETS=keyring keeps them in the OS
+# keyring instead, connctl's default, e.g. under a throwaway one:
+#   scripts/with-keyring.sh env CONNCTL_BENCH_SECRETS=keyring scripts/bench-jobs.sh
+#
 # CONNCTL_BENCH_BASE=<git revision or connctl binary> also runs that build of
 # connctl (say main, to see what a change gains), on the same server, in the
 # same run, and checks that it writes the same bytes.
@@ -38,8 +43,10 @@ within() {
 	shift
 	env HOME="$d/home" XDG_CONFIG_HOME="$d/config" XDG_DATA_HOME="$d/data" XDG_STATE_HOME="$d/state" XDG_CACHE_HOME="$d/cache" "$@"
 }
-within "$tmp/new" "$c" config set secrets.backend file -q
-[[ -z $base ]] || within "$tmp/base" "$base" config set secrets.backend file -q
+if [[ ${CONNCTL_BENCH_SECRETS:-file} == file ]]; then
+	within "$tmp/new" "$c" config set secrets.backend file -q
+	[[ -z $base ]] || within "$tmp/base" "$base" config set secrets.backend file -q
+fi
 
 timeit() { # timeit DIR CMD...: prints wall seconds and peak RSS (KiB) of CMD run within DIR
 	within "$1" /usr/bin/time -f '%e %M' -o "$tmp/time" "${@:2}" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }
