@@ -1,6 +1,7 @@
 package jobrunner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -118,7 +119,7 @@ func (h *HTTP) WithExplain(explain func(status int, body []byte, h http.Header, 
 func (h *HTTP) Do(ctx context.Context, req *http.Request) (int, http.Header, []byte, error) {
 	var body []byte
 	a, err := h.send(ctx, req, func(resp *http.Response, where string) (int64, *Failure, bool) {
-		b, err := io.ReadAll(io.LimitReader(resp.Body, h.maxBody+1))
+		b, err := h.readBody(resp)
 		if err != nil {
 			return 0, &Failure{Reason: ReasonNetwork, Message: where + ": read response: " + oneLine(err.Error())}, true
 		}
@@ -165,6 +166,23 @@ func (h *HTTP) Download(ctx context.Context, req *http.Request, w io.Writer) (in
 	return written, nil
 }
 
+// readBody reads a 2xx answer's body, at most maxBody+1 bytes, into a
+// buffer sized from Content-Length, or else from the run's last page, so
+// that a page is read without growing and copying its buffer over and over.
+func (h *HTTP) readBody(resp *http.Response) ([]byte, error) {
+	size := resp.ContentLength
+	if size < 0 && h.pages != nil {
+		size = h.pages.lastSize.Load() + h.pages.lastSize.Load()/8
+	}
+	size = min(max(size, 0), h.maxBody) + bytes.MinRead
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, h.maxBody+1))
+	if h.pages != nil {
+		h.pages.lastSize.Store(int64(buf.Len()))
+	}
+	return buf.Bytes(), err
+}
+
 // countingWriter counts what it passes to w and keeps w's error, so that
 // Download tells a failing destination from a failing connection.
 type countingWriter struct {
@@ -189,6 +207,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 func (h *HTTP) send(ctx context.Context, req *http.Request, take func(resp *http.Response, where string) (int64, *Failure, bool)) (Answer, error) {
 	where := req.Method + " " + req.URL.Host + req.URL.EscapedPath()
 	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return Answer{}, err // nothing is sent for a cancelled run
+		}
 		if h.beforeSend != nil {
 			h.beforeSend()
 		}

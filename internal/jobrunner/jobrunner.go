@@ -35,6 +35,26 @@ type Request struct {
 	// force a freshly refreshed one, for a source whose request was just
 	// answered 401 mid-run. Sources call it through AccessToken.
 	Token func(ctx context.Context, force bool) (string, error)
+
+	// raw, set by Run when its destination writes NDJSON, writes a record's
+	// line as it is (see Emit).
+	raw func(line []byte) error
+}
+
+// Emit passes on a record read by DecodePage: within Run into an NDJSON
+// destination, its line goes to the destination as it is, never decoded
+// into a map; otherwise (CSV, or a caller of Fetch with its own emit) it is
+// decoded into a Record and given to emit. Either way it is written and
+// counted once, and an error stops the source as emit's would.
+func (r Request) Emit(emit func(Record) error, rec *RawRecord) error {
+	if r.raw != nil {
+		return r.raw(rec.line)
+	}
+	m, err := rec.Record()
+	if err != nil {
+		return err
+	}
+	return emit(m)
 }
 
 // SecretAccessToken is the Secrets key of an OAuth connection's access token
@@ -165,9 +185,10 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // Failure{source_error}.
 //
 // Each record is written as it is emitted, so memory stays flat however many
-// records come. progress, when non-nil, is called with the live stats after
-// each page has been written (just before the next request, and once at the
-// end), and when a wait before a retry begins (Stats.WaitUntil is set).
+// records come. progress, when non-nil, is called with the live stats just
+// before each request (after the page before it was written, or, for a
+// source that fetches the next page ahead, while it is being written), once
+// at the end, and when a wait before a retry begins (Stats.WaitUntil is set).
 //
 // The checkpoint only moves forward: when the source returns one that reads
 // as earlier than req.Since (a server that answered with older records),
@@ -209,6 +230,18 @@ func Run(ctx context.Context, src Source, req Request, dst Destination, progress
 		}
 		stats.Records.Add(1)
 		return nil
+	}
+	if w, ok := dst.(lineWriter); ok && w.writesLines() {
+		req.raw = func(line []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := w.writeLine(line); err != nil {
+				return &Failure{Reason: ReasonDestination, Message: "write output: " + oneLine(err.Error())}
+			}
+			stats.Records.Add(1)
+			return nil
+		}
 	}
 	checkpoint, err := src.Fetch(ctx, req, emit)
 	var partial *Partial

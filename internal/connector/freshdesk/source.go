@@ -89,6 +89,9 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 	// boundary holds the ids already emitted whose updated_at equals the
 	// current window's start: the inclusive updated_since sends them again.
 	var boundary map[any]bool
+	var ahead *jobrunner.Ahead[answer] // the next page, while one is written
+	var pd jobrunner.PageDecoder
+	defer func() { ahead.Stop() }()
 	for {
 		next := base + "/api/v2/tickets?" + url.Values{
 			"order_by":      {"updated_at"},
@@ -100,45 +103,57 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 		var lastAt time.Time
 		var lastIDs map[any]bool // ids emitted at lastAt
 		pages := 0
-		for next != "" {
-			r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, next, nil)
-			if err != nil {
-				return "", err
-			}
-			r.Header.Set("Authorization", auth)
-			_, header, body, err := req.HTTP.Do(ctx, r)
-			if err != nil {
-				return "", err
-			}
+		a, err := s.get(ctx, req, auth, next)
+		for err == nil {
 			pages++
-			page, err := jobrunner.DecodeJSON[[]jobrunner.Record](body, "ticket list")
-			if err != nil {
-				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: vendor.Where(r) + ": " + err.Error()}
+			// The next page is asked for while this one is written,
+			// unless this window ends here.
+			var nerr error
+			next, nerr = nextLink(a.header, a.r.URL)
+			if nerr == nil && next != "" && pages < s.pageCap {
+				u := next
+				ahead = jobrunner.FetchAhead(ctx, func(ctx context.Context) (answer, error) { return s.get(ctx, req, auth, u) })
 			}
-			for _, t := range page {
+			_, page, derr := jobrunner.DecodePage(&pd, a.body, "ticket list", "", list)
+			if derr != nil {
+				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: vendor.Where(a.r) + ": " + derr.Error()}
+			}
+			for i := range page {
+				t := &page[i]
+				id, _ := t.Get("id")
 				at, err := updatedAt(t)
 				if err != nil {
-					return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: ticket %v: %v", t["id"], err)}
+					return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: ticket %v: %v", id, err)}
 				}
-				if at.Equal(windowStart) && boundary[idKey(t["id"])] {
+				if at.Equal(windowStart) && boundary[idKey(id)] {
 					continue
 				}
-				if err := emit(t); err != nil {
+				if err := req.Emit(emit, t); err != nil {
 					return "", err
 				}
 				hw.See(at)
-				if !at.Equal(lastAt) {
-					lastAt, lastIDs = at, map[any]bool{}
+				if !at.Equal(lastAt) || lastIDs == nil {
+					// A window's map is kept as the next window's boundary,
+					// and a new window starts without one: reuse is safe.
+					if lastIDs == nil {
+						lastIDs = map[any]bool{}
+					}
+					clear(lastIDs)
+					lastAt = at
 				}
-				lastIDs[idKey(t["id"])] = true
+				lastIDs[idKey(id)] = true
 			}
-			next, err = nextLink(header, r.URL)
-			if err != nil {
-				return "", err
+			if nerr != nil {
+				return "", nerr
 			}
-			if next != "" && pages >= s.pageCap {
+			if next == "" || pages >= s.pageCap {
 				break
 			}
+			a, err = ahead.Wait()
+			ahead = nil
+		}
+		if err != nil {
+			return "", err
 		}
 		if next == "" {
 			break
@@ -154,6 +169,27 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 	return hw.Checkpoint(req.Since, time.RFC3339), nil
 }
 
+// answer is one page as it came.
+type answer struct {
+	r      *http.Request
+	header http.Header
+	body   []byte
+}
+
+// get fetches one page of the ticket list.
+func (s *tickets) get(ctx context.Context, req jobrunner.Request, auth, u string) (answer, error) {
+	r, err := jobrunner.JSONRequest(ctx, vendor.Name, http.MethodGet, u, nil)
+	if err != nil {
+		return answer{}, err
+	}
+	r.Header.Set("Authorization", auth)
+	_, header, body, err := req.HTTP.Do(ctx, r)
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{r: r, header: header, body: body}, nil
+}
+
 // apiBase returns the scheme and host to call: base_url when set, else
 // https://{domain}.freshdesk.com.
 func apiBase(fields map[string]string) (string, error) {
@@ -167,8 +203,11 @@ func apiBase(fields map[string]string) (string, error) {
 	return "https://" + Host(domain), nil
 }
 
-func updatedAt(t jobrunner.Record) (time.Time, error) {
-	s, ok := t["updated_at"].(string)
+// list is the records of a ticket list: the page itself.
+func list(p *[]jobrunner.Record) *[]jobrunner.Record { return p }
+
+func updatedAt(t *jobrunner.RawRecord) (time.Time, error) {
+	s, ok := t.String("updated_at")
 	if !ok {
 		return time.Time{}, fmt.Errorf("no updated_at")
 	}

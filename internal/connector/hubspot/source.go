@@ -83,13 +83,18 @@ type source struct {
 type object = jobrunner.Record
 
 type page struct {
-	Results []object `json:"results"`
+	Results []object `json:"results"` // as decoded by DecodePage: nil; see records
 	Paging  *struct {
 		Next *struct {
 			After string `json:"after"`
 		} `json:"next"`
 	} `json:"paging"`
+
+	records []jobrunner.RawRecord // the results, as DecodePage read them
 }
+
+// results is where a page's records are.
+func results(p *page) *[]object { return &p.Results }
 
 func (p *page) after() string {
 	if p.Paging == nil || p.Paging.Next == nil {
@@ -117,13 +122,15 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 
 	var hw jobrunner.HighWater // the largest modified property read
 	take := func(p *page) error {
-		for _, rec := range p.Results {
+		for i := range p.records {
+			rec := &p.records[i]
 			at, ok := s.modifiedAt(rec)
 			if !ok {
-				return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("hubspot: %s %v has no readable %s", s.object, rec["id"], s.modified)}
+				id, _ := rec.Get("id")
+				return &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("hubspot: %s %v has no readable %s", s.object, id, s.modified)}
 			}
 			hw.See(at)
-			if err := emit(rec); err != nil {
+			if err := req.Emit(emit, rec); err != nil {
 				return err
 			}
 		}
@@ -168,7 +175,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			if err := take(p); err != nil {
 				return "", err
 			}
-			inWindow += len(p.Results)
+			inWindow += len(p.records)
 			next := p.after()
 			if next == "" {
 				break
@@ -220,9 +227,9 @@ func (s *source) search(from time.Time, after string) map[string]any {
 	}
 }
 
-func (s *source) modifiedAt(rec object) (time.Time, bool) {
-	props, _ := rec["properties"].(map[string]any)
-	v, _ := props[s.modified].(string)
+func (s *source) modifiedAt(rec *jobrunner.RawRecord) (time.Time, bool) {
+	p, _ := rec.Lookup("properties", s.modified)
+	v, _ := p.(string)
 	if v == "" {
 		return time.Time{}, false
 	}
@@ -235,6 +242,7 @@ type caller struct {
 	req    jobrunner.Request
 	client *jobrunner.HTTP
 	cred   *jobrunner.Credential
+	pages  jobrunner.PageDecoder // a page's records are used before the next is read
 }
 
 func (c *caller) start(ctx context.Context) error {
@@ -261,11 +269,12 @@ func (c *caller) page(ctx context.Context, method, u string, body []byte) (*page
 		return nil, vendor.Describe(err, a)
 	}
 	where := vendor.Where(r)
-	p, err := jobrunner.DecodeJSON[page](a.Body, "result")
+	p, recs, err := jobrunner.DecodePage(&c.pages, a.Body, "result", "results", results)
 	if err != nil {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 	}
-	if p.Results == nil {
+	p.records = recs
+	if p.records == nil {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": not a list of objects (no results)"}
 	}
 	return &p, nil

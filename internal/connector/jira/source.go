@@ -69,10 +69,12 @@ type issues struct{}
 
 // issuePage is a page of search/jql.
 type issuePage struct {
-	Issues        []jobrunner.Record `json:"issues"`
+	Issues        []jobrunner.Record `json:"issues"` // nil after DecodePage, which returns them
 	NextPageToken string             `json:"nextPageToken"`
 	IsLast        *bool              `json:"isLast"`
 }
+
+func issuesOf(p *issuePage) *[]jobrunner.Record { return &p.Issues }
 
 func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
 	c, err := newClient(ctx, req)
@@ -93,7 +95,8 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 	}
 	jql := buildJQL(req.Params["jql"], bound)
 
-	var hw jobrunner.HighWater // the largest fields.updated emitted
+	var hw jobrunner.HighWater   // the largest fields.updated emitted
+	var pd jobrunner.PageDecoder // a page is written before the next is read
 	token := ""
 	for {
 		body := map[string]any{"jql": jql, "fields": []string{"*all"}, "maxResults": issuesPerPage}
@@ -104,14 +107,15 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 		if err != nil {
 			return "", err
 		}
-		p, err := jobrunner.DecodeJSON[issuePage](raw, "result")
+		p, page, err := jobrunner.DecodePage(&pd, raw, "result", "issues", issuesOf)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
-		if p.Issues == nil && p.IsLast == nil {
+		if page == nil && p.IsLast == nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": not a search result (no issues or isLast)"}
 		}
-		for _, is := range p.Issues {
+		for i := range page {
+			is := &page[i]
 			// An issue without a readable fields.updated (Atlassian's own
 			// example issue has none) is written all the same; it cannot
 			// move the checkpoint, and the run's activity counts it.
@@ -120,7 +124,7 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 			} else {
 				hw.See(at)
 			}
-			if err := emit(is); err != nil {
+			if err := req.Emit(emit, is); err != nil {
 				return "", err
 			}
 		}
@@ -153,9 +157,9 @@ func buildJQL(user, bound string) string {
 }
 
 // updated reads fields.updated (2026-11-26T12:00:00.000+0000).
-func updated(is jobrunner.Record) (time.Time, error) {
-	fields, _ := is["fields"].(map[string]any)
-	s, ok := fields["updated"].(string)
+func updated(is *jobrunner.RawRecord) (time.Time, error) {
+	v, _ := is.Lookup("fields", "updated")
+	s, ok := v.(string)
 	if !ok {
 		return time.Time{}, errors.New("no fields.updated")
 	}
@@ -193,10 +197,12 @@ type projects struct{}
 
 // projectPage is a page of project/search.
 type projectPage struct {
-	Values []jobrunner.Record `json:"values"`
+	Values []jobrunner.Record `json:"values"` // nil after DecodePage, which returns them
 	IsLast *bool              `json:"isLast"`
 	Total  *int64             `json:"total"`
 }
+
+func valuesOf(p *projectPage) *[]jobrunner.Record { return &p.Values }
 
 func (projects) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
 	c, err := newClient(ctx, req)
@@ -204,6 +210,7 @@ func (projects) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobr
 		return "", err
 	}
 	start := 0
+	var pd jobrunner.PageDecoder // a page is written before the next is read
 	for {
 		u := c.base + "/rest/api/3/project/search?" + url.Values{
 			"startAt": {strconv.Itoa(start)}, "maxResults": {strconv.Itoa(projectsPerPage)}, "orderBy": {"key"},
@@ -212,20 +219,20 @@ func (projects) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobr
 		if err != nil {
 			return "", err
 		}
-		p, err := jobrunner.DecodeJSON[projectPage](raw, "result")
+		p, values, err := jobrunner.DecodePage(&pd, raw, "result", "values", valuesOf)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
-		if p.Values == nil || p.IsLast == nil {
+		if values == nil || p.IsLast == nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": not a project page (no values or isLast)"}
 		}
-		for _, pr := range p.Values {
-			if err := emit(pr); err != nil {
+		for i := range values {
+			if err := req.Emit(emit, &values[i]); err != nil {
 				return "", err
 			}
 		}
-		next := start + len(p.Values)
-		if *p.IsLast || len(p.Values) == 0 || (p.Total != nil && int64(next) >= *p.Total) {
+		next := start + len(values)
+		if *p.IsLast || len(values) == 0 || (p.Total != nil && int64(next) >= *p.Total) {
 			return "", nil
 		}
 		start = next

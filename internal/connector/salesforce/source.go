@@ -118,6 +118,9 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 	client := req.HTTP.WithThrottle(throttle)
 
 	var hw jobrunner.HighWater // the largest SystemModstamp emitted
+	// Every record is written without its "attributes" (type and URL), at
+	// any depth (related records); a page is written before the next.
+	pd := jobrunner.PageDecoder{Omit: "attributes"}
 	next := base.String() + "/services/data/v" + version + "/query?" + url.Values{"q": {soql}}.Encode()
 	for next != "" {
 		// The session may expire mid-run: cred refreshes it once on a 401
@@ -132,11 +135,12 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			return "", vendor.Describe(err, a)
 		}
 		where := vendor.Where(r)
-		p, err := decodePage(a.Body)
+		p, err := decodePage(&pd, a.Body)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
-		for _, rec := range p.Records {
+		for i := range p.records {
+			rec := &p.records[i]
 			if incremental {
 				at, err := modstamp(rec)
 				if err != nil {
@@ -145,12 +149,12 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 						reason = jobrunner.ReasonConfig // the user's query does not select it
 						err = fmt.Errorf("%w (a query with %s must select SystemModstamp)", err, SinceMark)
 					}
-					return "", &jobrunner.Failure{Reason: reason, Message: fmt.Sprintf("salesforce: record %v: %v", rec["Id"], err)}
+					id, _ := rec.Get("Id")
+					return "", &jobrunner.Failure{Reason: reason, Message: fmt.Sprintf("salesforce: record %v: %v", id, err)}
 				}
 				hw.See(at)
 			}
-			dropAttributes(rec)
-			if err := emit(rec); err != nil {
+			if err := req.Emit(emit, rec); err != nil {
 				return "", err
 			}
 		}
@@ -215,8 +219,8 @@ func parseTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
-func modstamp(rec jobrunner.Record) (time.Time, error) {
-	s, ok := rec["SystemModstamp"].(string)
+func modstamp(rec *jobrunner.RawRecord) (time.Time, error) {
+	s, ok := rec.String("SystemModstamp")
 	if !ok {
 		return time.Time{}, errors.New("no SystemModstamp")
 	}
@@ -261,39 +265,28 @@ func apiVersion(p string) (string, error) {
 type page struct {
 	Done           *bool              `json:"done"`
 	NextRecordsURL string             `json:"nextRecordsUrl"`
-	Records        []jobrunner.Record `json:"records"`
+	Records        []jobrunner.Record `json:"records"` // nil after DecodePage: see records
+
+	records []jobrunner.RawRecord // the records, as DecodePage read them
 }
+
+func records(p *page) *[]jobrunner.Record { return &p.Records }
 
 // decodePage reads a page; numbers stay json.Number so that they are
 // written back exactly.
-func decodePage(body []byte) (*page, error) {
-	p, err := jobrunner.DecodeJSON[page](body, "query result")
+func decodePage(pd *jobrunner.PageDecoder, body []byte) (*page, error) {
+	p, recs, err := jobrunner.DecodePage(pd, body, "query result", "records", records)
 	if err != nil {
 		return nil, err
 	}
-	if p.Done == nil || p.Records == nil {
+	p.records = recs
+	if p.Done == nil || p.records == nil {
 		return nil, errors.New("not a query result (no done or records)")
 	}
 	if !*p.Done && p.NextRecordsURL == "" {
 		return nil, errors.New("done is false but there is no nextRecordsUrl")
 	}
 	return &p, nil
-}
-
-// dropAttributes removes the "attributes" object (type and URL of the
-// record) from a record and from the related records nested in it.
-func dropAttributes(v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		delete(x, "attributes")
-		for _, f := range x {
-			dropAttributes(f)
-		}
-	case []any:
-		for _, e := range x {
-			dropAttributes(e)
-		}
-	}
 }
 
 // nextPage resolves nextRecordsUrl, a path such as

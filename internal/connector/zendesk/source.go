@@ -70,6 +70,7 @@ func (s *cursorExport) Fetch(ctx context.Context, req jobrunner.Request, emit fu
 		q = url.Values{"cursor": {req.Since}}
 	}
 	checkpoint := req.Since
+	var pd jobrunner.PageDecoder
 	for {
 		body, where, err := c.get(ctx, endpoint+q.Encode())
 		if err != nil {
@@ -79,15 +80,15 @@ func (s *cursorExport) Fetch(ctx context.Context, req jobrunner.Request, emit fu
 			AfterCursor *string `json:"after_cursor"`
 			EndOfStream *bool   `json:"end_of_stream"`
 		}
-		items, err := decodePage(body, s.resource, &p)
+		items, err := decodePage(&pd, body, s.resource, &p)
 		if err == nil && p.EndOfStream == nil {
 			err = errors.New("not an incremental export page (no end_of_stream)")
 		}
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
-		for _, it := range items {
-			if err := emit(it); err != nil {
+		for i := range items {
+			if err := req.Emit(emit, &items[i]); err != nil {
 				return "", err
 			}
 		}
@@ -133,6 +134,7 @@ func (s *timeExport) Fetch(ctx context.Context, req jobrunner.Request, emit func
 		start = req.Since
 	}
 	checkpoint := req.Since
+	var pd jobrunner.PageDecoder
 	next := c.base.String() + "/api/v2/incremental/" + s.resource + ".json?" + url.Values{"start_time": {start}}.Encode()
 	for {
 		body, where, err := c.get(ctx, next)
@@ -144,15 +146,15 @@ func (s *timeExport) Fetch(ctx context.Context, req jobrunner.Request, emit func
 			EndTime     *json.Number `json:"end_time"`
 			NextPage    *string      `json:"next_page"`
 		}
-		items, err := decodePage(body, s.resource, &p)
+		items, err := decodePage(&pd, body, s.resource, &p)
 		if err == nil && p.EndOfStream == nil {
 			err = errors.New("not an incremental export page (no end_of_stream)")
 		}
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
-		for _, it := range items {
-			if err := emit(it); err != nil {
+		for i := range items {
+			if err := req.Emit(emit, &items[i]); err != nil {
 				return "", err
 			}
 		}
@@ -255,8 +257,17 @@ func apiBase(fields map[string]string) (*url.URL, error) {
 }
 
 // decodePage decodes an export page into meta and returns its items (the
-// array under key). Numbers stay json.Number so ids are written exactly.
-func decodePage(body []byte, key string, meta any) ([]jobrunner.Record, error) {
+// array under key), each as it is written. Numbers stay as sent, so ids are
+// written exactly. Pages the fast path cannot read exactly as the decode
+// below would (jobrunner.SplitPage) are decoded that way instead, so that
+// errors and output do not depend on the path. The items are valid until
+// pd reads the next page.
+func decodePage(pd *jobrunner.PageDecoder, body []byte, key string, meta any) ([]jobrunner.RawRecord, error) {
+	if rest, items, ok := jobrunner.SplitPage(pd, body, key); ok && items != nil {
+		if json.Unmarshal(rest, meta) == nil {
+			return items, nil
+		}
+	}
 	raw, err := jobrunner.DecodeJSON[map[string]json.RawMessage](body, "page")
 	if err != nil {
 		return nil, err
@@ -274,7 +285,7 @@ func decodePage(body []byte, key string, meta any) ([]jobrunner.Record, error) {
 	if err := d.Decode(&items); err != nil {
 		return nil, fmt.Errorf("malformed JSON: %s: %v", key, err)
 	}
-	return items, nil
+	return jobrunner.RawRecords(items)
 }
 
 // vendor describes Zendesk's failed answers.

@@ -69,12 +69,16 @@ type source struct {
 }
 
 type page struct {
-	Data []jobrunner.Record `json:"data"`
+	Data []jobrunner.Record `json:"data"` // nil after DecodePage: see records
 	Info *struct {
 		MoreRecords   bool   `json:"more_records"`
 		NextPageToken string `json:"next_page_token"`
 	} `json:"info"`
+
+	records []jobrunner.RawRecord // the data, as DecodePage read it
 }
+
+func dataOf(p *page) *[]jobrunner.Record { return &p.Data }
 
 func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrunner.Record) error) (string, error) {
 	base, err := apiBase(req.Fields)
@@ -96,6 +100,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 
 	var hw jobrunner.HighWater // the largest Modified_Time emitted
 	pageToken := ""
+	var pd jobrunner.PageDecoder
 	for {
 		q := url.Values{"fields": {strings.Join(s.fields, ",")}, "per_page": {strconv.Itoa(perPage)}}
 		if pageToken != "" {
@@ -122,18 +127,19 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		if a.Status == http.StatusNoContent || len(bytes.TrimSpace(a.Body)) == 0 {
 			break // no records
 		}
-		p, err := decodePage(a.Body)
+		p, err := decodePage(&pd, a.Body)
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
-		for _, rec := range p.Data {
-			v, _ := rec["Modified_Time"].(string)
+		for i := range p.records {
+			rec := &p.records[i]
+			v, _ := rec.String("Modified_Time")
 			at, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("%s: record %v has no readable Modified_Time (%q)", where, rec["id"], v)}
+				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("%s: record %v has no readable Modified_Time (%q)", where, get(rec, "id"), v)}
 			}
 			hw.See(at)
-			if err := emit(rec); err != nil {
+			if err := req.Emit(emit, rec); err != nil {
 				return "", err
 			}
 		}
@@ -152,12 +158,20 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 	return hw.Checkpoint(req.Since, time.RFC3339), nil
 }
 
-func decodePage(body []byte) (*page, error) {
-	p, err := jobrunner.DecodeJSON[page](body, "records")
+// get returns a record's field, nil when it has none.
+func get(rec *jobrunner.RawRecord, name string) any {
+	v, _ := rec.Get(name)
+	return v
+}
+
+// decodePage reads a page; its records are valid until pd reads the next.
+func decodePage(pd *jobrunner.PageDecoder, body []byte) (*page, error) {
+	p, recs, err := jobrunner.DecodePage(pd, body, "records", "data", dataOf)
 	if err != nil {
 		return nil, err
 	}
-	if p.Data == nil || p.Info == nil {
+	p.records = recs
+	if p.records == nil || p.Info == nil {
 		return nil, errors.New("not a list of records (no data or info)")
 	}
 	return &p, nil
