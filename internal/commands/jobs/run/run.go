@@ -5,6 +5,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -157,7 +158,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	ro := jobs.RunOptions{Full: opts.Full, Progress: progressLine(opts.IO)}
+	ro := jobs.RunOptions{Full: opts.Full, Progress: progressLine(opts.IO), Due: opts.Due}
 	if opts.Timeout == nil {
 		if ro.Timeout, err = settingLimit(cfg); err != nil {
 			return err
@@ -195,6 +196,12 @@ func run(ctx context.Context, opts *Options) error {
 	var last error
 	for _, n := range names {
 		res, err := runner.Run(ctx, n, ro)
+		var skip *jobs.SkipError
+		if errors.As(err, &skip) {
+			// Another process ran it since it was found due: not a failure.
+			opts.IO.Statusf("%s: skipped: %s", n, skip.Why)
+			continue
+		}
 		err = summarize(opts.IO, res, err)
 		tellPaused(opts.IO, res, opts.Due)
 		if err != nil {
