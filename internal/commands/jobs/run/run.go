@@ -122,6 +122,21 @@ did, 4 when one needed authorization, else 1.`,
 	return cmd
 }
 
+// NewRunner is newRunner for the worker (same noun).
+func NewRunner(d *deps.Deps) (*jobs.Runner, error) { return newRunner(d) }
+
+// Summarize, TellPaused, SettingLimit and SkipPaused are the run's report
+// and choices, shared with `connctl worker`.
+func Summarize(ios *iostreams.IOStreams, res jobs.Result, err error) error {
+	return summarize(ios, res, err)
+}
+
+// TellPaused: see tellPaused.
+func TellPaused(ios *iostreams.IOStreams, res jobs.Result, due bool) { tellPaused(ios, res, due) }
+
+// SettingLimit: see settingLimit.
+func SettingLimit(cfg Config) (time.Duration, error) { return settingLimit(cfg) }
+
 // newRunner wires the runner to the real stores, the connection manager,
 // the OAuth service and the connectors' sources.
 func newRunner(d *deps.Deps) (*jobs.Runner, error) {
