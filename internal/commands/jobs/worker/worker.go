@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"syscall"
@@ -235,6 +236,9 @@ func (w *worker) cycle(ctx, runCtx context.Context, once bool) error {
 	if err != nil {
 		return err
 	}
+	// Workers that look at the same moment start at different jobs, so
+	// that they run due jobs side by side instead of queuing on the first.
+	rand.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
 	doc := w.cfg.Document()
 	ran, failed, authNeeded := 0, 0, false
 	var last error
