@@ -216,6 +216,8 @@ type worker struct {
 	// warned holds the paused jobs already named, so that a worker
 	// names each once, not at every look.
 	warned map[string]bool
+	// began counts the runs the last look began.
+	began int
 	// stuck is set when a due job could not begin (no run recorded, so
 	// it stays due): the next look waits a whole --poll.
 	stuck bool
@@ -228,7 +230,7 @@ func (w *worker) logf(format string, args ...any) {
 // cycle runs the jobs due now, one after the other. ctx stops it taking
 // another; runCtx is the runs'. once reports as `jobs run --due` does.
 func (w *worker) cycle(ctx, runCtx context.Context, once bool) error {
-	w.stuck = false
+	w.stuck, w.began = false, 0
 	if err := w.cfg.Reload(); err != nil {
 		return err
 	}
@@ -269,6 +271,8 @@ func (w *worker) cycle(ctx, runCtx context.Context, once bool) error {
 		}
 		if res.Status == "" {
 			w.stuck = true
+		} else {
+			w.began++
 		}
 		ran++
 		switch {
@@ -351,10 +355,13 @@ func (w *worker) wait(ctx context.Context) time.Duration {
 	}
 	d := next.Sub(w.opts.Now())
 	switch {
-	case d < 0:
-		// Due already, yet not run this time (skipped while another
-		// worker ran it): look again soon, not at once.
-		return min(time.Second, w.opts.Poll)
+	case d <= 0 && w.began > 0:
+		// Fell due while this look ran others: look again at once.
+		return 0
+	case d <= 0:
+		// Due, yet this look began no run (another worker's clock, a
+		// refusal): look again soon, without spinning.
+		return min(100*time.Millisecond, w.opts.Poll)
 	case d > w.opts.Poll:
 		return w.opts.Poll
 	}
