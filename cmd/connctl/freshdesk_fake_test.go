@@ -27,6 +27,8 @@ import (
 //	fd-CANARY-key        normal
 //	fd-CANARY-malformed  page 2 is not JSON (a source error mid-run)
 //	fd-CANARY-throttled  the first request is answered 429, Retry-After: 1
+//	fd-CANARY-hangonce-* the first tickets request never gets an answer (a
+//	                     process killed mid-run); later ones are normal
 type freshdesk struct {
 	srv     *httptest.Server
 	mu      sync.Mutex
@@ -37,12 +39,15 @@ type freshdesk struct {
 	arrived  chan struct{}
 	release  chan struct{}
 	released bool
+	// hung has a closed channel per fd-CANARY-hangonce-* key whose first
+	// request has come in.
+	hung map[string]chan struct{}
 }
 
 var fdFake *freshdesk
 
 func startFreshdesk() *freshdesk {
-	f := &freshdesk{hits: map[string]int{}, arrived: make(chan struct{}, 100), release: make(chan struct{})}
+	f := &freshdesk{hits: map[string]int{}, hung: map[string]chan struct{}{}, arrived: make(chan struct{}, 100), release: make(chan struct{})}
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for i := 1; i <= 250; i++ {
 		f.tickets = append(f.tickets, map[string]any{"id": i, "subject": fmt.Sprintf("ticket %d", i), "status": 2,
@@ -78,6 +83,19 @@ func (f *freshdesk) serve(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
+			return
+		}
+	}
+	if strings.HasPrefix(user, "fd-CANARY-hangonce-") && r.URL.Path == "/api/v2/tickets" {
+		f.mu.Lock()
+		_, seen := f.hung[user]
+		if !seen {
+			f.hung[user] = make(chan struct{})
+			close(f.hung[user])
+		}
+		f.mu.Unlock()
+		if !seen {
+			<-r.Context().Done()
 			return
 		}
 	}
@@ -204,4 +222,23 @@ func cmdFreshdeskBlock(ts *testscript.TestScript, neg bool, args []string) {
 		fdFake.release = make(chan struct{})
 		fdFake.released = false
 	}
+}
+
+// freshdesk-hung KEY: wait (up to 30 s) until the first request of an
+// fd-CANARY-hangonce-* key has come in (and hangs).
+func cmdFreshdeskHung(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: freshdesk-hung KEY")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		fdFake.mu.Lock()
+		_, ok := fdFake.hung[args[0]]
+		fdFake.mu.Unlock()
+		if ok {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("no request with key %s reached the Freshdesk server", args[0])
 }

@@ -136,6 +136,7 @@ func TestScripts(t *testing.T) {
 			"freshdesk-block":   cmdFreshdeskBlock,
 			"rclone-start":      cmdRcloneStart,
 			"webhook-start":     cmdWebhookStart,
+			"freshdesk-hung":    cmdFreshdeskHung,
 			"webhook-got":       cmdWebhookGot,
 			"salesforce-touch":  cmdSalesforceTouch,
 			"salesforce-expire": cmdSalesforceExpire,

@@ -14,6 +14,11 @@ type Recorder interface {
 	// BeginRun records a running execution of a.JobID unless a live run of
 	// that job is recorded (a *RunningError), atomically across processes.
 	BeginRun(ctx context.Context, a Activity) (int64, error)
+	// BeginDueRun is BeginRun for a scheduled run: it also refuses, with a
+	// *NotDueError, when a run of the job that counts (succeeded,
+	// partially succeeded, failed) started after since, in the same
+	// transaction, so that of many workers one runs a due job.
+	BeginDueRun(ctx context.Context, a Activity, since time.Time) (int64, error)
 	// Finish ends a running execution; ErrNotFound or ErrFinished
 	// (wrapped) when id is not running.
 	Finish(ctx context.Context, id int64, st Status, reason Reason, msg string, counts Counts) error

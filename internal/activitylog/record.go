@@ -37,6 +37,26 @@ func (e *RunningError) Error() string {
 		job, e.ID, e.PID, e.Host, e.StartedAt.UTC().Format(time.RFC3339))
 }
 
+// NotDueError is BeginDueRun's refusal: the job ran (on this machine or
+// another) since it was found due.
+type NotDueError struct {
+	JobID     string
+	JobName   string
+	ID        int64 // the run that counts
+	Who       string
+	Host      string
+	StartedAt time.Time
+}
+
+func (e *NotDueError) Error() string {
+	job := e.JobName
+	if job == "" {
+		job = e.JobID
+	}
+	return fmt.Sprintf("job %s is not due: it ran at %s (activity %d, by %s on %s)",
+		job, e.StartedAt.UTC().Format(time.RFC3339), e.ID, e.Who, e.Host)
+}
+
 const insertActivity = `INSERT INTO activities (type, action, connection_id, connection_name, job_id, job_name,
 	status, reason, message, who, started_at, finished_at, records, bytes, pages, retries, changes, pid, host, proc_start, without_cursor)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -98,6 +118,20 @@ func (s *Store) Record(ctx context.Context, a Activity) (int64, error) {
 // gone) does not block. The check and the insert are one transaction, so two
 // processes cannot both begin.
 func (s *Store) BeginRun(ctx context.Context, a Activity) (int64, error) {
+	return s.beginRun(ctx, a, nil)
+}
+
+// BeginDueRun is BeginRun for a scheduled run that is due when no run of
+// a.JobID counts since since (one interval before now): it also refuses, with
+// a *NotDueError, when a run of that job that counts (succeeded, partially
+// succeeded or failed; not cancelled, not stale) started after since. The
+// check and the insert are one transaction, so of several workers that found
+// the job due, one runs it.
+func (s *Store) BeginDueRun(ctx context.Context, a Activity, since time.Time) (int64, error) {
+	return s.beginRun(ctx, a, &since)
+}
+
+func (s *Store) beginRun(ctx context.Context, a Activity, since *time.Time) (int64, error) {
 	if a.Type == "" {
 		a.Type = TypeExecution
 	}
@@ -120,6 +154,20 @@ func (s *Store) BeginRun(ctx context.Context, a Activity) (int64, error) {
 	for _, r := range runs {
 		if !s.stale(r) {
 			return 0, &RunningError{JobID: a.JobID, JobName: r.jobName, ID: r.id, PID: r.pid, Host: r.host, StartedAt: r.startedAt}
+		}
+	}
+	if since != nil {
+		var ne NotDueError
+		var started int64
+		err := tx.QueryRowContext(ctx, `SELECT id, job_name, who, host, started_at FROM activities
+			WHERE job_id = ? AND type = 'execution' AND status IN ('succeeded', 'partially_succeeded', 'failed') AND started_at > ?
+			ORDER BY started_at DESC LIMIT 1`, a.JobID, since.UnixNano()).Scan(&ne.ID, &ne.JobName, &ne.Who, &ne.Host, &started)
+		switch {
+		case err == nil:
+			ne.JobID, ne.StartedAt = a.JobID, time.Unix(0, started).UTC()
+			return 0, &ne
+		case !errors.Is(err, sql.ErrNoRows):
+			return 0, s.fail("begin run", err)
 		}
 	}
 	res, err := tx.ExecContext(ctx, insertActivity, args...)

@@ -34,6 +34,7 @@ type Definitions interface {
 // and the incremental checkpoint.
 type RunLog interface {
 	BeginRun(ctx context.Context, a activitylog.Activity) (int64, error)
+	BeginDueRun(ctx context.Context, a activitylog.Activity, since time.Time) (int64, error)
 	Finish(ctx context.Context, id int64, st activitylog.Status, reason activitylog.Reason, msg string, counts activitylog.Counts) error
 	Checkpoint(ctx context.Context, jobID string) (string, bool, error)
 	SetCheckpoint(ctx context.Context, jobID, value string) error
@@ -119,7 +120,22 @@ type RunOptions struct {
 	// wait before a retry begins, then once with Done when the fetch has
 	// ended, before the run reports anything else.
 	Progress func(Progress)
+	// Due runs the job only if it is still due when its run begins (no
+	// run of it counts within its schedule's interval): of several
+	// workers that found it due, one runs it and the others get a
+	// *SkipError.
+	Due bool
 }
+
+// SkipError is a due run (RunOptions.Due) that did not begin: another run
+// of the job is live, or the job ran since it was found due. It is not a
+// failure.
+type SkipError struct {
+	Job string
+	Why string
+}
+
+func (e *SkipError) Error() string { return fmt.Sprintf("job %q skipped: %s", e.Job, e.Why) }
 
 // Progress is a run's state for a progress line.
 type Progress struct {
@@ -176,12 +192,8 @@ func (r *Runner) run(ctx context.Context, name string, opts RunOptions) (Result,
 	}
 	act := activitylog.Activity{Type: activitylog.TypeExecution, Action: activitylog.ActionRun, JobID: job.ID, JobName: job.Name,
 		ConnectionID: conn.ID, ConnectionName: conn.Name, Status: activitylog.StatusRunning, Who: r.Who, StartedAt: r.Now()}
-	id, err := r.Log.BeginRun(ctx, act)
+	id, err := r.begin(ctx, &job, act, opts.Due)
 	if err != nil {
-		var re *activitylog.RunningError
-		if errors.As(err, &re) {
-			return res, exitcode.New(exitcode.Failure, "job %q is already running (activity %d, pid %d, started %s)", job.Name, re.ID, re.PID, re.StartedAt.Local().Format("15:04:05"))
-		}
 		return res, err
 	}
 	if opts.Timeout > 0 {
@@ -270,6 +282,36 @@ func (r *Runner) run(ctx context.Context, name string, opts RunOptions) (Result,
 	return res, nil
 }
 
+// begin takes the job's run lock: BeginRun, or BeginDueRun for a due run,
+// whose refusals are *SkipErrors.
+func (r *Runner) begin(ctx context.Context, job *configstore.Job, act activitylog.Activity, due bool) (int64, error) {
+	var id int64
+	var err error
+	if due {
+		every, ierr := Interval(job.Schedule)
+		if ierr != nil || every == 0 {
+			return 0, exitcode.New(exitcode.Failure, "job %q has no schedule, so it is never due; run it by name, or give it one with `connctl jobs edit %s --schedule 1h`", job.Name, connection.QuoteArg(job.Name))
+		}
+		id, err = r.Log.BeginDueRun(ctx, act, act.StartedAt.Add(-every))
+	} else {
+		id, err = r.Log.BeginRun(ctx, act)
+	}
+	if err == nil {
+		return id, nil
+	}
+	var re *activitylog.RunningError
+	var ne *activitylog.NotDueError
+	switch {
+	case errors.As(err, &re) && due:
+		return 0, &SkipError{Job: job.Name, Why: fmt.Sprintf("already running (activity %d, pid %d on %s, started %s)", re.ID, re.PID, re.Host, re.StartedAt.UTC().Format(time.RFC3339))}
+	case errors.As(err, &re):
+		return 0, exitcode.New(exitcode.Failure, "job %q is already running (activity %d, pid %d, started %s)", job.Name, re.ID, re.PID, re.StartedAt.Local().Format("15:04:05"))
+	case errors.As(err, &ne):
+		return 0, &SkipError{Job: job.Name, Why: fmt.Sprintf("it ran at %s (activity %d, by %s on %s) since it was found due", ne.StartedAt.UTC().Format(time.RFC3339), ne.ID, ne.Who, ne.Host)}
+	}
+	return 0, err
+}
+
 // prepare resolves the source and the connection's fields and credentials.
 func (r *Runner) prepare(ctx context.Context, job *configstore.Job, conn *configstore.Connection) (jobrunner.Request, jobrunner.Source, error) {
 	if err := authorization.Usable(conn); err != nil {
@@ -325,20 +367,67 @@ func (r *Runner) prepare(ctx context.Context, job *configstore.Job, conn *config
 // more (or that never ran), in the config's order.
 func (r *Runner) Due(ctx context.Context) ([]string, error) {
 	var out []string
+	now := r.Now()
 	for _, j := range r.Config.Document().Jobs {
-		every, err := Interval(j.Schedule)
-		if err != nil || every == 0 {
-			continue
-		}
-		runs, err := r.Log.List(ctx, activitylog.Filter{JobID: j.ID, Type: activitylog.TypeExecution, Limit: 1})
+		at, ok, err := r.dueAt(ctx, &j)
 		if err != nil {
 			return nil, err
 		}
-		if len(runs) == 0 || !runs[0].StartedAt.Add(every).After(r.Now()) {
+		if ok && !at.After(now) {
 			out = append(out, j.Name)
 		}
 	}
 	return out, nil
+}
+
+// NextDue returns when the next scheduled job that is not paused will be
+// due (now or earlier when one is due already); false when no job has a
+// schedule.
+func (r *Runner) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var next time.Time
+	found := false
+	for _, j := range r.Config.Document().Jobs {
+		at, ok, err := r.dueAt(ctx, &j)
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		if !ok {
+			continue
+		}
+		if paused, err := r.Paused(ctx, j.ID); err != nil {
+			return time.Time{}, false, err
+		} else if !paused.IsZero() {
+			continue
+		}
+		if !found || at.Before(next) {
+			next, found = at, true
+		}
+	}
+	return next, found, nil
+}
+
+// dueAt returns when job j is due: its last run that counts (succeeded,
+// partially succeeded or failed; not cancelled, not stale) plus its
+// interval, or the zero time when none does; false when it has no schedule
+// or a live run holds it.
+func (r *Runner) dueAt(ctx context.Context, j *configstore.Job) (time.Time, bool, error) {
+	every, err := Interval(j.Schedule)
+	if err != nil || every == 0 {
+		return time.Time{}, false, nil
+	}
+	runs, err := r.Log.List(ctx, activitylog.Filter{JobID: j.ID, Type: activitylog.TypeExecution, Limit: 20})
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	for _, a := range runs {
+		switch a.Status {
+		case activitylog.StatusRunning:
+			return time.Time{}, false, nil
+		case activitylog.StatusSucceeded, activitylog.StatusPartiallySucceeded, activitylog.StatusFailed:
+			return a.StartedAt.Add(every), true, nil
+		}
+	}
+	return time.Time{}, true, nil
 }
 
 func (r *Runner) warnf(format string, args ...any) {

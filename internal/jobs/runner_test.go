@@ -561,3 +561,51 @@ func TestDueListsScheduledJobsWhoseIntervalHasPassed(t *testing.T) {
 		t.Fatalf("an hour later: %v", due)
 	}
 }
+
+func TestDueRunRunsOnceAmongWorkersThatFoundItDue(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	if next, ok, err := f.runner.NextDue(ctx); err != nil || !ok || !next.IsZero() {
+		t.Fatalf("NextDue of a job never run = %v, %v, %v; want due at once", next, ok, err)
+	}
+	// Two workers found "tickets" due; the first runs it.
+	if _, err := f.runner.Run(ctx, "tickets", RunOptions{Due: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.runner.Run(ctx, "tickets", RunOptions{Due: true})
+	var skip *SkipError
+	if !errors.As(err, &skip) || !strings.Contains(skip.Why, "since it was found due") {
+		t.Fatalf("the second worker's due run = %v, want a *SkipError", err)
+	}
+	if runs, _ := f.log.List(ctx, activitylog.Filter{JobID: "job_1"}); len(runs) != 1 {
+		t.Fatalf("%d runs recorded, want 1", len(runs))
+	}
+	if next, ok, err := f.runner.NextDue(ctx); err != nil || !ok || !next.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("NextDue after the run = %v, %v, %v; want %v", next, ok, err, t0.Add(time.Hour))
+	}
+	// By name it runs whenever it is asked to.
+	if _, err := f.runner.Run(ctx, "tickets", RunOptions{}); err != nil {
+		t.Fatalf("run by name: %v", err)
+	}
+	// A job with no schedule is never due.
+	if _, err := f.runner.Run(ctx, "deals", RunOptions{Due: true}); err == nil || !strings.Contains(err.Error(), "no schedule") {
+		t.Fatalf("due run of an unscheduled job = %v", err)
+	}
+}
+
+func TestCancelledRunDoesNotCountForDue(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.log.Record(ctx, activitylog.Activity{Type: activitylog.TypeExecution, JobID: "job_1", ConnectionID: "conn_1",
+		Status: activitylog.StatusCancelled, StartedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := f.runner.Due(ctx); err != nil || strings.Join(due, " ") != "tickets" {
+		t.Fatalf("after a cancelled run (a worker that stopped): due = %v, %v; want tickets", due, err)
+	}
+	if _, err := f.runner.Run(ctx, "tickets", RunOptions{Due: true}); err != nil {
+		t.Fatalf("due run after a cancelled one: %v", err)
+	}
+}

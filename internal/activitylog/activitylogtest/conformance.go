@@ -34,7 +34,8 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // counts failed and stale activities per connection (the FAILED 24H flag);
 // BeginRun lets one live run of a job begin, across handles and
 // goroutines, and a run whose process is gone is stale and does not block;
-// Finish ends a run once; IDsNamed and Names find what the log recorded;
+// BeginDueRun also refuses a job that ran since the given instant, so
+// that of many workers one runs a due job; Finish ends a run once; IDsNamed and Names find what the log recorded;
 // checkpoints are stored exactly as given (the forward-only rule is the job
 // runner's), replaced, deleted, seen by other handles and kept by Prune; and
 // concurrent writers on two handles lose nothing; subject states round
@@ -223,6 +224,90 @@ func RunConformance(t *testing.T, newBackend Backend) {
 		}
 		if err := b.Finish(ctx, next, activitylog.StatusSucceeded, "", "", activitylog.Counts{}); err != nil {
 			t.Fatal(err)
+		}
+	})
+
+	t.Run("due runs", func(t *testing.T) {
+		open := opener(t)
+		a, b := open(), open()
+		since := t0.Add(-time.Hour)
+		run := activitylog.Activity{Type: activitylog.TypeExecution, JobID: "j1", JobName: "hourly", ConnectionID: "c1", Who: "alice", StartedAt: t0}
+		id, err := a.BeginDueRun(ctx, run, since)
+		if err != nil {
+			t.Fatalf("BeginDueRun of a job never run: %v", err)
+		}
+		var re *activitylog.RunningError
+		if _, err := b.BeginDueRun(ctx, run, since); !errors.As(err, &re) || re.ID != id {
+			t.Fatalf("BeginDueRun while it runs = %v, want a *RunningError naming activity %d", err, id)
+		}
+		if err := b.Finish(ctx, id, activitylog.StatusFailed, activitylog.ReasonRateLimit, "boom", activitylog.Counts{}); err != nil {
+			t.Fatal(err)
+		}
+		var ne *activitylog.NotDueError
+		if _, err := b.BeginDueRun(ctx, run, since); !errors.As(err, &ne) || ne.ID != id || !ne.StartedAt.Equal(t0) || ne.Who != "alice" || ne.Host == "" {
+			t.Fatalf("BeginDueRun after a failed run in the interval = %v (%+v), want a *NotDueError naming activity %d", err, ne, id)
+		}
+		if _, err := b.BeginRun(ctx, run); err != nil {
+			t.Fatalf("BeginRun (by name) of a job that is not due: %v", err)
+		}
+		// A run that started at since or before does not count.
+		next := run
+		next.JobID, next.StartedAt = "j2", since
+		if _, err := a.Record(ctx, activitylog.Activity{Type: activitylog.TypeExecution, JobID: "j2", ConnectionID: "c1", Status: activitylog.StatusSucceeded, StartedAt: since}); err != nil {
+			t.Fatal(err)
+		}
+		// Nor do cancelled runs (released by a worker that stopped) and
+		// stale ones (a worker killed mid-run).
+		for _, r := range []activitylog.Activity{
+			{Type: activitylog.TypeExecution, JobID: "j2", ConnectionID: "c1", Status: activitylog.StatusCancelled, StartedAt: t0},
+			{Type: activitylog.TypeExecution, JobID: "j2", ConnectionID: "c1", StartedAt: t0, PID: DeadPID(t)},
+		} {
+			if _, err := a.Record(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		next.StartedAt = t0.Add(time.Minute)
+		id2, err := b.BeginDueRun(ctx, next, since)
+		if err != nil {
+			t.Fatalf("BeginDueRun beside an older, a cancelled and a stale run: %v", err)
+		}
+		if err := b.Finish(ctx, id2, activitylog.StatusSucceeded, "", "", activitylog.Counts{}); err != nil {
+			t.Fatal(err)
+		}
+		// Many workers find the same job due: one runs it.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		won, refused := 0, 0
+		for i := range 12 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				h := a
+				if i%2 == 1 {
+					h = b
+				}
+				r := activitylog.Activity{Type: activitylog.TypeExecution, JobID: "j3", ConnectionID: "c1", StartedAt: t0.Add(time.Duration(i) * time.Second)}
+				id, err := h.BeginDueRun(ctx, r, since)
+				mu.Lock()
+				defer mu.Unlock()
+				var re *activitylog.RunningError
+				var ne *activitylog.NotDueError
+				switch {
+				case err == nil:
+					won++
+					if err := h.Finish(ctx, id, activitylog.StatusSucceeded, "", "", activitylog.Counts{}); err != nil {
+						t.Error(err)
+					}
+				case errors.As(err, &re), errors.As(err, &ne):
+					refused++
+				default:
+					t.Errorf("BeginDueRun: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if won != 1 || refused != 11 {
+			t.Errorf("12 workers: %d ran the due job, %d were refused; want 1 and 11", won, refused)
 		}
 	})
 

@@ -22,6 +22,7 @@ import (
 	connectorscmd "github.com/connctl/connctl/internal/commands/connectors"
 	execcmd "github.com/connctl/connctl/internal/commands/exec"
 	jobscmd "github.com/connctl/connctl/internal/commands/jobs"
+	workercmd "github.com/connctl/connctl/internal/commands/jobs/worker"
 	statuscmd "github.com/connctl/connctl/internal/commands/status"
 	uicmd "github.com/connctl/connctl/internal/commands/ui"
 	versioncmd "github.com/connctl/connctl/internal/commands/version"
@@ -104,6 +105,7 @@ secrets live only in the OS keyring (or, when chosen, an encrypted file).`,
 	}
 	for _, c := range []*cobra.Command{
 		jobscmd.NewCmd(d),
+		workercmd.NewCmd(d, nil),
 		activitiescmd.NewCmd(d),
 		connectorscmd.NewCmd(d),
 		configcmd.NewCmd(d),

@@ -5,6 +5,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -121,6 +122,21 @@ did, 4 when one needed authorization, else 1.`,
 	return cmd
 }
 
+// NewRunner is newRunner for the worker (same noun).
+func NewRunner(d *deps.Deps) (*jobs.Runner, error) { return newRunner(d) }
+
+// Summarize, TellPaused, SettingLimit and SkipPaused are the run's report
+// and choices, shared with `connctl worker`.
+func Summarize(ios *iostreams.IOStreams, res jobs.Result, err error) error {
+	return summarize(ios, res, err)
+}
+
+// TellPaused: see tellPaused.
+func TellPaused(ios *iostreams.IOStreams, res jobs.Result, due bool) { tellPaused(ios, res, due) }
+
+// SettingLimit: see settingLimit.
+func SettingLimit(cfg Config) (time.Duration, error) { return settingLimit(cfg) }
+
 // newRunner wires the runner to the real stores, the connection manager,
 // the OAuth service and the connectors' sources.
 func newRunner(d *deps.Deps) (*jobs.Runner, error) {
@@ -157,7 +173,7 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	ro := jobs.RunOptions{Full: opts.Full, Progress: progressLine(opts.IO)}
+	ro := jobs.RunOptions{Full: opts.Full, Progress: progressLine(opts.IO), Due: opts.Due}
 	if opts.Timeout == nil {
 		if ro.Timeout, err = settingLimit(cfg); err != nil {
 			return err
@@ -195,6 +211,12 @@ func run(ctx context.Context, opts *Options) error {
 	var last error
 	for _, n := range names {
 		res, err := runner.Run(ctx, n, ro)
+		var skip *jobs.SkipError
+		if errors.As(err, &skip) {
+			// Another process ran it since it was found due: not a failure.
+			opts.IO.Statusf("%s: skipped: %s", n, skip.Why)
+			continue
+		}
 		err = summarize(opts.IO, res, err)
 		tellPaused(opts.IO, res, opts.Due)
 		if err != nil {
