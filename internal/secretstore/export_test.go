@@ -18,3 +18,6 @@ func KeyringTimeout(k *Keyring) time.Duration { return k.timeout }
 // SetWorkFactor makes f encrypt with a cheaper scrypt work factor, so tests
 // under -race do not spend seconds per write.
 func SetWorkFactor(f *File, logN int) { f.workFactor = logN }
+
+// Decrypts returns how many times f has run scrypt to decrypt its file.
+func Decrypts(f *File) int64 { return f.decrypts.Load() }

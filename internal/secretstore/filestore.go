@@ -3,15 +3,18 @@ package secretstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"filippo.io/age"
 
@@ -56,6 +59,15 @@ type File struct {
 
 	passMu sync.Mutex
 	pass   string // cached after the first successful passphrase call
+
+	// The items of the file's last content seen (read or written), by the
+	// SHA-256 of its ciphertext: the same bytes decrypt to the same items,
+	// so a long-lived process (connctl worker) pays the scrypt once per
+	// version of the file, not at every read.
+	cacheMu    sync.Mutex
+	cacheSum   [sha256.Size]byte
+	cacheItems map[string]string
+	decrypts   atomic.Int64 // for tests
 }
 
 // NewFile returns a Store backed by the encrypted file at path. passphrase is
@@ -161,7 +173,11 @@ func (f *File) update(ctx context.Context, change func(map[string]string) error)
 		if err := change(items); err != nil {
 			return nil, err
 		}
-		return f.encrypt(items)
+		data, err := f.encrypt(items)
+		if err == nil {
+			f.remember(sha256.Sum256(data), items)
+		}
+		return data, err
 	})
 	var se *storeError
 	switch {
@@ -180,6 +196,30 @@ func (f *File) update(ctx context.Context, change func(map[string]string) error)
 // decrypt decrypts and parses the file content. Errors say what is wrong with
 // the file without quoting any of its plaintext.
 func (f *File) decrypt(data []byte) (map[string]string, error) {
+	sum := sha256.Sum256(data)
+	f.cacheMu.Lock()
+	if f.cacheItems != nil && sum == f.cacheSum {
+		items := maps.Clone(f.cacheItems)
+		f.cacheMu.Unlock()
+		return items, nil
+	}
+	f.cacheMu.Unlock()
+	items, err := f.decryptNew(data)
+	if err == nil {
+		f.remember(sum, items)
+	}
+	return items, err
+}
+
+// remember caches items as the content whose ciphertext hashes to sum.
+func (f *File) remember(sum [sha256.Size]byte, items map[string]string) {
+	f.cacheMu.Lock()
+	defer f.cacheMu.Unlock()
+	f.cacheSum, f.cacheItems = sum, maps.Clone(items)
+}
+
+func (f *File) decryptNew(data []byte) (map[string]string, error) {
+	f.decrypts.Add(1)
 	pass, err := f.getPassphrase()
 	if err != nil {
 		return nil, err

@@ -436,3 +436,55 @@ func TestFileLockWaitHonoursDeadline(t *testing.T) {
 		t.Errorf("Get while locked = %q, %v", got, err)
 	}
 }
+
+// A long-lived process (connctl worker) pays the scrypt once per version of
+// the file: reads of unchanged bytes reuse what was decrypted or written,
+// and a change by another process is seen at the next read.
+func TestFileDecryptsOncePerVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "secrets.age")
+	a, _ := newTestFileAt(t, path, "pw")
+	if err := a.Set(ctx, "c1", "api_key", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if v, err := a.Get(ctx, "c1", "api_key"); err != nil || v != "v1" {
+			t.Fatalf("Get = %q, %v", v, err)
+		}
+	}
+	if n := secretstore.Decrypts(a); n != 0 {
+		t.Errorf("5 reads after its own write decrypted %d times, want 0", n)
+	}
+	b, _ := newTestFileAt(t, path, "pw") // another process
+	if err := b.Set(ctx, "c1", "api_key", "v2"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if v, err := a.Get(ctx, "c1", "api_key"); err != nil || v != "v2" {
+			t.Fatalf("Get after another writer = %q, %v; want v2", v, err)
+		}
+	}
+	if n := secretstore.Decrypts(a); n != 1 {
+		t.Errorf("3 reads of another writer's version decrypted %d times, want 1", n)
+	}
+	// What a caller does to its copy does not reach the cache.
+	if err := a.Delete(ctx, "c1", "api_key"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Get(ctx, "c1", "api_key"); !errors.Is(err, secretstore.ErrNotFound) {
+		t.Errorf("Get after Delete = %v, want ErrNotFound", err)
+	}
+	// A tampered file is not served from the cache.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-1] ^= 1
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Get(ctx, "c1", "api_key"); !errors.Is(err, secretstore.ErrUnavailable) {
+		t.Errorf("Get of a tampered file = %v, want ErrUnavailable", err)
+	}
+}
