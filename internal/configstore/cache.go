@@ -1,11 +1,21 @@
 package configstore
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
+
+	"github.com/connctl/connctl/internal/atomicfile"
 )
 
 // cacheThreshold is the config size above which a parsed copy is kept as
@@ -13,12 +23,36 @@ import (
 // tenth of that. Small files are parsed directly.
 const cacheThreshold = 256 << 10
 
+// cacheVersion changes whenever parseCache's layout does; a cache of
+// another version is ignored (and replaced by the next parse).
+const cacheVersion = 2
+
 // parseCache is a parsed config, valid only for the exact bytes it was made
 // from. It holds nothing the config file does not (no secrets).
+//
+// Settings are kept apart, each value tagged with its Go type (see
+// tagValue), so that a number comes back as the int, uint64 or float64
+// yaml.v3 decoded, not as JSON's float64. Chunks holds, for a file in the
+// layout decodeChunked reads, a digest of each connection's lines (hex of
+// chunkSumLen bytes each, in file order): after a hand edit, connections
+// whose lines did not change are taken from here instead of parsed again.
 type parseCache struct {
-	SourceSHA256 string   `json:"source_sha256"`
-	Doc          Document `json:"doc"`
+	Version      int            `json:"version"`
+	SourceSHA256 string         `json:"source_sha256"`
+	Settings     jsontext.Value `json:"settings,omitempty"`
+	Doc          Document       `json:"doc"`
+	Chunks       string         `json:"chunks,omitempty"`
+	sums         []chunkSum     `json:"-"`
 }
+
+// cacheOptions make go-json-experiment read and write Document as
+// encoding/json did (nil slices and maps as null, omitempty as in v1), so
+// that a cached Document is the one that was stored.
+var cacheOptions = json.JoinOptions(
+	json.FormatNilSliceAsNull(true),
+	json.FormatNilMapAsNull(true),
+	jsonv1.OmitEmptyWithLegacySemantics(true),
+)
 
 func cachePath(configPath string) string {
 	dir, err := os.UserCacheDir()
@@ -29,43 +63,227 @@ func cachePath(configPath string) string {
 	return filepath.Join(dir, "connctl", "config-"+hex.EncodeToString(sum[:8])+".json")
 }
 
-// loadCached returns the cached parse of raw, if there is a valid one.
-func loadCached(configPath string, raw []byte) (Document, bool) {
-	if len(raw) < cacheThreshold {
-		return Document{}, false
+// loadCache reads the parse cache kept for configPath, whichever bytes it
+// was made from (nil if there is none or it cannot be read). The caller
+// compares SourceSHA256 with the file's digest.
+func loadCache(configPath string, size int) *parseCache {
+	if size < cacheThreshold {
+		return nil
 	}
 	p := cachePath(configPath)
 	if p == "" {
-		return Document{}, false
+		return nil
 	}
-	b, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if err != nil {
-		return Document{}, false
+		return nil
 	}
+	defer f.Close() //nolint:errcheck // read only
 	var c parseCache
-	sum := sha256.Sum256(raw)
-	if json.Unmarshal(b, &c) != nil || c.SourceSHA256 != hex.EncodeToString(sum[:]) {
-		return Document{}, false
+	if json.UnmarshalRead(f, &c, cacheOptions) != nil || c.Version != cacheVersion {
+		return nil
 	}
-	return c.Doc, true
+	settings, err := untagSettings(c.Settings)
+	if err != nil {
+		return nil
+	}
+	c.Doc.Settings, c.Settings = settings, nil
+	if c.Chunks != "" {
+		b, err := hex.DecodeString(c.Chunks)
+		if err != nil || len(b) != chunkSumLen*len(c.Doc.Connections) {
+			return nil
+		}
+		c.sums = make([]chunkSum, len(c.Doc.Connections))
+		for i := range c.sums {
+			copy(c.sums[i][:], b[i*chunkSumLen:])
+		}
+		c.Chunks = ""
+	}
+	return &c
 }
 
-// storeCached saves the parse of raw for the next run (best effort).
-func storeCached(configPath string, raw []byte, doc *Document) {
-	if len(raw) < cacheThreshold {
+// valid reports whether c was made from the file whose digest is sum.
+func (c *parseCache) valid(sum [sha256.Size]byte) bool {
+	return c != nil && c.SourceSHA256 == hex.EncodeToString(sum[:])
+}
+
+// storeCached saves the parse of the file whose digest is sum, of size
+// bytes, for the next run (best effort). sums are its connections' chunk
+// digests, or nil. The cache is written atomically but without fsync: a
+// cache lost in a crash is rebuilt from the file.
+func storeCached(configPath string, size int, sum [sha256.Size]byte, doc *Document, sums []chunkSum) {
+	if size < cacheThreshold {
 		return
 	}
 	p := cachePath(configPath)
 	if p == "" {
 		return
 	}
-	sum := sha256.Sum256(raw)
-	b, err := json.Marshal(parseCache{SourceSHA256: hex.EncodeToString(sum[:]), Doc: *doc})
+	settings, err := tagSettings(doc.Settings)
 	if err != nil {
+		return // a value the cache cannot hold exactly: parse the file next time
+	}
+	c := parseCache{Version: cacheVersion, SourceSHA256: hex.EncodeToString(sum[:]), Settings: settings, Doc: *doc}
+	c.Doc.Settings = nil
+	if len(sums) == len(doc.Connections) && len(sums) > 0 {
+		b := make([]byte, 0, len(sums)*chunkSumLen)
+		for i := range sums {
+			b = append(b, sums[i][:]...)
+		}
+		c.Chunks = hex.EncodeToString(b)
+	}
+	var buf bytes.Buffer
+	buf.Grow(size + size/4)
+	if json.MarshalWrite(&buf, &c, cacheOptions) != nil {
 		return
 	}
 	if os.MkdirAll(filepath.Dir(p), 0o700) != nil {
 		return
 	}
-	_ = writeAtomic(p, b, false)
+	_ = atomicfile.Write(p, buf.Bytes(), atomicfile.Options{TempPattern: ".config-*.tmp", NoSync: true})
+}
+
+// tagSettings encodes settings as JSON in which every value says its Go
+// type: ["s","text"], ["i","-3"], ["u","18446744073709551615"],
+// ["f","1e+06"], ["b",true], ["n"], ["t","2026-01-01T00:00:00Z"],
+// ["l",[...]], ["m",{"key":...}]. These are the types yaml.v3 decodes a
+// document into; any other value is an error (the document is then not
+// cached).
+func tagSettings(m map[string]any) (jsontext.Value, error) {
+	if m == nil {
+		return nil, nil
+	}
+	t, err := tagValue(m)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(t)
+}
+
+func tagValue(v any) (any, error) {
+	switch v := v.(type) {
+	case nil:
+		return []any{"n"}, nil
+	case string:
+		return []any{"s", v}, nil
+	case bool:
+		return []any{"b", v}, nil
+	case int:
+		return []any{"i", strconv.Itoa(v)}, nil
+	case uint64:
+		return []any{"u", strconv.FormatUint(v, 10)}, nil
+	case float64:
+		return []any{"f", strconv.FormatFloat(v, 'g', -1, 64)}, nil
+	case time.Time:
+		if v.Location() != time.UTC {
+			return nil, errors.New("a time outside UTC")
+		}
+		return []any{"t", v.Format(time.RFC3339Nano)}, nil
+	case []any:
+		l := make([]any, len(v))
+		for i := range v {
+			t, err := tagValue(v[i])
+			if err != nil {
+				return nil, err
+			}
+			l[i] = t
+		}
+		return []any{"l", l}, nil
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			t, err := tagValue(e)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = t
+		}
+		return []any{"m", m}, nil
+	}
+	return nil, fmt.Errorf("a setting of type %T", v)
+}
+
+func untagSettings(raw jsontext.Value) (map[string]any, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	var t any
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, err
+	}
+	v, err := untagValue(t)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("settings are not a map")
+	}
+	return m, nil
+}
+
+func untagValue(t any) (any, error) {
+	l, ok := t.([]any)
+	if !ok || len(l) == 0 {
+		return nil, errors.New("untagged value")
+	}
+	tag, _ := l[0].(string)
+	if tag == "n" && len(l) == 1 {
+		return nil, nil
+	}
+	if len(l) != 2 {
+		return nil, errors.New("bad tagged value")
+	}
+	s, isString := l[1].(string)
+	switch tag {
+	case "s":
+		if isString {
+			return s, nil
+		}
+	case "b":
+		if b, ok := l[1].(bool); ok {
+			return b, nil
+		}
+	case "i":
+		if isString {
+			return strconv.Atoi(s)
+		}
+	case "u":
+		if isString {
+			return strconv.ParseUint(s, 10, 64)
+		}
+	case "f":
+		if isString {
+			return strconv.ParseFloat(s, 64) // reads "+Inf", "NaN" and "-0" back
+		}
+	case "t":
+		if isString {
+			return time.Parse(time.RFC3339Nano, s)
+		}
+	case "l":
+		if in, ok := l[1].([]any); ok {
+			out := make([]any, len(in))
+			for i := range in {
+				v, err := untagValue(in[i])
+				if err != nil {
+					return nil, err
+				}
+				out[i] = v
+			}
+			return out, nil
+		}
+	case "m":
+		if in, ok := l[1].(map[string]any); ok {
+			out := make(map[string]any, len(in))
+			for k, e := range in {
+				v, err := untagValue(e)
+				if err != nil {
+					return nil, err
+				}
+				out[k] = v
+			}
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("bad tagged value %q", tag)
 }
