@@ -1,7 +1,6 @@
 package configstore
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -74,13 +73,12 @@ func loadCache(configPath string, size int) *parseCache {
 	if p == "" {
 		return nil
 	}
-	f, err := os.Open(p)
+	b, err := os.ReadFile(p) // one allocation of the file's size; UnmarshalRead would grow a buffer
 	if err != nil {
 		return nil
 	}
-	defer f.Close() //nolint:errcheck // read only
 	var c parseCache
-	if json.UnmarshalRead(f, &c, cacheOptions) != nil || c.Version != cacheVersion {
+	if json.Unmarshal(b, &c, cacheOptions) != nil || c.Version != cacheVersion {
 		return nil
 	}
 	settings, err := untagSettings(c.Settings)
@@ -132,15 +130,14 @@ func storeCached(configPath string, size int, sum [sha256.Size]byte, doc *Docume
 		}
 		c.Chunks = hex.EncodeToString(b)
 	}
-	var buf bytes.Buffer
-	buf.Grow(size + size/4)
-	if json.MarshalWrite(&buf, &c, cacheOptions) != nil {
+	b, err := json.Marshal(&c, cacheOptions)
+	if err != nil {
 		return
 	}
 	if os.MkdirAll(filepath.Dir(p), 0o700) != nil {
 		return
 	}
-	_ = atomicfile.Write(p, buf.Bytes(), atomicfile.Options{TempPattern: ".config-*.tmp", NoSync: true})
+	_ = atomicfile.Write(p, b, atomicfile.Options{TempPattern: ".config-*.tmp", NoSync: true})
 }
 
 // tagSettings encodes settings as JSON in which every value says its Go
