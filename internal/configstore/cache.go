@@ -8,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/connctl/connctl/internal/atomicfile"
 )
@@ -22,36 +22,19 @@ import (
 // tenth of that. Small files are parsed directly.
 const cacheThreshold = 256 << 10
 
-// cacheVersion changes whenever parseCache's layout does; a cache of
-// another version is ignored (and replaced by the next parse).
-const cacheVersion = 2
-
 // parseCache is a parsed config, valid only for the exact bytes it was made
-// from. It holds nothing the config file does not (no secrets).
-//
-// Settings are kept apart, each value tagged with its Go type (see
-// tagValue), so that a number comes back as the int, uint64 or float64
-// yaml.v3 decoded, not as JSON's float64. Chunks holds, for a file in the
-// layout decodeChunked reads, a digest of each connection's lines (hex of
-// chunkSumLen bytes each, in file order): after a hand edit, connections
-// whose lines did not change are taken from here instead of parsed again.
+// from (sum, their SHA-256). It holds nothing the config file does not (no
+// secrets). Its layout is in cachecodec.go: settings are kept apart, each
+// value tagged with its Go type (see tagValue), so that a number comes back
+// as the int, uint64 or float64 yaml.v3 decoded, not as JSON's float64; sums
+// holds, for a file in the layout decodeChunked reads, a digest of each
+// connection's lines (in file order): after a hand edit, connections whose
+// lines did not change are taken from here instead of parsed again.
 type parseCache struct {
-	Version      int            `json:"version"`
-	SourceSHA256 string         `json:"source_sha256"`
-	Settings     jsontext.Value `json:"settings,omitempty"`
-	Doc          Document       `json:"doc"`
-	Chunks       string         `json:"chunks,omitempty"`
-	sums         []chunkSum     `json:"-"`
+	sum  [sha256.Size]byte
+	Doc  Document
+	sums []chunkSum
 }
-
-// cacheOptions make go-json-experiment read and write Document as
-// encoding/json did (nil slices and maps as null, omitempty as in v1), so
-// that a cached Document is the one that was stored.
-var cacheOptions = json.JoinOptions(
-	json.FormatNilSliceAsNull(true),
-	json.FormatNilMapAsNull(true),
-	jsonv1.OmitEmptyWithLegacySemantics(true),
-)
 
 func cachePath(configPath string) string {
 	dir, err := os.UserCacheDir()
@@ -59,12 +42,12 @@ func cachePath(configPath string) string {
 		return ""
 	}
 	sum := sha256.Sum256([]byte(configPath))
-	return filepath.Join(dir, "connctl", "config-"+hex.EncodeToString(sum[:8])+".json")
+	return filepath.Join(dir, "connctl", "config-"+hex.EncodeToString(sum[:8])+".cache")
 }
 
 // loadCache reads the parse cache kept for configPath, whichever bytes it
 // was made from (nil if there is none or it cannot be read). The caller
-// compares SourceSHA256 with the file's digest.
+// checks that it is valid for the file's bytes.
 func loadCache(configPath string, size int) *parseCache {
 	if size < cacheThreshold {
 		return nil
@@ -73,36 +56,20 @@ func loadCache(configPath string, size int) *parseCache {
 	if p == "" {
 		return nil
 	}
-	b, err := os.ReadFile(p) // one allocation of the file's size; UnmarshalRead would grow a buffer
+	b, err := os.ReadFile(p) // one allocation; the Document's strings point into it
 	if err != nil {
 		return nil
 	}
-	var c parseCache
-	if json.Unmarshal(b, &c, cacheOptions) != nil || c.Version != cacheVersion {
-		return nil
-	}
-	settings, err := untagSettings(c.Settings)
+	c, err := decodeCache(b)
 	if err != nil {
 		return nil
 	}
-	c.Doc.Settings, c.Settings = settings, nil
-	if c.Chunks != "" {
-		b, err := hex.DecodeString(c.Chunks)
-		if err != nil || len(b) != chunkSumLen*len(c.Doc.Connections) {
-			return nil
-		}
-		c.sums = make([]chunkSum, len(c.Doc.Connections))
-		for i := range c.sums {
-			copy(c.sums[i][:], b[i*chunkSumLen:])
-		}
-		c.Chunks = ""
-	}
-	return &c
+	return c
 }
 
 // valid reports whether c was made from the file whose digest is sum.
 func (c *parseCache) valid(sum [sha256.Size]byte) bool {
-	return c != nil && c.SourceSHA256 == hex.EncodeToString(sum[:])
+	return c != nil && c.sum == sum
 }
 
 // storeCached saves the parse of the file whose digest is sum, of size
@@ -121,22 +88,14 @@ func storeCached(configPath string, size int, sum [sha256.Size]byte, doc *Docume
 	if err != nil {
 		return // a value the cache cannot hold exactly: parse the file next time
 	}
-	c := parseCache{Version: cacheVersion, SourceSHA256: hex.EncodeToString(sum[:]), Settings: settings, Doc: *doc}
-	c.Doc.Settings = nil
-	if len(sums) == len(doc.Connections) && len(sums) > 0 {
-		b := make([]byte, 0, len(sums)*chunkSumLen)
-		for i := range sums {
-			b = append(b, sums[i][:]...)
-		}
-		c.Chunks = hex.EncodeToString(b)
-	}
-	b, err := json.Marshal(&c, cacheOptions)
+	b, err := encodeCache(sum[:], settings, doc, sums, size+size/2)
 	if err != nil {
 		return
 	}
 	if os.MkdirAll(filepath.Dir(p), 0o700) != nil {
 		return
 	}
+	_ = os.Remove(strings.TrimSuffix(p, ".cache") + ".json") // the JSON cache of connctl before 2026-12
 	_ = atomicfile.Write(p, b, atomicfile.Options{TempPattern: ".config-*.tmp", NoSync: true})
 }
 

@@ -3,6 +3,7 @@ package configstore
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -106,4 +107,45 @@ func TestEditedFileReusesUnchangedConnections(t *testing.T) {
 			t.Errorf("%s: cache not refreshed", name)
 		}
 	}
+}
+
+// FuzzDecodeCache: any bytes in the cache file give a Document or an error
+// (the file is then parsed), never a panic or a huge allocation; what
+// decodes encodes back to a cache that decodes to the same Document.
+func FuzzDecodeCache(f *testing.F) {
+	doc := richDocument()
+	delete(doc.Settings, "odd")
+	settings, err := tagSettings(doc.Settings)
+	if err != nil {
+		f.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("x"))
+	good, err := encodeCache(sum[:], settings, &doc, []chunkSum{{1}}, 0)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)-3])
+	f.Add([]byte(cacheMagic))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := decodeCache(b)
+		if err != nil {
+			return
+		}
+		settings, err := tagSettings(c.Doc.Settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := encodeCache(c.sum[:], settings, &c.Doc, c.sums, 0)
+		if err != nil {
+			return // a time MarshalBinary refuses
+		}
+		c2, err := decodeCache(again)
+		if err != nil {
+			t.Fatalf("re-encoded cache does not decode: %v", err)
+		}
+		if !reflect.DeepEqual(c2.Doc, c.Doc) && fmt.Sprint(c2.Doc) != fmt.Sprint(c.Doc) { // NaN settings
+			t.Fatalf("differs:\n%#v\n%#v", c2.Doc, c.Doc)
+		}
+	})
 }
