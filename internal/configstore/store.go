@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -168,6 +169,35 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 
 var yamlLine = regexp.MustCompile(`^yaml: (line \d+: )?`)
 
+// sumFile returns the SHA-256 and size of the file at path, reading it in
+// pieces; ok is false if it cannot be read.
+func sumFile(path string) (sum [sha256.Size]byte, size int64, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return sum, 0, false
+	}
+	defer f.Close() //nolint:errcheck // read only
+	h := sha256.New()
+	size, err = io.CopyBuffer(h, f, make([]byte, 64<<10))
+	if err != nil {
+		return sum, 0, false
+	}
+	h.Sum(sum[:0])
+	return sum, size, true
+}
+
+// fromSnapshot returns a deep copy of from's document when it is the parse
+// of the file whose digest is sum.
+func fromSnapshot(from *Store, sum [sha256.Size]byte) (Document, bool) {
+	if from == nil {
+		return Document{}, false
+	}
+	if doc, exists, fromSum := from.snapshot(); exists && fromSum == sum {
+		return cloneDocument(doc), true
+	}
+	return Document{}, false
+}
+
 // readResult is a parsed config file and the digest of its bytes.
 type readResult struct {
 	doc    Document
@@ -181,6 +211,22 @@ type readResult struct {
 // used when it was made from these bytes; else the file is parsed, and
 // connections whose lines the parse cache knows are taken from it.
 func readDocument(path string, from *Store) (readResult, error) {
+	r := readResult{exists: true}
+	var cache *parseCache
+	if sum, size, ok := sumFile(path); ok && size >= cacheThreshold {
+		// A large file: its digest first, read in small pieces, so that
+		// when the copy or the cache is valid the file is never held in
+		// memory (a 145,672-connection config is 53 MB).
+		r.sum = sum
+		if doc, ok := fromSnapshot(from, sum); ok {
+			r.doc = doc
+			return r, nil
+		}
+		if cache = loadCache(path, int(size)); cache.valid(sum) {
+			r.doc = cache.Doc
+			return r, nil
+		}
+	}
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return readResult{doc: Document{SchemaVersion: SchemaVersion}}, nil
@@ -188,17 +234,16 @@ func readDocument(path string, from *Store) (readResult, error) {
 	if err != nil {
 		return readResult{}, fmt.Errorf("read config file: %w", err)
 	}
-	r := readResult{exists: true, sum: sha256.Sum256(raw)}
-	if from != nil {
-		if doc, exists, sum := from.snapshot(); exists && sum == r.sum {
-			r.doc = cloneDocument(doc)
+	if sum := sha256.Sum256(raw); sum != r.sum || cache == nil { // changed meanwhile, or small
+		r.sum = sum
+		if doc, ok := fromSnapshot(from, sum); ok {
+			r.doc = doc
 			return r, nil
 		}
-	}
-	cache := loadCache(path, len(raw))
-	if cache.valid(r.sum) {
-		r.doc = cache.Doc
-		return r, nil
+		if cache = loadCache(path, len(raw)); cache.valid(sum) {
+			r.doc = cache.Doc
+			return r, nil
+		}
 	}
 	var reuse map[chunkSum]*Connection
 	if cache != nil && len(cache.sums) > 0 {
