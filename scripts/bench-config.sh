@@ -4,6 +4,7 @@
 # it into ~/.cache/connctl-test-tools) over the same number of connections
 # and remotes, in one run:
 #
+#   start        `connctl list` over an empty config (start-up, for reference)
 #   list         `connctl list | cat` (piped, parse cache warm) and
 #                `rclone listremotes --long`
 #   list-edited  the same right after a hand edit of one connection (connctl's
@@ -87,6 +88,8 @@ echo "$n connections, $runs runs a row, $(nproc) cores, load $(cut -d' ' -f1-3 /
 printf '%-12s %-8s %8s %10s\n' row tool ms peak_MiB
 env $(env_for) "$tmp/connctl" list >/dev/null # warm the parse cache
 
+# the fixed cost of a start: list over an empty config
+row start connctl : env CONNCTL_CONFIG="$tmp/empty.yaml" "$tmp/connctl" list
 row list connctl : sh -c "\"$tmp/connctl\" list | cat"
 row list rclone : "$rclone" listremotes --long
 ratio list
