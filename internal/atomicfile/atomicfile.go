@@ -45,6 +45,12 @@ type Options struct {
 	// new file is in place by then, and some file systems cannot sync a
 	// folder. Without it the failure is returned.
 	IgnoreDirSyncError bool
+	// NoSync skips both syncs (of the file and of the folder). The rename is
+	// still atomic, so readers see the old file or the new one, but after a
+	// crash the new file may be empty or missing. Only for files that can
+	// be rebuilt from another (a parse cache), never for a file that holds
+	// the only copy of something.
+	NoSync bool
 }
 
 // Lock takes the exclusive lock on path+".lock", waiting until ctx ends; the
@@ -129,8 +135,10 @@ func Write(path string, data []byte, o Options) (err error) {
 	if _, err := tmp.Write(data); err != nil {
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		return err
+	if !o.NoSync {
+		if err := tmp.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return err
@@ -144,6 +152,9 @@ func Write(path string, data []byte, o Options) (err error) {
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
+	}
+	if o.NoSync {
+		return nil
 	}
 	if err := syncDir(dir); err != nil && !o.IgnoreDirSyncError {
 		return err

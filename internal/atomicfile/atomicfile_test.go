@@ -191,3 +191,27 @@ func TestLockHonoursContext(t *testing.T) {
 		t.Fatal("a second Lock succeeded while the first was held")
 	}
 }
+
+// TestWriteNoSync: without the syncs a write still replaces the file
+// atomically, with mode 0600, and leaves no temporary file.
+func TestWriteNoSync(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cache.json")
+	for _, content := range []string{"one", "two"} {
+		if err := atomicfile.Write(path, []byte(content), atomicfile.Options{NoSync: true}); err != nil {
+			t.Fatal(err)
+		}
+		if got := read(t, path); got != content {
+			t.Fatalf("content %q, want %q", got, content)
+		}
+	}
+	if runtime.GOOS != "windows" {
+		if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+			t.Errorf("mode %04o, want 0600", fi.Mode().Perm())
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("want only the file, got %d entries", len(entries))
+	}
+}

@@ -2,6 +2,7 @@ package configstore
 
 import (
 	"bytes"
+	"crypto/sha256"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -12,6 +13,20 @@ import (
 // connections one list item at a time keeps only one item's tree alive.
 const chunkedThreshold = 1 << 20
 
+// chunkSumLen is the length of a chunk's digest (SHA-256, truncated).
+const chunkSumLen = 16
+
+// chunkSum is the digest of one connection's lines as they are in the file:
+// from its "  - " line up to the next item or the end of the block.
+// decodeChunked decodes a connection from those lines alone, so equal lines
+// decode to an equal Connection.
+type chunkSum [chunkSumLen]byte
+
+func sumChunk(b []byte) chunkSum {
+	full := sha256.Sum256(b)
+	return chunkSum(full[:chunkSumLen])
+}
+
 // decodeChunked decodes a config in the layout connctl itself writes (a
 // top-level "connections:" block whose items start with "  - " and continue
 // indented by four spaces) one connection at a time, and the rest of the
@@ -20,10 +35,16 @@ const chunkedThreshold = 1 << 20
 // alias to an anchor in another item, say): the caller then decodes the
 // whole file, which also gives the error its line number. Both ways give
 // the same Document for a file this accepts.
-func decodeChunked(raw []byte) (Document, bool) {
+//
+// It also returns each connection's chunk digest. A connection whose digest
+// is in reuse (the parse of an earlier version of the file, from the parse
+// cache) is taken from there instead of decoded: after a hand edit, only
+// the connections whose lines changed are parsed again. Entries of reuse
+// are consumed.
+func decodeChunked(raw []byte, reuse map[chunkSum]*Connection) (Document, []chunkSum, bool) {
 	start, end, ok := connectionsBlock(raw)
 	if !ok {
-		return Document{}, false
+		return Document{}, nil, false
 	}
 	rest := make([]byte, 0, len(raw)-(end-start)+20)
 	rest = append(rest, raw[:start]...)
@@ -31,55 +52,88 @@ func decodeChunked(raw []byte) (Document, bool) {
 	rest = append(rest, raw[end:]...)
 	var doc Document
 	if !decodeStrict(rest, &doc) || len(doc.Connections) != 0 {
-		return Document{}, false
-	}
-	var conns []Connection
-	var item bytes.Buffer
-	flush := func() bool {
-		if item.Len() == 0 {
-			return true
-		}
-		var c Connection
-		if !decodeStrict(item.Bytes(), &c) {
-			return false
-		}
-		conns = append(conns, c)
-		item.Reset()
-		return true
+		return Document{}, nil, false
 	}
 	body := raw[start:end]
 	body = body[bytes.IndexByte(body, '\n')+1:] // past "connections:"
-	for len(body) > 0 {
-		line := body
-		if i := bytes.IndexByte(body, '\n'); i >= 0 {
-			line, body = body[:i+1], body[i+1:]
-		} else {
-			body = nil
+	spans, ok := itemSpans(body)
+	if !ok {
+		return Document{}, nil, false
+	}
+	conns := make([]Connection, 0, len(spans))
+	sums := make([]chunkSum, len(spans))
+	var item bytes.Buffer
+	for i, span := range spans {
+		sums[i] = sumChunk(span)
+		if c, ok := reuse[sums[i]]; ok {
+			delete(reuse, sums[i])
+			conns = append(conns, *c)
+			continue
+		}
+		item.Reset()
+		itemText(&item, span)
+		var c Connection
+		if !decodeStrict(item.Bytes(), &c) {
+			return Document{}, nil, false
+		}
+		conns = append(conns, c)
+	}
+	doc.Connections = conns
+	return doc, sums, true
+}
+
+// itemSpans splits the body of the connections block into its items, each
+// from its "  - " line to the next one (blank and comment lines included).
+// It reports false for a line that is neither (another layout).
+func itemSpans(body []byte) ([][]byte, bool) {
+	var spans [][]byte
+	itemStart := -1
+	for off := 0; off < len(body); {
+		line := body[off:]
+		next := len(body)
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line, next = line[:i+1], off+i+1
 		}
 		switch {
 		case bytes.HasPrefix(line, []byte("  - ")):
-			if !flush() {
-				return Document{}, false
+			if itemStart >= 0 {
+				spans = append(spans, body[itemStart:off])
 			}
-			item.Write(line[4:])
+			itemStart = off
 		case bytes.HasPrefix(line, []byte("    ")):
-			if item.Len() == 0 {
-				return Document{}, false
+			if itemStart < 0 {
+				return nil, false
 			}
-			item.Write(line[4:])
 		case isBlankOrComment(line):
-			if item.Len() > 0 {
-				item.WriteByte('\n')
-			}
 		default:
-			return Document{}, false
+			return nil, false
+		}
+		off = next
+	}
+	if itemStart >= 0 {
+		spans = append(spans, body[itemStart:])
+	}
+	return spans, true
+}
+
+// itemText writes the YAML text of one item, its lines without their
+// indent; blank and comment lines become empty lines (so that line numbers
+// within the item stay as they were).
+func itemText(item *bytes.Buffer, span []byte) {
+	for len(span) > 0 {
+		line := span
+		if i := bytes.IndexByte(span, '\n'); i >= 0 {
+			line, span = span[:i+1], span[i+1:]
+		} else {
+			span = nil
+		}
+		switch {
+		case bytes.HasPrefix(line, []byte("  - ")), bytes.HasPrefix(line, []byte("    ")):
+			item.Write(line[4:])
+		default: // blank or comment, as itemSpans checked
+			item.WriteByte('\n')
 		}
 	}
-	if !flush() {
-		return Document{}, false
-	}
-	doc.Connections = conns
-	return doc, true
 }
 
 // connectionsBlock finds the top-level "connections:" line and the end of
@@ -104,6 +158,29 @@ func connectionsBlock(raw []byte) (start, end int, ok bool) {
 		off = next
 	}
 	return start, len(raw), start >= 0
+}
+
+// chunkSums returns the chunk digests decodeChunked would compute for raw
+// (nil when it would not read raw one connection at a time).
+func chunkSums(raw []byte) []chunkSum {
+	if len(raw) < chunkedThreshold {
+		return nil
+	}
+	start, end, ok := connectionsBlock(raw)
+	if !ok {
+		return nil
+	}
+	body := raw[start:end]
+	body = body[bytes.IndexByte(body, '\n')+1:]
+	spans, ok := itemSpans(body)
+	if !ok {
+		return nil
+	}
+	sums := make([]chunkSum, len(spans))
+	for i, span := range spans {
+		sums[i] = sumChunk(span)
+	}
+	return sums
 }
 
 func isBlankOrComment(line []byte) bool {

@@ -43,7 +43,7 @@ func TestDecodeChunkedMatchesWhole(t *testing.T) {
 		"a document marker first":       {"---\n" + written, false},
 		"unknown field":                 {strings.Replace(written, "    connector: s3\n", "    connector: s3\n    colour: red\n", 1), false},
 	} {
-		got, ok := decodeChunked([]byte(tc.raw))
+		got, _, ok := decodeChunked([]byte(tc.raw), nil)
 		if ok != tc.want {
 			t.Errorf("%s: chunked %v, want %v", name, ok, tc.want)
 			continue

@@ -3,8 +3,7 @@ package configstore
 import (
 	"bytes"
 	"fmt"
-	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,14 +131,19 @@ func writeMap(b *bytes.Buffer, indent, key string, m map[string]string) {
 	if len(m) == 0 {
 		return
 	}
-	b.WriteString("\n" + indent + key + ":")
+	b.WriteByte('\n')
+	b.WriteString(indent)
+	b.WriteString(key)
+	b.WriteByte(':')
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	for _, k := range keys {
-		b.WriteString("\n" + indent + "  ")
+		b.WriteByte('\n')
+		b.WriteString(indent)
+		b.WriteString("  ")
 		writeString(b, k)
 		b.WriteString(": ")
 		writeString(b, m[k])
@@ -160,17 +164,42 @@ func timeLine(b *bytes.Buffer, key string, t time.Time) {
 	b.WriteString(t.Format(time.RFC3339Nano))
 }
 
-// plainSafe matches strings YAML reads back as the same string when written
-// plain: starting with a letter, made of unambiguous characters, not ending
-// in a colon.
-var plainSafe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.@/+-]*$`)
+// plainSafe reports whether s can be written as a plain YAML scalar that
+// reads back as the same string: a letter, then letters, digits and
+// "_.@/+-" only (so it cannot end in a colon or hold " #"), and not a word
+// YAML 1.1 or 1.2 readers turn into a boolean or null (yes, Off, NULL, ...).
+// It is a byte loop, not a regular expression or a yaml.v3 round trip:
+// encoding runs it on every value of every connection. FuzzPlainSafe holds
+// it to yaml.v3's decoder.
+func plainSafe(s string) bool {
+	if s == "" || !isLetter(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !isLetter(c) && !(c >= '0' && c <= '9') && c != '_' && c != '.' && c != '@' && c != '/' && c != '+' && c != '-' {
+			return false
+		}
+	}
+	if len(s) > 5 {
+		return true // longer than every word below
+	}
+	for _, w := range yamlWords {
+		if strings.EqualFold(s, w) {
+			return false
+		}
+	}
+	return true
+}
 
-// yamlWords are plain scalars YAML 1.1 or 1.2 readers turn into booleans or null.
-var yamlWords = map[string]bool{"y": true, "yes": true, "n": true, "no": true, "true": true, "false": true,
-	"on": true, "off": true, "null": true, "nan": true, "inf": true}
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// yamlWords are plain scalars YAML 1.1 or 1.2 readers turn into booleans or
+// null, in any case.
+var yamlWords = [...]string{"y", "yes", "n", "no", "true", "false", "on", "off", "null", "nan", "inf"}
 
 func writeString(b *bytes.Buffer, s string) {
-	if plainSafe.MatchString(s) && !yamlWords[strings.ToLower(s)] {
+	if plainSafe(s) {
 		b.WriteString(s)
 		return
 	}

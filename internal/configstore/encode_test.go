@@ -3,6 +3,7 @@ package configstore
 import (
 	"bytes"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -83,3 +84,41 @@ func FuzzEncodeString(f *testing.F) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+// oldPlainSafe is the regular expression plainSafe replaced, with its word
+// list: plainSafe must accept exactly what it accepted.
+var oldPlainSafe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.@/+-]*$`)
+
+var oldYAMLWords = map[string]bool{"y": true, "yes": true, "n": true, "no": true, "true": true, "false": true,
+	"on": true, "off": true, "null": true, "nan": true, "inf": true}
+
+// FuzzPlainSafe: a string plainSafe lets through plain reads back from
+// yaml.v3 as the same string, whether decoded into a string or into any (so
+// never as a bool, number, null or time), and plainSafe agrees with the
+// regular expression it replaced.
+func FuzzPlainSafe(f *testing.F) {
+	for _, s := range []string{"", "a", "yes", "YES", "No", "oN", "Null", "NaN", "inf", "infinity", "y", "Y", "n", "x:", "a#b", "a b",
+		"a.b@c/d+e-f_g", "1a", "-a", "e5", "E5", "true1", "a\x00", "é", "aé", "x1e5", "TRUE", "off-site", "a:b", "ab", "abcdef", "yes."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := oldPlainSafe.MatchString(s) && !oldYAMLWords[strings.ToLower(s)]
+		if got := plainSafe(s); got != want {
+			t.Fatalf("plainSafe(%q) = %v, the old check said %v", s, got, want)
+		}
+		if !want {
+			return
+		}
+		var asAny map[string]any
+		if err := yaml.Unmarshal([]byte("v: "+s+"\n"), &asAny); err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if v, ok := asAny["v"].(string); !ok || v != s {
+			t.Fatalf("plain %q reads back as %#v", s, asAny["v"])
+		}
+		var asString struct{ V string }
+		if err := yaml.Unmarshal([]byte("v: "+s+"\n"), &asString); err != nil || asString.V != s {
+			t.Fatalf("plain %q reads back as %q (%v)", s, asString.V, err)
+		}
+	})
+}

@@ -11,8 +11,10 @@ package configstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -40,6 +42,7 @@ type Store struct {
 	mu     sync.Mutex
 	doc    *Document // replaced, never changed in place: readers keep a snapshot
 	exists bool
+	sum    [sha256.Size]byte // of the file doc was read from or written as, when exists
 }
 
 var _ Config = (*Store)(nil)
@@ -61,11 +64,11 @@ func Open(path string, getenv func(string) string) (*Store, error) {
 	}
 	s := &Store{path: path, getenv: getenv}
 	s.SettingsView = &SettingsView{file: s, getenv: getenv}
-	doc, exists, err := readDocument(path)
+	r, err := readDocument(path, nil)
 	if err != nil {
 		return nil, err
 	}
-	s.doc, s.exists = &doc, exists
+	s.doc, s.exists, s.sum = &r.doc, r.exists, r.sum
 	return s, nil
 }
 
@@ -98,10 +101,17 @@ func (s *Store) Find(name string) (*Connection, bool) {
 }
 
 // set replaces the in-memory document.
-func (s *Store) set(doc *Document, exists bool) {
+func (s *Store) set(doc *Document, exists bool, sum [sha256.Size]byte) {
 	s.mu.Lock()
-	s.doc, s.exists = doc, exists
+	s.doc, s.exists, s.sum = doc, exists, sum
 	s.mu.Unlock()
+}
+
+// snapshot returns the document and the digest of the file it came from.
+func (s *Store) snapshot() (*Document, bool, [sha256.Size]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.doc, s.exists, s.sum
 }
 
 // ErrNotFound is wrapped by errors for unknown connection names.
@@ -129,10 +139,14 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 	}
 	defer unlock()
 
-	doc, _, err := readDocument(s.path)
+	// Re-read the file: another process may have changed it. When it is
+	// still the very bytes this Store read or wrote, start from a deep copy
+	// of that document instead of parsing it again.
+	r, err := readDocument(s.path, s)
 	if err != nil {
 		return err
 	}
+	doc := r.doc
 	if err := fn(&doc); err != nil {
 		return err
 	}
@@ -147,61 +161,140 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 	if err := writeAtomic(s.path, out, true); err != nil {
 		return err
 	}
-	storeCached(s.path, out, &doc)
-	s.set(&doc, true)
+	sum := sha256.Sum256(out)
+	storeCached(s.path, len(out), sum, &doc, chunkSums(out))
+	s.set(&doc, true, sum)
 	return nil
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: (line \d+: )?`)
 
-func readDocument(path string) (Document, bool, error) {
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Document{SchemaVersion: SchemaVersion}, false, nil
-	}
+// sumFile returns the SHA-256 and size of the file at path, reading it in
+// pieces; ok is false if it cannot be read.
+func sumFile(path string) (sum [sha256.Size]byte, size int64, ok bool) {
+	f, err := os.Open(path)
 	if err != nil {
-		return Document{}, false, fmt.Errorf("read config file: %w", err)
+		return sum, 0, false
 	}
-	if doc, ok := loadCached(path, raw); ok {
-		return doc, true, nil
+	defer f.Close() //nolint:errcheck // read only
+	h := sha256.New()
+	size, err = io.CopyBuffer(h, f, make([]byte, 64<<10))
+	if err != nil {
+		return sum, 0, false
 	}
-	doc, err := parseDocument(path, raw)
-	if err == nil {
-		storeCached(path, raw, &doc)
-	}
-	return doc, true, err
+	h.Sum(sum[:0])
+	return sum, size, true
 }
 
-func parseDocument(path string, raw []byte) (Document, error) {
+// fromSnapshot returns a deep copy of from's document when it is the parse
+// of the file whose digest is sum.
+func fromSnapshot(from *Store, sum [sha256.Size]byte) (Document, bool) {
+	if from == nil {
+		return Document{}, false
+	}
+	if doc, exists, fromSum := from.snapshot(); exists && fromSum == sum {
+		return cloneDocument(doc), true
+	}
+	return Document{}, false
+}
+
+// readResult is a parsed config file and the digest of its bytes.
+type readResult struct {
+	doc    Document
+	exists bool
+	sum    [sha256.Size]byte
+}
+
+// readDocument reads and parses the file at path. When from holds the
+// parse of these very bytes (the file is unchanged since from read or
+// wrote it), the result is a deep copy of that; else the parse cache is
+// used when it was made from these bytes; else the file is parsed, and
+// connections whose lines the parse cache knows are taken from it.
+func readDocument(path string, from *Store) (readResult, error) {
+	r := readResult{exists: true}
+	var cache *parseCache
+	if sum, size, ok := sumFile(path); ok && size >= cacheThreshold {
+		// A large file: its digest first, read in small pieces, so that
+		// when the copy or the cache is valid the file is never held in
+		// memory (a 145,672-connection config is 53 MB).
+		r.sum = sum
+		if doc, ok := fromSnapshot(from, sum); ok {
+			r.doc = doc
+			return r, nil
+		}
+		if cache = loadCache(path, int(size)); cache.valid(sum) {
+			r.doc = cache.Doc
+			return r, nil
+		}
+	}
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return readResult{doc: Document{SchemaVersion: SchemaVersion}}, nil
+	}
+	if err != nil {
+		return readResult{}, fmt.Errorf("read config file: %w", err)
+	}
+	if sum := sha256.Sum256(raw); sum != r.sum || cache == nil { // changed meanwhile, or small
+		r.sum = sum
+		if doc, ok := fromSnapshot(from, sum); ok {
+			r.doc = doc
+			return r, nil
+		}
+		if cache = loadCache(path, len(raw)); cache.valid(sum) {
+			r.doc = cache.Doc
+			return r, nil
+		}
+	}
+	var reuse map[chunkSum]*Connection
+	if cache != nil && len(cache.sums) > 0 {
+		reuse = make(map[chunkSum]*Connection, len(cache.sums))
+		for i := range cache.sums {
+			reuse[cache.sums[i]] = &cache.Doc.Connections[i]
+		}
+	}
+	doc, sums, err := parseDocument(path, raw, reuse)
+	if err != nil {
+		return readResult{}, err
+	}
+	storeCached(path, len(raw), r.sum, &doc, sums)
+	r.doc = doc
+	return r, nil
+}
+
+// parseDocument parses raw, the text of the config at path, and checks it.
+// It also returns the chunk digests of its connections when it read them
+// one at a time (see decodeChunked, which takes reuse).
+func parseDocument(path string, raw []byte, reuse map[chunkSum]*Connection) (Document, []chunkSum, error) {
 	var doc Document
+	var sums []chunkSum
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return doc, fmt.Errorf("config file %s is empty: restore it from %s.bak or delete it to start afresh", path, path)
+		return doc, nil, fmt.Errorf("config file %s is empty: restore it from %s.bak or delete it to start afresh", path, path)
 	}
 	chunked := false
 	if len(raw) >= chunkedThreshold {
-		doc, chunked = decodeChunked(raw)
+		doc, sums, chunked = decodeChunked(raw, reuse)
 	}
 	if !chunked {
 		if err := decodeWhole(path, raw, &doc); err != nil {
-			return Document{}, err
+			return Document{}, nil, err
 		}
 	}
 	if doc.SchemaVersion > SchemaVersion {
-		return Document{}, fmt.Errorf("config file %s has schema_version %d, newer than this connctl understands (%d): upgrade connctl", path, doc.SchemaVersion, SchemaVersion)
+		return Document{}, nil, fmt.Errorf("config file %s has schema_version %d, newer than this connctl understands (%d): upgrade connctl", path, doc.SchemaVersion, SchemaVersion)
 	}
 	if doc.SchemaVersion < 0 {
-		return Document{}, fmt.Errorf("config file %s has an invalid schema_version %d", path, doc.SchemaVersion)
+		return Document{}, nil, fmt.Errorf("config file %s has an invalid schema_version %d", path, doc.SchemaVersion)
 	}
 	if doc.SchemaVersion == 0 {
 		doc.SchemaVersion = SchemaVersion
 	}
 	if err := validateDocument(path, &doc); err != nil {
-		return Document{}, err
+		return Document{}, nil, err
 	}
 	if err := checkFieldValues(path, raw, &doc); err != nil {
-		return Document{}, err
+		return Document{}, nil, err
 	}
-	return doc, nil
+	return doc, sums, nil
 }
 
 func validateDocument(path string, doc *Document) error {
@@ -275,11 +368,11 @@ func writeAtomic(path string, data []byte, backup bool) error {
 
 // Reload re-reads the file (another process may have changed it).
 func (s *Store) Reload() error {
-	doc, exists, err := readDocument(s.path)
+	r, err := readDocument(s.path, nil)
 	if err != nil {
 		return err
 	}
-	s.set(&doc, exists)
+	s.set(&r.doc, r.exists, r.sum)
 	return nil
 }
 
