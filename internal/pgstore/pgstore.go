@@ -162,15 +162,33 @@ func unreachable(site, rawURL string, err error) error {
 	case errors.As(err, &pe):
 		reason = pe.Message
 	case errors.As(err, &ce):
-		if inner := errors.Unwrap(ce); inner != nil {
-			reason = inner.Error()
-		}
+		reason = deepest(ce).Error()
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		reason = "no answer within " + ConnectTimeout.String()
 	}
 	reason = scrub(reason, rawURL)
 	return fmt.Errorf("cannot reach the team store at %s (%s): start PostgreSQL there or correct store.url (or CONNCTL_STORE_URL)", site, reason)
+}
+
+// deepest is the innermost cause of err ("connection refused"), the
+// first one of joined errors.
+func deepest(err error) error {
+	for {
+		var next error
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			next = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			if es := u.Unwrap(); len(es) > 0 {
+				next = es[0]
+			}
+		}
+		if next == nil {
+			return err
+		}
+		err = next
+	}
 }
 
 // scrub removes the password of rawURL from msg and folds it to one line.
