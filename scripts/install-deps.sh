@@ -13,6 +13,7 @@ PACKAGES=(
 	dbus-user-session # dbus-run-session: a private session bus per test run
 	libsecret-tools   # secret-tool: checks the keyring works before the tests
 	chromium          # headless browser for the OAuth flow tests (internal/testpeer/browsersim)
+	postgresql        # a real PostgreSQL for the team store (internal/testpeer/postgres finds initdb in /usr/lib/postgresql/*/bin)
 	tmux              # a real terminal for the end-to-end test of `connctl ui` (cmd/connctl ui_tmux_test.go)
 )
 

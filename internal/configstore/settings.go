@@ -137,6 +137,21 @@ var Settings = []Setting{
 	{Key: "notify.remind_after", Default: "24h", Help: "while a connection or job stays broken, remind at most this often (0: never)", Validate: durationOrZero},
 	{Key: "secrets.backend", Default: "keyring", Help: "where secrets live: keyring (the OS keyring) or file (age-encrypted, passphrase from CONNCTL_PASSPHRASE)", Validate: oneOf("keyring", "file")},
 	{Key: "secrets.file", Default: "", Help: "path of the encrypted secrets file (default $XDG_DATA_HOME/connctl/secrets.age)", Validate: anyText},
+	{Key: "store.url", Default: "", Help: "PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE) of a team store for connections, jobs and activities (empty: this config file and the local activity log)", Validate: storeURL, Credential: true},
+}
+
+// storeURL accepts a postgres:// URL with a host; empty means the local
+// file.
+func storeURL(v string) (any, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		return nil, fmt.Errorf("store.url must be a PostgreSQL URL such as postgres://connctl@db.example.com:5432/connctl")
+	}
+	return v, nil
 }
 
 var clientIDKey = regexp.MustCompile(`^oauth\.([a-z0-9-]+)\.client_id$`)

@@ -22,6 +22,7 @@ import (
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/connector/all"
 	"github.com/connctl/connctl/internal/iostreams"
+	"github.com/connctl/connctl/internal/pgstore"
 	"github.com/connctl/connctl/internal/safehttp"
 	"github.com/connctl/connctl/internal/secretstore"
 )
@@ -37,8 +38,12 @@ type Deps struct {
 	// tests set it (to shorten backoff).
 	Sleep   func(context.Context, time.Duration) error
 	Catalog func() *connector.Catalogue
-	// Config reads the config file on first use, then returns the same store.
+	// Config reads the config file on first use, then returns the same store
+	// (with store.url set: the team store's definitions, the file's settings).
 	Config func() (configstore.Config, error)
+	// LocalConfig is the local config file itself, whatever store.url says
+	// (settings live there); nil in tests that set only Config.
+	LocalConfig func() (*configstore.Store, error)
 	// Secrets opens the secret store chosen by the settings (keyring or file).
 	Secrets func() (secretstore.Store, error)
 	// SecretBackend opens a named backend ("keyring" or "file") whatever the
@@ -62,6 +67,8 @@ type Deps struct {
 	SkipVerify bool
 
 	configPath string // --config, set by the root command before any RunE
+
+	teamStore func() (*pgstore.DB, error) // store.url's team store, opened once (store.go)
 }
 
 // SetConfigPath records the --config flag; it must be called before Config.
@@ -88,7 +95,7 @@ func System() *Deps {
 	}
 	d.IO = iostreams.System(d.Getenv)
 	d.Catalog = sync.OnceValue(all.Catalogue)
-	d.Config = sync.OnceValues(func() (configstore.Config, error) {
+	d.LocalConfig = sync.OnceValues(func() (*configstore.Store, error) {
 		p, err := d.ConfigPath()
 		if err != nil {
 			return nil, err
@@ -96,12 +103,10 @@ func System() *Deps {
 		for _, w := range configstore.PermissionWarnings(p, false) {
 			d.IO.Warnf("%s", w)
 		}
-		cfg, err := configstore.Open(p, d.Getenv)
-		if err != nil {
-			return nil, err // a nil Config, not a nil *Store in one
-		}
-		return cfg, nil
+		return configstore.Open(p, d.Getenv)
 	})
+	d.teamStore = sync.OnceValues(d.openTeamStore)
+	d.Config = sync.OnceValues(d.openConfig)
 	d.SecretBackend = d.openBackend
 	d.Secrets = sync.OnceValues(func() (secretstore.Store, error) {
 		cfg, err := d.Config()
@@ -123,6 +128,9 @@ func System() *Deps {
 	})
 	d.Browser = browser.System{Getenv: d.Getenv}
 	d.Activities = sync.OnceValues(func() (activitylog.Log, error) {
+		if l, err := d.teamActivities(); l != nil || err != nil {
+			return l, err
+		}
 		s, err := activitylog.Open(filepath.Join(d.StateDir(), activitylog.FileName), activitylog.WithClock(d.Now))
 		if err != nil {
 			return nil, err // a nil Log, not a nil *Store in one
@@ -137,6 +145,9 @@ func System() *Deps {
 func (d *Deps) ActivitiesIfAny() (activitylog.Log, error) {
 	if d.Activities == nil {
 		return nil, nil
+	}
+	if l, err := d.teamActivities(); l != nil || err != nil {
+		return l, err
 	}
 	if _, err := os.Stat(filepath.Join(d.StateDir(), activitylog.FileName)); err != nil {
 		return nil, nil

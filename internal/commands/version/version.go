@@ -17,19 +17,22 @@ import (
 
 // Fields are the JSON fields of `connctl version -o json`, in CSV/TSV column
 // order. They are a contract with scripts (build.Details carries the tags).
-var Fields = []string{"version", "commit", "date", "go_version"}
+var Fields = []string{"version", "commit", "date", "go_version", "store", "secrets"}
 
 // Options are the inputs of version.
 type Options struct {
 	IO   *iostreams.IOStreams
 	Info func() build.Details // build.Info; fixed in tests
+	// Backends says which stores the settings choose (store: file or
+	// postgres; secrets: keyring, file, ...); nil or failing: not shown.
+	Backends func() (deps.Backends, error)
 
 	Export jsonexport.Exporter // nil unless -o or --jq was given
 }
 
 // NewCmd returns `connctl version`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Info: build.Info}
+	opts := &Options{IO: d.IO, Info: build.Info, Backends: d.Backends}
 	if runF == nil {
 		runF = run
 	}
@@ -43,7 +46,11 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 Release builds carry all four. A ` + "`go install`" + ` build reports the module
 version and what the Go toolchain recorded; lines it has no value for
 are left out (in JSON they are empty strings). A build from an untagged
-source tree reports the version "dev".`,
+source tree reports the version "dev".
+
+The last lines say which stores the settings choose: store file (this
+machine's config file) or postgres (a team store, store.url), and the
+secrets backend. They are read from the settings; nothing is opened.`,
 		Example: "  connctl version\n  connctl version -o json\n  connctl version --jq .commit",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -54,10 +61,20 @@ source tree reports the version "dev".`,
 	return cmd
 }
 
+// output is what -o json prints: the build, then the backends in use.
+type output struct {
+	build.Details
+	deps.Backends
+}
+
 func run(_ context.Context, opts *Options) error {
 	info := opts.Info()
+	var b deps.Backends
+	if opts.Backends != nil {
+		b, _ = opts.Backends()
+	}
 	if opts.Export != nil {
-		return opts.Export.Write(opts.IO.Out, info)
+		return opts.Export.Write(opts.IO.Out, output{info, b})
 	}
 	out := opts.IO.Out
 	fmt.Fprintf(out, "connctl %s\n", info.Version)
@@ -68,5 +85,11 @@ func run(_ context.Context, opts *Options) error {
 		fmt.Fprintf(out, "date:    %s\n", info.Date)
 	}
 	fmt.Fprintf(out, "go:      %s\n", info.GoVersion)
+	if b.Store != "" {
+		fmt.Fprintf(out, "store:   %s\n", b.Store)
+	}
+	if b.Secrets != "" {
+		fmt.Fprintf(out, "secrets: %s\n", b.Secrets)
+	}
 	return nil
 }

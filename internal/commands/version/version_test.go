@@ -24,6 +24,7 @@ func execute(t *testing.T, info build.Details, tty bool, args ...string) (stdout
 	ios.SetTTY(tty, tty, tty)
 	cmd := NewCmd(&deps.Deps{IO: ios}, func(ctx context.Context, o *Options) error {
 		o.Info = func() build.Details { return info }
+		o.Backends = func() (deps.Backends, error) { return deps.Backends{Store: "file", Secrets: "keyring"}, nil }
 		return run(ctx, o)
 	})
 	cmd.SetArgs(args)
@@ -49,6 +50,8 @@ func TestRun(t *testing.T) {
 commit:  0123456789abcdef0123456789abcdef01234567
 date:    2026-11-01T10:00:00Z
 go:      go1.26.8
+store:   file
+secrets: keyring
 `,
 		},
 		{
@@ -56,6 +59,8 @@ go:      go1.26.8
 			info: build.Details{Version: "dev", GoVersion: "go1.26.8"},
 			want: `connctl dev
 go:      go1.26.8
+store:   file
+secrets: keyring
 `,
 		},
 		{
@@ -66,7 +71,9 @@ go:      go1.26.8
   "version": "1.2.3",
   "commit": "0123456789abcdef0123456789abcdef01234567",
   "date": "2026-11-01T10:00:00Z",
-  "go_version": "go1.26.8"
+  "go_version": "go1.26.8",
+  "store": "file",
+  "secrets": "keyring"
 }
 `,
 		},
@@ -78,7 +85,9 @@ go:      go1.26.8
   "version": "dev",
   "commit": "",
   "date": "",
-  "go_version": "go1.26.8"
+  "go_version": "go1.26.8",
+  "store": "file",
+  "secrets": "keyring"
 }
 `,
 		},
@@ -92,7 +101,7 @@ go:      go1.26.8
 			name: "tsv in field order",
 			info: release,
 			args: []string{"-o", "tsv"},
-			want: "version\tcommit\tdate\tgo_version\n1.2.3\t0123456789abcdef0123456789abcdef01234567\t2026-11-01T10:00:00Z\tgo1.26.8\n",
+			want: "version\tcommit\tdate\tgo_version\tstore\tsecrets\n1.2.3\t0123456789abcdef0123456789abcdef01234567\t2026-11-01T10:00:00Z\tgo1.26.8\tfile\tkeyring\n",
 		},
 	}
 	for _, tt := range tests {

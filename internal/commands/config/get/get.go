@@ -24,7 +24,7 @@ type Options struct {
 
 // NewCmd returns `connctl config get`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Config: d.Config}
+	opts := &Options{IO: d.IO, Config: d.Settings} // the local file only
 	if runF == nil {
 		runF = run
 	}

@@ -48,7 +48,8 @@ func TestListFlags(t *testing.T) {
 			if (got.Export != nil) != tt.export {
 				t.Errorf("export %v, want %v", got.Export != nil, tt.export)
 			}
-			if got.IO != ios || got.Config != nil {
+			// Config is deps' Settings: the local file only.
+			if got.IO != ios || got.Config == nil {
 				t.Error("IO and Config are not those of deps")
 			}
 		})

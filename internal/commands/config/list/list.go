@@ -3,6 +3,7 @@ package list
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -20,13 +21,15 @@ var Fields = []string{"key", "value", "source"}
 type Options struct {
 	IO     *iostreams.IOStreams
 	Config func() (configstore.Config, error)
+	// Backends, when set, says which stores are in use (shown on a terminal).
+	Backends func() (deps.Backends, error)
 
 	Export jsonexport.Exporter
 }
 
 // NewCmd returns `connctl config list`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Config: d.Config}
+	opts := &Options{IO: d.IO, Config: d.Settings, Backends: d.Backends} // the local file only
 	if runF == nil {
 		runF = run
 	}
@@ -65,5 +68,13 @@ func run(_ context.Context, opts *Options) error {
 	for _, v := range all {
 		t.Row(v.Key, v.Value, string(v.Source))
 	}
-	return t.Render()
+	if err := t.Render(); err != nil {
+		return err
+	}
+	if opts.Backends != nil && opts.IO.IsStdoutTTY() {
+		if b, err := opts.Backends(); err == nil {
+			fmt.Fprintf(opts.IO.Out, "\nIn use: store %s, secrets %s\n", b.Store, b.Secrets)
+		}
+	}
+	return nil
 }

@@ -23,6 +23,9 @@ import (
 type Options struct {
 	IO     *iostreams.IOStreams
 	Config func() (configstore.Config, error)
+	// Settings is the local config file, where settings live (nil: Config);
+	// setting one never needs the team store.
+	Settings func() (configstore.Config, error)
 	// Connections and SecretBackend move the secrets (--migrate).
 	Connections   func() (*connection.Manager, error)
 	SecretBackend func(name string) (secretstore.Store, error)
@@ -34,7 +37,7 @@ type Options struct {
 
 // NewCmd returns `connctl config set`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Config: d.Config, Connections: d.Connections, SecretBackend: d.SecretBackend}
+	opts := &Options{IO: d.IO, Config: d.Config, Settings: d.Settings, Connections: d.Connections, SecretBackend: d.SecretBackend}
 	if runF == nil {
 		runF = run
 	}
@@ -78,7 +81,11 @@ and other users' ps would see it.`,
 }
 
 func run(ctx context.Context, opts *Options) error {
-	cfg, err := opts.Config()
+	settings := opts.Settings
+	if settings == nil || opts.Key == BackendKey {
+		settings = opts.Config // switching backends looks at the connections
+	}
+	cfg, err := settings()
 	if err != nil {
 		return err
 	}

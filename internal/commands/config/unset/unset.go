@@ -23,7 +23,7 @@ type Options struct {
 
 // NewCmd returns `connctl config unset`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Config: d.Config}
+	opts := &Options{IO: d.IO, Config: d.Settings} // the local file only
 	if runF == nil {
 		runF = run
 	}

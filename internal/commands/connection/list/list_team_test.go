@@ -1,0 +1,86 @@
+package list
+
+import (
+	"context"
+	"testing"
+
+	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/pgstore"
+	"github.com/connctl/connctl/internal/testpeer/postgres"
+)
+
+// BenchmarkList10kTeam measures `connctl list` over the same 10,000
+// connections as BenchmarkList10k/pipe, kept in a team store on a real
+// PostgreSQL on the loopback: each op connects, checks the schema and reads
+// every definition, as a fresh process does (docs/performance.md, "Team
+// store"). file is the local config file, for comparison in one run.
+func BenchmarkList10kTeam(b *testing.B) {
+	path := writeConfig(b, 10000)
+	srv := postgres.Start(b)
+	url := srv.NewDatabase(b)
+	ctx := context.Background()
+	local, err := configstore.Open(path, func(string) string { return "" })
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := pgstore.Open(ctx, url, pgstore.Options{Who: "bench", Host: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defs, err := db.Definitions(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := defs.Update(ctx, func(d *configstore.Document) error {
+		d.Connections = append(d.Connections, local.Connections()...)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	db.Close()
+	b.Run("file", func(b *testing.B) {
+		for b.Loop() {
+			d, _ := testDeps(path, false)
+			if err := run(ctx, newOptions(d)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("postgres", func(b *testing.B) {
+		for b.Loop() {
+			d, _ := testDeps(path, false)
+			var team *pgstore.DB
+			d.Config = func() (configstore.Config, error) {
+				var err error
+				if team, err = pgstore.Open(ctx, url, pgstore.Options{Who: "bench", Host: "bench"}); err != nil {
+					return nil, err
+				}
+				defs, err := team.Definitions(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return configstore.Join(defs, local.SettingsView), nil
+			}
+			if err := run(ctx, newOptions(d)); err != nil {
+				b.Fatal(err)
+			}
+			team.Close()
+		}
+	})
+	b.Run("postgres-reload", func(b *testing.B) {
+		team, err := pgstore.Open(ctx, url, pgstore.Options{Who: "bench", Host: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer team.Close()
+		defs, err := team.Definitions(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if err := defs.Reload(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
