@@ -153,8 +153,14 @@ func TestListOnlyPolicyCannotRead(t *testing.T) {
 	if err := newStore(t, srv, vaultpeer.RootToken).Set(ctx, "conn", "oauth_refresh_token", canary); err != nil {
 		t.Fatal(err)
 	}
-	srv.PutPolicy(t, "connctl-list", listOnlyPolicy)
-	s := newStore(t, srv, srv.Token(t, "connctl-list"))
+	if err := srv.PutPolicy("connctl-list", listOnlyPolicy); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := srv.Token("connctl-list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t, srv, tok)
 	v, err := s.Get(ctx, "conn", "oauth_refresh_token")
 	if !errors.Is(err, ErrDenied) || v != "" {
 		t.Fatalf("Get with a list-only token = %q, %v; want ErrDenied", v, err)
@@ -176,7 +182,9 @@ func TestSealedAndUnreachable(t *testing.T) {
 	if err := s.Set(ctx, "conn", "api_key", canary); err != nil {
 		t.Fatal(err)
 	}
-	srv.Seal(t)
+	if err := srv.Seal(); err != nil {
+		t.Fatal(err)
+	}
 	for _, op := range []func() error{
 		func() error { _, err := s.Get(ctx, "conn", "api_key"); return err },
 		func() error { return s.Set(ctx, "conn", "api_key", canary) },

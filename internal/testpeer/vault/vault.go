@@ -146,33 +146,50 @@ func (s *Server) Env(token string) []string {
 }
 
 // PutPolicy writes an ACL policy (HCL) named name.
-func (s *Server) PutPolicy(tb testing.TB, name, hcl string) {
-	tb.Helper()
-	if err := s.call(http.MethodPut, "sys/policies/acl/"+name, RootToken, map[string]any{"policy": hcl}, nil); err != nil {
-		tb.Fatalf("vault policy %s: %v", name, err)
-	}
+func (s *Server) PutPolicy(name, hcl string) error {
+	return s.call(http.MethodPut, "sys/policies/acl/"+name, RootToken, map[string]any{"policy": hcl}, nil)
 }
 
 // Token creates a token with exactly the given policies (no default).
-func (s *Server) Token(tb testing.TB, policies ...string) string {
-	tb.Helper()
+func (s *Server) Token(policies ...string) (string, error) {
 	var out struct {
 		Auth struct {
 			ClientToken string `json:"client_token"`
 		} `json:"auth"`
 	}
 	if err := s.call(http.MethodPost, "auth/token/create", RootToken, map[string]any{"policies": policies, "no_default_policy": true, "ttl": "1h"}, &out); err != nil {
-		tb.Fatalf("vault token create: %v", err)
+		return "", err
 	}
-	return out.Auth.ClientToken
+	return out.Auth.ClientToken, nil
 }
 
 // Seal seals the server; a dev server stays sealed until it restarts.
-func (s *Server) Seal(tb testing.TB) {
-	tb.Helper()
-	if err := s.call(http.MethodPut, "sys/seal", RootToken, nil, nil); err != nil {
-		tb.Fatalf("vault seal: %v", err)
+func (s *Server) Seal() error { return s.call(http.MethodPut, "sys/seal", RootToken, nil, nil) }
+
+// StartProcess starts a dev server outside of a test (a testscript
+// command). stop ends it and removes its folder. A missing binary is
+// Binary's error, which wraps ErrNotBuilt.
+func StartProcess() (*Server, func(), error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, nil, err
 	}
+	dir, err := os.MkdirTemp("", "connctl-vault-")
+	if err != nil {
+		return nil, nil, err
+	}
+	var s *Server
+	for attempt := 1; attempt <= 3; attempt++ {
+		s, err = start(bin, dir)
+		if err == nil || !errors.Is(err, errPortTaken) {
+			break
+		}
+	}
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return s, func() { s.proc.Stop(); _ = os.RemoveAll(dir) }, nil
 }
 
 // Stop stops the server before the test ends (for "unreachable" tests).
