@@ -2,6 +2,7 @@ package vaultstore
 
 import (
 	"context"
+	"net/http"
 	"errors"
 	"fmt"
 	"os"
@@ -233,4 +234,79 @@ func TestTokenSources(t *testing.T) {
 	if err := s.Set(ctx, "conn", "api_key", "v"); err != nil {
 		t.Fatalf("with ~/.vault-token: %v", err)
 	}
+}
+
+func TestAppRoleLogin(t *testing.T) {
+	srv := vaultpeer.Start(t)
+	if err := srv.PutPolicy("connctl-admin", adminPolicy); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, path string
+		in           map[string]any
+	}{
+		{http.MethodPost, "sys/auth/approle", map[string]any{"type": "approle"}},
+		{http.MethodPost, "auth/approle/role/worker", map[string]any{"token_policies": []string{"connctl-admin"}}},
+	} {
+		if err := srv.API(c.method, c.path, c.in, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var role, secret struct {
+		Data struct {
+			RoleID   string `json:"role_id"`
+			SecretID string `json:"secret_id"`
+		} `json:"data"`
+	}
+	if err := srv.API(http.MethodGet, "auth/approle/role/worker/role-id", nil, &role); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.API(http.MethodPost, "auth/approle/role/worker/secret-id", nil, &secret); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"VAULT_ADDR": srv.Addr, "HOME": t.TempDir(), "VAULT_ROLE_ID": role.Data.RoleID, "VAULT_SECRET_ID": secret.Data.SecretID}
+	s, err := New(Config{Getenv: envOf(env)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Set(ctx, "conn", "api_key", "v1"); err != nil {
+		t.Fatalf("Set after AppRole login: %v", err)
+	}
+	if got, err := s.Get(ctx, "conn", "api_key"); err != nil || got != "v1" {
+		t.Fatalf("Get after AppRole login = %q, %v", got, err)
+	}
+	env["VAULT_SECRET_ID"] = "wrong-" + canary
+	s, err = New(Config{Getenv: envOf(env)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Get(ctx, "conn", "api_key")
+	if err == nil {
+		t.Fatal("a wrong secret id logged in")
+	}
+	noCanary(t, err)
+}
+
+// adminPolicy is the admin policy of docs/vault.md.
+const adminPolicy = `
+path "secret/data/connctl/*" {
+  capabilities = ["create", "read", "update"]
+}
+path "secret/metadata/connctl/*" {
+  capabilities = ["list", "read", "delete"]
+}
+`
+
+// The admin policy of docs/vault.md is all connctl needs.
+func TestConformanceWithAdminPolicy(t *testing.T) {
+	srv := vaultpeer.Start(t)
+	if err := srv.PutPolicy("connctl-admin", adminPolicy); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := srv.Token("connctl-admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretstoretest.RunConformance(t, newStore(t, srv, tok))
 }

@@ -192,6 +192,12 @@ func StartProcess() (*Server, func(), error) {
 	return s, func() { s.proc.Stop(); _ = os.RemoveAll(dir) }, nil
 }
 
+// API makes one call to the HTTP API (path without /v1/) with the root
+// token; out, when set, gets the JSON answer.
+func (s *Server) API(method, path string, in, out any) error {
+	return s.call(method, path, RootToken, in, out)
+}
+
 // Stop stops the server before the test ends (for "unreachable" tests).
 func (s *Server) Stop() { s.proc.Stop() }
 
