@@ -19,8 +19,10 @@
 #     Debian. Its go.mod replaces api and sdk with in-tree folders that the
 #     module zip lacks, so it is built as a tool of a throw-away module that
 #     requires the api and sdk versions its go.mod names, with the other
-#     (non-local) replace lines copied over. The first build takes 10-20
-#     minutes on 2 cores (it is large).
+#     (non-local) replace lines copied over. `go get`, not `go mod tidy`:
+#     tidy also resolves the tests of Vault's dependencies and lifts grpc to
+#     a release that breaks grpcgcp. The first build takes 20-30 minutes on
+#     2 cores (it is large).
 #   - panva's oidc-provider, an OpenID Certified provider for Node, the
 #     second OAuth server the OAuth tests run against
 #     (internal/testpeer/oidcprovider). It is an npm package, installed with
@@ -31,6 +33,9 @@
 #   CONNCTL_HYDRA        an existing Hydra binary to use instead; Hydra is not built
 #   CONNCTL_RCLONE       an existing rclone binary to use instead; rclone is not built
 #   CONNCTL_VAULT        an existing vault binary to use instead; Vault is not built
+#   CONNCTL_BUILD_VAULT  1 builds Vault; unset or 0 leaves it out (for now): the
+#                        Vault tests then skip, even under CI (see
+#                        internal/testpeer/vault)
 #   CONNCTL_OIDC_PROVIDER an existing oidc-provider install folder (one holding
 #                        node_modules/oidc-provider) to use instead
 set -euo pipefail
@@ -142,6 +147,10 @@ build_rclone() {
 
 build_vault() {
 	local start=$SECONDS
+	if [[ ${CONNCTL_BUILD_VAULT:-0} != 1 ]]; then
+		echo "build-test-tools: vault left out (set CONNCTL_BUILD_VAULT=1 to build it)"
+		return 0
+	fi
 	if [[ -n ${CONNCTL_VAULT:-} ]]; then
 		if ! "$CONNCTL_VAULT" version >/dev/null 2>&1; then
 			echo "build-test-tools: CONNCTL_VAULT=$CONNCTL_VAULT does not run \`version\`" >&2
@@ -154,19 +163,17 @@ build_vault() {
 		echo "build-test-tools: vault $VAULT_VERSION present at $VAULT_BIN ($((SECONDS - start))s)"
 		return 0
 	fi
-	echo "build-test-tools: building vault $VAULT_VERSION into $(dirname "$VAULT_BIN") (10-20 minutes, once)"
+	echo "build-test-tools: building vault $VAULT_VERSION into $(dirname "$VAULT_BIN") (20-30 minutes, once)"
 	mkdir -p "$work/vault"
 	local r
 	if ! (
 		cd "$work/vault" &&
 			go mod init vault-tool &&
 			for r in "${VAULT_REPLACE[@]}"; do go mod edit -replace "$r" || exit 1; done &&
-			go mod edit -require "github.com/hashicorp/vault@$VAULT_VERSION" \
-				-require "github.com/hashicorp/vault/api@$VAULT_API" \
-				-require "github.com/hashicorp/vault/sdk@$VAULT_SDK" \
-				-tool github.com/hashicorp/vault &&
-			go mod tidy &&
-			CGO_ENABLED=0 go build -trimpath -o vault github.com/hashicorp/vault
+			go get -tool "github.com/hashicorp/vault@$VAULT_VERSION" \
+				"github.com/hashicorp/vault/api@$VAULT_API" \
+				"github.com/hashicorp/vault/sdk@$VAULT_SDK" &&
+			go build -trimpath -o vault github.com/hashicorp/vault
 	) >"$work/vault.log" 2>&1; then
 		cat "$work/vault.log" >&2
 		echo "build-test-tools: building vault $VAULT_VERSION failed after $((SECONDS - start))s" >&2

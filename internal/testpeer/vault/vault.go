@@ -47,6 +47,11 @@ func Binary() (string, error) {
 	return testpeer.ToolBinary("vault", Version, BinaryEnv, ErrNotBuilt, BuildFix)
 }
 
+// Optional reports whether the Vault tests may skip for want of a binary
+// even under CONNCTL_TEST_DISALLOW_SKIP=1: unless CONNCTL_BUILD_VAULT=1,
+// scripts/build-test-tools.sh leaves Vault out (its first build is long).
+func Optional() bool { return os.Getenv("CONNCTL_BUILD_VAULT") != "1" }
+
 // Server is a running Vault dev server.
 type Server struct {
 	// Addr is the API address, e.g. http://127.0.0.1:41234 (VAULT_ADDR).
@@ -65,6 +70,9 @@ func Start(tb testing.TB) *Server {
 	tb.Helper()
 	bin, err := Binary()
 	if err != nil {
+		if Optional() {
+			tb.Skipf("%v (Vault tests left out: CONNCTL_BUILD_VAULT=1 builds and requires it)", err)
+		}
 		testpeer.Missing(tb, err, BuildFix)
 	}
 	var s *Server
