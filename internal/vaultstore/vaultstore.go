@@ -334,7 +334,7 @@ func (s *Store) mapErr(err error, op, p string) error {
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		return &vaultError{
 			msg:  fmt.Sprintf("Vault at %s (VAULT_ADDR) did not answer in time to %s %s", s.addr, op, where),
-			hint: "check that Vault is up and reachable, or raise vault.timeout",
+			hint: "check that Vault is up and reachable from this machine (`vault status`)",
 			errs: []error{secretstore.ErrTimeout},
 		}
 	case errors.Is(err, context.Canceled):
@@ -366,7 +366,7 @@ func (s *Store) mapErr(err error, op, p string) error {
 				errs: []error{secretstore.ErrUnavailable},
 			}
 		}
-		return &vaultError{msg: fmt.Sprintf("Vault at %s refused to %s %s: HTTP %d: %s", s.addr, op, where, re.StatusCode, strings.Join(re.Errors, "; "))}
+		return &vaultError{msg: fmt.Sprintf("Vault at %s refused to %s %s: HTTP %d: %s", s.addr, op, where, re.StatusCode, strings.Join(strings.Fields(strings.Join(re.Errors, "; ")), " "))}
 	}
 	var ne net.Error
 	var ue *url.Error
