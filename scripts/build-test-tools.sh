@@ -33,7 +33,7 @@
 #   CONNCTL_HYDRA        an existing Hydra binary to use instead; Hydra is not built
 #   CONNCTL_RCLONE       an existing rclone binary to use instead; rclone is not built
 #   CONNCTL_VAULT        an existing vault binary to use instead; Vault is not built
-#   CONNCTL_BUILD_VAULT  1 builds Vault; unset or 0 leaves it out (for now): the
+#   CONNCTL_BUILD_VAULT  1 (the default) builds Vault, 0 leaves it out: the
 #                        Vault tests then skip, even under CI (see
 #                        internal/testpeer/vault)
 #   CONNCTL_OIDC_PROVIDER an existing oidc-provider install folder (one holding
@@ -147,8 +147,8 @@ build_rclone() {
 
 build_vault() {
 	local start=$SECONDS
-	if [[ ${CONNCTL_BUILD_VAULT:-0} != 1 ]]; then
-		echo "build-test-tools: vault left out (set CONNCTL_BUILD_VAULT=1 to build it)"
+	if [[ ${CONNCTL_BUILD_VAULT:-1} == 0 ]]; then
+		echo "build-test-tools: vault left out (CONNCTL_BUILD_VAULT=0)"
 		return 0
 	fi
 	if [[ -n ${CONNCTL_VAULT:-} ]]; then
