@@ -14,6 +14,15 @@
 #     (internal/testpeer/rclone). Debian's rclone is too old for `serve s3`;
 #     it is built the same way, as a tool of a throw-away module, without
 #     cgo. The first build takes 2-4 minutes.
+#   - HashiCorp Vault, whose `vault server -dev` is the real KV v2 secret
+#     store the Vault tests use (internal/testpeer/vault). Vault is not in
+#     Debian. Its go.mod replaces api and sdk with in-tree folders that the
+#     module zip lacks, so it is built as a tool of a throw-away module that
+#     requires the api and sdk versions its go.mod names, with the other
+#     (non-local) replace lines copied over. `go get`, not `go mod tidy`:
+#     tidy also resolves the tests of Vault's dependencies and lifts grpc to
+#     a release that breaks grpcgcp. The first build takes 20-30 minutes on
+#     2 cores (it is large).
 #   - panva's oidc-provider, an OpenID Certified provider for Node, the
 #     second OAuth server the OAuth tests run against
 #     (internal/testpeer/oidcprovider). It is an npm package, installed with
@@ -23,6 +32,10 @@
 #                        $HOME/.cache, then connctl-test-tools)
 #   CONNCTL_HYDRA        an existing Hydra binary to use instead; Hydra is not built
 #   CONNCTL_RCLONE       an existing rclone binary to use instead; rclone is not built
+#   CONNCTL_VAULT        an existing vault binary to use instead; Vault is not built
+#   CONNCTL_BUILD_VAULT  1 (the default) builds Vault, 0 leaves it out: the
+#                        Vault tests then skip, even under CI (see
+#                        internal/testpeer/vault)
 #   CONNCTL_OIDC_PROVIDER an existing oidc-provider install folder (one holding
 #                        node_modules/oidc-provider) to use instead
 set -euo pipefail
@@ -32,12 +45,22 @@ HYDRA_VERSION=v2.3.0
 POP_REPLACE=github.com/gobuffalo/pop/v6=github.com/ory/pop/v6@v6.2.1-0.20241121111754-e5dfc0f3344b
 # Bump together with internal/testpeer/rclone.Version.
 RCLONE_VERSION=v1.76.0
+# Bump together with internal/testpeer/vault.Version, and the api and sdk
+# versions and the replace lines with the release's go.mod.
+VAULT_VERSION=v1.17.6
+VAULT_API=v1.14.0
+VAULT_SDK=v0.13.0
+VAULT_REPLACE=(
+	github.com/ma314smith/signedxml@v1.1.1=github.com/moov-io/signedxml@v1.1.1
+	github.com/pires/go-proxyproto@v1.0.0=github.com/peteski22/go-proxyproto@v1.0.0
+)
 # Bump together with internal/testpeer/oidcprovider.Version.
 OIDC_PROVIDER_VERSION=9.13.3
 
 CACHE=${CONNCTL_TEST_TOOLS:-${CONNCTL_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/connctl-test-tools}}
 HYDRA_BIN="$CACHE/hydra-$HYDRA_VERSION/hydra"
 RCLONE_BIN="$CACHE/rclone-$RCLONE_VERSION/rclone"
+VAULT_BIN="$CACHE/vault-$VAULT_VERSION/vault"
 OIDC_PROVIDER_DIR="$CACHE/oidc-provider-$OIDC_PROVIDER_VERSION"
 
 # The throw-away modules must not pick up a go.work or flags from the caller.
@@ -122,6 +145,44 @@ build_rclone() {
 	echo "build-test-tools: built rclone $RCLONE_VERSION in $((SECONDS - start))s: $RCLONE_BIN"
 }
 
+build_vault() {
+	local start=$SECONDS
+	if [[ ${CONNCTL_BUILD_VAULT:-1} == 0 ]]; then
+		echo "build-test-tools: vault left out (CONNCTL_BUILD_VAULT=0)"
+		return 0
+	fi
+	if [[ -n ${CONNCTL_VAULT:-} ]]; then
+		if ! "$CONNCTL_VAULT" version >/dev/null 2>&1; then
+			echo "build-test-tools: CONNCTL_VAULT=$CONNCTL_VAULT does not run \`version\`" >&2
+			return 1
+		fi
+		echo "build-test-tools: vault: using CONNCTL_VAULT=$CONNCTL_VAULT"
+		return 0
+	fi
+	if [[ -x $VAULT_BIN ]] && "$VAULT_BIN" version >/dev/null 2>&1; then
+		echo "build-test-tools: vault $VAULT_VERSION present at $VAULT_BIN ($((SECONDS - start))s)"
+		return 0
+	fi
+	echo "build-test-tools: building vault $VAULT_VERSION into $(dirname "$VAULT_BIN") (20-30 minutes, once)"
+	mkdir -p "$work/vault"
+	local r
+	if ! (
+		cd "$work/vault" &&
+			go mod init vault-tool &&
+			for r in "${VAULT_REPLACE[@]}"; do go mod edit -replace "$r" || exit 1; done &&
+			go get -tool "github.com/hashicorp/vault@$VAULT_VERSION" \
+				"github.com/hashicorp/vault/api@$VAULT_API" \
+				"github.com/hashicorp/vault/sdk@$VAULT_SDK" &&
+			go build -trimpath -o vault github.com/hashicorp/vault
+	) >"$work/vault.log" 2>&1; then
+		cat "$work/vault.log" >&2
+		echo "build-test-tools: building vault $VAULT_VERSION failed after $((SECONDS - start))s" >&2
+		return 1
+	fi
+	put_in_place "$VAULT_BIN" vault || return 1
+	echo "build-test-tools: built vault $VAULT_VERSION in $((SECONDS - start))s: $VAULT_BIN"
+}
+
 install_oidc_provider() {
 	local start=$SECONDS
 	if [[ -n ${CONNCTL_OIDC_PROVIDER:-} ]]; then
@@ -166,5 +227,6 @@ install_oidc_provider() {
 status=0
 build_hydra || status=1
 build_rclone || status=1
+build_vault || status=1
 install_oidc_provider || status=1
 exit $status

@@ -135,6 +135,9 @@ func TestScripts(t *testing.T) {
 			"freshdesk-release": cmdFreshdeskRelease,
 			"freshdesk-block":   cmdFreshdeskBlock,
 			"rclone-start":      cmdRcloneStart,
+			"vault-start":       cmdVaultStart,
+			"vault-token":       cmdVaultToken,
+			"vault-seal":        cmdVaultSeal,
 			"webhook-start":     cmdWebhookStart,
 			"freshdesk-hung":    cmdFreshdeskHung,
 			"webhook-got":       cmdWebhookGot,
@@ -157,6 +160,8 @@ func TestScripts(t *testing.T) {
 				return hydraServer != nil, nil
 			case "oidcprovider":
 				return opServer != nil, nil
+			case "vault":
+				return vaultCondition()
 			case "rclone":
 				_, err := rclone.Binary()
 				if err != nil && !testpeer.SkipAllowed() {

@@ -219,7 +219,7 @@ func (s *Service) refresh(ctx context.Context, c *configstore.Connection) (*Toke
 	if sc, ok := tok.Extra("scope").(string); ok && sc != "" {
 		scopes = grantedScopes(tok, nil)
 	}
-	updated, err := s.Mgr.UpdateTokens(ctx, c, tok.AccessToken, newRT, s.now().UTC(), exp, scopes)
+	updated, err := s.Mgr.UpdateTokens(ctx, c, rt, tok.AccessToken, newRT, s.now().UTC(), exp, scopes)
 	if err != nil {
 		return nil, err
 	}

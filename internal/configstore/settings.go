@@ -135,9 +135,11 @@ var Settings = []Setting{
 	{Key: "notify.webhook", Default: "", Help: "URL to POST a Slack-compatible JSON message to when a connection or job starts failing or recovers (https, or http to 127.0.0.1/localhost)", Validate: webhookURL, Credential: true},
 	{Key: "notify.command", Default: "", Help: "program (and arguments, split without a shell) run with the same JSON message on stdin", Validate: notifyCommand},
 	{Key: "notify.remind_after", Default: "24h", Help: "while a connection or job stays broken, remind at most this often (0: never)", Validate: durationOrZero},
-	{Key: "secrets.backend", Default: "keyring", Help: "where secrets live: keyring (the OS keyring) or file (age-encrypted, passphrase from CONNCTL_PASSPHRASE)", Validate: oneOf("keyring", "file")},
+	{Key: "secrets.backend", Default: "keyring", Help: "where secrets live: keyring (the OS keyring), file (age-encrypted, passphrase from CONNCTL_PASSPHRASE) or vault (a Vault KV v2 mount, from VAULT_ADDR and VAULT_TOKEN)", Validate: oneOf("keyring", "file", "vault")},
 	{Key: "secrets.file", Default: "", Help: "path of the encrypted secrets file (default $XDG_DATA_HOME/connctl/secrets.age)", Validate: anyText},
 	{Key: "store.url", Default: "", Help: "PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE) of a team store for connections, jobs and activities (empty: this config file and the local activity log)", Validate: storeURL, Credential: true},
+	{Key: "vault.mount", Default: "secret", Help: "the Vault KV v2 mount that holds secrets when secrets.backend is vault", Validate: vaultPath},
+	{Key: "vault.path", Default: "connctl", Help: "the path under vault.mount where connctl keeps one secret per connection and kind", Validate: vaultPath},
 }
 
 // storeURL accepts a postgres:// URL with a host; empty means the local
@@ -150,6 +152,15 @@ func storeURL(v string) (any, error) {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
 		return nil, fmt.Errorf("store.url must be a PostgreSQL URL such as postgres://connctl@db.example.com:5432/connctl")
+	}
+	return v, nil
+}
+
+// vaultPath is a Vault path: not empty, no spaces or control characters.
+func vaultPath(v string) (any, error) {
+	v = strings.Trim(v, "/")
+	if v == "" || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return nil, fmt.Errorf("%q is not a Vault path (non-empty, no spaces)", v)
 	}
 	return v, nil
 }

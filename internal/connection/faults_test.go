@@ -222,7 +222,7 @@ func faultScenarios() []faultScenario {
 				if !ok {
 					return NotFound("idp")
 				}
-				_, err := r.mg.UpdateTokens(ctx, c, "at-1", "rt-1", fixed, &expires, nil)
+				_, err := r.mg.UpdateTokens(ctx, c, "", "at-1", "rt-1", fixed, &expires, nil)
 				return err
 			}},
 	}

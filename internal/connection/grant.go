@@ -105,7 +105,12 @@ func (mg *Manager) StoreGrant(ctx context.Context, name string, g Grant) (*confi
 // provider may already have retired the old refresh token, so the new ones
 // are the only good ones; the config then keeps the old expiry and the next
 // use refreshes again. A connection deleted during the refresh gets nothing.
-func (mg *Manager) UpdateTokens(ctx context.Context, c *configstore.Connection, access, refresh string, issued time.Time, expires *time.Time, scopes []string) (*configstore.Connection, error) {
+//
+// prevRefresh is the refresh token the refresh used. A store that can
+// check-and-set (Vault) writes the new one only if prevRefresh is still
+// stored, so that a writer on another machine that saved a newer token is
+// never overwritten; the loser gets an error wrapping ErrConflict.
+func (mg *Manager) UpdateTokens(ctx context.Context, c *configstore.Connection, prevRefresh, access, refresh string, issued time.Time, expires *time.Time, scopes []string) (*configstore.Connection, error) {
 	c, unlock, err := mg.lockID(ctx, c.ID)
 	if err != nil {
 		return nil, err
@@ -124,7 +129,17 @@ func (mg *Manager) UpdateTokens(ctx context.Context, c *configstore.Connection, 
 		}
 	}
 	if refresh != "" {
-		if err := st.Set(ctx, c.ID, KindRefreshToken, refresh); err != nil {
+		var err error
+		if sw, ok := st.(secretstore.Swapper); ok && prevRefresh != "" {
+			err = sw.CompareAndSwap(ctx, c.ID, KindRefreshToken, prevRefresh, refresh)
+		} else {
+			err = st.Set(ctx, c.ID, KindRefreshToken, refresh)
+		}
+		if errors.Is(err, secretstore.ErrConflict) {
+			return nil, exitcode.WithHint(exitcode.WithCode(exitcode.Failure, fmt.Errorf("the refresh token of %q was rotated by another writer at the same time; the newer one is kept: %w", c.Name, err)),
+				"re-run: the next call uses the token the other writer saved")
+		}
+		if err != nil {
 			return nil, SecretStoreError(fmt.Errorf("save the new refresh token of %q: %w", c.Name, err))
 		}
 	}

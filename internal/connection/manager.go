@@ -295,6 +295,15 @@ func (mg *Manager) forget(id string, kinds []string) bool {
 // SecretStoreError turns a secret store failure into an authorization-needed
 // error (exit 4) with the fix.
 func SecretStoreError(err error) error {
+	// A backend that knows the fix says it (Vault: VAULT_ADDR, the policy).
+	var h interface{ Hint() string }
+	if errors.As(err, &h) && h.Hint() != "" {
+		code := exitcode.AuthNeeded
+		if !errors.Is(err, secretstore.ErrUnavailable) && !errors.Is(err, secretstore.ErrDenied) && !errors.Is(err, secretstore.ErrTimeout) {
+			code = exitcode.Failure
+		}
+		return exitcode.WithHint(exitcode.WithCode(code, err), h.Hint())
+	}
 	switch {
 	case errors.Is(err, secretstore.ErrPassphrase):
 		return exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, err),

@@ -21,6 +21,8 @@ func BackendLabel(name string) string {
 		return "the keyring"
 	case "file":
 		return "the encrypted secrets file"
+	case "vault":
+		return "Vault"
 	case "":
 		return "the secret store"
 	}

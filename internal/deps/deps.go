@@ -25,6 +25,7 @@ import (
 	"github.com/connctl/connctl/internal/pgstore"
 	"github.com/connctl/connctl/internal/safehttp"
 	"github.com/connctl/connctl/internal/secretstore"
+	"github.com/connctl/connctl/internal/vaultstore"
 )
 
 // Deps is what commands reach the outside world through.
@@ -229,8 +230,10 @@ func (d *Deps) openBackend(name string) (secretstore.Store, error) {
 		return secretstore.NewFile(path, d.passphrase(path)), nil
 	case "keyring", "":
 		return secretstore.NewKeyring(cfg.Duration("keyring.timeout")), nil
+	case "vault":
+		return vaultstore.New(vaultstore.Config{Mount: cfg.String("vault.mount"), Path: cfg.String("vault.path"), Getenv: d.Getenv})
 	default:
-		return nil, fmt.Errorf("unknown secrets backend %q (want keyring or file)", name)
+		return nil, fmt.Errorf("unknown secrets backend %q (want keyring, file or vault)", name)
 	}
 }
 

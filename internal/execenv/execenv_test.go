@@ -279,7 +279,7 @@ func TestLoadOAuth(t *testing.T) {
 	// A rejected refresh marks the connection; the next exec stops before
 	// asking anyone.
 	c, _ := e.svc.Mgr.Config.Find("crm")
-	if _, err := e.svc.Mgr.UpdateTokens(context.Background(), c, "at-x", "rt-revoked", *e.clock, &exp, nil); err != nil {
+	if _, err := e.svc.Mgr.UpdateTokens(context.Background(), c, "", "at-x", "rt-revoked", *e.clock, &exp, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Load(context.Background(), e.svc, "crm", false)

@@ -38,7 +38,22 @@ var (
 	// ErrNoPassphrase is also wrapped when the encrypted file backend (in
 	// use already) got no passphrase.
 	ErrNoPassphrase = errors.New("no passphrase")
+	// ErrDenied: the store refused the caller (a Vault token that is
+	// missing, expired, or whose policy does not allow the call).
+	ErrDenied = errors.New("secret store denied access")
+	// ErrConflict: a Swapper's CompareAndSwap found another writer's value.
+	ErrConflict = errors.New("secret changed by another writer")
 )
+
+// Swapper is a Store that can write an item only if it still holds the
+// value the caller read (Vault's check-and-set), so that two writers of a
+// rotated refresh token never overwrite the newer one. old is "" for an
+// item that must not exist yet. On a mismatch it returns an error wrapping
+// ErrConflict and leaves the item as it was.
+type Swapper interface {
+	Store
+	CompareAndSwap(ctx context.Context, connID, kind, old, value string) error
+}
 
 // MaxItemBytes is the largest item connctl stores, so that a connection made
 // on Linux works on Windows (Credential Manager caps an item at 2,560 bytes).
