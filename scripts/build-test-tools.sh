@@ -173,7 +173,7 @@ build_vault() {
 			go get -tool "github.com/hashicorp/vault@$VAULT_VERSION" \
 				"github.com/hashicorp/vault/api@$VAULT_API" \
 				"github.com/hashicorp/vault/sdk@$VAULT_SDK" &&
-			go build -trimpath -o vault github.com/hashicorp/vault
+			go build -trimpath -ldflags="-s -w" -o vault github.com/hashicorp/vault
 	) >"$work/vault.log" 2>&1; then
 		cat "$work/vault.log" >&2
 		echo "build-test-tools: building vault $VAULT_VERSION failed after $((SECONDS - start))s" >&2
