@@ -18,6 +18,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/connctl/connctl/internal/testpeer/postgres"
+
 	"github.com/connctl/connctl/internal/app"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
@@ -136,6 +138,8 @@ func TestScripts(t *testing.T) {
 			"freshdesk-block":   cmdFreshdeskBlock,
 			"rclone-start":      cmdRcloneStart,
 			"vault-start":       cmdVaultStart,
+			"pg-start":          cmdPGStart,
+			"machine":           cmdMachine,
 			"vault-token":       cmdVaultToken,
 			"vault-seal":        cmdVaultSeal,
 			"webhook-start":     cmdWebhookStart,
@@ -162,6 +166,9 @@ func TestScripts(t *testing.T) {
 				return opServer != nil, nil
 			case "vault":
 				return vaultCondition()
+			case "postgres":
+				_, err := postgres.BinDir()
+				return err == nil, nil
 			case "rclone":
 				_, err := rclone.Binary()
 				if err != nil && !testpeer.SkipAllowed() {

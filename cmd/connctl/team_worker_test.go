@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/connctl/connctl/internal/testpeer/postgres"
 )
@@ -179,4 +182,38 @@ func lines(t *testing.T, path string) []string {
 		t.Fatal(err)
 	}
 	return strings.FieldsFunc(string(b), func(r rune) bool { return r == '\n' })
+}
+
+// pg-start: start a PostgreSQL server for this script, create a database
+// and export CONNCTL_STORE_URL (the team store).
+func cmdPGStart(ts *testscript.TestScript, neg bool, args []string) {
+	srv, stop, err := postgres.StartProcess()
+	if err != nil {
+		ts.Fatalf("start PostgreSQL: %v", err)
+	}
+	ts.Defer(stop)
+	url, err := srv.CreateDatabase(context.Background())
+	if err != nil {
+		ts.Fatalf("create a database: %v", err)
+	}
+	ts.Setenv("CONNCTL_STORE_URL", url)
+}
+
+// machine NAME: the commands that follow run on another "machine": their
+// own HOME, config, data and state folders under $WORK/NAME (the team
+// store and the secret store stay the ones in the environment).
+func cmdMachine(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: machine NAME")
+	}
+	home := ts.MkAbs(args[0])
+	for _, d := range []string{".config", ".local/share", ".local/state"} {
+		if err := os.MkdirAll(filepath.Join(home, d), 0o700); err != nil {
+			ts.Fatalf("%v", err)
+		}
+	}
+	ts.Setenv("HOME", home)
+	ts.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	ts.Setenv("XDG_DATA_HOME", filepath.Join(home, ".local/share"))
+	ts.Setenv("XDG_STATE_HOME", filepath.Join(home, ".local/state"))
 }

@@ -32,6 +32,10 @@ type Service struct {
 	Opener  browser.Opener
 	Stderr  io.Writer
 	LockDir string // per-connection refresh locks
+	// SharedLock, when set, serialises a connection's refreshes across
+	// machines (a team store's advisory lock), taken after the local
+	// lock; nil: this machine's lock is enough.
+	SharedLock func(ctx context.Context, connID string) (unlock func(), err error)
 	// Prompt asks the user to choose among options (e.g. a grant's sites);
 	// nil when connctl is not interactive.
 	Prompt func(question string, options []string) (int, error)

@@ -124,6 +124,19 @@ func (s *Service) AccessToken(ctx context.Context, name string, force bool) (*To
 		return nil, fmt.Errorf("another connctl process is refreshing %q and has not finished", c.Name)
 	}
 	defer func() { _ = lock.Unlock() }()
+	if s.SharedLock != nil {
+		unlock, err := s.SharedLock(lctx, c.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if lctx.Err() != nil {
+				return nil, fmt.Errorf("another machine is refreshing %q and has not finished", c.Name)
+			}
+			return nil, err
+		}
+		defer unlock()
+	}
 
 	before := c.OAuth
 	if err := s.Mgr.Config.Reload(); err != nil {

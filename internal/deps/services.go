@@ -48,6 +48,9 @@ func (d *Deps) Authz() (*authorization.Service, error) {
 		return nil, err
 	}
 	s := &authorization.Service{Mgr: mgr, HTTP: d.HTTP(), Opener: d.Browser, Stderr: d.IO.ErrOut, LockDir: d.lockDir()}
+	if s.SharedLock, err = d.sharedRefreshLock(); err != nil {
+		return nil, err
+	}
 	if d.IO.CanPrompt() {
 		s.Prompt = d.choose
 	}

@@ -101,3 +101,20 @@ func (d *Deps) teamActivities() (activitylog.Log, error) {
 	}
 	return db.Log(), nil
 }
+
+// sharedRefreshLock is the team store's refresh lock when store.url is
+// set; nil otherwise.
+func (d *Deps) sharedRefreshLock() (func(ctx context.Context, connID string) (func(), error), error) {
+	if d.LocalConfig == nil || d.teamStore == nil {
+		return nil, nil
+	}
+	local, err := d.LocalConfig()
+	if err != nil || local.String("store.url") == "" {
+		return nil, err
+	}
+	db, err := d.teamStore()
+	if err != nil {
+		return nil, err
+	}
+	return db.LockRefresh, nil
+}
