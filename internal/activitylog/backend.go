@@ -1,10 +1,15 @@
 package activitylog
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
 
 // The functions below let another backend of Log (package pgstore) keep the
-// same rules as the SQLite Store: what an activity may hold, how messages
-// are cleaned, and when a running execution is stale.
+// same rules as the SQLite Store: what an activity may hold and how it is
+// stored, and how messages are cleaned.
 
 // Normalize checks a and fills in what Record defaults (start time, status,
 // a finish time for a finished activity), and cleans its message and
@@ -39,26 +44,44 @@ func isFinal(st Status) bool {
 // StatusRunning stand for themselves): nil for any, empty for none.
 func (f Filter) Statuses() ([]Status, error) { return f.wanted() }
 
-// ProcessStart is an identifier of process pid's start (empty where the
-// platform has none), to tell a reused PID from the run's process.
-func ProcessStart(pid int) string { return processStart(pid) }
-
-// Stale reports whether a running execution recorded by process pid on host
-// (with ProcessStart procStart) has ended without finishing: only a run on
-// this host can be checked; one on another host counts as live.
-func Stale(thisHost, host string, pid int, procStart string) bool {
-	if host != "" && host != thisHost {
-		return false
+// InsertArgs checks a, fills in its defaults (start time, status, a
+// finish time for a finished activity; who when it has none and who is
+// not empty; this process and host) and returns the values of the
+// columns type, action, connection_id, connection_name, job_id, job_name,
+// status, reason, message, who, started_at, finished_at, records, bytes,
+// pages, retries, changes, pid, host, proc_start, without_cursor, in that
+// order: what every backend inserts.
+func (a *Activity) InsertArgs(now time.Time, who, host string) ([]any, error) {
+	if err := a.normalize(now); err != nil {
+		return nil, fmt.Errorf("activity log: %w", err)
 	}
-	if pid <= 0 || !processAlive(pid) {
-		return true
+	if a.Who == "" {
+		a.Who = who
 	}
-	if procStart != "" {
-		if now := processStart(pid); now != "" && now != procStart {
-			return true
+	if a.PID == 0 {
+		a.PID = os.Getpid()
+	}
+	if a.Host == "" {
+		a.Host = host
+	}
+	procStart := ""
+	if a.Host == host {
+		procStart = processStart(a.PID)
+	}
+	var finished, changes any
+	if a.FinishedAt != nil {
+		finished = a.FinishedAt.UnixNano()
+	}
+	if len(a.Changes) > 0 {
+		b, err := json.Marshal(a.Changes)
+		if err != nil {
+			return nil, fmt.Errorf("activity log: %w", err)
 		}
+		changes = string(b)
 	}
-	return false
+	return []any{string(a.Type), a.Action, a.ConnectionID, a.ConnectionName, a.JobID, a.JobName,
+		string(a.Status), string(a.Reason), a.Message, a.Who, a.StartedAt.UnixNano(), finished,
+		a.Records, a.Bytes, a.Pages, a.Retries, changes, a.PID, a.Host, procStart, a.WithoutCursor}, nil
 }
 
 // MergeNewest merges two newest-first lists into one, keeping at most

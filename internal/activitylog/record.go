@@ -3,10 +3,8 @@ package activitylog
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 )
@@ -64,33 +62,7 @@ const insertActivity = `INSERT INTO activities (type, action, connection_id, con
 // insertArgs checks a, fills in its defaults (start time, status, the
 // process) and returns the values for insertActivity.
 func (s *Store) insertArgs(a *Activity) ([]any, error) {
-	if err := a.normalize(s.now()); err != nil {
-		return nil, fmt.Errorf("activity log: %w", err)
-	}
-	if a.PID == 0 {
-		a.PID = os.Getpid()
-	}
-	if a.Host == "" {
-		a.Host = s.host
-	}
-	procStart := ""
-	if a.Host == s.host {
-		procStart = processStart(a.PID)
-	}
-	var finished, changes any
-	if a.FinishedAt != nil {
-		finished = a.FinishedAt.UnixNano()
-	}
-	if len(a.Changes) > 0 {
-		b, err := json.Marshal(a.Changes)
-		if err != nil {
-			return nil, fmt.Errorf("activity log: %w", err)
-		}
-		changes = string(b)
-	}
-	return []any{string(a.Type), a.Action, a.ConnectionID, a.ConnectionName, a.JobID, a.JobName,
-		string(a.Status), string(a.Reason), a.Message, a.Who, a.StartedAt.UnixNano(), finished,
-		a.Records, a.Bytes, a.Pages, a.Retries, changes, a.PID, a.Host, procStart, a.WithoutCursor}, nil
+	return a.InsertArgs(s.now(), "", s.host)
 }
 
 // Record stores an activity and returns its ID: an update (finished at once;

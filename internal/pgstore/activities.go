@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,36 +77,7 @@ const insertActivity = `INSERT INTO connctl_activities (type, action, connection
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`
 
 func (l *Log) insertArgs(a *activitylog.Activity) ([]any, error) {
-	if err := a.Normalize(l.db.opts.Now()); err != nil {
-		return nil, fmt.Errorf("activity log: %w", err)
-	}
-	if a.Who == "" {
-		a.Who = l.db.opts.Who
-	}
-	if a.PID == 0 {
-		a.PID = os.Getpid()
-	}
-	if a.Host == "" {
-		a.Host = l.db.opts.Host
-	}
-	procStart := ""
-	if a.Host == l.db.opts.Host {
-		procStart = activitylog.ProcessStart(a.PID)
-	}
-	var finished, changes any
-	if a.FinishedAt != nil {
-		finished = a.FinishedAt.UnixNano()
-	}
-	if len(a.Changes) > 0 {
-		b, err := json.Marshal(a.Changes)
-		if err != nil {
-			return nil, fmt.Errorf("activity log: %w", err)
-		}
-		changes = string(b)
-	}
-	return []any{string(a.Type), a.Action, a.ConnectionID, a.ConnectionName, a.JobID, a.JobName,
-		string(a.Status), string(a.Reason), a.Message, a.Who, a.StartedAt.UnixNano(), finished,
-		a.Records, a.Bytes, a.Pages, a.Retries, changes, a.PID, a.Host, procStart, a.WithoutCursor}, nil
+	return a.InsertArgs(l.db.opts.Now(), l.db.opts.Who, l.db.opts.Host)
 }
 
 // Record stores an activity and returns its ID (see activitylog.Store.Record).
