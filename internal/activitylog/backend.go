@@ -84,6 +84,10 @@ func (a *Activity) InsertArgs(now time.Time, who, host string) ([]any, error) {
 		a.Records, a.Bytes, a.Pages, a.Retries, changes, a.PID, a.Host, procStart, a.WithoutCursor}, nil
 }
 
+// Columns returns the id and name columns of a subject's activities
+// (connection_id and connection_name, or job_id and job_name).
+func (sub Subject) Columns() (id, name string, err error) { return sub.columns() }
+
 // MergeNewest merges two newest-first lists into one, keeping at most
 // limit (0: all).
 func MergeNewest(a, b []Activity, limit int) []Activity { return mergeNewest(a, b, limit) }

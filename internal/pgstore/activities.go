@@ -505,20 +505,10 @@ func (l *Log) FailedSince(ctx context.Context, since time.Time) (map[string]int,
 	return out, nil
 }
 
-func subjectColumns(sub activitylog.Subject) (id, name string, err error) {
-	switch sub {
-	case activitylog.SubjectConnection:
-		return "connection_id", "connection_name", nil
-	case activitylog.SubjectJob:
-		return "job_id", "job_name", nil
-	}
-	return "", "", fmt.Errorf("activity log: unknown subject %q", sub)
-}
-
 // IDsNamed returns the IDs the log recorded under name (ignoring case),
 // the most recently active first.
 func (l *Log) IDsNamed(ctx context.Context, sub activitylog.Subject, name string) ([]string, error) {
-	idCol, nameCol, err := subjectColumns(sub)
+	idCol, nameCol, err := sub.Columns()
 	if err != nil {
 		return nil, err
 	}
@@ -542,7 +532,7 @@ func (l *Log) IDsNamed(ctx context.Context, sub activitylog.Subject, name string
 
 // Names returns the names the log recorded for a kind of subject, sorted.
 func (l *Log) Names(ctx context.Context, sub activitylog.Subject) ([]string, error) {
-	_, nameCol, err := subjectColumns(sub)
+	_, nameCol, err := sub.Columns()
 	if err != nil {
 		return nil, err
 	}
