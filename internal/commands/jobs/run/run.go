@@ -207,8 +207,7 @@ func run(ctx context.Context, opts *Options) error {
 			}
 		}
 	}
-	failed, authNeeded := 0, false
-	var last error
+	var t Tally
 	for _, n := range names {
 		res, err := runner.Run(ctx, n, ro)
 		var skip *jobs.SkipError
@@ -223,28 +222,48 @@ func run(ctx context.Context, opts *Options) error {
 			if ctx.Err() != nil {
 				return err
 			}
-			failed++
-			last = err
-			if exitcode.FromError(err) == exitcode.AuthNeeded {
-				authNeeded = true
-			}
+			t.Fail(err)
 			if len(names) > 1 {
 				// The others still run: report this one now.
 				opts.IO.Error(n+": "+err.Error(), exitcode.Hints(err)...)
 			}
 		}
 	}
+	return t.Err(len(names))
+}
+
+// Tally adds up the failed runs among several (`jobs run a b`, --due,
+// `worker --once`) into one outcome.
+type Tally struct {
+	failed     int
+	authNeeded bool
+	last       error
+}
+
+// Fail counts a failed run.
+func (t *Tally) Fail(err error) {
+	t.failed++
+	t.last = err
+	if exitcode.FromError(err) == exitcode.AuthNeeded {
+		t.authNeeded = true
+	}
+}
+
+// Err is the outcome of total runs: nil when none failed; the error of a
+// single run; exit 3 when some failed; when all did, exit 4 if one
+// needed authorization, else 1.
+func (t *Tally) Err(total int) error {
 	switch {
-	case failed == 0:
+	case t.failed == 0:
 		return nil
-	case len(names) == 1:
-		return last
-	case failed < len(names):
-		return exitcode.WithCode(exitcode.Partial, fmt.Errorf("%d of %d jobs failed", failed, len(names)))
-	case authNeeded:
-		return exitcode.WithCode(exitcode.AuthNeeded, fmt.Errorf("all %d jobs failed", failed))
+	case total == 1:
+		return t.last
+	case t.failed < total:
+		return exitcode.WithCode(exitcode.Partial, fmt.Errorf("%d of %d jobs failed", t.failed, total))
+	case t.authNeeded:
+		return exitcode.WithCode(exitcode.AuthNeeded, fmt.Errorf("all %d jobs failed", t.failed))
 	default:
-		return exitcode.New(exitcode.Failure, "all %d jobs failed", failed)
+		return exitcode.New(exitcode.Failure, "all %d jobs failed", t.failed)
 	}
 }
 

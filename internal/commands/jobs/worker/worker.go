@@ -242,8 +242,8 @@ func (w *worker) cycle(ctx, runCtx context.Context, once bool) error {
 	// that they run due jobs side by side instead of queuing on the first.
 	rand.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
 	doc := w.cfg.Document()
-	ran, failed, authNeeded := 0, 0, false
-	var last error
+	ran := 0
+	var t run.Tally
 	for _, n := range names {
 		if ctx.Err() != nil {
 			break
@@ -290,11 +290,7 @@ func (w *worker) cycle(ctx, runCtx context.Context, once bool) error {
 				w.logf("%s: cancelled: output discarded, checkpoint unchanged; the next worker runs it again", n)
 				return nil
 			}
-			failed++
-			last = err
-			if exitcode.FromError(err) == exitcode.AuthNeeded {
-				authNeeded = true
-			}
+			t.Fail(err)
 			if once && len(names) > 1 {
 				w.opts.IO.Error(n+": "+err.Error(), exitcode.Hints(err)...)
 			}
@@ -306,18 +302,7 @@ func (w *worker) cycle(ctx, runCtx context.Context, once bool) error {
 	if len(names) == 0 {
 		w.opts.IO.Statusf("No job is due.")
 	}
-	switch {
-	case failed == 0:
-		return nil
-	case ran == 1:
-		return last
-	case failed < ran:
-		return exitcode.WithCode(exitcode.Partial, fmt.Errorf("%d of %d jobs failed", failed, ran))
-	case authNeeded:
-		return exitcode.WithCode(exitcode.AuthNeeded, fmt.Errorf("all %d jobs failed", failed))
-	default:
-		return exitcode.New(exitcode.Failure, "all %d jobs failed", failed)
-	}
+	return t.Err(ran)
 }
 
 // report logs one run's outcome as a line (and its hints).
