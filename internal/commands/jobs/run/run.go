@@ -125,7 +125,7 @@ did, 4 when one needed authorization, else 1.`,
 // NewRunner is newRunner for the worker (same noun).
 func NewRunner(d *deps.Deps) (*jobs.Runner, error) { return newRunner(d) }
 
-// Summarize, TellPaused, SettingLimit and SkipPaused are the run's report
+// Summarize and TellPaused are the run's report
 // and choices, shared with `connctl worker`.
 func Summarize(ios *iostreams.IOStreams, res jobs.Result, err error) error {
 	return summarize(ios, res, err)
@@ -134,8 +134,18 @@ func Summarize(ios *iostreams.IOStreams, res jobs.Result, err error) error {
 // TellPaused: see tellPaused.
 func TellPaused(ios *iostreams.IOStreams, res jobs.Result, due bool) { tellPaused(ios, res, due) }
 
-// SettingLimit: see settingLimit.
-func SettingLimit(cfg Config) (time.Duration, error) { return settingLimit(cfg) }
+// Limit is a run's time limit and where it came from: --timeout when given
+// (flag), else the jobs.timeout setting.
+func Limit(cfg Config, flag *time.Duration) (time.Duration, string, error) {
+	switch {
+	case flag == nil:
+		d, err := settingLimit(cfg)
+		return d, "jobs.timeout", err
+	case *flag < 0:
+		return 0, "", exitcode.UsageError("--timeout %s is negative; give a duration such as 30m or 6h (0: no limit)", *flag)
+	}
+	return *flag, "--timeout", nil
+}
 
 // newRunner wires the runner to the real stores, the connection manager,
 // the OAuth service and the connectors' sources.
@@ -174,15 +184,8 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	ro := jobs.RunOptions{Full: opts.Full, Progress: progressLine(opts.IO), Due: opts.Due}
-	if opts.Timeout == nil {
-		if ro.Timeout, err = settingLimit(cfg); err != nil {
-			return err
-		}
-		ro.TimeoutFrom = "jobs.timeout"
-	} else if *opts.Timeout < 0 {
-		return exitcode.UsageError("--timeout %s is negative; give a duration such as 30m or 6h (0: no limit)", *opts.Timeout)
-	} else {
-		ro.Timeout, ro.TimeoutFrom = *opts.Timeout, "--timeout"
+	if ro.Timeout, ro.TimeoutFrom, err = Limit(cfg, opts.Timeout); err != nil {
+		return err
 	}
 	runner, err := opts.Runner()
 	if err != nil {

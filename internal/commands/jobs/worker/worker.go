@@ -139,15 +139,8 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	ro := jobs.RunOptions{Due: true}
-	if opts.Timeout == nil {
-		if ro.Timeout, err = run.SettingLimit(cfg); err != nil {
-			return err
-		}
-		ro.TimeoutFrom = "jobs.timeout"
-	} else if *opts.Timeout < 0 {
-		return exitcode.UsageError("--timeout %s is negative; give a duration such as 30m or 6h (0: no limit)", *opts.Timeout)
-	} else {
-		ro.Timeout, ro.TimeoutFrom = *opts.Timeout, "--timeout"
+	if ro.Timeout, ro.TimeoutFrom, err = run.Limit(cfg, opts.Timeout); err != nil {
+		return err
 	}
 	w := &worker{opts: opts, cfg: cfg, runner: runner, ro: ro, warned: map[string]bool{}}
 	if opts.Once {
