@@ -2,6 +2,7 @@ package jobrunner
 
 import (
 	"context"
+	"encoding/binary"
 	"hash/maphash"
 	"io"
 	"net/http"
@@ -18,17 +19,17 @@ import (
 // Only a request answered with the same body as before counts: a scroll API
 // may send one scroll id for every page, and then the pages differ.
 //
-// Requests and bodies are kept as 64-bit hashes with a seed drawn for the
-// run (hash/maphash), 16 bytes a page (plus the map's own): a run of
-// 10,000 pages keeps a few hundred KB, where SHA-256 digests took over a
-// megabyte and were most of what a long run's memory grew by. A server
-// cannot aim at a collision it cannot
-// compute; a chance one (about n²/2⁶⁵ for n pages) would end a run early,
-// with the pagination-loop failure, never repeat or drop a record.
+// Each request and its answer are kept as one 64-bit hash with a seed drawn
+// for the run (hash/maphash), in an open-addressed table of them: 8 to 16
+// bytes a page, so a run of 10,000 pages keeps 128 KB. (SHA-256 digests took
+// over a megabyte, and a Go map from request to body hash 300 KB; both were
+// most of what a long run's memory grew by.) A server cannot aim at a collision
+// it cannot compute; a chance one (about n²/2⁶⁵ for n pages) would end a run
+// early, with the pagination-loop failure, never repeat or drop a record.
 type pageLog struct {
 	mu   sync.Mutex
 	seed maphash.Seed
-	seen map[uint64]uint64
+	seen hashSet
 
 	// lastSize is the size of the last body read, the first guess at the
 	// next one's when the server does not say (chunked pages).
@@ -36,7 +37,7 @@ type pageLog struct {
 }
 
 func newPageLog() *pageLog {
-	return &pageLog{seed: maphash.MakeSeed(), seen: map[uint64]uint64{}}
+	return &pageLog{seed: maphash.MakeSeed()}
 }
 
 type pollKey struct{}
@@ -49,7 +50,8 @@ func Poll(ctx context.Context) context.Context {
 }
 
 // check records req's answer body and returns a Failure when the same
-// request was answered with the same body before in this run.
+// request was answered with the same body before in this run (at any
+// earlier page: the set keeps pairs, not the last answer of each request).
 func (l *pageLog) check(req *http.Request, body []byte, where string) *Failure {
 	if l == nil || req.Context().Value(pollKey{}) != nil {
 		return nil
@@ -57,21 +59,74 @@ func (l *pageLog) check(req *http.Request, body []byte, where string) *Failure {
 	var k maphash.Hash
 	k.SetSeed(l.seed)
 	_, _ = k.WriteString(req.Method + " " + req.URL.String() + "\n")
+	var sent int64
 	if req.GetBody != nil {
 		if b, err := req.GetBody(); err == nil {
-			_, _ = io.Copy(&k, b)
+			sent, _ = io.Copy(&k, b)
 			b.Close()
 		}
 	} else if req.Body != nil && req.Body != http.NoBody {
 		return nil // sent once, cannot be read again: nothing to compare
 	}
-	key := k.Sum64()
-	sum := maphash.Bytes(l.seed, body)
+	// Each body is followed by its length, so that read from the end the
+	// bytes hashed split one way only into request and answer.
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(sent))
+	_, _ = k.Write(n[:])
+	_, _ = k.Write(body)
+	binary.LittleEndian.PutUint64(n[:], uint64(len(body)))
+	_, _ = k.Write(n[:])
+	pair := k.Sum64()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if prev, ok := l.seen[key]; ok && prev == sum {
+	if !l.seen.add(pair) {
 		return &Failure{Reason: ReasonSourceError, Message: "pagination loop: server returned the same next page twice (" + where + "); stopping"}
 	}
-	l.seen[key] = sum
 	return nil
+}
+
+// hashSet is a set of 64-bit hashes that are already uniformly random:
+// linear probing from the hash's low bits, a table at most 3/4 full. Zero
+// marks a free slot, so the hash 0 is kept as 1 (one more chance collision
+// in 2⁶⁴).
+type hashSet struct {
+	slots []uint64
+	n     int
+}
+
+// add puts h in the set and reports whether it was new.
+func (s *hashSet) add(h uint64) bool {
+	if h == 0 {
+		h = 1
+	}
+	if (s.n+1)*4 > len(s.slots)*3 {
+		s.grow()
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return false
+		case 0:
+			s.slots[i] = h
+			s.n++
+			return true
+		}
+	}
+}
+
+func (s *hashSet) grow() {
+	old := s.slots
+	s.slots = make([]uint64, max(64, 2*len(old)))
+	mask := uint64(len(s.slots) - 1)
+	for _, h := range old {
+		if h == 0 {
+			continue
+		}
+		i := h & mask
+		for s.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = h
+	}
 }
