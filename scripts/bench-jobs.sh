@@ -65,13 +65,15 @@ curl_all() { # one curl process fetching every page over one kept-alive
 
 printf '%-10s %-10s %10s %12s %12s\n' records tool seconds records/s peak_RSS_MiB
 (($#)) || set -- 10000 100000 1000000
+i=0
 for n in "$@"; do
+	i=$((i + 1))
 	rm -f "$tmp/url" # else the last server's address may be read
 	"$tmp/benchserver" -records "$n" >"$tmp/url" &
 	pids+=($!)
 	for _ in $(seq 50); do [[ -s $tmp/url ]] && break; sleep 0.1; done
 	url=$(cat "$tmp/url")
-	name="b$n"
+	name="b$n-$i" # one connection a row: a size may be given twice
 	# The bench server answers only the ticket list: no key check.
 	printf %s "key" | within "$tmp/new" "$c" create --connector freshdesk --name "$name" --set domain=bench --set "base_url=$url" --secret-stdin --no-verify -q
 	within "$tmp/new" "$c" jobs create "$name" --connection "$name" --source tickets --dest "$tmp/$name.ndjson" --full-refresh -q
