@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 )
 
 // Version, Commit and Date are set at link time, for example
@@ -35,11 +36,15 @@ type Details struct {
 // Info returns the build details: the linker-set values where present,
 // otherwise the module version and VCS stamps from [debug.ReadBuildInfo]
 // (a `go install ...@v1.2.3` build reports 1.2.3). Fields that nothing
-// recorded stay empty, except Version, which is then "dev".
-func Info() Details {
+// recorded stay empty, except Version, which is then "dev". It is worked
+// out once: every request's User-Agent asks for it, and reading the build
+// info parses the whole module list.
+func Info() Details { return info() }
+
+var info = sync.OnceValue(func() Details {
 	bi, _ := debug.ReadBuildInfo() // nil when the binary has no build info
 	return resolve(Version, Commit, Date, bi)
-}
+})
 
 // resolve is Info with its inputs made explicit, for tests.
 func resolve(version, commit, date string, bi *debug.BuildInfo) Details {
