@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,8 +20,8 @@ import (
 )
 
 // TestTeamWorkers runs `connctl worker` on three "machines" (three HOMEs,
-// the real binary) against one PostgreSQL store (issue #14): 30 due jobs
-// each run exactly once; then a worker killed with SIGKILL mid-run leaves a
+// the real binary) against one PostgreSQL store (issue #14): 100 due jobs,
+// created by the three machines at once, each run exactly once; then a worker killed with SIGKILL mid-run leaves a
 // run that every machine reads as stale, and another machine's worker runs
 // the job again, its output whole. The machines share one secret store
 // (the fake keyring file of the first), as a team shares Vault.
@@ -38,10 +39,30 @@ func TestTeamWorkers(t *testing.T) {
 	a := machines[0]
 	out := t.TempDir()
 	a.ok("fd-CANARY-key", "create", "-c", "freshdesk", "-n", "support", "--set", "domain=acme", "--set", "base_url="+fd.srv.URL, "--secret-stdin", "--no-verify")
-	const n = 30
-	for i := range n {
-		a.ok("", "jobs", "create", fmt.Sprintf("j%02d", i), "--connection", "support", "--source", "tickets",
-			"--dest", filepath.Join(out, fmt.Sprintf("j%02d.ndjson", i)), "--schedule", "hourly")
+	const n = 100
+	// The three machines create the jobs at once, a third each.
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for k, m := range machines {
+		wg.Go(func() {
+			for i := k; i < n; i += len(machines) {
+				name := fmt.Sprintf("j%02d", i)
+				cmd := exec.Command("connctl", "jobs", "create", name, "--connection", "support", "--source", "tickets",
+					"--dest", filepath.Join(out, name+".ndjson"), "--schedule", "hourly")
+				cmd.Dir, cmd.Env = m.dir, m.env
+				if b, err := cmd.CombinedOutput(); err != nil {
+					errs <- fmt.Errorf("machine %d: jobs create %s: %v: %s", k, name, err, b)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
 	}
 
 	// Three workers, one per machine, until every job has run.
@@ -78,7 +99,7 @@ func TestTeamWorkers(t *testing.T) {
 		}
 		return list
 	}
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		done := 0
 		for _, r := range runs(machines[1]) {
@@ -90,7 +111,7 @@ func TestTeamWorkers(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 2 minutes %d of %d jobs have run", done, n)
+			t.Fatalf("after 4 minutes %d of %d jobs have run", done, n)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
