@@ -27,6 +27,10 @@ type Setting struct {
 	// webhook URL): `config list` and `config set` never print it whole,
 	// and `config set KEY -` reads it from stdin instead of argv.
 	Credential bool `json:"-"`
+	// ArgvProblem, when set, says why a value given on the command line
+	// (rather than "-" for stdin) is refused, e.g. a store URL that holds
+	// a password; empty means the value may be given there.
+	ArgvProblem func(string) string `json:"-"`
 }
 
 // Redact is what `config list` and `config set` print for a credential
@@ -137,7 +141,7 @@ var Settings = []Setting{
 	{Key: "notify.remind_after", Default: "24h", Help: "while a connection or job stays broken, remind at most this often (0: never)", Validate: durationOrZero},
 	{Key: "secrets.backend", Default: "keyring", Help: "where secrets live: keyring (the OS keyring), file (age-encrypted, passphrase from CONNCTL_PASSPHRASE) or vault (a Vault KV v2 mount, from VAULT_ADDR and VAULT_TOKEN)", Validate: oneOf("keyring", "file", "vault")},
 	{Key: "secrets.file", Default: "", Help: "path of the encrypted secrets file (default $XDG_DATA_HOME/connctl/secrets.age)", Validate: anyText},
-	{Key: "store.url", Default: "", Help: "PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE) of a team store for connections, jobs and activities (empty: this config file and the local activity log)", Validate: storeURL, Credential: true},
+	{Key: "store.url", Default: "", Help: "PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE) of a team store for connections, jobs and activities (empty: this config file and the local activity log)", Validate: storeURL, Credential: true, ArgvProblem: storeURLInArgv},
 	{Key: "vault.mount", Default: "secret", Help: "the Vault KV v2 mount that holds secrets when secrets.backend is vault", Validate: vaultPath},
 	{Key: "vault.path", Default: "connctl", Help: "the path under vault.mount where connctl keeps one secret per connection and kind", Validate: vaultPath},
 }
@@ -154,6 +158,19 @@ func storeURL(v string) (any, error) {
 		return nil, fmt.Errorf("store.url must be a PostgreSQL URL such as postgres://connctl@db.example.com:5432/connctl")
 	}
 	return v, nil
+}
+
+// storeURLInArgv refuses a store URL with a password on the command line,
+// where shell history and other users' ps would see it.
+func storeURLInArgv(v string) string {
+	u, err := url.Parse(strings.TrimSpace(v))
+	if err != nil || u.User == nil {
+		return ""
+	}
+	if _, ok := u.User.Password(); !ok {
+		return ""
+	}
+	return "the URL holds a password, which the command line would leak to shell history and ps: give the URL as \"-\" and pipe it in (printf %s \"$URL\" | connctl config set store.url -), or leave the password out and set PGPASSWORD or ~/.pgpass"
 }
 
 // vaultPath is a Vault path: not empty, no spaces or control characters.

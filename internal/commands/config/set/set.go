@@ -52,12 +52,14 @@ copies every secret into the new backend, reads each back, switches the
 setting, and only then deletes the old copies. Any failure before the switch
 leaves the old backend in force and nothing deleted.
 
-A value that is a credential by itself (notify.webhook: a Slack webhook URL)
-is never printed whole; give it as "-" to read it from standard input (or a
-hidden prompt on a terminal) instead of the command line, where shell history
-and other users' ps would see it.`,
+A value that is a credential by itself (notify.webhook: a Slack webhook URL;
+store.url when it holds a password) is never printed whole; give it as "-" to
+read it from standard input (or a hidden prompt on a terminal) instead of the
+command line, where shell history and other users' ps would see it. A
+store.url with a password on the command line is refused.`,
 		Example: `  connctl config set limits.support 2
   printf %s "$SLACK_WEBHOOK_URL" | connctl config set notify.webhook -
+  printf %s "$TEAM_DB_URL" | connctl config set store.url -
   connctl config set keyring.timeout 30s
   CONNCTL_PASSPHRASE=... connctl config set secrets.backend file --migrate`,
 		// The value is taken as is, even when it starts with "-" (a
@@ -90,6 +92,11 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	st, _ := configstore.LookupSetting(opts.Key)
+	if opts.Value != "-" && st.ArgvProblem != nil {
+		if why := st.ArgvProblem(opts.Value); why != "" {
+			return exitcode.UsageError("%s: %s", opts.Key, why)
+		}
+	}
 	if opts.Value == "-" && st.Credential {
 		v, err := readValue(opts.IO, opts.Key)
 		if err != nil {
