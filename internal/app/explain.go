@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -15,10 +16,15 @@ import (
 	"github.com/connctl/connctl/internal/exitcode"
 )
 
+// The patterns are compiled on first use (an error), not at every start.
 var (
-	unknownCommand = regexp.MustCompile(`^unknown command "([^"]*)" for "([^"]*)"`)
-	unknownFlag    = regexp.MustCompile(`^unknown flag: --([^\s=]+)`)
-	argCount       = regexp.MustCompile(`^(?:accepts (\d+) arg\(s\), received (\d+)|requires at least (\d+) arg\(s\), only received (\d+)|accepts at most (\d+) arg\(s\), received (\d+)|accepts between (\d+) and (\d+) arg\(s\), received (\d+))$`)
+	unknownCommand = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^unknown command "([^"]*)" for "([^"]*)"`)
+	})
+	unknownFlag = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^unknown flag: --([^\s=]+)`) })
+	argCount    = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:accepts (\d+) arg\(s\), received (\d+)|requires at least (\d+) arg\(s\), only received (\d+)|accepts at most (\d+) arg\(s\), received (\d+)|accepts between (\d+) and (\d+) arg\(s\), received (\d+))$`)
+	})
 )
 
 // explain turns cobra's own errors into one clear line (cobra's messages
@@ -28,7 +34,7 @@ var (
 func explain(err error, executed *cobra.Command, d *deps.Deps) (string, []string) {
 	msg := err.Error()
 	first, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
-	if m := unknownCommand.FindStringSubmatch(first); m != nil && executed != nil {
+	if m := unknownCommand().FindStringSubmatch(first); m != nil && executed != nil {
 		if !executed.HasAvailableSubCommands() {
 			msg := fmt.Sprintf("%s takes no arguments, got %q", executed.CommandPath(), m[1])
 			if executed.Flags().Lookup("name") != nil {
@@ -51,7 +57,7 @@ func explain(err error, executed *cobra.Command, d *deps.Deps) (string, []string
 		}
 		return first, nil
 	}
-	if m := unknownFlag.FindStringSubmatch(first); m != nil && executed != nil {
+	if m := unknownFlag().FindStringSubmatch(first); m != nil && executed != nil {
 		var names []string
 		add := func(f *pflag.Flag) {
 			if !f.Hidden {
@@ -68,7 +74,7 @@ func explain(err error, executed *cobra.Command, d *deps.Deps) (string, []string
 		}
 		return first, nil
 	}
-	if m := argCount.FindStringSubmatch(first); m != nil && executed != nil {
+	if m := argCount().FindStringSubmatch(first); m != nil && executed != nil {
 		return argsMessage(executed, m), nil
 	}
 	var u *exitcode.Unknown
