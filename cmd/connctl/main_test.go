@@ -139,6 +139,7 @@ func TestScripts(t *testing.T) {
 			"rclone-start":      cmdRcloneStart,
 			"vault-start":       cmdVaultStart,
 			"pg-start":          cmdPGStart,
+			"pg-has-no":         cmdPGHasNo,
 			"machine":           cmdMachine,
 			"vault-token":       cmdVaultToken,
 			"vault-seal":        cmdVaultSeal,

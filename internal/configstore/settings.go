@@ -31,6 +31,10 @@ type Setting struct {
 	// (rather than "-" for stdin) is refused, e.g. a store URL that holds
 	// a password; empty means the value may be given there.
 	ArgvProblem func(string) string `json:"-"`
+	// ToolEnv is another tool's environment variable that sets this
+	// setting too, over CONNCTL_* (VAULT_ADDR for vault.addr): one value
+	// for connctl and the tool's own CLI.
+	ToolEnv string `json:"-"`
 }
 
 // Redact is what `config list` and `config set` print for a credential
@@ -49,6 +53,20 @@ func Redact(v string) string {
 // EnvName is the environment variable that overrides the setting.
 func (s Setting) EnvName() string {
 	return "CONNCTL_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(s.Key))
+}
+
+// FromEnv is the setting's value in the environment and the variable it
+// came from: ToolEnv first, then EnvName; "" when neither is set.
+func (s Setting) FromEnv(getenv func(string) string) (value, name string) {
+	if s.ToolEnv != "" {
+		if v := getenv(s.ToolEnv); v != "" {
+			return v, s.ToolEnv
+		}
+	}
+	if v := getenv(s.EnvName()); v != "" {
+		return v, s.EnvName()
+	}
+	return "", ""
 }
 
 func positiveInt(v string) (any, error) {
@@ -142,6 +160,7 @@ var Settings = []Setting{
 	{Key: "secrets.backend", Default: "keyring", Help: "where secrets live: keyring (the OS keyring), file (age-encrypted, passphrase from CONNCTL_PASSPHRASE) or vault (a Vault KV v2 mount, from VAULT_ADDR and VAULT_TOKEN)", Validate: oneOf("keyring", "file", "vault")},
 	{Key: "secrets.file", Default: "", Help: "path of the encrypted secrets file (default $XDG_DATA_HOME/connctl/secrets.age)", Validate: anyText},
 	{Key: "store.url", Default: "", Help: "PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE) of a team store for connections, jobs and activities (empty: this config file and the local activity log)", Validate: storeURL, Credential: true, ArgvProblem: storeURLInArgv},
+	{Key: "vault.addr", Default: "", Help: "the Vault server (https://vault.example.com:8200) when secrets.backend is vault; VAULT_ADDR, when set, overrides it", Validate: vaultAddr, ToolEnv: "VAULT_ADDR"},
 	{Key: "vault.mount", Default: "secret", Help: "the Vault KV v2 mount that holds secrets when secrets.backend is vault", Validate: vaultPath},
 	{Key: "vault.path", Default: "connctl", Help: "the path under vault.mount where connctl keeps one secret per connection and kind", Validate: vaultPath},
 }
@@ -171,6 +190,19 @@ func storeURLInArgv(v string) string {
 		return ""
 	}
 	return "the URL holds a password, which the command line would leak to shell history and ps: give the URL as \"-\" and pipe it in (printf %s \"$URL\" | connctl config set store.url -), or leave the password out and set PGPASSWORD or ~/.pgpass"
+}
+
+// vaultAddr is an http(s) URL with a host; empty: VAULT_ADDR only.
+func vaultAddr(v string) (any, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("%q is not a Vault address such as https://vault.example.com:8200", v)
+	}
+	return v, nil
 }
 
 // vaultPath is a Vault path: not empty, no spaces or control characters.
@@ -225,6 +257,8 @@ type SettingValue struct {
 	Key    string `json:"key"`
 	Value  string `json:"value"`
 	Source Source `json:"source"`
+	// EnvVar names the variable the value came from when Source is env.
+	EnvVar string `json:"-"`
 }
 
 // SettingsView is connctl's settings: CONNCTL_* environment variables over
@@ -262,7 +296,7 @@ func (s *SettingsView) view() (*viper.Viper, map[string]any) {
 		// The environment is read through the injected getenv (not viper's
 		// AutomaticEnv, which reads the process) and set as an override,
 		// viper's highest layer.
-		if e := s.getenv(st.EnvName()); e != "" {
+		if e, _ := st.FromEnv(s.getenv); e != "" {
 			v.Set(st.Key, e)
 		}
 	}
@@ -280,13 +314,13 @@ func (s *SettingsView) Get(key string) (SettingValue, error) {
 	s.mu.Lock()
 	val := v.GetString(key)
 	s.mu.Unlock()
-	src := SourceDefault
-	if e := s.getenv(st.EnvName()); e != "" {
-		src, val = SourceEnv, e
+	src, envVar := SourceDefault, ""
+	if e, name := st.FromEnv(s.getenv); e != "" {
+		src, val, envVar = SourceEnv, e, name
 	} else if _, ok := lookupNested(fileSettings, key); ok {
 		src = SourceFile
 	}
-	return SettingValue{Key: key, Value: val, Source: src}, nil
+	return SettingValue{Key: key, Value: val, Source: src, EnvVar: envVar}, nil
 }
 
 // Int returns an integer setting, falling back to its default when the

@@ -17,3 +17,12 @@ func SetIn(d *Document, key, value string) error {
 	setNested(d.Settings, key, v)
 	return nil
 }
+
+// UnsetIn removes key from d's settings (no error when it is not set).
+func UnsetIn(d *Document, key string) error {
+	if _, err := LookupSetting(key); err != nil {
+		return err
+	}
+	deleteNested(d.Settings, key)
+	return nil
+}

@@ -202,6 +202,45 @@ func TestSettingsPrecedence(t *testing.T) {
 	}
 }
 
+// TestVaultAddrPrecedence: vault.addr is VAULT_ADDR, then
+// CONNCTL_VAULT_ADDR, then the file, as `config list` shows it.
+func TestVaultAddrPrecedence(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	s, _ := Open(path, getenv)
+	if err := s.Set(context.Background(), "vault.addr", "https://file.example:8200"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set(context.Background(), "vault.addr", "vault:8200"); err == nil {
+		t.Fatal("an address without a scheme accepted")
+	}
+	for _, tc := range []struct {
+		env        map[string]string
+		want, from string
+		source     Source
+	}{
+		{map[string]string{}, "https://file.example:8200", "", SourceFile},
+		{map[string]string{"CONNCTL_VAULT_ADDR": "https://connctl.example"}, "https://connctl.example", "CONNCTL_VAULT_ADDR", SourceEnv},
+		{map[string]string{"CONNCTL_VAULT_ADDR": "https://connctl.example", "VAULT_ADDR": "https://vault.example"}, "https://vault.example", "VAULT_ADDR", SourceEnv},
+	} {
+		env = tc.env
+		s2, _ := Open(path, getenv)
+		sv, _ := s2.Get("vault.addr")
+		if sv.Value != tc.want || sv.Source != tc.source || sv.EnvVar != tc.from || s2.String("vault.addr") != tc.want {
+			t.Errorf("env %v: %+v, want %s from %s %s", tc.env, sv, tc.want, tc.source, tc.from)
+		}
+		found := false
+		for _, v := range s2.All() {
+			found = found || (v.Key == "vault.addr" && v.Value == tc.want)
+		}
+		if !found {
+			t.Errorf("env %v: All has no vault.addr %s", tc.env, tc.want)
+		}
+	}
+}
+
 func TestValidateName(t *testing.T) {
 	t.Parallel()
 	good := []string{"crm-prod", "CRM Prod", "Zoho (EU)", "données", "a", strings.Repeat("x", 64), "$(id)", "CON"}

@@ -231,7 +231,7 @@ func (d *Deps) openBackend(name string) (secretstore.Store, error) {
 	case "keyring", "":
 		return secretstore.NewKeyring(cfg.Duration("keyring.timeout")), nil
 	case "vault":
-		return vaultstore.New(vaultstore.Config{Mount: cfg.String("vault.mount"), Path: cfg.String("vault.path"), Getenv: d.Getenv})
+		return vaultstore.New(vaultstore.Config{Addr: cfg.String("vault.addr"), Mount: cfg.String("vault.mount"), Path: cfg.String("vault.path"), Getenv: d.Getenv})
 	default:
 		return nil, fmt.Errorf("unknown secrets backend %q (want keyring, file or vault)", name)
 	}

@@ -61,3 +61,29 @@ func TestMapErr(t *testing.T) {
 		t.Error("a check-and-set mismatch is not recognised")
 	}
 }
+
+// TestAddrPrecedence: VAULT_ADDR wins over Config.Addr (the vault.addr
+// setting), which is used when VAULT_ADDR is not set.
+func TestAddrPrecedence(t *testing.T) {
+	for _, tc := range []struct{ env, cfg, want string }{
+		{"http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:1"},
+		{"", "http://127.0.0.1:2", "http://127.0.0.1:2"},
+	} {
+		s, err := New(Config{Addr: tc.cfg, Getenv: func(k string) string {
+			if k == "VAULT_ADDR" {
+				return tc.env
+			}
+			return ""
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Address() != tc.want {
+			t.Errorf("VAULT_ADDR=%q vault.addr=%q: address %s, want %s", tc.env, tc.cfg, s.Address(), tc.want)
+		}
+	}
+	_, err := New(Config{Getenv: func(string) string { return "" }})
+	if err == nil || !strings.Contains(err.Error(), "nor vault.addr") {
+		t.Errorf("neither set: %v", err)
+	}
+}

@@ -38,6 +38,9 @@ const DefaultTimeout = 15 * time.Second
 
 // Config says where the secrets live and how to reach Vault.
 type Config struct {
+	// Addr is the server when VAULT_ADDR is not set (the vault.addr
+	// setting); VAULT_ADDR wins, as with the vault CLI.
+	Addr    string
 	Mount   string // KV v2 mount; "" is DefaultMount
 	Path    string // path prefix inside the mount; "" is DefaultPath
 	Timeout time.Duration
@@ -70,9 +73,12 @@ func New(cfg Config) (*Store, error) {
 	}
 	addr := strings.TrimSpace(getenv("VAULT_ADDR"))
 	if addr == "" {
+		addr = strings.TrimSpace(cfg.Addr)
+	}
+	if addr == "" {
 		return nil, &vaultError{
-			msg:  "secrets.backend is vault but VAULT_ADDR is not set",
-			hint: "set VAULT_ADDR to your Vault server (e.g. https://vault.example.com:8200), or choose another backend with `connctl config set secrets.backend keyring`",
+			msg:  "secrets.backend is vault but VAULT_ADDR is not set (nor vault.addr)",
+			hint: "set VAULT_ADDR to your Vault server (e.g. https://vault.example.com:8200) or `connctl config set vault.addr URL`, or choose another backend with `connctl config set secrets.backend keyring`",
 			errs: []error{secretstore.ErrUnavailable},
 		}
 	}

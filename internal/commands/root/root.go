@@ -24,6 +24,7 @@ import (
 	jobscmd "github.com/connctl/connctl/internal/commands/jobs"
 	workercmd "github.com/connctl/connctl/internal/commands/jobs/worker"
 	statuscmd "github.com/connctl/connctl/internal/commands/status"
+	teamcmd "github.com/connctl/connctl/internal/commands/team"
 	uicmd "github.com/connctl/connctl/internal/commands/ui"
 	versioncmd "github.com/connctl/connctl/internal/commands/version"
 	"github.com/connctl/connctl/internal/deps"
@@ -106,6 +107,7 @@ secrets live only in the OS keyring (or, when chosen, an encrypted file).`,
 	for _, c := range []*cobra.Command{
 		jobscmd.NewCmd(d),
 		workercmd.NewCmd(d, nil),
+		teamcmd.NewCmd(d),
 		activitiescmd.NewCmd(d),
 		connectorscmd.NewCmd(d),
 		configcmd.NewCmd(d),

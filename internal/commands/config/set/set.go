@@ -123,7 +123,7 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	opts.IO.Statusf("%sSet %s to %s", opts.IO.Success(), opts.Key, shown)
 	if v.Source == configstore.SourceEnv {
-		opts.IO.Warnf("%s is set in the environment and overrides the file (now %s)", st.EnvName(), now)
+		opts.IO.Warnf("%s is set in the environment and overrides the file (now %s)", v.EnvVar, now)
 	}
 	return nil
 }
