@@ -143,6 +143,7 @@ func TestScripts(t *testing.T) {
 			"machine":           cmdMachine,
 			"vault-token":       cmdVaultToken,
 			"vault-seal":        cmdVaultSeal,
+			"vault-unseal":      cmdVaultUnseal,
 			"webhook-start":     cmdWebhookStart,
 			"freshdesk-hung":    cmdFreshdeskHung,
 			"webhook-got":       cmdWebhookGot,

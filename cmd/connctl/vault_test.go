@@ -63,6 +63,11 @@ func cmdVaultSeal(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(vaultOf(ts).Seal())
 }
 
+// vault-unseal: unseal the server (the dev server's unseal key).
+func cmdVaultUnseal(ts *testscript.TestScript, neg bool, args []string) {
+	ts.Check(vaultOf(ts).Unseal())
+}
+
 // vaultCondition is [vault]: a Vault binary is built (or, under
 // CONNCTL_TEST_DISALLOW_SKIP=1, an error saying how to build it).
 func vaultCondition() (bool, error) {

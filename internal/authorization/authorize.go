@@ -45,6 +45,10 @@ func (s *Service) Authorize(ctx context.Context, name string, opts Options) (*co
 	if err != nil {
 		return nil, err
 	}
+	// No grant at the provider that could not be kept.
+	if err := s.Mgr.ProbeStore(ctx, c.ID); err != nil {
+		return nil, err
+	}
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Minute

@@ -684,6 +684,31 @@ func (mg *Manager) removeSecrets(ctx context.Context, c *configstore.Connection,
 	mg.warnf("%v; connctl removes them on its next create or delete", err)
 }
 
+// ProbeStore checks that the secret store answers (a read of connID's
+// access token, which need not exist), so that a browser flow is not begun,
+// and a grant made at the provider, when its tokens could not be stored.
+func (mg *Manager) ProbeStore(ctx context.Context, connID string) error {
+	st, err := mg.Secrets()
+	if err != nil {
+		return SecretStoreError(err)
+	}
+	if _, err := st.Get(ctx, connID, KindAccessToken); err != nil && !errors.Is(err, secretstore.ErrNotFound) {
+		return SecretStoreError(err)
+	}
+	return nil
+}
+
+// ProbeSecrets reads every secret of c, so that a command that changes
+// more than the connection (delete --cascade deletes its jobs first) is
+// refused before anything changes when the secret store cannot be reached
+// (a sealed Vault, a locked keyring).
+func (mg *Manager) ProbeSecrets(ctx context.Context, c *configstore.Connection) error {
+	if len(c.Secrets) == 0 {
+		return nil
+	}
+	return mg.probeSecrets(ctx, c, c.Secrets)
+}
+
 // probeSecrets reads each of kinds, so that a change that removes secrets
 // is refused before anything changes when the store cannot be reached.
 func (mg *Manager) probeSecrets(ctx context.Context, c *configstore.Connection, kinds []string) error {

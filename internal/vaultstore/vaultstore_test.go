@@ -196,6 +196,14 @@ func TestSealedAndUnreachable(t *testing.T) {
 		}
 		noCanary(t, err)
 	}
+	// Unsealed, the same store works again: nothing to repair, and the
+	// refused write changed nothing.
+	if err := srv.Unseal(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Get(ctx, "conn", "api_key"); err != nil || v != canary {
+		t.Fatalf("after unseal: Get = %q, %v; want the value stored before the seal", v, err)
+	}
 	srv.Stop()
 	_, err := s.Get(ctx, "conn", "api_key")
 	if !errors.Is(err, secretstore.ErrUnavailable) || !strings.Contains(err.Error(), "VAULT_ADDR") || strings.Count(err.Error(), "\n") > 0 {

@@ -63,6 +63,10 @@ type Result struct {
 	ExpiresAt *time.Time `json:"expires_at"` // the earliest dated forecast
 	Forecasts []Forecast `json:"forecasts"`
 	Failed24h int        `json:"failed_24h"`
+
+	// storeErr is set when the secret store itself failed (down, sealed,
+	// timed out): no connection can be judged then, so status fails.
+	storeErr error
 }
 
 // Options are the inputs of status.
@@ -124,7 +128,9 @@ rename it into the collector's folder, so that a scrape never reads half a
 file (docs/health.md).
 
 Exit status: 0 when every connection is ok or expiring, 4 when any needs
-authorization, 1 when any other fails (see ` + "`connctl help exit-codes`" + `).`,
+authorization or the secret store is down (a sealed or unreachable Vault, a
+locked keyring: then nothing is reported, as no connection can be judged), 1
+when any other fails (see ` + "`connctl help exit-codes`" + `).`,
 		Example: `  connctl status
   connctl status crm support
   connctl status --offline -o json
@@ -175,6 +181,14 @@ func run(ctx context.Context, opts *Options) error {
 		}()
 	}
 	wg.Wait()
+	for _, r := range results {
+		if r.storeErr != nil {
+			// The secret store is down, not the connections: saying
+			// needs_reauthorization would send the user to a fix that
+			// cannot work. Nothing is printed or notified.
+			return r.storeErr
+		}
+	}
 	if err := opts.output(ctx, svc.Mgr.Config, results); err != nil {
 		return err
 	}
@@ -221,6 +235,10 @@ func (opts *Options) one(ctx context.Context, svc *authorization.Service, c conf
 		}
 	} else {
 		account, err := opts.check(ctx, svc, &c)
+		if storeDown(err) {
+			r.storeErr = err
+			return r
+		}
 		if err != nil {
 			r.State, r.Reason, r.Fix = classify(err, q)
 			return r
@@ -344,6 +362,13 @@ func keyCheck(ctx context.Context, hc *http.Client, mg *connection.Manager, c *c
 		return "", err
 	}
 	return id.Account, nil
+}
+
+// storeDown reports whether err is the secret store's own failure (a
+// sealed or unreachable Vault, a locked keyring, a timeout) rather than
+// the connection's.
+func storeDown(err error) bool {
+	return errors.Is(err, secretstore.ErrUnavailable) || errors.Is(err, secretstore.ErrTimeout)
 }
 
 // classify maps a failed check to a state, its reason and the fix.

@@ -84,6 +84,7 @@ type Server struct {
 	LogPath string
 
 	bin  string
+	opts string              // the server's options (port, socket folder, ...)
 	cred *syscall.Credential // nil: run as the current user
 	dbs  atomic.Int64
 }
@@ -149,8 +150,8 @@ func StartProcess() (s *Server, stop func(), err error) {
 			cleanup()
 			return nil, nil, err
 		}
-		opts := fmt.Sprintf("-p %d -h 127.0.0.1 -k %s -c fsync=off -c full_page_writes=off -c max_connections=200", s.Port, s.Dir)
-		out, err := s.run("pg_ctl", "-D", data, "-l", s.LogPath, "-o", opts, "-w", "-t", "60", "start")
+		s.opts = fmt.Sprintf("-p %d -h 127.0.0.1 -k %s -c fsync=off -c full_page_writes=off -c max_connections=200", s.Port, s.Dir)
+		out, err := s.run("pg_ctl", "-D", data, "-l", s.LogPath, "-o", s.opts, "-w", "-t", "60", "start")
 		if err == nil {
 			break
 		}
@@ -175,6 +176,26 @@ func (s *Server) Halt() error {
 		return fmt.Errorf("pg_ctl stop: %v: %s", err, out)
 	}
 	return nil
+}
+
+// Resume starts a server stopped by Halt again, on the same port with the
+// same data (after crash recovery: Halt stops it as a crash would).
+func (s *Server) Resume() error {
+	out, err := s.run("pg_ctl", "-D", filepath.Join(s.Dir, "data"), "-l", s.LogPath, "-o", s.opts, "-w", "-t", "60", "start")
+	if err != nil {
+		return fmt.Errorf("pg_ctl start: %v: %s\n%s", err, out, testpeer.LogTail(s.LogPath, 10))
+	}
+	return nil
+}
+
+// Restart stops the server at once and starts it again on the same port
+// with the same data: every connection to it is cut, as when a database
+// server restarts under its clients.
+func (s *Server) Restart() error {
+	if err := s.Halt(); err != nil {
+		return err
+	}
+	return s.Resume()
 }
 
 // URL is the connection URL of database db as the superuser postgres.

@@ -171,8 +171,42 @@ func (s *Server) Token(policies ...string) (string, error) {
 	return out.Auth.ClientToken, nil
 }
 
-// Seal seals the server; a dev server stays sealed until it restarts.
+// Seal seals the server: it keeps its data but answers 503 "Vault is
+// sealed" until Unseal.
 func (s *Server) Seal() error { return s.call(http.MethodPut, "sys/seal", RootToken, nil, nil) }
+
+// Unseal unseals a sealed server with the dev server's one unseal key,
+// which it prints at start ("Unseal Key: ..." in its log).
+func (s *Server) Unseal() error {
+	key, err := s.unsealKey()
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Sealed bool `json:"sealed"`
+	}
+	if err := s.call(http.MethodPut, "sys/unseal", "", map[string]any{"key": key}, &out); err != nil {
+		return err
+	}
+	if out.Sealed {
+		return errors.New("vault still sealed after its unseal key was given")
+	}
+	return nil
+}
+
+// unsealKey reads the dev server's unseal key from its log.
+func (s *Server) unsealKey() (string, error) {
+	b, err := os.ReadFile(s.LogPath)
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, ok := strings.CutPrefix(strings.TrimSpace(line), "Unseal Key: "); ok && k != "" {
+			return strings.TrimSpace(k), nil
+		}
+	}
+	return "", fmt.Errorf("no \"Unseal Key:\" line in the dev server's log %s", s.LogPath)
+}
 
 // StartProcess starts a dev server outside of a test (a testscript
 // command). stop ends it and removes its folder. A missing binary is
@@ -225,7 +259,9 @@ func (s *Server) call(method, path, token string, in, out any) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("X-Vault-Token", token)
+	if token != "" {
+		req.Header.Set("X-Vault-Token", token)
+	}
 	resp, err := s.http.Do(req)
 	if err != nil {
 		return err

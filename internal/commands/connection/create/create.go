@@ -249,6 +249,14 @@ func run(ctx context.Context, opts *Options) error {
 			return err
 		}
 	}
+	if m.Kind.Interactive() && !opts.NoAuthorize {
+		// The sign-in's tokens must be storable: a secret store that is
+		// down (a sealed Vault, a locked keyring) refuses the create
+		// before anything is saved or a grant made.
+		if err := mgr.ProbeStore(ctx, connection.NewID()); err != nil {
+			return err
+		}
+	}
 	conn, err := mgr.Create(ctx, connection.CreateRequest{Connector: ctr, Auth: m, Name: opts.Name, Fields: fields, Secrets: secrets})
 	if err != nil {
 		return err

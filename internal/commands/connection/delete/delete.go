@@ -172,6 +172,14 @@ func deleteOne(ctx context.Context, opts *Options, mgr *connection.Manager, t ta
 	ios := opts.IO
 	c := t.conn
 	if len(t.jobs) > 0 {
+		// The jobs go first, so make sure the connection can follow: a
+		// secret store that is down refuses the whole delete, before
+		// anything changes.
+		if !opts.KeepSecrets {
+			if err := mgr.ProbeSecrets(ctx, c); err != nil {
+				return exitcode.WithHint(err, "nothing was deleted; to remove only the definitions and leave the secrets in the secret store, pass --keep-secrets")
+			}
+		}
 		jm, err := opts.Jobs()
 		if err != nil {
 			return err
