@@ -45,10 +45,29 @@ func cachePath(configPath string) string {
 	return filepath.Join(dir, "connctl", "config-"+hex.EncodeToString(sum[:8])+".cache")
 }
 
-// loadCache reads the parse cache kept for configPath, whichever bytes it
-// was made from (nil if there is none or it cannot be read). The caller
-// checks that it is valid for the file's bytes.
+// loadCache is loadCacheFile decoded whole.
 func loadCache(configPath string, size int) *parseCache {
+	f := loadCacheFile(configPath, size)
+	if f == nil {
+		return nil
+	}
+	doc, err := f.document()
+	if err != nil {
+		return nil
+	}
+	return &parseCache{sum: f.sum, Doc: doc, sums: f.chunkSums()}
+}
+
+// valid reports whether c was made from the file whose digest is sum.
+func (c *parseCache) valid(sum [sha256.Size]byte) bool {
+	return c != nil && c.sum == sum
+}
+
+// loadCacheFile reads the parse cache kept for configPath, whichever bytes
+// it was made from (nil if there is none or it cannot be read), checked
+// from end to end but not decoded (scanCache). The caller checks that it
+// is valid for the file's bytes.
+func loadCacheFile(configPath string, size int) *cacheFile {
 	if size < cacheThreshold {
 		return nil
 	}
@@ -60,7 +79,7 @@ func loadCache(configPath string, size int) *parseCache {
 	if err != nil {
 		return nil
 	}
-	c, err := decodeCache(b)
+	c, err := scanCache(b)
 	if err != nil {
 		return nil
 	}
@@ -68,7 +87,7 @@ func loadCache(configPath string, size int) *parseCache {
 }
 
 // valid reports whether c was made from the file whose digest is sum.
-func (c *parseCache) valid(sum [sha256.Size]byte) bool {
+func (c *cacheFile) valid(sum [sha256.Size]byte) bool {
 	return c != nil && c.sum == sum
 }
 

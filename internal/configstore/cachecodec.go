@@ -171,9 +171,19 @@ var errBadCache = errors.New("bad parse cache")
 // cacheReader reads what cacheWriter wrote. Strings point into b, which
 // must never change: the whole cache file stays in memory as long as any
 // of its strings does, in place of one allocation per string.
+//
+// A reader in scratch mode (scanCache) checks the bytes exactly as it
+// decodes them but keeps nothing: every map, slice and time pointer it
+// returns is the same reused one, so scanning a whole cache allocates
+// almost nothing.
 type cacheReader struct {
 	b   []byte
 	err error
+
+	scratch     bool
+	scratchMap  map[string]string
+	scratchStrs []string
+	scratchTime time.Time
 }
 
 func (r *cacheReader) fail() {
@@ -242,6 +252,13 @@ func (r *cacheReader) strs() []string {
 	if n == 0 {
 		return nil
 	}
+	if r.scratch {
+		r.scratchStrs = r.scratchStrs[:0]
+		for range n - 1 {
+			r.scratchStrs = append(r.scratchStrs, r.str())
+		}
+		return r.scratchStrs
+	}
 	l := make([]string, n-1)
 	for i := range l {
 		l[i] = r.str()
@@ -254,7 +271,16 @@ func (r *cacheReader) strMap() map[string]string {
 	if n == 0 || r.err != nil {
 		return nil
 	}
-	m := make(map[string]string, n-1)
+	var m map[string]string
+	if r.scratch {
+		if r.scratchMap == nil {
+			r.scratchMap = map[string]string{}
+		}
+		m = r.scratchMap
+		clear(m)
+	} else {
+		m = make(map[string]string, n-1)
+	}
 	for range n - 1 {
 		k := r.str()
 		m[k] = r.str()
@@ -315,87 +341,117 @@ func (r *cacheReader) timePtr() *time.Time {
 		return nil
 	}
 	t := r.timeTagged(tag)
+	if r.scratch {
+		r.scratchTime = t
+		return &r.scratchTime
+	}
 	return &t
 }
 
-// decodeCache decodes b (the whole cache file, which must not change
-// afterwards: the Document's strings point into it).
-func decodeCache(b []byte) (*parseCache, error) {
+// connection reads one connection into x, which it resets first.
+func (r *cacheReader) connection(x *Connection) {
+	*x = Connection{}
+	x.ID = r.str()
+	x.Name = r.str()
+	x.Connector = r.str()
+	x.Auth = r.str()
+	x.Fields = r.strMap()
+	x.Secrets = r.strs()
+	x.SecretBackend = r.str()
+	x.Status = Status(r.str())
+	x.StatusReason = r.str()
+	x.Account = r.str()
+	x.CreatedAt = r.time()
+	x.UpdatedAt = r.time()
+	x.AuthorizedAt = r.timePtr()
+	x.Unverified = r.bool()
+	if r.bool() {
+		o := &OAuthState{}
+		o.Scopes = r.strs()
+		o.IssuedAt = r.timePtr()
+		o.ExpiresAt = r.timePtr()
+		o.APIBase = r.str()
+		o.Subject = r.str()
+		o.Org = r.str()
+		o.Extra = r.strMap()
+		x.OAuth = o
+	}
+}
+
+// job reads one job into j, which it resets first.
+func (r *cacheReader) job(j *Job) {
+	*j = Job{}
+	j.ID = r.str()
+	j.Name = r.str()
+	j.ConnectionID = r.str()
+	j.Source = r.str()
+	j.Params = r.strMap()
+	j.Dest = r.str()
+	j.Format = r.str()
+	j.Mode = r.str()
+	j.Schedule = r.str()
+	j.NotifyOn = r.str()
+	j.CreatedAt = r.time()
+	j.UpdatedAt = r.time()
+}
+
+// cacheFile is a parse cache checked from end to end (scanCache) but not
+// decoded: its settings are, and its connections and jobs are decoded when
+// asked for, one at a time (each) or all at once (document). Strings point
+// into buf, which must never change.
+type cacheFile struct {
+	buf      []byte
+	sum      [32]byte
+	schema   int
+	settings map[string]any
+	conns    []byte // from the first connection on
+	nConns   int    // -1: no connections list (nil)
+	sums     []byte // chunkSumLen bytes a connection, or none
+	jobs     []byte // from the first job on
+	nJobs    int    // -1: no jobs list (nil)
+}
+
+// scanCache checks b, a whole cache file, with the very code that decodes
+// it (a reader in scratch mode), so a cacheFile it returns always decodes;
+// what it rejects, decodeCache rejects too. Only the settings are decoded.
+func scanCache(b []byte) (*cacheFile, error) {
 	if len(b) < len(cacheMagic)+32 || string(b[:len(cacheMagic)]) != cacheMagic {
 		return nil, errBadCache
 	}
-	r := &cacheReader{b: b[len(cacheMagic):]}
-	c := &parseCache{}
+	r := &cacheReader{b: b[len(cacheMagic):], scratch: true}
+	c := &cacheFile{buf: b}
 	copy(c.sum[:], r.bytes(32))
 	settings := r.str()
-	c.Doc.SchemaVersion = int(r.varint())
-	if n := r.count(); n > len(r.b)/16+1 { // a connection takes more than 16 bytes
+	c.schema = int(r.varint())
+	n := r.count()
+	if n > len(r.b)/16+1 { // a connection takes more than 16 bytes
 		return nil, errBadCache
-	} else if n > 0 {
-		c.Doc.Connections = make([]Connection, n-1)
 	}
-	for i := range c.Doc.Connections {
+	c.nConns, c.conns = n-1, r.b
+	var x Connection
+	for range n - 1 {
 		if r.err != nil {
 			return nil, r.err
 		}
-		x := &c.Doc.Connections[i]
-		x.ID = r.str()
-		x.Name = r.str()
-		x.Connector = r.str()
-		x.Auth = r.str()
-		x.Fields = r.strMap()
-		x.Secrets = r.strs()
-		x.SecretBackend = r.str()
-		x.Status = Status(r.str())
-		x.StatusReason = r.str()
-		x.Account = r.str()
-		x.CreatedAt = r.time()
-		x.UpdatedAt = r.time()
-		x.AuthorizedAt = r.timePtr()
-		x.Unverified = r.bool()
-		if r.bool() {
-			o := &OAuthState{}
-			o.Scopes = r.strs()
-			o.IssuedAt = r.timePtr()
-			o.ExpiresAt = r.timePtr()
-			o.APIBase = r.str()
-			o.Subject = r.str()
-			o.Org = r.str()
-			o.Extra = r.strMap()
-			x.OAuth = o
-		}
+		r.connection(&x)
 	}
 	if n := int(r.uvarint()); n > 0 {
-		if n != len(c.Doc.Connections) || n > len(r.b)/chunkSumLen {
+		if n != max(c.nConns, 0) || n > len(r.b)/chunkSumLen {
 			return nil, errBadCache
 		}
-		c.sums = make([]chunkSum, n)
-		for i := range c.sums {
-			copy(c.sums[i][:], r.bytes(chunkSumLen))
-		}
+		c.sums = r.bytes(n * chunkSumLen)
 	}
-	if n := r.count(); n > len(r.b)/16+1 { // so does a job
+	n = r.count()
+	if n > len(r.b)/16+1 { // so does a job
 		return nil, errBadCache
-	} else if n > 0 {
-		c.Doc.Jobs = make([]Job, n-1)
 	}
-	for i := range c.Doc.Jobs {
+	c.nJobs, c.jobs = n-1, r.b
+	var j Job
+	for range n - 1 {
 		if r.err != nil {
 			return nil, r.err
 		}
-		j := &c.Doc.Jobs[i]
-		j.ID = r.str()
-		j.Name = r.str()
-		j.ConnectionID = r.str()
-		j.Source = r.str()
-		j.Params = r.strMap()
-		j.Dest = r.str()
-		j.Format = r.str()
-		j.Mode = r.str()
-		j.Schedule = r.str()
-		j.NotifyOn = r.str()
-		j.CreatedAt = r.time()
-		j.UpdatedAt = r.time()
+		r.job(&j)
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -407,6 +463,77 @@ func decodeCache(b []byte) (*parseCache, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Doc.Settings = s
+	c.settings = s
 	return c, nil
+}
+
+// each decodes the connections one at a time into one reused Connection
+// and calls fn with it; fn may keep its strings, maps and slices (each
+// connection gets its own) but not the pointer. It stops at fn's first
+// error and returns it.
+func (c *cacheFile) each(fn func(*Connection) error) error {
+	r := &cacheReader{b: c.conns}
+	var x Connection
+	for range max(c.nConns, 0) {
+		r.connection(&x)
+		if r.err != nil {
+			return r.err // never: scanCache read these bytes
+		}
+		if err := fn(&x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// document decodes the whole Document; its Settings are c's.
+func (c *cacheFile) document() (Document, error) {
+	d := Document{SchemaVersion: c.schema, Settings: c.settings}
+	if c.nConns >= 0 {
+		d.Connections = make([]Connection, 0, c.nConns)
+	}
+	err := c.each(func(x *Connection) error {
+		d.Connections = append(d.Connections, *x)
+		return nil
+	})
+	if err != nil {
+		return Document{}, err
+	}
+	if c.nJobs >= 0 {
+		d.Jobs = make([]Job, c.nJobs)
+	}
+	r := &cacheReader{b: c.jobs}
+	for i := range d.Jobs {
+		r.job(&d.Jobs[i])
+	}
+	if r.err != nil {
+		return Document{}, r.err
+	}
+	return d, nil
+}
+
+// chunkSums returns the chunk digests of the connections, or nil.
+func (c *cacheFile) chunkSums() []chunkSum {
+	if len(c.sums) == 0 {
+		return nil
+	}
+	out := make([]chunkSum, len(c.sums)/chunkSumLen)
+	for i := range out {
+		copy(out[i][:], c.sums[i*chunkSumLen:])
+	}
+	return out
+}
+
+// decodeCache decodes b (the whole cache file, which must not change
+// afterwards: the Document's strings point into it).
+func decodeCache(b []byte) (*parseCache, error) {
+	f, err := scanCache(b)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := f.document()
+	if err != nil {
+		return nil, err
+	}
+	return &parseCache{sum: f.sum, Doc: doc, sums: f.chunkSums()}, nil
 }

@@ -66,6 +66,12 @@ type joined struct {
 	*SettingsView
 }
 
+// EachConnection reads the joined backend one connection at a time where
+// it can (see the package's EachConnection).
+func (j joined) EachConnection(fn func(c *Connection) error) error {
+	return EachConnection(j.Definitions, fn)
+}
+
 // ValidateDocument checks the rules every stored document keeps: each
 // connection and job has a unique id and a valid name (ValidateName),
 // unique ignoring case among its kind; connections have a connector and a

@@ -272,7 +272,7 @@ type SettingsView struct {
 	getenv func(string) string
 
 	mu   sync.Mutex
-	from *Document // the document v was built from
+	from *settingsDoc // the settings v was built from
 	v    *viper.Viper
 }
 
@@ -281,7 +281,7 @@ type SettingsView struct {
 // (flags, when a command binds one, over all). Only settings go through
 // viper; connections are typed and read directly.
 func (s *SettingsView) view() (*viper.Viper, map[string]any) {
-	doc := s.file.Document()
+	doc := s.file.settingsDoc()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.v != nil && s.from == doc {
@@ -377,7 +377,7 @@ func knownSettings(fileSettings map[string]any) []Setting {
 
 // All returns every setting's effective value.
 func (s *SettingsView) All() []SettingValue {
-	known := knownSettings(s.file.Document().Settings)
+	known := knownSettings(s.file.settingsDoc().Settings)
 	out := make([]SettingValue, 0, len(known))
 	for _, st := range known {
 		sv, _ := s.Get(st.Key)

@@ -39,10 +39,23 @@ type Store struct {
 	path   string
 	getenv func(string) string
 
-	mu     sync.Mutex
-	doc    *Document // replaced, never changed in place: readers keep a snapshot
-	exists bool
-	sum    [sha256.Size]byte // of the file doc was read from or written as, when exists
+	mu sync.Mutex
+	// doc is replaced, never changed in place: readers keep a snapshot.
+	// It is nil while the parse cache (lazy) has not been decoded: the
+	// connections are then read from it one at a time (EachConnection),
+	// and decoded whole only when Document is called.
+	doc      *Document
+	lazy     *cacheFile
+	settings *settingsDoc
+	exists   bool
+	sum      [sha256.Size]byte // of the file doc was read from or written as, when exists
+}
+
+// settingsDoc is the settings section of one read or write of the file: a
+// new one each time, so that a SettingsView knows when to build its viper
+// again without decoding every connection.
+type settingsDoc struct {
+	Settings map[string]any
 }
 
 var _ Config = (*Store)(nil)
@@ -68,7 +81,7 @@ func Open(path string, getenv func(string) string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.doc, s.exists, s.sum = &r.doc, r.exists, r.sum
+	s.set(r)
 	return s, nil
 }
 
@@ -88,7 +101,66 @@ func (s *Store) Exists() bool {
 func (s *Store) Document() *Document {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.document()
+}
+
+// document is Document with s.mu held: it decodes the parse cache the
+// first time.
+func (s *Store) document() *Document {
+	if s.doc == nil && s.lazy != nil {
+		doc, err := s.lazy.document()
+		if err != nil { // never: scanCache checked these bytes with the same code
+			panic(fmt.Sprintf("configstore: decoding a checked parse cache: %v", err))
+		}
+		s.doc = &doc
+	}
 	return s.doc
+}
+
+// settingsDoc returns the settings as last read or written, without
+// decoding the connections.
+func (s *Store) settingsDoc() *settingsDoc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settings
+}
+
+// EachConnection calls fn with every connection, in file order, and stops
+// at fn's first error, which it returns. When the parse cache was valid
+// and Document has not been called, each connection is decoded from the
+// cache in turn, so that a caller which keeps only a few fields of each
+// (list) never holds them all. fn must not modify c or keep the pointer
+// (it may be reused for the next connection); it may keep c's strings,
+// maps and slices.
+func (s *Store) EachConnection(fn func(c *Connection) error) error {
+	s.mu.Lock()
+	doc, lazy := s.doc, s.lazy
+	s.mu.Unlock()
+	if doc == nil && lazy != nil {
+		return lazy.each(fn)
+	}
+	return eachOf(doc.Connections, fn)
+}
+
+func eachOf(conns []Connection, fn func(c *Connection) error) error {
+	for i := range conns {
+		if err := fn(&conns[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EachConnection calls fn with every connection of defs, in stored order,
+// one at a time where defs can (a *Store reading its parse cache), else
+// from defs.Connections(); see Store.EachConnection for what fn may do.
+func EachConnection(defs Definitions, fn func(c *Connection) error) error {
+	if e, ok := defs.(interface {
+		EachConnection(func(*Connection) error) error
+	}); ok {
+		return e.EachConnection(fn)
+	}
+	return eachOf(defs.Connections(), fn)
 }
 
 // Connections returns every connection, in file order.
@@ -100,18 +172,41 @@ func (s *Store) Find(name string) (*Connection, bool) {
 	return c, c != nil
 }
 
-// set replaces the in-memory document.
-func (s *Store) set(doc *Document, exists bool, sum [sha256.Size]byte) {
-	s.mu.Lock()
-	s.doc, s.exists, s.sum = doc, exists, sum
-	s.mu.Unlock()
-}
-
-// snapshot returns the document and the digest of the file it came from.
-func (s *Store) snapshot() (*Document, bool, [sha256.Size]byte) {
+// set replaces the in-memory document with r's.
+func (s *Store) set(r readResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.doc, s.exists, s.sum
+	s.exists, s.sum = r.exists, r.sum
+	if r.lazy != nil {
+		s.doc, s.lazy = nil, r.lazy
+		s.settings = &settingsDoc{Settings: r.lazy.settings}
+		return
+	}
+	doc := r.doc
+	s.doc, s.lazy = &doc, nil
+	s.settings = &settingsDoc{Settings: doc.Settings}
+}
+
+// snapshot returns a deep copy of the document when it is the parse of
+// the file whose digest is sum.
+func (s *Store) snapshot(sum [sha256.Size]byte) (Document, bool) {
+	s.mu.Lock()
+	doc, lazy, exists, fromSum := s.doc, s.lazy, s.exists, s.sum
+	s.mu.Unlock()
+	if !exists || fromSum != sum {
+		return Document{}, false
+	}
+	if doc != nil {
+		return cloneDocument(doc), true
+	}
+	// Not decoded yet: a fresh decode is a copy that shares nothing
+	// (its strings point into the cache's bytes, which never change).
+	d, err := lazy.document()
+	if err != nil {
+		return Document{}, false
+	}
+	d.Settings = cloneSettings(d.Settings)
+	return d, true
 }
 
 // ErrNotFound is wrapped by errors for unknown connection names.
@@ -146,7 +241,10 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 	if err != nil {
 		return err
 	}
-	doc := r.doc
+	doc, err := r.document()
+	if err != nil {
+		return err
+	}
 	if err := fn(&doc); err != nil {
 		return err
 	}
@@ -163,7 +261,7 @@ func (s *Store) Update(ctx context.Context, fn func(d *Document) error) error {
 	}
 	sum := sha256.Sum256(out)
 	storeCached(s.path, len(out), sum, &doc, chunkSums(out))
-	s.set(&doc, true, sum)
+	s.set(readResult{doc: doc, exists: true, sum: sum})
 	return nil
 }
 
@@ -192,17 +290,24 @@ func fromSnapshot(from *Store, sum [sha256.Size]byte) (Document, bool) {
 	if from == nil {
 		return Document{}, false
 	}
-	if doc, exists, fromSum := from.snapshot(); exists && fromSum == sum {
-		return cloneDocument(doc), true
-	}
-	return Document{}, false
+	return from.snapshot(sum)
 }
 
-// readResult is a parsed config file and the digest of its bytes.
+// readResult is a parsed config file and the digest of its bytes: doc, or,
+// when the parse cache was valid, lazy (not decoded yet).
 type readResult struct {
 	doc    Document
+	lazy   *cacheFile
 	exists bool
 	sum    [sha256.Size]byte
+}
+
+// document returns r's Document, decoding the parse cache if need be.
+func (r *readResult) document() (Document, error) {
+	if r.lazy != nil {
+		return r.lazy.document()
+	}
+	return r.doc, nil
 }
 
 // readDocument reads and parses the file at path. When from holds the
@@ -212,7 +317,7 @@ type readResult struct {
 // connections whose lines the parse cache knows are taken from it.
 func readDocument(path string, from *Store) (readResult, error) {
 	r := readResult{exists: true}
-	var cache *parseCache
+	var cache *cacheFile
 	if sum, size, ok := sumFile(path); ok && size >= cacheThreshold {
 		// A large file: its digest first, read in small pieces, so that
 		// when the copy or the cache is valid the file is never held in
@@ -222,8 +327,8 @@ func readDocument(path string, from *Store) (readResult, error) {
 			r.doc = doc
 			return r, nil
 		}
-		if cache = loadCache(path, int(size)); cache.valid(sum) {
-			r.doc = cache.Doc
+		if cache = loadCacheFile(path, int(size)); cache.valid(sum) {
+			r.lazy = cache
 			return r, nil
 		}
 	}
@@ -240,16 +345,19 @@ func readDocument(path string, from *Store) (readResult, error) {
 			r.doc = doc
 			return r, nil
 		}
-		if cache = loadCache(path, len(raw)); cache.valid(sum) {
-			r.doc = cache.Doc
+		if cache = loadCacheFile(path, len(raw)); cache.valid(sum) {
+			r.lazy = cache
 			return r, nil
 		}
 	}
 	var reuse map[chunkSum]*Connection
 	if cache != nil && len(cache.sums) > 0 {
-		reuse = make(map[chunkSum]*Connection, len(cache.sums))
-		for i := range cache.sums {
-			reuse[cache.sums[i]] = &cache.Doc.Connections[i]
+		if old, err := cache.document(); err == nil {
+			sums := cache.chunkSums()
+			reuse = make(map[chunkSum]*Connection, len(sums))
+			for i := range sums {
+				reuse[sums[i]] = &old.Connections[i]
+			}
 		}
 	}
 	doc, sums, err := parseDocument(path, raw, reuse)
@@ -372,7 +480,7 @@ func (s *Store) Reload() error {
 	if err != nil {
 		return err
 	}
-	s.set(&r.doc, r.exists, r.sum)
+	s.set(r)
 	return nil
 }
 

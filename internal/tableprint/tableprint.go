@@ -9,6 +9,7 @@
 package tableprint
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -44,7 +45,16 @@ type Table struct {
 	keep    map[int]bool
 	color   bool
 	colors  map[int]func(string) Color
+
+	// out buffers piped rows; a streaming table (Stream) writes each row
+	// into it as it is added.
+	out    *bufio.Writer
+	stream bool
 }
+
+// pipeBuffer is the size of the buffer piped rows are written through:
+// one write system call per 64 KiB of rows, not one per row.
+const pipeBuffer = 64 << 10
 
 // Color is an ANSI SGR colour for a terminal cell.
 type Color string
@@ -118,10 +128,32 @@ func NewIO(s *iostreams.IOStreams, headers ...string) *Table {
 // IsTTY reports whether the table uses the terminal layout.
 func (t *Table) IsTTY() bool { return t.tty }
 
+// Stream makes a piped table write each row as it is added (through a
+// 64 KiB buffer that Render flushes) instead of keeping every row until
+// Render: a long listing then takes memory for one row, not for all. The
+// output is the same as without Stream when the table has headers; without
+// headers each row has its own number of cells (none is padded to the
+// widest). On a terminal it changes nothing: aligning columns needs every
+// row. Render must still be called, once, after the last row; it returns
+// the first write error.
+func (t *Table) Stream() {
+	if !t.tty {
+		t.stream = true
+	}
+}
+
 // Row adds a row. Missing cells are empty; cells beyond the number of
 // headers are dropped (when there are headers), so every line has the same
 // number of fields.
 func (t *Table) Row(cells ...string) {
+	if t.stream {
+		cols := len(t.headers)
+		if cols == 0 {
+			cols = len(cells)
+		}
+		t.writePipeRow(cells, cols)
+		return
+	}
 	t.rows = append(t.rows, append([]string(nil), cells...))
 }
 
@@ -139,6 +171,12 @@ func (t *Table) Since(now, when time.Time) string {
 
 // Render writes the table. It may be called once.
 func (t *Table) Render() error {
+	if t.stream {
+		if t.out == nil {
+			return nil
+		}
+		return t.out.Flush()
+	}
 	cols := t.columns()
 	if cols == 0 {
 		return nil
@@ -173,21 +211,43 @@ func normalize(r []string, n int, clean func(string) string) []string {
 }
 
 func (t *Table) renderPipe(cols int) error {
-	var b bytes.Buffer
 	for _, r := range t.rows {
-		b.WriteString(strings.Join(normalize(r, cols, pipeCell), "\t"))
-		b.WriteByte('\n')
+		t.writePipeRow(r, cols)
 	}
-	_, err := t.w.Write(b.Bytes())
-	return err
+	if t.out == nil {
+		return nil
+	}
+	return t.out.Flush()
+}
+
+// writePipeRow writes r as one tab-separated line of cols cells into the
+// table's buffer. A write error stays in the buffer (later writes do
+// nothing) and is returned by the Flush in Render.
+func (t *Table) writePipeRow(r []string, cols int) {
+	if t.out == nil {
+		t.out = bufio.NewWriterSize(t.w, pipeBuffer)
+	}
+	for i := range cols {
+		if i > 0 {
+			_ = t.out.WriteByte('\t')
+		}
+		if i < len(r) {
+			_, _ = t.out.WriteString(pipeCell(r[i]))
+		}
+	}
+	_ = t.out.WriteByte('\n')
 }
 
 // pipeCell strips colour and turns tabs and line breaks into spaces, so a
 // cell can never split a field or a row; any other terminal control left is
 // shown escaped (package textsafe), since piped output often ends up on a
-// terminal after all.
+// terminal after all. Every sequence the ansi expression matches starts
+// with ESC, so it runs only on the rare cell that holds one.
 func pipeCell(s string) string {
-	return textsafe.Sanitize(flatten(ansi.ReplaceAllLiteralString(s, "")))
+	if strings.IndexByte(s, 0x1b) >= 0 {
+		s = ansi.ReplaceAllLiteralString(s, "")
+	}
+	return textsafe.Sanitize(flatten(s))
 }
 
 // flatten replaces every control whitespace (tab, newline, carriage return,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -155,33 +154,65 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	now := opts.Now()
-	conns := Filter(Effective(cfg.Connections(), cfg.String("secrets.backend")), opts.Search, connectorID, status)
+	tty := ios.IsStdoutTTY()
 	// Forecasts read the config only (no keyring, no network), and only
 	// when they are shown or filtered on: a piped list skips them.
-	var fc *forecaster
-	if within >= 0 || exp != nil || ios.IsStdoutTTY() {
-		fc = &forecaster{cat: cat, now: now, keyMaxAge: cfg.Duration(connection.KeyMaxAgeSetting)}
+	forecast := within >= 0 || exp != nil || tty
+	keyMaxAge := time.Duration(0)
+	if forecast {
+		keyMaxAge = cfg.Duration(connection.KeyMaxAgeSetting)
 	}
-	if within >= 0 {
-		conns = fc.within(conns, within)
+	backend := cfg.String("secrets.backend")
+	needle := strings.ToLower(opts.Search)
+	// One connection at a time: of each, only the row list prints and
+	// sorts on is kept, so memory grows with the rows listed, not with
+	// whole connections (issue #17).
+	var rows []row
+	total := 0
+	err = configstore.EachConnection(cfg, func(c *configstore.Connection) error {
+		index := total
+		total++
+		c = effective(c, backend)
+		if connectorID != "" && c.Connector != connectorID {
+			return nil
+		}
+		st := connview.StatusText(c)
+		if status != "" && st != status {
+			return nil
+		}
+		if needle != "" && !strings.Contains(strings.ToLower(c.Name), needle) {
+			return nil
+		}
+		r := newRow(c, st, index)
+		if forecast {
+			if e, ok := connection.Earliest(connection.Forecasts(cat, c, now, keyMaxAge)); ok {
+				r.end = &e
+			}
+			if within >= 0 && (r.end == nil || r.end.At.After(now.Add(within))) {
+				return nil
+			}
+		}
+		rows = append(rows, r)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	failed := opts.FailedLastDay(ctx)
-	Sort(conns, opts.Sort, failed)
-	if opts.Limit > 0 && len(conns) > opts.Limit {
-		conns = conns[:opts.Limit]
+	sortRows(rows, opts.Sort, failed)
+	if opts.Limit > 0 && len(rows) > opts.Limit {
+		rows = rows[:opts.Limit]
 	}
 	if exp != nil {
-		views := make([]connview.Connection, len(conns))
-		for i := range conns {
-			views[i] = connview.From(cat, conns[i])
-			views[i].Failed24h = failed[conns[i].ID]
-			views[i].SetExpiry(fc.forecasts(conns[i]))
+		views, err := viewsOf(cfg, cat, backend, rows, failed)
+		if err != nil {
+			return err
 		}
 		return exp.Write(ios.Out, views)
 	}
-	if len(conns) == 0 {
-		if ios.IsStdoutTTY() {
-			if len(cfg.Connections()) == 0 {
+	if len(rows) == 0 {
+		if tty {
+			if total == 0 {
 				ios.Statusf("No connections yet. Create one with `connctl create --connector <id>` (see `connctl connectors`).")
 			} else {
 				ios.Statusf("No connections match.")
@@ -189,11 +220,96 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		return nil
 	}
-	var ends map[*configstore.Connection]connector.Forecast
-	if fc != nil {
-		ends = fc.earliest(conns)
+	return render(ios, rows, failed, now, within >= 0)
+}
+
+// row is what list keeps of one connection: the cells it prints and sorts
+// on, never the connection itself.
+type row struct {
+	key                                  string // the name lowercased (once, not in every comparison)
+	name, connector, status, account, id string
+	created                              time.Time
+	index                                int                 // the connection's place in stored order
+	end                                  *connector.Forecast // the earliest dated forecast, when computed and any
+}
+
+func newRow(c *configstore.Connection, status string, index int) row {
+	return row{key: strings.ToLower(c.Name), name: c.Name, connector: c.Connector, status: status, account: c.Account,
+		id: c.ID, created: c.CreatedAt, index: index}
+}
+
+// effective returns c as it stands with the secrets backend in force: one
+// whose secrets were stored in another backend cannot be used (its secret
+// is known to be gone from here), so it is listed as needs_reauthorization,
+// never as authorized (a changed copy; c itself is left alone). Only the
+// config is read.
+func effective(c *configstore.Connection, backend string) *configstore.Connection {
+	if c.Status == configstore.StatusAuthorized && connection.Stranded(c, backend) {
+		e := *c
+		e.Status, e.StatusReason = configstore.StatusNeedsReauthorization, configstore.ReasonSecretMissing
+		return &e
 	}
-	return RenderExpiry(ios, conns, failed, now, ends, within >= 0)
+	return c
+}
+
+// viewsOf reads the connections again for the JSON views of rows, in
+// rows' order: only the listed ones are built whole.
+func viewsOf(cfg configstore.Definitions, cat *connector.Catalogue, backend string, rows []row, failed map[string]int) ([]connview.Connection, error) {
+	at := make(map[int]int, len(rows)) // stored index -> place in rows
+	for i := range rows {
+		at[rows[i].index] = i
+	}
+	views := make([]connview.Connection, len(rows))
+	index := 0
+	err := configstore.EachConnection(cfg, func(c *configstore.Connection) error {
+		i, ok := at[index]
+		index++
+		if !ok {
+			return nil
+		}
+		v := connview.From(cat, effective(c, backend))
+		v.Failed24h = failed[rows[i].id]
+		if e := rows[i].end; e != nil {
+			v.SetExpiry([]connector.Forecast{*e})
+		}
+		views[i] = v
+		return nil
+	})
+	return views, err
+}
+
+// sortRows orders rows by name (case-insensitive), then by key; ties keep
+// the order before.
+func sortRows(rows []row, key string, failed map[string]int) {
+	slices.SortStableFunc(rows, func(a, b row) int { return strings.Compare(a.key, b.key) })
+	var cmp func(a, b *row) int
+	switch key {
+	case "connector":
+		cmp = func(a, b *row) int { return strings.Compare(a.connector, b.connector) }
+	case "status":
+		cmp = func(a, b *row) int { return strings.Compare(a.status, b.status) }
+	case "created":
+		cmp = func(a, b *row) int { return b.created.Compare(a.created) } // newest first
+	case "failed":
+		cmp = func(a, b *row) int { return failed[b.id] - failed[a.id] } // most first
+	default:
+		return
+	}
+	slices.SortStableFunc(rows, func(a, b row) int { return cmp(&a, &b) })
+}
+
+// Sort orders conns (already sorted by name) by key; ties keep name order.
+func Sort(conns []*configstore.Connection, key string, failed map[string]int) {
+	rows := make([]row, len(conns))
+	for i, c := range conns {
+		rows[i] = newRow(c, connview.StatusText(c), i)
+		rows[i].key = "" // already sorted by name: keep their order
+	}
+	sortRows(rows, key, failed)
+	orig := slices.Clone(conns)
+	for i := range rows {
+		conns[i] = orig[rows[i].index]
+	}
 }
 
 // ParseWithin reads --expiring: a Go duration (36h, 90m) or whole days (14d).
@@ -213,127 +329,17 @@ func ParseWithin(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// forecaster computes each connection's forecasts once.
-type forecaster struct {
-	cat       *connector.Catalogue
-	now       time.Time
-	keyMaxAge time.Duration
-	memo      map[*configstore.Connection][]connector.Forecast
-}
-
-func (f *forecaster) forecasts(c *configstore.Connection) []connector.Forecast {
-	if fs, ok := f.memo[c]; ok {
-		return fs
-	}
-	if f.memo == nil {
-		f.memo = map[*configstore.Connection][]connector.Forecast{}
-	}
-	fs := connection.Forecasts(f.cat, c, f.now, f.keyMaxAge)
-	f.memo[c] = fs
-	return fs
-}
-
-// within keeps the connections whose earliest dated forecast is at most d
-// from now (or already past).
-func (f *forecaster) within(conns []*configstore.Connection, d time.Duration) []*configstore.Connection {
-	out := conns[:0:0]
-	for _, c := range conns {
-		if e, ok := connection.Earliest(f.forecasts(c)); ok && !e.At.After(f.now.Add(d)) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// earliest maps each connection with a dated forecast to its earliest.
-func (f *forecaster) earliest(conns []*configstore.Connection) map[*configstore.Connection]connector.Forecast {
-	out := map[*configstore.Connection]connector.Forecast{}
-	for _, c := range conns {
-		if e, ok := connection.Earliest(f.forecasts(c)); ok {
-			out[c] = e
-		}
-	}
-	return out
-}
-
-// Effective returns the connections as they stand with the secrets backend
-// in force: one whose secrets were stored in another backend cannot be used
-// (its secret is known to be gone from here), so it is listed as
-// needs_reauthorization, never as authorized. Only the config is read.
-func Effective(all []configstore.Connection, backend string) []configstore.Connection {
-	out := all
-	for i := range all {
-		c := &all[i]
-		if c.Status == configstore.StatusAuthorized && connection.Stranded(c, backend) {
-			if &out[0] == &all[0] {
-				out = append([]configstore.Connection(nil), all...)
-			}
-			out[i].Status, out[i].StatusReason = configstore.StatusNeedsReauthorization, configstore.ReasonSecretMissing
-		}
-	}
-	return out
-}
-
-// Filter returns the connections matching every non-empty criterion, sorted
-// by name (case-insensitive). status is compared with the status shown
-// (connview.StatusText): "authorized" leaves out the unverified ones.
-func Filter(all []configstore.Connection, search, connectorID string, status string) []*configstore.Connection {
-	needle := strings.ToLower(search)
-	out := make([]*configstore.Connection, 0, len(all))
-	for i := range all {
-		c := &all[i]
-		if connectorID != "" && c.Connector != connectorID {
-			continue
-		}
-		if status != "" && connview.StatusText(c) != status {
-			continue
-		}
-		if needle != "" && !strings.Contains(strings.ToLower(c.Name), needle) {
-			continue
-		}
-		out = append(out, c)
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name)
-	})
-	return out
-}
-
-// Sort orders conns (already sorted by name) by key; ties keep name order.
-func Sort(conns []*configstore.Connection, key string, failed map[string]int) {
-	var less func(a, b *configstore.Connection) bool
-	switch key {
-	case "connector":
-		less = func(a, b *configstore.Connection) bool { return a.Connector < b.Connector }
-	case "status":
-		less = func(a, b *configstore.Connection) bool { return connview.StatusText(a) < connview.StatusText(b) }
-	case "created":
-		less = func(a, b *configstore.Connection) bool { return a.CreatedAt.After(b.CreatedAt) }
-	case "failed":
-		less = func(a, b *configstore.Connection) bool { return failed[a.ID] > failed[b.ID] }
-	default:
-		return
-	}
-	sort.SliceStable(conns, func(i, j int) bool { return less(conns[i], conns[j]) })
-}
-
-// Render prints the connections table (TTY) or TSV rows (pipe).
-func Render(ios *iostreams.IOStreams, conns []*configstore.Connection, failed map[string]int, now time.Time) error {
-	return RenderExpiry(ios, conns, failed, now, nil, false)
-}
-
-// RenderExpiry is Render with each connection's earliest forecast (ends)
-// and an expiry column: always when withExpiry (--expiring was given);
-// else on a terminal only when a forecast ends within ExpiresColumnWithin,
-// and never piped, so that scripts reading the default columns are not
-// broken.
-func RenderExpiry(ios *iostreams.IOStreams, conns []*configstore.Connection, failed map[string]int, now time.Time,
-	ends map[*configstore.Connection]connector.Forecast, withExpiry bool) error {
+// render prints the connections table (TTY) or TSV rows (pipe), with an
+// expiry column: always when withExpiry (--expiring was given); else on a
+// terminal only when a row's forecast ends within ExpiresColumnWithin, and
+// never piped, so that scripts reading the default columns are not broken.
+// Piped rows are streamed.
+func render(ios *iostreams.IOStreams, rows []row, failed map[string]int, now time.Time, withExpiry bool) error {
 	tty := ios.IsStdoutTTY()
 	showExp := withExpiry
 	if tty && !showExp {
-		for _, e := range ends {
-			if e.At.Sub(now) <= ExpiresColumnWithin {
+		for i := range rows {
+			if e := rows[i].end; e != nil && e.At.Sub(now) <= ExpiresColumnWithin {
 				showExp = true
 				break
 			}
@@ -346,42 +352,44 @@ func RenderExpiry(ios *iostreams.IOStreams, conns []*configstore.Connection, fai
 		headers = append(headers, "EXPIRES")
 	}
 	t := tableprint.NewIO(ios, headers...)
+	t.Stream()   // piped: each row is written as it comes
 	t.Keep(1, 2) // the connector id and the status are never cut either
 	if showExp {
 		t.Keep(6)
 	}
 	t.ColorColumn(2, tableprint.StatusColor)
 	t.ColorColumn(5, func(string) tableprint.Color { return tableprint.Red })
-	for _, c := range conns {
+	for i := range rows {
+		r := &rows[i]
 		if tty {
 			marker := ""
-			if n := failed[c.ID]; n > 0 {
+			if n := failed[r.id]; n > 0 {
 				marker = fmt.Sprintf("ⓘ %d failed", n)
 			}
-			row := []string{c.Name, c.Connector, connview.StatusText(c), c.Account, tableprint.RelativeTime(now, c.CreatedAt), marker}
 			if showExp {
-				row = append(row, expiresText(ends, c, now))
+				t.Row(r.name, r.connector, r.status, r.account, tableprint.RelativeTime(now, r.created), marker, expiresText(r.end, now))
+			} else {
+				t.Row(r.name, r.connector, r.status, r.account, tableprint.RelativeTime(now, r.created), marker)
 			}
-			t.Row(row...)
 			continue
 		}
-		row := []string{c.Name, c.Connector, connview.StatusText(c), c.Account, c.CreatedAt.UTC().Format(time.RFC3339), strconv.Itoa(failed[c.ID])}
+		created := r.created.UTC().Format(time.RFC3339)
 		if showExp {
 			exp := ""
-			if e, ok := ends[c]; ok {
-				exp = e.At.UTC().Format(time.RFC3339)
+			if r.end != nil {
+				exp = r.end.At.UTC().Format(time.RFC3339)
 			}
-			row = append(row, exp)
+			t.Row(r.name, r.connector, r.status, r.account, created, strconv.Itoa(failed[r.id]), exp)
+		} else {
+			t.Row(r.name, r.connector, r.status, r.account, created, strconv.Itoa(failed[r.id]))
 		}
-		t.Row(row...)
 	}
 	return t.Render()
 }
 
 // expiresText is the EXPIRES cell: "in 9d", "expired 2d ago" or "".
-func expiresText(ends map[*configstore.Connection]connector.Forecast, c *configstore.Connection, now time.Time) string {
-	e, ok := ends[c]
-	if !ok {
+func expiresText(e *connector.Forecast, now time.Time) string {
+	if e == nil {
 		return ""
 	}
 	if !e.At.After(now) {
