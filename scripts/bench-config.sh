@@ -14,6 +14,10 @@
 #   big          with CONNCTL_BENCH_BIG=145672: peak RSS of `connctl list | wc -l`
 #                over that many connections, cold (no parse cache) and warm
 #
+# CONNCTL_BENCH_BASE=<git revision or connctl binary> also runs that build of
+# connctl (the list rows, and big), in the same run, and checks that it
+# prints the same rows.
+#
 # Usage: scripts/bench-config.sh [CONNECTIONS] (default 10000). RUNS=7 sets the
 # number of runs per row; the median wall time and the largest peak RSS are
 # printed. No figure here is a test: write them in docs/performance.md with
@@ -29,6 +33,17 @@ command -v python3 >/dev/null || { echo "python3 is needed to write the configs"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/connctl-bench-config.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/connctl" ./cmd/connctl
+base=
+if [[ -n ${CONNCTL_BENCH_BASE:-} ]]; then
+	if [[ -x $CONNCTL_BENCH_BASE && ! -d $CONNCTL_BENCH_BASE ]]; then
+		base=$CONNCTL_BENCH_BASE
+	else
+		mkdir "$tmp/base-src"
+		git archive "$CONNCTL_BENCH_BASE" | tar -x -C "$tmp/base-src"
+		(cd "$tmp/base-src" && go build -o "$tmp/connctl-base" ./cmd/connctl)
+		base=$tmp/connctl-base
+	fi
+fi
 
 # gen N FILE: a connctl config of N s3 connections, in the layout connctl
 # writes (the shape of the Go benchmarks), and an rclone.conf of N s3 remotes.
@@ -90,7 +105,14 @@ env $(env_for) "$tmp/connctl" list >/dev/null # warm the parse cache
 
 # the fixed cost of a start: list over an empty config
 row start connctl : env CONNCTL_CONFIG="$tmp/empty.yaml" "$tmp/connctl" list
+if [[ -n $base ]]; then
+	row list base : sh -c "\"$base\" list | cat"
+	cp "$tmp/out" "$tmp/out-base"
+fi
 row list connctl : sh -c "\"$tmp/connctl\" list | cat"
+if [[ -n $base ]]; then
+	cmp -s "$tmp/out" "$tmp/out-base" || { echo "connctl and the base listed different rows" >&2; exit 1; }
+fi
 row list rclone : "$rclone" listremotes --long
 ratio list
 
@@ -116,4 +138,9 @@ if [[ -n ${CONNCTL_BENCH_BIG:-} ]]; then
 	row big-cold connctl : sh -c "\"$tmp/connctl\" list | wc -l"
 	row big-warm connctl : sh -c "\"$tmp/connctl\" list | wc -l"
 	[[ $(cat "$tmp/out") -ge $big ]] || { echo "list printed $(cat "$tmp/out") lines for $big connections" >&2; exit 1; }
+	row big-json connctl : sh -c "\"$tmp/connctl\" list -o json | wc -l"
+	if [[ -n $base ]]; then
+		row big-warm base : sh -c "\"$base\" list | wc -l"
+		row big-json base : sh -c "\"$base\" list -o json | wc -l"
+	fi
 fi

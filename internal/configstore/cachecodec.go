@@ -172,19 +172,25 @@ var errBadCache = errors.New("bad parse cache")
 // must never change: the whole cache file stays in memory as long as any
 // of its strings does, in place of one allocation per string.
 //
-// A reader in scratch mode (scanCache) checks the bytes exactly as it
-// decodes them but keeps nothing: every map, slice and time pointer it
-// returns is the same reused one, so scanning a whole cache allocates
-// almost nothing.
+// A reader in scratch mode (scanCache, Store.EachConnection) checks and
+// decodes the bytes exactly as otherwise but reuses, from one connection
+// to the next, every map, slice, time pointer and OAuthState it returns
+// (one of each per place in a connection: the slot counters, reset by
+// connection and job), so reading a whole cache allocates almost nothing.
 type cacheReader struct {
 	b   []byte
 	err error
 
-	scratch     bool
-	scratchMap  map[string]string
-	scratchStrs []string
-	scratchTime time.Time
+	scratch                     bool
+	maps                        [2]map[string]string
+	lists                       [2][]string
+	times                       [3]time.Time
+	oauth                       OAuthState
+	mapSlot, listSlot, timeSlot int
 }
+
+// reset starts the scratch slots again, for the next connection or job.
+func (r *cacheReader) reset() { r.mapSlot, r.listSlot, r.timeSlot = 0, 0, 0 }
 
 func (r *cacheReader) fail() {
 	if r.err == nil {
@@ -252,12 +258,17 @@ func (r *cacheReader) strs() []string {
 	if n == 0 {
 		return nil
 	}
-	if r.scratch {
-		r.scratchStrs = r.scratchStrs[:0]
-		for range n - 1 {
-			r.scratchStrs = append(r.scratchStrs, r.str())
+	if r.scratch && r.listSlot < len(r.lists) {
+		l := r.lists[r.listSlot][:0]
+		if l == nil {
+			l = make([]string, 0, 4) // empty, not nil, as make gives below
 		}
-		return r.scratchStrs
+		for range n - 1 {
+			l = append(l, r.str())
+		}
+		r.lists[r.listSlot] = l
+		r.listSlot++
+		return l
 	}
 	l := make([]string, n-1)
 	for i := range l {
@@ -272,11 +283,12 @@ func (r *cacheReader) strMap() map[string]string {
 		return nil
 	}
 	var m map[string]string
-	if r.scratch {
-		if r.scratchMap == nil {
-			r.scratchMap = map[string]string{}
+	if r.scratch && r.mapSlot < len(r.maps) {
+		if r.maps[r.mapSlot] == nil {
+			r.maps[r.mapSlot] = map[string]string{}
 		}
-		m = r.scratchMap
+		m = r.maps[r.mapSlot]
+		r.mapSlot++
 		clear(m)
 	} else {
 		m = make(map[string]string, n-1)
@@ -341,9 +353,11 @@ func (r *cacheReader) timePtr() *time.Time {
 		return nil
 	}
 	t := r.timeTagged(tag)
-	if r.scratch {
-		r.scratchTime = t
-		return &r.scratchTime
+	if r.scratch && r.timeSlot < len(r.times) {
+		p := &r.times[r.timeSlot]
+		r.timeSlot++
+		*p = t
+		return p
 	}
 	return &t
 }
@@ -351,6 +365,7 @@ func (r *cacheReader) timePtr() *time.Time {
 // connection reads one connection into x, which it resets first.
 func (r *cacheReader) connection(x *Connection) {
 	*x = Connection{}
+	r.reset()
 	x.ID = r.str()
 	x.Name = r.str()
 	x.Connector = r.str()
@@ -367,6 +382,10 @@ func (r *cacheReader) connection(x *Connection) {
 	x.Unverified = r.bool()
 	if r.bool() {
 		o := &OAuthState{}
+		if r.scratch {
+			o = &r.oauth
+			*o = OAuthState{}
+		}
 		o.Scopes = r.strs()
 		o.IssuedAt = r.timePtr()
 		o.ExpiresAt = r.timePtr()
@@ -381,6 +400,7 @@ func (r *cacheReader) connection(x *Connection) {
 // job reads one job into j, which it resets first.
 func (r *cacheReader) job(j *Job) {
 	*j = Job{}
+	r.reset()
 	j.ID = r.str()
 	j.Name = r.str()
 	j.ConnectionID = r.str()
@@ -468,11 +488,13 @@ func scanCache(b []byte) (*cacheFile, error) {
 }
 
 // each decodes the connections one at a time into one reused Connection
-// and calls fn with it; fn may keep its strings, maps and slices (each
-// connection gets its own) but not the pointer. It stops at fn's first
-// error and returns it.
-func (c *cacheFile) each(fn func(*Connection) error) error {
-	r := &cacheReader{b: c.conns}
+// and calls fn with it. Without scratch each connection has maps, slices
+// and pointers of its own, which fn may keep; with scratch they are reused
+// for the next connection too, and fn may keep only strings (they point
+// into c.buf). fn never keeps the Connection pointer. each stops at fn's
+// first error and returns it.
+func (c *cacheFile) each(scratch bool, fn func(*Connection) error) error {
+	r := &cacheReader{b: c.conns, scratch: scratch}
 	var x Connection
 	for range max(c.nConns, 0) {
 		r.connection(&x)
@@ -492,7 +514,7 @@ func (c *cacheFile) document() (Document, error) {
 	if c.nConns >= 0 {
 		d.Connections = make([]Connection, 0, c.nConns)
 	}
-	err := c.each(func(x *Connection) error {
+	err := c.each(false, func(x *Connection) error {
 		d.Connections = append(d.Connections, *x)
 		return nil
 	})

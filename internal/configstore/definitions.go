@@ -72,6 +72,10 @@ func (j joined) EachConnection(fn func(c *Connection) error) error {
 	return EachConnection(j.Definitions, fn)
 }
 
+// ConnectionCount counts the joined backend's connections (see the
+// package's ConnectionCount).
+func (j joined) ConnectionCount() int { return ConnectionCount(j.Definitions) }
+
 // ValidateDocument checks the rules every stored document keeps: each
 // connection and job has a unique id and a valid name (ValidateName),
 // unique ignoring case among its kind; connections have a connector and a

@@ -34,12 +34,13 @@ func lazyConfig(t *testing.T) string {
 	return path
 }
 
-// collect returns the connections EachConnection gives, copied.
+// collect returns the connections EachConnection gives, deep copies (the
+// memory it hands over is reused from one to the next).
 func collect(t *testing.T, defs Definitions) []Connection {
 	t.Helper()
 	var out []Connection
 	if err := EachConnection(defs, func(c *Connection) error {
-		out = append(out, *c)
+		out = append(out, cloneConnection(c))
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -89,6 +90,9 @@ func TestLazyDecodeMatchesEager(t *testing.T) {
 	if len(s.All()) == 0 {
 		t.Error("no settings")
 	}
+	if n := ConnectionCount(s); n != len(want.Connections) {
+		t.Errorf("ConnectionCount = %d, want %d", n, len(want.Connections))
+	}
 	if got := collect(t, s); !reflect.DeepEqual(got, want.Connections) {
 		t.Fatalf("EachConnection differs from a parse of the file (%d vs %d connections)", len(got), len(want.Connections))
 	}
@@ -106,6 +110,11 @@ func TestLazyDecodeMatchesEager(t *testing.T) {
 	}
 	if got := collect(t, Join(s, s.SettingsView)); !reflect.DeepEqual(got, want.Connections) {
 		t.Error("EachConnection of a Join differs")
+	}
+	for _, defs := range []Definitions{s, defsOnly{s}, Join(s, s.SettingsView)} {
+		if n := ConnectionCount(defs); n != len(want.Connections) {
+			t.Errorf("ConnectionCount(%T) = %d, want %d", defs, n, len(want.Connections))
+		}
 	}
 	if doc := s.Document(); !reflect.DeepEqual(*doc, want) {
 		t.Fatal("Document of a lazily read cache differs from a parse of the file")
@@ -194,8 +203,8 @@ func TestLazyDecodeStaleOrCorruptCache(t *testing.T) {
 }
 
 // TestUpdateAfterLazyOpen: an Update of a Store that has not decoded its
-// cache starts from the file's connections and shares nothing with what
-// EachConnection handed out before.
+// cache starts from the file's connections, and changing them changes
+// nothing EachConnection reads.
 func TestUpdateAfterLazyOpen(t *testing.T) {
 	t.Parallel()
 	path := lazyConfig(t)
@@ -203,26 +212,20 @@ func TestUpdateAfterLazyOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var kept map[string]string
-	if err := s.EachConnection(func(c *Connection) error {
-		if kept == nil {
-			kept = c.Fields
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	before := kept["bucket"]
+	orig := collect(t, s)
+	before := orig[0].Fields["bucket"]
+	var during []Connection
 	err = s.Update(context.Background(), func(d *Document) error {
 		d.Connections[0].Fields["bucket"] = "changed"
 		d.Settings["limits"].(map[string]any)["crm"] = 5
+		during = collect(t, s)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kept["bucket"] != before {
-		t.Error("the Update changed a map EachConnection had handed out")
+	if during[0].Fields["bucket"] != before || !reflect.DeepEqual(during, orig) {
+		t.Error("changing the Update's document changed what the Store reads")
 	}
 	if s.Document().Connections[0].Fields["bucket"] != "changed" || s.Int("limits.crm") != 5 {
 		t.Error("the Update was lost")
@@ -263,12 +266,20 @@ func FuzzScanCache(f *testing.F) {
 		if err != nil {
 			t.Fatalf("scanned cache does not decode: %v", err)
 		}
-		var each []Connection
-		if err := c.each(func(x *Connection) error { each = append(each, *x); return nil }); err != nil {
-			t.Fatal(err)
-		}
-		if len(each) != len(d.Connections) || (len(each) > 0 && !reflect.DeepEqual(each, d.Connections)) {
-			t.Fatalf("each differs from document")
+		for _, scratch := range []bool{false, true} {
+			i := 0
+			if err := c.each(scratch, func(x *Connection) error {
+				if i >= len(d.Connections) || !reflect.DeepEqual(*x, d.Connections[i]) {
+					t.Fatalf("scratch=%v: connection %d differs from document's", scratch, i)
+				}
+				i++
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if i != len(d.Connections) {
+				t.Fatalf("scratch=%v: %d connections, document has %d", scratch, i, len(d.Connections))
+			}
 		}
 	})
 }

@@ -128,18 +128,40 @@ func (s *Store) settingsDoc() *settingsDoc {
 // EachConnection calls fn with every connection, in file order, and stops
 // at fn's first error, which it returns. When the parse cache was valid
 // and Document has not been called, each connection is decoded from the
-// cache in turn, so that a caller which keeps only a few fields of each
-// (list) never holds them all. fn must not modify c or keep the pointer
-// (it may be reused for the next connection); it may keep c's strings,
-// maps and slices.
+// cache in turn into memory reused for the next, so that a caller which
+// keeps a few fields of each (list) neither holds every connection nor
+// makes garbage of each. So c and what it points to (its maps, slices and
+// pointers) are valid only during the call: fn must not modify them or
+// keep them; it may keep c's strings, and copies of the rest.
 func (s *Store) EachConnection(fn func(c *Connection) error) error {
 	s.mu.Lock()
 	doc, lazy := s.doc, s.lazy
 	s.mu.Unlock()
 	if doc == nil && lazy != nil {
-		return lazy.each(fn)
+		return lazy.each(true, fn)
 	}
 	return eachOf(doc.Connections, fn)
+}
+
+// ConnectionCount returns the number of connections, without decoding
+// them.
+func (s *Store) ConnectionCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.doc == nil && s.lazy != nil {
+		return max(s.lazy.nConns, 0)
+	}
+	return len(s.doc.Connections)
+}
+
+// ConnectionCount returns the number of connections of defs, without
+// decoding them where defs can (a *Store), for a caller sizing what it
+// keeps of each.
+func ConnectionCount(defs Definitions) int {
+	if c, ok := defs.(interface{ ConnectionCount() int }); ok {
+		return c.ConnectionCount()
+	}
+	return len(defs.Connections())
 }
 
 func eachOf(conns []Connection, fn func(c *Connection) error) error {

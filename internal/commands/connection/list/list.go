@@ -4,6 +4,7 @@ package list
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -168,6 +169,11 @@ func run(ctx context.Context, opts *Options) error {
 	// sorts on is kept, so memory grows with the rows listed, not with
 	// whole connections (issue #17).
 	var rows []row
+	if opts.Search == "" && connectorID == "" && status == "" && within < 0 {
+		// Every connection is listed: one allocation of the right size,
+		// not a slice grown (and copied) two dozen times.
+		rows = make([]row, 0, configstore.ConnectionCount(cfg))
+	}
 	total := 0
 	err = configstore.EachConnection(cfg, func(c *configstore.Connection) error {
 		index := total
@@ -267,7 +273,7 @@ func viewsOf(cfg configstore.Definitions, cat *connector.Catalogue, backend stri
 		if !ok {
 			return nil
 		}
-		v := connview.From(cat, effective(c, backend))
+		v := own(connview.From(cat, effective(c, backend)))
 		v.Failed24h = failed[rows[i].id]
 		if e := rows[i].end; e != nil {
 			v.SetExpiry([]connector.Forecast{*e})
@@ -276,6 +282,26 @@ func viewsOf(cfg configstore.Definitions, cat *connector.Catalogue, backend stri
 		return nil
 	})
 	return views, err
+}
+
+// own returns v with copies of the maps, slices and times it may share
+// with the connection it was made from: EachConnection reuses those for
+// the next connection.
+func own(v connview.Connection) connview.Connection {
+	v.Fields = maps.Clone(v.Fields)
+	v.Secrets = slices.Clone(v.Secrets)
+	v.Scopes = slices.Clone(v.Scopes)
+	v.ExpiresAt = copyTime(v.ExpiresAt)
+	v.AuthorizedAt = copyTime(v.AuthorizedAt)
+	return v
+}
+
+func copyTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
 }
 
 // sortRows orders rows by name (case-insensitive), then by key; ties keep
