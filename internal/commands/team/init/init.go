@@ -164,7 +164,7 @@ func run(ctx context.Context, opts *Options) error {
 
 	ios := opts.IO
 	if !res.Changed() {
-		ios.Statusf("%sNothing to copy: %d connection(s) and %d job(s) are already in the team store %s", ios.Success(), res.Connections.Present, res.Jobs.Present, site)
+		ios.Statusf("%sNothing to copy: %s and %s already in the team store %s", ios.Success(), count(res.Connections.Present, "connection"), count(res.Jobs.Present, "job"), site)
 	} else {
 		ios.Statusf("%sCopied into the team store %s: %s, %s, %s%s", ios.Success(), site,
 			count(res.Connections.Copied, "connection"), count(res.Jobs.Copied, "job"), count(res.Checkpoints.Copied, "checkpoint"),
