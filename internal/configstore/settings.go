@@ -182,11 +182,7 @@ func storeURL(v string) (any, error) {
 // storeURLInArgv refuses a store URL with a password on the command line,
 // where shell history and other users' ps would see it.
 func storeURLInArgv(v string) string {
-	u, err := url.Parse(strings.TrimSpace(v))
-	if err != nil || u.User == nil {
-		return ""
-	}
-	if _, ok := u.User.Password(); !ok {
+	if !StoreURLHasPassword(v) {
 		return ""
 	}
 	return "the URL holds a password, which the command line would leak to shell history and ps: give the URL as \"-\" and pipe it in (printf %s \"$URL\" | connctl config set store.url -), or leave the password out and set PGPASSWORD or ~/.pgpass"
@@ -203,6 +199,23 @@ func vaultAddr(v string) (any, error) {
 		return nil, fmt.Errorf("%q is not a Vault address such as https://vault.example.com:8200", v)
 	}
 	return v, nil
+}
+
+// StoreURLHasPassword reports whether a postgres:// URL holds a password,
+// in its user part or as a password= parameter (a URL that does not parse
+// counts when it mentions one).
+func StoreURLHasPassword(v string) bool {
+	v = strings.TrimSpace(v)
+	u, err := url.Parse(v)
+	if err != nil {
+		return strings.Contains(strings.ToLower(v), "password")
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return true
+		}
+	}
+	return u.Query().Has("password")
 }
 
 // vaultPath is a Vault path: not empty, no spaces or control characters.

@@ -241,6 +241,27 @@ func TestVaultAddrPrecedence(t *testing.T) {
 	}
 }
 
+// TestStoreURLPassword: a password in the user part or as a parameter
+// keeps a store URL off the command line (config set, team init).
+func TestStoreURLPassword(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]bool{
+		"postgres://u:p@h/db":                          true,
+		"postgres://u@h/db?sslmode=disable&password=p": true,
+		"postgres://u:@h/db":                           true,
+		"postgres://u@h/db?sslmode=disable":            false,
+		"postgres://h/db":                              false,
+	} {
+		if got := StoreURLHasPassword(v); got != want {
+			t.Errorf("%s: %v, want %v", v, got, want)
+		}
+		st, _ := LookupSetting("store.url")
+		if got := st.ArgvProblem(v) != ""; got != want {
+			t.Errorf("config set store.url %s refused: %v, want %v", v, got, want)
+		}
+	}
+}
+
 func TestValidateName(t *testing.T) {
 	t.Parallel()
 	good := []string{"crm-prod", "CRM Prod", "Zoho (EU)", "données", "a", strings.Repeat("x", 64), "$(id)", "CON"}

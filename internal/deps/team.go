@@ -29,9 +29,9 @@ func (d *Deps) LocalActivities(create bool) (*activitylog.Store, error) {
 }
 
 // OpenVault opens the Vault at addr (VAULT_ADDR and vault.addr do not
-// apply), with the local settings' vault.mount and vault.path and Vault's
-// own token conventions.
-func (d *Deps) OpenVault(addr string) (*vaultstore.Store, error) {
+// apply; from names where addr came from, for messages), with the local
+// settings' vault.mount and vault.path and Vault's own token conventions.
+func (d *Deps) OpenVault(addr, from string) (*vaultstore.Store, error) {
 	cfg, err := d.Settings()
 	if err != nil {
 		return nil, err
@@ -42,5 +42,5 @@ func (d *Deps) OpenVault(addr string) (*vaultstore.Store, error) {
 		}
 		return d.Getenv(k)
 	}
-	return vaultstore.New(vaultstore.Config{Addr: addr, Mount: cfg.String("vault.mount"), Path: cfg.String("vault.path"), Getenv: getenv})
+	return vaultstore.New(vaultstore.Config{Addr: addr, AddrFrom: from, Mount: cfg.String("vault.mount"), Path: cfg.String("vault.path"), Getenv: getenv})
 }

@@ -142,10 +142,17 @@ func Export(ctx context.Context, shared Shared, opts ExportOptions) (*ExportResu
 		if clashes := exportClashes(team, indexOf(d)); len(clashes) > 0 {
 			return &ClashError{Where: opts.Where, Clashes: clashes}
 		}
+		conns, jobs := map[string]int{}, map[string]int{}
+		for i := range d.Connections {
+			conns[d.Connections[i].ID] = i
+		}
+		for i := range d.Jobs {
+			jobs[d.Jobs[i].ID] = i
+		}
 		for _, n := range out {
-			i := indexOfConn(d, n.ID)
+			i, ok := conns[n.ID]
 			switch {
-			case i < 0:
+			case !ok:
 				d.Connections = append(d.Connections, n)
 				res.Connections.Copied++
 			case reflect.DeepEqual(d.Connections[i], n):
@@ -157,9 +164,9 @@ func Export(ctx context.Context, shared Shared, opts ExportOptions) (*ExportResu
 		}
 		for _, j := range team.Jobs {
 			j = cloneJob(j)
-			i := indexOfJob(d, j.ID)
+			i, ok := jobs[j.ID]
 			switch {
-			case i < 0:
+			case !ok:
 				d.Jobs = append(d.Jobs, j)
 				res.Jobs.Copied++
 			case reflect.DeepEqual(d.Jobs[i], j):
@@ -196,22 +203,4 @@ func exportClashes(team *configstore.Document, local index) []Clash {
 		}
 	}
 	return out
-}
-
-func indexOfConn(d *configstore.Document, id string) int {
-	for i := range d.Connections {
-		if d.Connections[i].ID == id {
-			return i
-		}
-	}
-	return -1
-}
-
-func indexOfJob(d *configstore.Document, id string) int {
-	for i := range d.Jobs {
-		if d.Jobs[i].ID == id {
-			return i
-		}
-	}
-	return -1
 }

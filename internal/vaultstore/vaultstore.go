@@ -40,10 +40,13 @@ const DefaultTimeout = 15 * time.Second
 type Config struct {
 	// Addr is the server when VAULT_ADDR is not set (the vault.addr
 	// setting); VAULT_ADDR wins, as with the vault CLI.
-	Addr    string
-	Mount   string // KV v2 mount; "" is DefaultMount
-	Path    string // path prefix inside the mount; "" is DefaultPath
-	Timeout time.Duration
+	Addr string
+	// AddrFrom names where Addr came from, for messages ("vault.addr"
+	// when empty); an address from VAULT_ADDR is named so.
+	AddrFrom string
+	Mount    string // KV v2 mount; "" is DefaultMount
+	Path     string // path prefix inside the mount; "" is DefaultPath
+	Timeout  time.Duration
 	// Getenv reads VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE, VAULT_ROLE_ID,
 	// VAULT_SECRET_ID and HOME; nil is os.Getenv.
 	Getenv func(string) string
@@ -54,6 +57,7 @@ type Store struct {
 	kv     *api.KVv2
 	client *api.Client
 	addr   string
+	from   string // where addr came from: VAULT_ADDR, vault.addr, ...
 	mount  string
 	prefix string
 	getenv func(string) string
@@ -71,9 +75,12 @@ func New(cfg Config) (*Store, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	addr := strings.TrimSpace(getenv("VAULT_ADDR"))
+	addr, from := strings.TrimSpace(getenv("VAULT_ADDR")), "VAULT_ADDR"
 	if addr == "" {
-		addr = strings.TrimSpace(cfg.Addr)
+		addr, from = strings.TrimSpace(cfg.Addr), cfg.AddrFrom
+		if from == "" {
+			from = "vault.addr"
+		}
 	}
 	if addr == "" {
 		return nil, &vaultError{
@@ -85,7 +92,7 @@ func New(cfg Config) (*Store, error) {
 	u, err := url.Parse(addr)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, &vaultError{
-			msg:  fmt.Sprintf("VAULT_ADDR %q is not an http(s) URL", addr),
+			msg:  fmt.Sprintf("%s %q is not an http(s) URL", from, addr),
 			hint: "set VAULT_ADDR to your Vault server, e.g. https://vault.example.com:8200",
 			errs: []error{secretstore.ErrUnavailable},
 		}
@@ -121,7 +128,7 @@ func New(cfg Config) (*Store, error) {
 	if ns := getenv("VAULT_NAMESPACE"); ns != "" {
 		client.SetNamespace(ns)
 	}
-	s := &Store{client: client, kv: client.KVv2(mount), addr: addr, mount: mount, prefix: prefix, getenv: getenv}
+	s := &Store{client: client, kv: client.KVv2(mount), addr: addr, from: from, mount: mount, prefix: prefix, getenv: getenv}
 	if tok := s.staticToken(); tok != "" {
 		client.SetToken(tok)
 		s.loginOnce.Do(func() {})
@@ -339,7 +346,7 @@ func (s *Store) mapErr(err error, op, p string) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		return &vaultError{
-			msg:  fmt.Sprintf("Vault at %s (VAULT_ADDR) did not answer in time to %s %s", s.addr, op, where),
+			msg:  fmt.Sprintf("Vault at %s (%s) did not answer in time to %s %s", s.addr, s.from, op, where),
 			hint: "check that Vault is up and reachable from this machine (`vault status`)",
 			errs: []error{secretstore.ErrTimeout},
 		}
@@ -349,7 +356,7 @@ func (s *Store) mapErr(err error, op, p string) error {
 		switch {
 		case re.StatusCode == 503 && mentions(re, "sealed"):
 			return &vaultError{
-				msg:  fmt.Sprintf("Vault at %s (VAULT_ADDR) is sealed: cannot %s %s", s.addr, op, where),
+				msg:  fmt.Sprintf("Vault at %s (%s) is sealed: cannot %s %s", s.addr, s.from, op, where),
 				hint: "ask a Vault operator to unseal it (`vault operator unseal`), or point VAULT_ADDR at an unsealed server",
 				errs: []error{secretstore.ErrUnavailable},
 			}
@@ -367,7 +374,7 @@ func (s *Store) mapErr(err error, op, p string) error {
 			}
 		case re.StatusCode >= 500:
 			return &vaultError{
-				msg:  fmt.Sprintf("Vault at %s (VAULT_ADDR) failed to %s %s: HTTP %d", s.addr, op, where, re.StatusCode),
+				msg:  fmt.Sprintf("Vault at %s (%s) failed to %s %s: HTTP %d", s.addr, s.from, op, where, re.StatusCode),
 				hint: "check the Vault server's health (`vault status`)",
 				errs: []error{secretstore.ErrUnavailable},
 			}
@@ -378,8 +385,8 @@ func (s *Store) mapErr(err error, op, p string) error {
 	var ue *url.Error
 	if errors.As(err, &ne) || errors.As(err, &ue) {
 		return &vaultError{
-			msg:  fmt.Sprintf("Vault at %s (VAULT_ADDR) is unreachable: %s", s.addr, rootCause(err)),
-			hint: "check VAULT_ADDR and that the Vault server is running",
+			msg:  fmt.Sprintf("Vault at %s (%s) is unreachable: %s", s.addr, s.from, rootCause(err)),
+			hint: fmt.Sprintf("check %s and that the Vault server is running", s.from),
 			errs: []error{secretstore.ErrUnavailable},
 		}
 	}

@@ -32,7 +32,7 @@ type Options struct {
 	SecretBackend func(name string) (secretstore.Store, error)
 	// OpenStore connects to a team store; OpenVault to a Vault.
 	OpenStore func(ctx context.Context, url string) (*pgstore.DB, error)
-	OpenVault func(addr string) (secretstore.Swapper, error)
+	OpenVault func(addr, from string) (secretstore.Swapper, error)
 	// Checkpoints opens this machine's activity log; nil when it has none.
 	Checkpoints func() (*activitylog.Store, error)
 
@@ -44,7 +44,7 @@ type Options struct {
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{
 		IO: d.IO, Local: d.LocalConfig, SecretBackend: d.SecretBackend, OpenStore: d.OpenTeamStore,
-		OpenVault:   func(addr string) (secretstore.Swapper, error) { return d.OpenVault(addr) },
+		OpenVault:   func(addr, from string) (secretstore.Swapper, error) { return d.OpenVault(addr, from) },
 		Checkpoints: func() (*activitylog.Store, error) { return d.LocalActivities(false) },
 	}
 	if runF == nil {
@@ -101,13 +101,16 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	addr := local.String("vault.addr")
+	addr, from := local.String("vault.addr"), "vault.addr"
+	if v, _ := local.Get("vault.addr"); v.EnvVar != "" {
+		from = v.EnvVar
+	}
 	if opts.Vault != "" {
 		st, _ := configstore.LookupSetting("vault.addr")
 		if _, err := st.Validate(opts.Vault); err != nil {
 			return exitcode.UsageError("--vault: %s", err.Error())
 		}
-		addr = opts.Vault
+		addr, from = opts.Vault, "--vault"
 	}
 
 	db, err := opts.OpenStore(ctx, url)
@@ -122,7 +125,7 @@ func run(ctx context.Context, opts *Options) error {
 	site := pgstore.Site(url)
 	shared := team.Shared{Where: "the team store " + site, Defs: defs, Checkpoints: db.Log()}
 	if addr != "" {
-		v, err := opts.OpenVault(addr)
+		v, err := opts.OpenVault(addr, from)
 		if err != nil {
 			return connection.SecretStoreError(err)
 		}
@@ -161,7 +164,7 @@ func run(ctx context.Context, opts *Options) error {
 
 	ios := opts.IO
 	if !res.Changed() {
-		ios.Statusf("%sNothing to copy: %d connection(s) and %d job(s) are already in the team store %s", ios.Success(), res.Connections.Present, res.Jobs.Present, site)
+		ios.Statusf("%sNothing to copy: %s and %s already in the team store %s", ios.Success(), count(res.Connections.Present, "connection"), count(res.Jobs.Present, "job"), site)
 	} else {
 		ios.Statusf("%sCopied into the team store %s: %s, %s, %s%s", ios.Success(), site,
 			count(res.Connections.Copied, "connection"), count(res.Jobs.Copied, "job"), count(res.Checkpoints.Copied, "checkpoint"),

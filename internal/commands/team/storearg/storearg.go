@@ -6,7 +6,6 @@ package storearg
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/connctl/connctl/internal/configstore"
@@ -33,7 +32,7 @@ func Resolve(ios *iostreams.IOStreams, flag, cmd string) (string, error) {
 		if v == "" {
 			return "", exitcode.UsageError("--store -: nothing on stdin: pipe the URL in, e.g. printf %%s \"$URL\" | connctl %s --store -", cmd)
 		}
-	} else if HasPassword(v) {
+	} else if configstore.StoreURLHasPassword(v) {
 		return "", exitcode.UsageError("--store holds a password on the command line, where shell history and ps show it: pipe the URL in with --store - (printf %%s \"$URL\" | connctl %s --store -), or leave the password out and set PGPASSWORD or ~/.pgpass", cmd)
 	}
 	st, _ := configstore.LookupSetting("store.url")
@@ -41,17 +40,4 @@ func Resolve(ios *iostreams.IOStreams, flag, cmd string) (string, error) {
 		return "", exitcode.UsageError("--store: %s", err.Error())
 	}
 	return v, nil
-}
-
-// HasPassword reports whether a postgres:// URL holds a password (in its
-// user part or as a password= parameter).
-func HasPassword(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return strings.Contains(strings.ToLower(raw), "password")
-	}
-	if _, ok := u.User.Password(); ok {
-		return true
-	}
-	return u.Query().Has("password")
 }
