@@ -191,7 +191,21 @@ func (s *Server) Unseal() error {
 	if out.Sealed {
 		return errors.New("vault still sealed after its unseal key was given")
 	}
-	return nil
+	// "sealed": false does not yet mean active: the node sets up its
+	// mounts after it unseals, and until then answers 503. Wait until
+	// sys/health says active (200), as a client of a real server would
+	// see it once an operator's unseal has finished.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := s.call(http.MethodGet, "sys/health", "", nil, nil)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("vault not active 30s after unseal: %w", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // unsealKey reads the dev server's unseal key from its log.
