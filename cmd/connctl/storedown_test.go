@@ -31,7 +31,13 @@ type storeCase struct {
 	// early, when set, is the usage error (exit 2) the command stops
 	// with before it reaches any backend, here.
 	early string
+	// noVault, when set, says why TestVaultDownErrors leaves the
+	// command out.
+	noVault string
 }
+
+// storeURLStdin, as a case's stdin, stands for the team store's URL.
+const storeURLStdin = "$STORE_URL"
 
 // storeCases holds every runnable command of the tree, by its path
 // (TestStoreCasesCoverTheCommandTree checks it): a new command must be
@@ -72,6 +78,8 @@ var storeCases = map[string]storeCase{
 	"connctl revoke":                {args: []string{"revoke", "sup", "--yes"}, needs: needsStore | needsSecret},
 	"connctl show":                  {args: []string{"show", "sup"}, needs: needsStore},
 	"connctl status":                {args: []string{"status"}, needs: needsStore | needsSecret},
+	"connctl team init":             {args: []string{"team", "init", "--store", "-"}, stdin: storeURLStdin, needs: needsStore | needsSecret, noVault: "it moves a setup into a team store, which that test has none of (Vault failing halfway through team init: internal/team)"},
+	"connctl team export":           {args: []string{"team", "export", "--secrets"}, needs: needsStore | needsSecret, noVault: "it needs a team store, which that test has none of (internal/team tests it)"},
 	"connctl test":                  {args: []string{"test", "sup"}, needs: needsStore | needsSecret},
 	// sup is not an OAuth connection: token stops there (the OAuth token
 	// with Vault down or sealed: vault_sealed_oauth.txtar).
@@ -156,6 +164,9 @@ func TestStoreDownErrors(t *testing.T) {
 	down := regexp.MustCompile(`cannot reach the team store at 127\.0\.0\.1:\d+/\w+ \(.*\): start PostgreSQL there or correct store\.url`)
 	for _, p := range sortedCases() {
 		tc := storeCases[p]
+		if tc.stdin == storeURLStdin {
+			tc.stdin = url
+		}
 		code, out, errs := c.run(tc.stdin, tc.args...)
 		switch {
 		case tc.early != "":
@@ -189,6 +200,10 @@ func TestVaultDownErrors(t *testing.T) {
 	down := regexp.MustCompile(fmt.Sprintf(`Vault at %s \(VAULT_ADDR\) is unreachable: connect: connection refused`, regexp.QuoteMeta(v.Addr)))
 	for _, p := range sortedCases() {
 		tc := storeCases[p]
+		if tc.noVault != "" {
+			t.Logf("%s left out: %s", p, tc.noVault)
+			continue
+		}
 		code, out, errs := c.run(tc.stdin, tc.args...)
 		switch {
 		case tc.early != "":
