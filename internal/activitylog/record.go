@@ -12,6 +12,12 @@ import (
 // ErrNotFound is returned for an activity ID the log does not hold.
 var ErrNotFound = errors.New("no such activity")
 
+// ErrClaimLost says a running execution lost its claim on the job: its
+// process lost the session that marked it live (a restarted or unreachable
+// team store), and another process began a run of the job meanwhile. The
+// run must stop, and may write no checkpoint.
+var ErrClaimLost = errors.New("the run lost its claim on the job")
+
 // ErrFinished is returned by Finish for an activity that is not running.
 var ErrFinished = errors.New("activity already finished")
 

@@ -43,6 +43,20 @@ type RunLog interface {
 	SubjectState(ctx context.Context, subject, id string) (activitylog.SubjectState, bool, error)
 }
 
+// ClaimWatcher is a RunLog whose runs can lose their claim on the job
+// (*pgstore.Log: a run is live while its session with the team store holds
+// a lock; if that session is cut and another worker begins the job
+// meanwhile, this run has lost it). The runner watches each run's claim,
+// stops a run that lost it (recorded failed, exit 1), and writes the
+// checkpoint through SetRunCheckpoint, which refuses a run that lost it.
+type ClaimWatcher interface {
+	// WatchClaim calls lost (once) with an error wrapping
+	// activitylog.ErrClaimLost when run id lost its claim; stop ends
+	// the watch.
+	WatchClaim(ctx context.Context, id int64, lost func(error)) (stop func())
+	SetRunCheckpoint(ctx context.Context, id int64, jobID, value string) error
+}
+
 // Observer is told of every finished run (*notify.Notifier): it remembers
 // the job's state, notifies its changes and pauses a job whose scheduled
 // runs keep failing.
@@ -196,6 +210,16 @@ func (r *Runner) run(ctx context.Context, name string, opts RunOptions) (Result,
 	if err != nil {
 		return res, err
 	}
+	watcher, _ := r.Log.(ClaimWatcher)
+	if watcher != nil {
+		// A run that lost its claim stops at once: another worker runs
+		// the job now.
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stop := watcher.WatchClaim(ctx, id, cancel)
+		defer stop()
+	}
 	if opts.Timeout > 0 {
 		// Only the run is bounded; the activity is already begun above
 		// with the caller's context, and finish uses WithoutCancel.
@@ -250,6 +274,11 @@ func (r *Runner) run(ctx context.Context, name string, opts RunOptions) (Result,
 		err = nil
 	}
 	if err != nil {
+		if cause := context.Cause(ctx); errors.Is(cause, activitylog.ErrClaimLost) {
+			lerr := claimLost(&job, cause)
+			finish(activitylog.StatusFailed, activitylog.ReasonNetwork, lerr.Error())
+			return res, lerr
+		}
 		if errors.Is(context.Cause(ctx), errRunTimeout) {
 			terr := timedOut(&job, opts)
 			finish(activitylog.StatusFailed, activitylog.ReasonTimeout, terr.Error())
@@ -269,7 +298,18 @@ func (r *Runner) run(ctx context.Context, name string, opts RunOptions) (Result,
 	}
 	// The output is durable: only now does the checkpoint move.
 	if job.Mode == ModeIncremental && checkpoint != "" {
-		if err := r.Log.SetCheckpoint(context.WithoutCancel(ctx), job.ID, checkpoint); err != nil {
+		var err error
+		if watcher != nil {
+			err = watcher.SetRunCheckpoint(context.WithoutCancel(ctx), id, job.ID, checkpoint)
+		} else {
+			err = r.Log.SetCheckpoint(context.WithoutCancel(ctx), job.ID, checkpoint)
+		}
+		if errors.Is(err, activitylog.ErrClaimLost) {
+			lerr := claimLost(&job, err)
+			finish(activitylog.StatusFailed, activitylog.ReasonNetwork, lerr.Error())
+			return res, lerr
+		}
+		if err != nil {
 			r.warnf("the checkpoint was not saved (the next run fetches these records again): %v", err)
 		}
 	}
@@ -445,6 +485,14 @@ func timedOut(job *configstore.Job, opts RunOptions) error {
 	}
 	return exitcode.WithHint(exitcode.New(exitcode.Failure, "job %q: the run took longer than %s %s and was stopped; %s", job.Name, opts.TimeoutFrom, opts.Timeout, kept),
 		"if the job is just big, raise the limit: --timeout 24h, or `connctl config set jobs.timeout 24h` for every run (0: no limit)")
+}
+
+// claimLost is the error of a run that lost its claim on the job to
+// another worker (ClaimWatcher): exit 1, the checkpoint left to the run
+// that holds the claim.
+func claimLost(job *configstore.Job, cause error) error {
+	return exitcode.WithHint(exitcode.New(exitcode.Failure, "job %q stopped: %w; its checkpoint is left to that run", job.Name, cause),
+		fmt.Sprintf("nothing to repair: see the job's runs with `connctl activities --job %s`", connection.QuoteArg(job.Name)))
 }
 
 func reasonOf(err error) activitylog.Reason {

@@ -32,7 +32,13 @@ type Log struct {
 	// id): other machines read the run as live while the lock is held,
 	// and as stale once its process died (its connection closed).
 	liveMu sync.Mutex
-	live   map[int64]*pgxpool.Conn
+	live   map[int64]*liveRun
+
+	// checkEvery is how often WatchClaim checks a run's session (0:
+	// DefaultCheckEvery); finishFor how long Finish retries while the
+	// server is unreachable (0: DefaultFinishFor). See live.go.
+	checkEvery time.Duration
+	finishFor  time.Duration
 }
 
 var _ activitylog.Log = (*Log)(nil)
@@ -45,8 +51,8 @@ func (db *DB) Log() *Log { return &Log{db: db} }
 func (l *Log) Close() error {
 	l.liveMu.Lock()
 	defer l.liveMu.Unlock()
-	for id, c := range l.live {
-		l.unlockLive(c, id)
+	for id, r := range l.live {
+		r.unlock()
 		delete(l.live, id)
 	}
 	return nil
@@ -187,9 +193,9 @@ func (l *Log) beginRun(ctx context.Context, a activitylog.Activity, since *time.
 	}
 	l.liveMu.Lock()
 	if l.live == nil {
-		l.live = map[int64]*pgxpool.Conn{}
+		l.live = map[int64]*liveRun{}
 	}
-	l.live[id] = conn
+	l.live[id] = &liveRun{log: l, id: id, jobID: a.JobID, conn: conn}
 	l.liveMu.Unlock()
 	return id, nil
 }
@@ -197,11 +203,11 @@ func (l *Log) beginRun(ctx context.Context, a activitylog.Activity, since *time.
 // release drops the live lock of run id, if this handle holds it.
 func (l *Log) release(id int64) {
 	l.liveMu.Lock()
-	c, ok := l.live[id]
+	r, ok := l.live[id]
 	delete(l.live, id)
 	l.liveMu.Unlock()
 	if ok {
-		l.unlockLive(c, id)
+		r.unlock()
 	}
 }
 
@@ -212,7 +218,7 @@ func (l *Log) Finish(ctx context.Context, id int64, st activitylog.Status, reaso
 	}
 	// Once it is finished, nobody asks whether the run is live.
 	defer l.release(id)
-	tag, err := l.db.pool.Exec(ctx, `UPDATE connctl_activities
+	tag, err := l.finishRetrying(ctx, `UPDATE connctl_activities
 		SET status = $1, reason = $2, message = $3, finished_at = $4, records = $5, bytes = $6, pages = $7, retries = $8, without_cursor = $9
 		WHERE id = $10 AND status = 'running'`,
 		string(st), string(reason), activitylog.CleanMessage(msg), l.db.opts.Now().UnixNano(),

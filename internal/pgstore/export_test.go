@@ -1,15 +1,29 @@
 package pgstore
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Crash closes the connections that hold l's live run locks without
 // unlocking or finishing anything, as a killed process's would end.
 func Crash(l *Log) {
 	l.liveMu.Lock()
 	defer l.liveMu.Unlock()
-	for id, c := range l.live {
-		_ = c.Conn().Close(context.Background())
-		c.Release()
+	for id, r := range l.live {
+		r.mu.Lock()
+		if r.conn != nil {
+			_ = r.conn.Conn().Close(context.Background())
+			r.conn.Release()
+			r.conn = nil
+		}
+		r.mu.Unlock()
 		delete(l.live, id)
 	}
+}
+
+// SetWatchTimes sets how often l checks its runs' sessions and how long
+// Finish retries, for tests.
+func SetWatchTimes(l *Log, every, finishFor time.Duration) {
+	l.checkEvery, l.finishFor = every, finishFor
 }

@@ -236,16 +236,25 @@ func (db *DB) inTx(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx) e
 
 // connErr turns a lost connection into the one-line unreachable error.
 func (db *DB) connErr(err error) error {
-	var pe *pgconn.PgError
-	var ce *ConflictError
-	if err == nil || errors.As(err, &pe) || errors.As(err, &ce) || errors.Is(err, context.Canceled) {
-		return err
-	}
-	var nerr net.Error
-	var connect *pgconn.ConnectError
-	if errors.As(err, &connect) || errors.As(err, &nerr) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "conn closed") {
+	if connLost(err) {
 		return unreachable(db.site, "", err)
 	}
 	return err
+}
+
+// connLost reports whether err says the connection to the server failed
+// or was cut (not an error the server answered with).
+func connLost(err error) bool {
+	var pe *pgconn.PgError
+	var ce *ConflictError
+	if err == nil || errors.As(err, &pe) || errors.As(err, &ce) || errors.Is(err, context.Canceled) {
+		if errors.As(err, &pe) && (pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03") {
+			return true // admin_shutdown, crash_shutdown, cannot_connect_now: the server is going or coming
+		}
+		return false
+	}
+	var nerr net.Error
+	var connect *pgconn.ConnectError
+	return errors.As(err, &connect) || errors.As(err, &nerr) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "conn closed")
 }
