@@ -18,8 +18,9 @@ import (
 // counts the checkpoints written through SetRunCheckpoint.
 type claimLog struct {
 	*hookLog
-	lose   chan func(error)
-	fenced int
+	lose    chan func(error)
+	fenced  int
+	holdErr error
 }
 
 func (c *claimLog) WatchClaim(_ context.Context, _ int64, lost func(error)) func() {
@@ -28,6 +29,8 @@ func (c *claimLog) WatchClaim(_ context.Context, _ int64, lost func(error)) func
 	}
 	return func() {}
 }
+
+func (c *claimLog) HoldClaim(context.Context, int64) error { return c.holdErr }
 
 func (c *claimLog) SetRunCheckpoint(ctx context.Context, _ int64, jobID, value string) error {
 	c.fenced++
@@ -104,3 +107,25 @@ func TestRunWhoseCheckpointIsRefusedFails(t *testing.T) {
 // The team store's log is a ClaimWatcher (the runner finds it by a type
 // assertion, so a changed signature would silently turn the watch off).
 var _ ClaimWatcher = (*pgstore.Log)(nil)
+
+// A run that lost its claim by the time its output is complete commits
+// nothing: the other run's output stands.
+func TestRunThatLostItsClaimBeforeCommitWritesNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.runner.Log = &claimLog{hookLog: f.log, holdErr: errLostForTest}
+	f.src.records, f.src.checkpoint = records(3), "2026-12-01T09:00:00Z"
+	_, err := f.runner.Run(context.Background(), "tickets", RunOptions{})
+	if exitcode.FromError(err) != exitcode.Failure || !errors.Is(err, activitylog.ErrClaimLost) {
+		t.Fatalf("error %v; want exit 1 wrapping ErrClaimLost", err)
+	}
+	if _, err := os.Stat(f.dest); !os.IsNotExist(err) {
+		t.Fatalf("output committed by a run that lost its claim: %v", err)
+	}
+	if cp := f.checkpoint(t, "job_1"); cp != "" {
+		t.Fatalf("checkpoint %q", cp)
+	}
+	if a := f.lastRun(t, "job_1"); a.Status != activitylog.StatusFailed || a.Reason != activitylog.ReasonNetwork {
+		t.Fatalf("activity %+v", a)
+	}
+}

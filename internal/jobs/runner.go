@@ -54,7 +54,29 @@ type ClaimWatcher interface {
 	// activitylog.ErrClaimLost when run id lost its claim; stop ends
 	// the watch.
 	WatchClaim(ctx context.Context, id int64, lost func(error)) (stop func())
+	// HoldClaim makes sure, now, that run id still holds its claim (an
+	// error wrapping activitylog.ErrClaimLost if not): the runner asks
+	// before it commits the output.
+	HoldClaim(ctx context.Context, id int64) error
 	SetRunCheckpoint(ctx context.Context, id int64, jobID, value string) error
+}
+
+// fencedDest commits the output only if the run still holds its claim, so
+// that of a run that lost it and the one that took it, one output stands.
+type fencedDest struct {
+	jobrunner.Destination
+	hold func() error
+	lost error // the claim was lost at Commit
+}
+
+func (d *fencedDest) Commit() error {
+	if err := d.hold(); err != nil {
+		if errors.Is(err, activitylog.ErrClaimLost) {
+			d.lost = err
+		}
+		return err
+	}
+	return d.Destination.Commit()
 }
 
 // Observer is told of every finished run (*notify.Notifier): it remembers
@@ -258,6 +280,11 @@ func (r *Runner) run(ctx context.Context, name string, opts RunOptions) (Result,
 		finish(activitylog.StatusFailed, activitylog.ReasonDestination, err.Error())
 		return res, exitcode.New(exitcode.Failure, "job %q: %v", job.Name, err)
 	}
+	var fenced *fencedDest
+	if watcher != nil {
+		fenced = &fencedDest{Destination: dst, hold: func() error { return watcher.HoldClaim(context.WithoutCancel(ctx), id) }}
+		dst = fenced
+	}
 	start := time.Now()
 	var progress func(*jobrunner.Stats)
 	if opts.Progress != nil {
@@ -274,7 +301,11 @@ func (r *Runner) run(ctx context.Context, name string, opts RunOptions) (Result,
 		err = nil
 	}
 	if err != nil {
-		if cause := context.Cause(ctx); errors.Is(cause, activitylog.ErrClaimLost) {
+		cause := context.Cause(ctx)
+		if fenced != nil && fenced.lost != nil {
+			cause = fenced.lost
+		}
+		if errors.Is(cause, activitylog.ErrClaimLost) {
 			lerr := claimLost(&job, cause)
 			finish(activitylog.StatusFailed, activitylog.ReasonNetwork, lerr.Error())
 			return res, lerr
@@ -488,10 +519,10 @@ func timedOut(job *configstore.Job, opts RunOptions) error {
 }
 
 // claimLost is the error of a run that lost its claim on the job to
-// another worker (ClaimWatcher): exit 1, the checkpoint left to the run
+// another worker (ClaimWatcher): exit 1, output and checkpoint left to the run
 // that holds the claim.
 func claimLost(job *configstore.Job, cause error) error {
-	return exitcode.WithHint(exitcode.New(exitcode.Failure, "job %q stopped: %w; its checkpoint is left to that run", job.Name, cause),
+	return exitcode.WithHint(exitcode.New(exitcode.Failure, "job %q stopped: %w; its output and checkpoint are left to that run", job.Name, cause),
 		fmt.Sprintf("nothing to repair: see the job's runs with `connctl activities --job %s`", connection.QuoteArg(job.Name)))
 }
 

@@ -201,6 +201,44 @@ func (r *liveRun) reclaim(ctx context.Context) error {
 	return nil
 }
 
+// HoldClaim makes sure run id holds its claim now: its session answers,
+// or a new one took the lock again. While the server cannot be reached it
+// tries again for a while (as Finish does), then returns the unreachable
+// error; a claim lost to another run is an error wrapping
+// activitylog.ErrClaimLost. For a run this handle did not begin, nil.
+func (l *Log) HoldClaim(ctx context.Context, id int64) error {
+	r := l.liveRun(id)
+	if r == nil {
+		return nil
+	}
+	limit := l.finishFor
+	if limit <= 0 {
+		limit = DefaultFinishFor
+	}
+	deadline := time.Now().Add(limit)
+	wait := 200 * time.Millisecond
+	for {
+		if err := r.check(ctx); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		held := r.conn != nil
+		r.mu.Unlock()
+		if held {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("check the claim of run %d: %w", id, unreachable(l.db.site, "", errors.New("no connection")))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
 // SetRunCheckpoint saves the checkpoint of run id's job through the
 // session that holds the run's lock, so that only a run that still holds
 // its claim can move it (else an error wrapping activitylog.ErrClaimLost).
