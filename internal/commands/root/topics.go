@@ -25,6 +25,41 @@ func addHelpTopics(root *cobra.Command) {
   CLICOLOR_FORCE        colour even when not on a terminal
   BROWSER               command that opens authorization URLs (OAuth connectors)
 
+Where files live, and who and what is writing:
+
+  HOME, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_STATE_HOME
+                        the config file, the encrypted secrets file, the activity log and lock files
+  USER                  the "who" of activities when the OS user cannot be looked up
+  TERM, COLORTERM, TMUX, TERM_PROGRAM
+                        passed to the full-screen page of connctl ui
+  DBUS_SESSION_BUS_ADDRESS
+                        the session bus of the OS keyring (Secret Service, Linux)
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY
+                        proxy for calls to providers (as every Go program reads them)
+  SSL_CERT_FILE, SSL_CERT_DIR
+                        extra CA certificates for TLS (as every Go program reads them)
+
+Secrets in Vault (secrets.backend vault), with Vault's own variables:
+
+  VAULT_ADDR            the Vault server, e.g. https://vault.example.com:8200 (required)
+  VAULT_TOKEN           the token; else ~/.vault-token (vault login); else an AppRole login
+  VAULT_ROLE_ID, VAULT_SECRET_ID
+                        the AppRole login, for unattended workers
+  VAULT_NAMESPACE       the namespace (Vault Enterprise, OpenBao)
+  VAULT_CACERT, VAULT_CAPATH, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY, VAULT_SKIP_VERIFY, VAULT_TLS_SERVER_NAME
+                        TLS, as the vault CLI reads them
+
+A team store in PostgreSQL (store.url), with libpq's variables for what the URL leaves out:
+
+  PGPASSWORD, PGPASSFILE
+                        the password, or the password file (default ~/.pgpass), so that store.url holds none
+  PGHOST, PGPORT, PGUSER, PGDATABASE
+                        the parts of the server the URL does not give
+  PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY
+                        TLS (sslmode=verify-full with the server's CA is the safe choice)
+  PGCONNECT_TIMEOUT, PGAPPNAME, PGSERVICE, PGSERVICEFILE
+                        as libpq reads them
+
 Every setting (see ` + "`connctl config list`" + `) can also be set for one run with its variable:
 
 `)
