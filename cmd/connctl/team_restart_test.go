@@ -85,6 +85,7 @@ func TestTeamPostgresRestart(t *testing.T) {
 		}
 		_, aErr, aDone := start(a)
 		arrived("a's run")
+		restarted := time.Now()
 		if err := srv.Restart(); err != nil {
 			t.Fatal(err)
 		}
@@ -92,6 +93,7 @@ func TestTeamPostgresRestart(t *testing.T) {
 			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 				code, out, _ := b.run("", "activities", "--job", "slow", "--limit", "1", "--jq", ".[0].status")
 				if code == 0 && strings.TrimSpace(out) == "running" {
+					t.Logf("a's run read as running again %s after the restart began", time.Since(restarted).Round(10*time.Millisecond))
 					break
 				}
 				if time.Now().After(deadline) {
