@@ -3,6 +3,7 @@ package configstore
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 	"unsafe"
 )
@@ -426,6 +427,7 @@ type cacheFile struct {
 	settings map[string]any
 	conns    []byte // from the first connection on
 	nConns   int    // -1: no connections list (nil)
+	offsets  []int  // where each connection starts in conns
 	sums     []byte // chunkSumLen bytes a connection, or none
 	jobs     []byte // from the first job on
 	nJobs    int    // -1: no jobs list (nil)
@@ -448,11 +450,13 @@ func scanCache(b []byte) (*cacheFile, error) {
 		return nil, errBadCache
 	}
 	c.nConns, c.conns = n-1, r.b
+	c.offsets = make([]int, 0, max(n-1, 0))
 	var x Connection
 	for range n - 1 {
 		if r.err != nil {
 			return nil, r.err
 		}
+		c.offsets = append(c.offsets, len(c.conns)-len(r.b))
 		r.connection(&x)
 	}
 	if n := int(r.uvarint()); n > 0 {
@@ -497,6 +501,30 @@ func (c *cacheFile) each(scratch bool, fn func(*Connection) error) error {
 	r := &cacheReader{b: c.conns, scratch: scratch}
 	var x Connection
 	for range max(c.nConns, 0) {
+		r.connection(&x)
+		if r.err != nil {
+			return r.err // never: scanCache read these bytes
+		}
+		if err := fn(&x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachAt is each (with scratch) for the connections at the stored
+// indices at, in at's order, each decoded on its own from where scanCache
+// found it starts; an index out of range is an error before fn is called.
+func (c *cacheFile) eachAt(at []int, fn func(*Connection) error) error {
+	for _, i := range at {
+		if i < 0 || i >= max(c.nConns, 0) {
+			return fmt.Errorf("configstore: connection %d of %d", i, max(c.nConns, 0))
+		}
+	}
+	r := &cacheReader{scratch: true}
+	var x Connection
+	for _, i := range at {
+		r.b, r.err = c.conns[c.offsets[i]:], nil
 		r.connection(&x)
 		if r.err != nil {
 			return r.err // never: scanCache read these bytes

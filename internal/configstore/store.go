@@ -143,6 +143,23 @@ func (s *Store) EachConnection(fn func(c *Connection) error) error {
 	return eachOf(doc.Connections, fn)
 }
 
+// EachConnectionAt calls fn with the connections at the stored indices at
+// (their places in EachConnection's order), in at's order, and stops at
+// fn's first error; an index out of range is an error before any call.
+// Read lazily from the parse cache, each connection is decoded on its own
+// (scanCache noted where each starts), so a caller writing connections in
+// another order than the file's (list -o json, sorted) holds one at a
+// time. What fn may keep is as for EachConnection.
+func (s *Store) EachConnectionAt(at []int, fn func(c *Connection) error) error {
+	s.mu.Lock()
+	doc, lazy := s.doc, s.lazy
+	s.mu.Unlock()
+	if doc == nil && lazy != nil {
+		return lazy.eachAt(at, fn)
+	}
+	return eachAtOf(doc.Connections, at, fn)
+}
+
 // ConnectionCount returns the number of connections, without decoding
 // them.
 func (s *Store) ConnectionCount() int {
@@ -171,6 +188,33 @@ func eachOf(conns []Connection, fn func(c *Connection) error) error {
 		}
 	}
 	return nil
+}
+
+func eachAtOf(conns []Connection, at []int, fn func(c *Connection) error) error {
+	for _, i := range at {
+		if i < 0 || i >= len(conns) {
+			return fmt.Errorf("configstore: connection %d of %d", i, len(conns))
+		}
+	}
+	for _, i := range at {
+		if err := fn(&conns[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EachConnectionAt calls fn with the connections of defs at the stored
+// indices at, in at's order, one at a time where defs can (a *Store
+// reading its parse cache), else from defs.Connections(); see
+// Store.EachConnectionAt.
+func EachConnectionAt(defs Definitions, at []int, fn func(c *Connection) error) error {
+	if e, ok := defs.(interface {
+		EachConnectionAt([]int, func(*Connection) error) error
+	}); ok {
+		return e.EachConnectionAt(at, fn)
+	}
+	return eachAtOf(defs.Connections(), at, fn)
 }
 
 // EachConnection calls fn with every connection of defs, in stored order,
