@@ -416,6 +416,14 @@ func readDocument(path string, from *Store) (readResult, error) {
 			return r, nil
 		}
 	}
+	if len(raw) >= chunkedThreshold && len(bytes.TrimSpace(raw)) > 0 {
+		// A large config: straight into a parse cache, read lazily, never
+		// a whole Document (issue #17); else parsed as before.
+		if lazy, ok := parseToCache(path, raw, r.sum, cache); ok {
+			r.lazy = lazy
+			return r, nil
+		}
+	}
 	var reuse map[chunkSum]*Connection
 	if cache != nil && len(cache.sums) > 0 {
 		if old, err := cache.document(); err == nil {

@@ -1,0 +1,144 @@
+package configstore
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/connctl/connctl/internal/atomicfile"
+)
+
+// parseToCache is the cold read of a large config in the layout connctl
+// writes (issue #17): it decodes the connections one at a time, as
+// decodeChunked does, checks each as parseDocument would, and encodes it
+// straight into a parse cache, which it writes (best effort) and returns
+// scanned, to be read lazily. So no Document of every connection is ever
+// held: only the file, the cache being built and the ids and names seen
+// (for the uniqueness checks).
+//
+// Connections whose lines old (the parse cache of an earlier version of
+// the file) knows are taken from it, as decodeChunked takes them.
+//
+// It reports false for anything but that happy path: another layout, a
+// piece that does not decode, a rule broken, a value the cache cannot
+// hold exactly. The caller then parses the file as before, which gives
+// the very result or error (with its line number) it always gave; the
+// cache is then valid only for these exact bytes (sum), as always.
+func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile) (*cacheFile, bool) {
+	rest, spans, ok := splitChunked(raw)
+	if !ok || rest.SchemaVersion > SchemaVersion || rest.SchemaVersion < 0 {
+		return nil, false
+	}
+	if rest.SchemaVersion == 0 {
+		rest.SchemaVersion = SchemaVersion
+	}
+	settings, err := tagSettings(rest.Settings)
+	if err != nil {
+		return nil, false
+	}
+	var reuse map[chunkSum]int // chunk digest -> connection of old
+	if old != nil && len(old.sums) > 0 && len(old.offsets) == old.nConns {
+		reuse = make(map[chunkSum]int, old.nConns)
+		for i := range old.nConns {
+			reuse[chunkSum(old.sums[i*chunkSumLen:(i+1)*chunkSumLen])] = i
+		}
+	}
+	w := &cacheWriter{b: make([]byte, 0, len(raw)+len(raw)/2)}
+	w.b = append(w.b, cacheMagic...)
+	w.b = append(w.b, sum[:]...)
+	w.str(string(settings))
+	w.b = binary.AppendVarint(w.b, int64(rest.SchemaVersion))
+	w.uvarint(uint64(len(spans)) + 1)
+
+	seenID := make(map[string]bool, len(spans)+len(rest.Jobs))
+	seenName := make(map[string]bool, len(spans))
+	sums := make([]byte, 0, len(spans)*chunkSumLen)
+	oldReader := &cacheReader{scratch: true}
+	var item bytes.Buffer
+	for _, span := range spans {
+		cs := sumChunk(span)
+		sums = append(sums, cs[:]...)
+		var c Connection
+		if i, ok := reuse[cs]; ok {
+			delete(reuse, cs)
+			oldReader.b, oldReader.err = old.conns[old.offsets[i]:], nil
+			oldReader.connection(&c)
+			if oldReader.err != nil {
+				return nil, false // never: scanCache read these bytes
+			}
+		} else {
+			item.Reset()
+			itemText(&item, span)
+			if !decodeStrict(item.Bytes(), &c) {
+				return nil, false
+			}
+		}
+		// validateDocument's and checkFieldValues's rules, connection by
+		// connection; the fallback words any error.
+		if c.ID == "" || seenID[c.ID] || ValidateName(c.Name) != nil || c.Connector == "" || !fieldsSafe(c.Fields) {
+			return nil, false
+		}
+		if _, err := ParseStatus(string(c.Status)); err != nil {
+			return nil, false
+		}
+		key := NameKey(c.Name)
+		if seenName[key] {
+			return nil, false
+		}
+		seenID[c.ID], seenName[key] = true, true
+		if w.connection(&c) != nil {
+			return nil, false
+		}
+	}
+	if len(spans) > 0 {
+		w.uvarint(uint64(len(spans)))
+		w.b = append(w.b, sums...)
+	} else {
+		w.uvarint(0)
+	}
+	connIDs := seenID
+	jobIDs := make(map[string]bool, len(rest.Jobs))
+	jobNames := make(map[string]bool, len(rest.Jobs))
+	if rest.Jobs == nil {
+		w.uvarint(0)
+	} else {
+		w.uvarint(uint64(len(rest.Jobs)) + 1)
+	}
+	for i := range rest.Jobs {
+		j := &rest.Jobs[i]
+		key := NameKey(j.Name)
+		if j.ID == "" || connIDs[j.ID] || jobIDs[j.ID] || ValidateName(j.Name) != nil || jobNames[key] || !connIDs[j.ConnectionID] {
+			return nil, false
+		}
+		jobIDs[j.ID], jobNames[key] = true, true
+		if w.job(j) != nil {
+			return nil, false
+		}
+	}
+	cf, err := scanCache(w.b)
+	if err != nil {
+		return nil, false // never: the bytes were written by cacheWriter
+	}
+	writeCacheFile(path, len(raw), w.b)
+	return cf, true
+}
+
+// writeCacheFile saves b, a parse cache of the config at configPath of
+// size bytes, for the next run (best effort), as storeCached does.
+func writeCacheFile(configPath string, size int, b []byte) {
+	if size < cacheThreshold {
+		return
+	}
+	p := cachePath(configPath)
+	if p == "" {
+		return
+	}
+	if os.MkdirAll(filepath.Dir(p), 0o700) != nil {
+		return
+	}
+	_ = os.Remove(strings.TrimSuffix(p, ".cache") + ".json") // the JSON cache of connctl before 2026-12
+	_ = atomicfile.Write(p, b, atomicfile.Options{TempPattern: ".config-*.tmp", NoSync: true})
+}
