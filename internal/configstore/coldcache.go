@@ -13,6 +13,9 @@ import (
 	"github.com/connctl/connctl/internal/atomicfile"
 )
 
+// coldGCPercent is the GOGC parseToCache runs with.
+const coldGCPercent = 25
+
 // parseToCache is the cold read of a large config in the layout connctl
 // writes (issue #17): it decodes the connections one at a time, as
 // decodeChunked does, checks each as parseDocument would, and encodes it
@@ -29,10 +32,14 @@ import (
 // hold exactly. The caller then parses the file as before, which gives
 // the very result or error (with its line number) it always gave; the
 // cache is then valid only for these exact bytes (sum), as always.
-// coldGCPercent is the GOGC parseToCache runs with.
-const coldGCPercent = 25
-
-func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile) (*cacheFile, bool) {
+//
+// With toDisk, the cache is written as it is made to a temporary file
+// renamed into place at the end, and not kept: parseToCache then returns
+// nil, true, and the caller, having let go of the file's bytes, reads the
+// cache back (loadCacheFile). So the file and its cache are never in
+// memory together. Without toDisk, or with no cache folder, the cache is
+// built in memory, returned scanned, and written (best effort).
+func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile, toDisk bool) (*cacheFile, bool) {
 	rest, spans, ok := splitChunked(raw)
 	if !ok || rest.SchemaVersion > SchemaVersion || rest.SchemaVersion < 0 {
 		return nil, false
@@ -57,10 +64,35 @@ func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile
 			reuse[chunkSum(old.sums[i*chunkSumLen:(i+1)*chunkSumLen])] = i
 		}
 	}
+	var sink *os.File
+	var sinkErr error
+	if p := cachePath(path); toDisk && p != "" && os.MkdirAll(filepath.Dir(p), 0o700) == nil {
+		if f, err := os.CreateTemp(filepath.Dir(p), ".config-*.tmp"); err == nil {
+			sink = f
+			defer func() {
+				if sink != nil { // not renamed into place
+					_ = sink.Close()
+					_ = os.Remove(sink.Name())
+				}
+			}()
+		}
+	}
 	// The cache is smaller than the file (its keys are not repeated): a
 	// 145,672-connection config of 53 MB makes a cache of 29 MB. Room is
 	// counted by the garbage collector whether used or not.
 	w := &cacheWriter{b: make([]byte, 0, len(raw)*5/8)}
+	const piece = 256 << 10
+	if sink != nil {
+		w.b = make([]byte, 0, 2*piece)
+	}
+	spill := func() { // to the file, a piece at a time
+		if sink != nil && len(w.b) >= piece {
+			if _, err := sink.Write(w.b); err != nil && sinkErr == nil {
+				sinkErr = err
+			}
+			w.b = w.b[:0]
+		}
+	}
 	w.b = append(w.b, cacheMagic...)
 	w.b = append(w.b, sum[:]...)
 	w.str(string(settings))
@@ -128,6 +160,7 @@ func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile
 		if w.connection(&c) != nil {
 			return nil, false
 		}
+		spill()
 	}
 	for _, found := range jobRefs {
 		if !found {
@@ -149,6 +182,24 @@ func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile
 		if w.job(&rest.Jobs[i]) != nil {
 			return nil, false
 		}
+	}
+	if sink != nil {
+		if _, err := sink.Write(w.b); err != nil && sinkErr == nil {
+			sinkErr = err
+		}
+		if err := sink.Close(); err != nil && sinkErr == nil {
+			sinkErr = err
+		}
+		if sinkErr != nil {
+			return nil, false
+		}
+		p := cachePath(path)
+		_ = os.Remove(strings.TrimSuffix(p, ".cache") + ".json") // the JSON cache of connctl before 2026-12
+		if os.Rename(sink.Name(), p) != nil {
+			return nil, false
+		}
+		sink = nil
+		return nil, true
 	}
 	cf, err := scanCache(w.b)
 	if err != nil {

@@ -76,6 +76,19 @@ func TestColdReadStraightToCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		want, sums, wantErr := parseDocument(path, []byte(tc.text), nil)
+		// Built in memory (no cache folder, or the one on disk replaced
+		// meanwhile) and spilled to disk (the usual way).
+		inMemory, err := readDocumentWith(path, nil, false)
+		if fmtErr(err) != fmtErr(wantErr) {
+			t.Errorf("%s, in memory: error %v, a parse of the file says %v", tc.name, err, wantErr)
+		} else if err == nil {
+			if got, err := inMemory.document(); err != nil || !reflect.DeepEqual(got, want) || (inMemory.lazy != nil) != tc.lazy {
+				t.Errorf("%s, in memory: Document differs from a parse of the file (%v)", tc.name, err)
+			}
+		}
+		if err := os.Remove(cachePath(path)); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
 		r, err := readDocument(path, nil)
 		if fmtErr(err) != fmtErr(wantErr) {
 			t.Errorf("%s: error %v, a parse of the file says %v", tc.name, err, wantErr)
