@@ -13,8 +13,15 @@ import (
 	"github.com/connctl/connctl/internal/atomicfile"
 )
 
-// coldGCPercent is the GOGC parseToCache runs with.
-const coldGCPercent = 25
+// coldGCPercent is the GOGC parseToCache runs with on a config of at
+// least bigConfig bytes, which is also the size from which it spills the
+// cache to disk (toDisk): below, the memory saved (a few times the file) is not
+// worth the extra collections and the cache read back (a 3.3 MB config of
+// 10,000 connections is read in memory at the default GOGC).
+const (
+	coldGCPercent = 25
+	bigConfig     = 16 << 20
+)
 
 // parseToCache is the cold read of a large config in the layout connctl
 // writes (issue #17): it decodes the connections one at a time, as
@@ -33,7 +40,8 @@ const coldGCPercent = 25
 // the very result or error (with its line number) it always gave; the
 // cache is then valid only for these exact bytes (sum), as always.
 //
-// With toDisk, the cache is written as it is made to a temporary file
+// With toDisk (readDocument sets it for a config of bigConfig bytes or
+// more), the parse runs with GOGC coldGCPercent and the cache is written as it is made to a temporary file
 // renamed into place at the end, and not kept: parseToCache then returns
 // nil, true, and the caller, having let go of the file's bytes, reads the
 // cache back (loadCacheFile). So the file and its cache are never in
@@ -56,7 +64,9 @@ func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile
 	// connections): with the default GOGC the heap would grow to twice
 	// that before each collection. Collecting more often bounds it at a
 	// quarter more than what is live, for some CPU time.
-	defer debug.SetGCPercent(debug.SetGCPercent(coldGCPercent))
+	if toDisk {
+		defer debug.SetGCPercent(debug.SetGCPercent(coldGCPercent))
+	}
 	var reuse map[chunkSum]int // chunk digest -> connection of old
 	if old != nil && len(old.sums) > 0 && len(old.offsets) == old.nConns {
 		reuse = make(map[chunkSum]int, old.nConns)

@@ -78,7 +78,7 @@ func TestColdReadStraightToCache(t *testing.T) {
 		want, sums, wantErr := parseDocument(path, []byte(tc.text), nil)
 		// Built in memory (no cache folder, or the one on disk replaced
 		// meanwhile) and spilled to disk (the usual way).
-		inMemory, err := readDocumentWith(path, nil, false)
+		inMemory, err := readDocumentWith(path, nil, spillNever)
 		if fmtErr(err) != fmtErr(wantErr) {
 			t.Errorf("%s, in memory: error %v, a parse of the file says %v", tc.name, err, wantErr)
 		} else if err == nil {
@@ -89,7 +89,7 @@ func TestColdReadStraightToCache(t *testing.T) {
 		if err := os.Remove(cachePath(path)); err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
 		}
-		r, err := readDocument(path, nil)
+		r, err := readDocumentWith(path, nil, spillAlways)
 		if fmtErr(err) != fmtErr(wantErr) {
 			t.Errorf("%s: error %v, a parse of the file says %v", tc.name, err, wantErr)
 			continue

@@ -383,11 +383,21 @@ func (r *readResult) document() (Document, error) {
 // used when it was made from these bytes; else the file is parsed, and
 // connections whose lines the parse cache knows are taken from it.
 func readDocument(path string, from *Store) (readResult, error) {
-	return readDocumentWith(path, from, true)
+	return readDocumentWith(path, from, spillIfBig)
 }
 
-// readDocumentWith is readDocument; toDisk is parseToCache's.
-func readDocumentWith(path string, from *Store, toDisk bool) (readResult, error) {
+// spillMode says when a cold read spills the cache it builds to disk
+// (parseToCache's toDisk).
+type spillMode int
+
+const (
+	spillIfBig  spillMode = iota // from bigConfig bytes on
+	spillNever                   // in memory
+	spillAlways                  // tests: whatever the size
+)
+
+// readDocumentWith is readDocument with the spill mode.
+func readDocumentWith(path string, from *Store, spill spillMode) (readResult, error) {
 	r := readResult{exists: true}
 	var cache *cacheFile
 	if sum, size, ok := sumFile(path); ok && size >= cacheThreshold {
@@ -425,6 +435,7 @@ func readDocumentWith(path string, from *Store, toDisk bool) (readResult, error)
 	if len(raw) >= chunkedThreshold && len(bytes.TrimSpace(raw)) > 0 {
 		// A large config: straight into a parse cache, read lazily, never
 		// a whole Document (issue #17); else parsed as before.
+		toDisk := spill == spillAlways || spill == spillIfBig && len(raw) >= bigConfig
 		if lazy, ok := parseToCache(path, raw, r.sum, cache, toDisk); ok {
 			if lazy == nil { // written to disk: read it back without the file's bytes
 				size := len(raw)
@@ -435,7 +446,7 @@ func readDocumentWith(path string, from *Store, toDisk bool) (readResult, error)
 				debug.FreeOSMemory()
 				if lazy = loadCacheFile(path, size); !lazy.valid(r.sum) {
 					// Gone or replaced meanwhile (another connctl): again, in memory.
-					return readDocumentWith(path, from, false)
+					return readDocumentWith(path, from, spillNever)
 				}
 			}
 			r.lazy = lazy
