@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/connctl/connctl/internal/atomicfile"
 )
@@ -65,7 +66,7 @@ func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile
 	// that before each collection. Collecting more often bounds it at a
 	// quarter more than what is live, for some CPU time.
 	if toDisk {
-		defer debug.SetGCPercent(debug.SetGCPercent(coldGCPercent))
+		defer lowerGC()()
 	}
 	var reuse map[chunkSum]int // chunk digest -> connection of old
 	if old != nil && len(old.sums) > 0 && len(old.offsets) == old.nConns {
@@ -217,6 +218,34 @@ func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile
 	}
 	writeCacheFile(path, len(raw), w.b)
 	return cf, true
+}
+
+// gcLow counts the cold reads running with GOGC coldGCPercent, so that
+// the setting the first one replaced is restored by the last one, however
+// they overlap (SetGCPercent is process-wide).
+var gcLow struct {
+	sync.Mutex
+	n     int
+	saved int
+}
+
+// lowerGC sets GOGC to coldGCPercent until the function it returns is
+// called.
+func lowerGC() (restore func()) {
+	gcLow.Lock()
+	if gcLow.n == 0 {
+		gcLow.saved = debug.SetGCPercent(coldGCPercent)
+	}
+	gcLow.n++
+	gcLow.Unlock()
+	return func() {
+		gcLow.Lock()
+		gcLow.n--
+		if gcLow.n == 0 {
+			debug.SetGCPercent(gcLow.saved)
+		}
+		gcLow.Unlock()
+	}
 }
 
 // writeCacheFile saves b, a parse cache of the config at configPath of

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"os"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -134,4 +135,21 @@ func fmtErr(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestLowerGCOverlapping: cold reads that overlap restore the GOGC the
+// first one found, whichever ends last.
+func TestLowerGCOverlapping(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	a := lowerGC()
+	b := lowerGC()
+	a()
+	if got := debug.SetGCPercent(coldGCPercent); got != coldGCPercent {
+		t.Errorf("GOGC %d while a cold read runs, want %d", got, coldGCPercent)
+	}
+	b()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC %d after both, want 100", got)
+	}
 }
