@@ -61,6 +61,21 @@ func BenchmarkOpen10k(b *testing.B) {
 			}
 		}
 	})
+	// cold: no parse cache (removed before each read), as on the first
+	// run after the cache folder was emptied.
+	b.Run("cold", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			if err := os.Remove(cachePath(path)); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			if _, err := Open(path, noEnv); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("edited", func(b *testing.B) {
 		raw, err := os.ReadFile(path)
 		if err != nil {

@@ -3,6 +3,7 @@ package configstore
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 	"unsafe"
 )
@@ -88,6 +89,62 @@ func (w *cacheWriter) bool(v bool) {
 	}
 }
 
+// connection encodes c; an error means it cannot be cached exactly (the
+// bytes written are then of no use).
+func (w *cacheWriter) connection(c *Connection) error {
+	var err error
+	check := func(e error) {
+		if err == nil {
+			err = e
+		}
+	}
+	w.str(c.ID)
+	w.str(c.Name)
+	w.str(c.Connector)
+	w.str(c.Auth)
+	w.strMap(c.Fields)
+	w.strs(c.Secrets)
+	w.str(c.SecretBackend)
+	w.str(string(c.Status))
+	w.str(c.StatusReason)
+	w.str(c.Account)
+	check(w.time(c.CreatedAt))
+	check(w.time(c.UpdatedAt))
+	check(w.timePtr(c.AuthorizedAt))
+	w.bool(c.Unverified)
+	if o := c.OAuth; o == nil {
+		w.bool(false)
+	} else {
+		w.bool(true)
+		w.strs(o.Scopes)
+		check(w.timePtr(o.IssuedAt))
+		check(w.timePtr(o.ExpiresAt))
+		w.str(o.APIBase)
+		w.str(o.Subject)
+		w.str(o.Org)
+		w.strMap(o.Extra)
+	}
+	return err
+}
+
+// job encodes j, as connection does a connection.
+func (w *cacheWriter) job(j *Job) error {
+	w.str(j.ID)
+	w.str(j.Name)
+	w.str(j.ConnectionID)
+	w.str(j.Source)
+	w.strMap(j.Params)
+	w.str(j.Dest)
+	w.str(j.Format)
+	w.str(j.Mode)
+	w.str(j.Schedule)
+	w.str(j.NotifyOn)
+	if err := w.time(j.CreatedAt); err != nil {
+		return err
+	}
+	return w.time(j.UpdatedAt)
+}
+
 // encodeCache encodes c; an error means c cannot be cached exactly.
 func encodeCache(sum []byte, settings []byte, doc *Document, sums []chunkSum, sizeHint int) ([]byte, error) {
 	w := &cacheWriter{b: make([]byte, 0, sizeHint)}
@@ -107,33 +164,7 @@ func encodeCache(sum []byte, settings []byte, doc *Document, sums []chunkSum, si
 		w.uvarint(uint64(len(doc.Connections)) + 1)
 	}
 	for i := range doc.Connections {
-		c := &doc.Connections[i]
-		w.str(c.ID)
-		w.str(c.Name)
-		w.str(c.Connector)
-		w.str(c.Auth)
-		w.strMap(c.Fields)
-		w.strs(c.Secrets)
-		w.str(c.SecretBackend)
-		w.str(string(c.Status))
-		w.str(c.StatusReason)
-		w.str(c.Account)
-		check(w.time(c.CreatedAt))
-		check(w.time(c.UpdatedAt))
-		check(w.timePtr(c.AuthorizedAt))
-		w.bool(c.Unverified)
-		if o := c.OAuth; o == nil {
-			w.bool(false)
-		} else {
-			w.bool(true)
-			w.strs(o.Scopes)
-			check(w.timePtr(o.IssuedAt))
-			check(w.timePtr(o.ExpiresAt))
-			w.str(o.APIBase)
-			w.str(o.Subject)
-			w.str(o.Org)
-			w.strMap(o.Extra)
-		}
+		check(w.connection(&doc.Connections[i]))
 	}
 	if len(sums) == len(doc.Connections) && len(sums) > 0 {
 		w.uvarint(uint64(len(sums)))
@@ -149,19 +180,7 @@ func encodeCache(sum []byte, settings []byte, doc *Document, sums []chunkSum, si
 		w.uvarint(uint64(len(doc.Jobs)) + 1)
 	}
 	for i := range doc.Jobs {
-		j := &doc.Jobs[i]
-		w.str(j.ID)
-		w.str(j.Name)
-		w.str(j.ConnectionID)
-		w.str(j.Source)
-		w.strMap(j.Params)
-		w.str(j.Dest)
-		w.str(j.Format)
-		w.str(j.Mode)
-		w.str(j.Schedule)
-		w.str(j.NotifyOn)
-		check(w.time(j.CreatedAt))
-		check(w.time(j.UpdatedAt))
+		check(w.job(&doc.Jobs[i]))
 	}
 	return w.b, err
 }
@@ -426,6 +445,7 @@ type cacheFile struct {
 	settings map[string]any
 	conns    []byte // from the first connection on
 	nConns   int    // -1: no connections list (nil)
+	offsets  []int  // where each connection starts in conns
 	sums     []byte // chunkSumLen bytes a connection, or none
 	jobs     []byte // from the first job on
 	nJobs    int    // -1: no jobs list (nil)
@@ -448,11 +468,13 @@ func scanCache(b []byte) (*cacheFile, error) {
 		return nil, errBadCache
 	}
 	c.nConns, c.conns = n-1, r.b
+	c.offsets = make([]int, 0, max(n-1, 0))
 	var x Connection
 	for range n - 1 {
 		if r.err != nil {
 			return nil, r.err
 		}
+		c.offsets = append(c.offsets, len(c.conns)-len(r.b))
 		r.connection(&x)
 	}
 	if n := int(r.uvarint()); n > 0 {
@@ -497,6 +519,30 @@ func (c *cacheFile) each(scratch bool, fn func(*Connection) error) error {
 	r := &cacheReader{b: c.conns, scratch: scratch}
 	var x Connection
 	for range max(c.nConns, 0) {
+		r.connection(&x)
+		if r.err != nil {
+			return r.err // never: scanCache read these bytes
+		}
+		if err := fn(&x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachAt is each (with scratch) for the connections at the stored
+// indices at, in at's order, each decoded on its own from where scanCache
+// found it starts; an index out of range is an error before fn is called.
+func (c *cacheFile) eachAt(at []int, fn func(*Connection) error) error {
+	for _, i := range at {
+		if i < 0 || i >= max(c.nConns, 0) {
+			return fmt.Errorf("configstore: connection %d of %d", i, max(c.nConns, 0))
+		}
+	}
+	r := &cacheReader{scratch: true}
+	var x Connection
+	for _, i := range at {
+		r.b, r.err = c.conns[c.offsets[i]:], nil
 		r.connection(&x)
 		if r.err != nil {
 			return r.err // never: scanCache read these bytes

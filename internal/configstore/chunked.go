@@ -42,21 +42,7 @@ func sumChunk(b []byte) chunkSum {
 // the connections whose lines changed are parsed again. Entries of reuse
 // are consumed.
 func decodeChunked(raw []byte, reuse map[chunkSum]*Connection) (Document, []chunkSum, bool) {
-	start, end, ok := connectionsBlock(raw)
-	if !ok {
-		return Document{}, nil, false
-	}
-	rest := make([]byte, 0, len(raw)-(end-start)+20)
-	rest = append(rest, raw[:start]...)
-	rest = append(rest, "connections: []\n"...)
-	rest = append(rest, raw[end:]...)
-	var doc Document
-	if !decodeStrict(rest, &doc) || len(doc.Connections) != 0 {
-		return Document{}, nil, false
-	}
-	body := raw[start:end]
-	body = body[bytes.IndexByte(body, '\n')+1:] // past "connections:"
-	spans, ok := itemSpans(body)
+	doc, spans, ok := splitChunked(raw)
 	if !ok {
 		return Document{}, nil, false
 	}
@@ -80,6 +66,31 @@ func decodeChunked(raw []byte, reuse map[chunkSum]*Connection) (Document, []chun
 	}
 	doc.Connections = conns
 	return doc, sums, true
+}
+
+// splitChunked decodes raw, in the layout decodeChunked reads, without its
+// connections (doc's list is empty, not nil), and returns the spans of the
+// connections' items; false for another layout or a rest that does not
+// decode.
+func splitChunked(raw []byte) (doc Document, spans [][]byte, ok bool) {
+	start, end, ok := connectionsBlock(raw)
+	if !ok {
+		return Document{}, nil, false
+	}
+	rest := make([]byte, 0, len(raw)-(end-start)+20)
+	rest = append(rest, raw[:start]...)
+	rest = append(rest, "connections: []\n"...)
+	rest = append(rest, raw[end:]...)
+	if !decodeStrict(rest, &doc) || len(doc.Connections) != 0 {
+		return Document{}, nil, false
+	}
+	body := raw[start:end]
+	body = body[bytes.IndexByte(body, '\n')+1:] // past "connections:"
+	spans, ok = itemSpans(body)
+	if !ok {
+		return Document{}, nil, false
+	}
+	return doc, spans, true
 }
 
 // itemSpans splits the body of the connections block into its items, each

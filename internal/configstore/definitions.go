@@ -72,6 +72,12 @@ func (j joined) EachConnection(fn func(c *Connection) error) error {
 	return EachConnection(j.Definitions, fn)
 }
 
+// EachConnectionAt reads the joined backend's connections at the given
+// stored indices (see the package's EachConnectionAt).
+func (j joined) EachConnectionAt(at []int, fn func(c *Connection) error) error {
+	return EachConnectionAt(j.Definitions, at, fn)
+}
+
 // ConnectionCount counts the joined backend's connections (see the
 // package's ConnectionCount).
 func (j joined) ConnectionCount() int { return ConnectionCount(j.Definitions) }

@@ -124,6 +124,63 @@ func TestLazyDecodeMatchesEager(t *testing.T) {
 	}
 }
 
+// TestEachConnectionAt: EachConnectionAt gives the connections at the
+// indices asked for, in that order (repeats included), the same whether
+// read lazily from the parse cache, after Document, through a Join or
+// from a backend without the method; an index out of range is an error
+// before any connection is given, and fn's error stops it.
+func TestEachConnectionAt(t *testing.T) {
+	t.Parallel()
+	path := lazyConfig(t)
+	s, err := Open(path, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isLazy(s) {
+		t.Fatal("Open decoded the parse cache")
+	}
+	all := collect(t, s)
+	n := len(all)
+	at := []int{n - 1, 0, n / 2, n - 2, 0, 7, n - 1}
+	check := func(name string, defs Definitions) {
+		t.Helper()
+		var got []Connection
+		if err := EachConnectionAt(defs, at, func(c *Connection) error {
+			got = append(got, cloneConnection(c))
+			return nil
+		}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for k, i := range at {
+			if k >= len(got) || !reflect.DeepEqual(got[k], all[i]) {
+				t.Fatalf("%s: connection %d (index %d) differs", name, k, i)
+			}
+		}
+		if len(got) != len(at) {
+			t.Errorf("%s: %d connections, want %d", name, len(got), len(at))
+		}
+		for _, bad := range [][]int{{0, n}, {-1}} {
+			calls := 0
+			if err := EachConnectionAt(defs, bad, func(*Connection) error { calls++; return nil }); err == nil || calls != 0 {
+				t.Errorf("%s: indices %v: err %v after %d calls", name, bad, err, calls)
+			}
+		}
+		stop := errTest("stop")
+		calls := 0
+		if err := EachConnectionAt(defs, at, func(*Connection) error { calls++; return stop }); err != stop || calls != 1 {
+			t.Errorf("%s: did not stop at fn's error: %v after %d", name, err, calls)
+		}
+	}
+	check("lazy", s)
+	check("join", Join(s, s.SettingsView))
+	if !isLazy(s) {
+		t.Error("EachConnectionAt decoded the whole cache")
+	}
+	check("without the method", defsOnly{s})
+	s.Document()
+	check("after Document", s)
+}
+
 type errTest string
 
 func (e errTest) Error() string { return string(e) }
@@ -280,6 +337,21 @@ func FuzzScanCache(f *testing.F) {
 			if i != len(d.Connections) {
 				t.Fatalf("scratch=%v: %d connections, document has %d", scratch, i, len(d.Connections))
 			}
+		}
+		// Each connection on its own, last first.
+		at := make([]int, len(d.Connections))
+		for i := range at {
+			at[i] = len(at) - 1 - i
+		}
+		k := 0
+		if err := c.eachAt(at, func(x *Connection) error {
+			if !reflect.DeepEqual(*x, d.Connections[at[k]]) {
+				t.Fatalf("eachAt: connection %d differs from document's", at[k])
+			}
+			k++
+			return nil
+		}); err != nil || k != len(at) {
+			t.Fatalf("eachAt: %v after %d of %d", err, k, len(at))
 		}
 	})
 }

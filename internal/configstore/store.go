@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -143,6 +144,23 @@ func (s *Store) EachConnection(fn func(c *Connection) error) error {
 	return eachOf(doc.Connections, fn)
 }
 
+// EachConnectionAt calls fn with the connections at the stored indices at
+// (their places in EachConnection's order), in at's order, and stops at
+// fn's first error; an index out of range is an error before any call.
+// Read lazily from the parse cache, each connection is decoded on its own
+// (scanCache noted where each starts), so a caller writing connections in
+// another order than the file's (list -o json, sorted) holds one at a
+// time. What fn may keep is as for EachConnection.
+func (s *Store) EachConnectionAt(at []int, fn func(c *Connection) error) error {
+	s.mu.Lock()
+	doc, lazy := s.doc, s.lazy
+	s.mu.Unlock()
+	if doc == nil && lazy != nil {
+		return lazy.eachAt(at, fn)
+	}
+	return eachAtOf(doc.Connections, at, fn)
+}
+
 // ConnectionCount returns the number of connections, without decoding
 // them.
 func (s *Store) ConnectionCount() int {
@@ -171,6 +189,33 @@ func eachOf(conns []Connection, fn func(c *Connection) error) error {
 		}
 	}
 	return nil
+}
+
+func eachAtOf(conns []Connection, at []int, fn func(c *Connection) error) error {
+	for _, i := range at {
+		if i < 0 || i >= len(conns) {
+			return fmt.Errorf("configstore: connection %d of %d", i, len(conns))
+		}
+	}
+	for _, i := range at {
+		if err := fn(&conns[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EachConnectionAt calls fn with the connections of defs at the stored
+// indices at, in at's order, one at a time where defs can (a *Store
+// reading its parse cache), else from defs.Connections(); see
+// Store.EachConnectionAt.
+func EachConnectionAt(defs Definitions, at []int, fn func(c *Connection) error) error {
+	if e, ok := defs.(interface {
+		EachConnectionAt([]int, func(*Connection) error) error
+	}); ok {
+		return e.EachConnectionAt(at, fn)
+	}
+	return eachAtOf(defs.Connections(), at, fn)
 }
 
 // EachConnection calls fn with every connection of defs, in stored order,
@@ -338,6 +383,21 @@ func (r *readResult) document() (Document, error) {
 // used when it was made from these bytes; else the file is parsed, and
 // connections whose lines the parse cache knows are taken from it.
 func readDocument(path string, from *Store) (readResult, error) {
+	return readDocumentWith(path, from, spillIfBig)
+}
+
+// spillMode says when a cold read spills the cache it builds to disk
+// (parseToCache's toDisk).
+type spillMode int
+
+const (
+	spillIfBig  spillMode = iota // from bigConfig bytes on
+	spillNever                   // in memory
+	spillAlways                  // tests: whatever the size
+)
+
+// readDocumentWith is readDocument with the spill mode.
+func readDocumentWith(path string, from *Store, spill spillMode) (readResult, error) {
 	r := readResult{exists: true}
 	var cache *cacheFile
 	if sum, size, ok := sumFile(path); ok && size >= cacheThreshold {
@@ -369,6 +429,27 @@ func readDocument(path string, from *Store) (readResult, error) {
 		}
 		if cache = loadCacheFile(path, len(raw)); cache.valid(sum) {
 			r.lazy = cache
+			return r, nil
+		}
+	}
+	if len(raw) >= chunkedThreshold && len(bytes.TrimSpace(raw)) > 0 {
+		// A large config: straight into a parse cache, read lazily, never
+		// a whole Document (issue #17); else parsed as before.
+		toDisk := spill == spillAlways || spill == spillIfBig && len(raw) >= bigConfig
+		if lazy, ok := parseToCache(path, raw, r.sum, cache, toDisk); ok {
+			if lazy == nil { // written to disk: read it back without the file's bytes
+				size := len(raw)
+				raw, cache = nil, nil
+				// The file's bytes (53 MB at 145,672 connections) go back
+				// to the system now, not at some later collection, before
+				// the cache and whatever the command builds from it.
+				debug.FreeOSMemory()
+				if lazy = loadCacheFile(path, size); !lazy.valid(r.sum) {
+					// Gone or replaced meanwhile (another connctl): again, in memory.
+					return readDocumentWith(path, from, spillNever)
+				}
+			}
+			r.lazy = lazy
 			return r, nil
 		}
 	}

@@ -162,7 +162,7 @@ func run(ctx context.Context, opts *Options) error {
 		}
 	}
 	if opts.Export != nil {
-		return opts.Export.Write(opts.IO.Out, list)
+		return jsonexport.WriteList(opts.Export, opts.IO.Out, list)
 	}
 	tty := opts.IO.IsStdoutTTY()
 	t := tableprint.NewIO(opts.IO, "ID", "STARTED", "TYPE", "ACTION", "CONNECTION", "JOB", "STATUS", "REASON", "MESSAGE")

@@ -209,6 +209,11 @@ func run(ctx context.Context, opts *Options) error {
 	if opts.Limit > 0 && len(rows) > opts.Limit {
 		rows = rows[:opts.Limit]
 	}
+	if st, ok := jsonexport.StreamArray(exp, ios.Out); ok {
+		// -o json: one view at a time, in rows' order, so memory does not
+		// grow with the output (issue #17).
+		return streamViews(st, cfg, cat, backend, rows, failed)
+	}
 	if exp != nil {
 		views, err := viewsOf(cfg, cat, backend, rows, failed)
 		if err != nil {
@@ -273,15 +278,41 @@ func viewsOf(cfg configstore.Definitions, cat *connector.Catalogue, backend stri
 		if !ok {
 			return nil
 		}
-		v := own(connview.From(cat, effective(c, backend)))
-		v.Failed24h = failed[rows[i].id]
-		if e := rows[i].end; e != nil {
-			v.SetExpiry([]connector.Forecast{*e})
-		}
-		views[i] = v
+		views[i] = own(view(cat, c, backend, &rows[i], failed))
 		return nil
 	})
 	return views, err
+}
+
+// view is the JSON view of c, listed as r.
+func view(cat *connector.Catalogue, c *configstore.Connection, backend string, r *row, failed map[string]int) connview.Connection {
+	v := connview.From(cat, effective(c, backend))
+	v.Failed24h = failed[r.id]
+	if e := r.end; e != nil {
+		v.SetExpiry([]connector.Forecast{*e})
+	}
+	return v
+}
+
+// streamViews writes the JSON views of rows, in rows' order, each as soon
+// as it is made: every connection is decoded again on its own
+// (configstore.EachConnectionAt), and its view is written before the next
+// one is read, so neither the views nor the output are ever held whole.
+func streamViews(st *jsonexport.ArrayStream, cfg configstore.Definitions, cat *connector.Catalogue, backend string, rows []row, failed map[string]int) error {
+	at := make([]int, len(rows))
+	for i := range rows {
+		at[i] = rows[i].index
+	}
+	k := 0
+	err := configstore.EachConnectionAt(cfg, at, func(c *configstore.Connection) error {
+		r := &rows[k]
+		k++
+		return st.Add(view(cat, c, backend, r, failed))
+	})
+	if err != nil {
+		return err
+	}
+	return st.Close()
 }
 
 // own returns v with copies of the maps, slices and times it may share

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -135,6 +136,20 @@ func BenchmarkList10k(b *testing.B) {
 			}
 		})
 	}
+	// -o json, written to nowhere: what is allocated is list's own, not
+	// the output's (it streams).
+	b.Run("json", func(b *testing.B) {
+		exp, _ := jsonexport.New(jsonexport.JSON, "", nil)
+		for b.Loop() {
+			d, _ := testDeps(path, false)
+			d.IO.Out = io.Discard
+			opts := newOptions(d)
+			opts.Export = exp
+			if err := run(context.Background(), opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("parse-only", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := configstore.Open(path, func(string) string { return "" }); err != nil {

@@ -17,7 +17,8 @@ import (
 // treats apart: names that sort differently by case and accents, several
 // connectors (one unknown), every status, unverified keys, secrets kept in
 // another backend (stranded), OAuth grants and saved key dates (forecasts,
-// some near), and the key-age setting.
+// some near), hostile strings (controls, bidi, HTML, quotes) and the
+// key-age setting.
 func variedConfig(t *testing.T, pad int) string {
 	t.Helper()
 	path := writeConfig(t, pad)
@@ -41,6 +42,10 @@ func variedConfig(t *testing.T, pad int) string {
 			}
 			if i%3 != 2 {
 				c.AuthorizedAt = &at
+			}
+			if i%5 == 3 { // hostile strings: -o json escapes them as Write did
+				c.Account = "\"q\" \\ <b>&amp;</b> \x1b[31m\u009b\u202e\u2028\x7f 🙂"
+				c.Fields = map[string]string{"bucket": "<x>&\"q\"\\"}
 			}
 			if c.Connector == "salesforce" || c.Connector == "jira" {
 				c.Auth = "oauth2"

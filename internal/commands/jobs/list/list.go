@@ -97,7 +97,7 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if opts.Export != nil {
-		return opts.Export.Write(opts.IO.Out, views)
+		return jsonexport.WriteList(opts.Export, opts.IO.Out, views)
 	}
 	tty := opts.IO.IsStdoutTTY()
 	t := tableprint.NewIO(opts.IO, "NAME", "CONNECTION", "SOURCE", "DESTINATION", "LAST RUN STATUS", "LAST RUN", "SCHEDULE")
