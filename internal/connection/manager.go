@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/connctl/connctl/internal/textsafe"
 	"sort"
 	"strings"
 	"sync"
@@ -735,7 +736,7 @@ func usedByJobs(d *configstore.Document, c *configstore.Connection) error {
 	if len(names) == 0 {
 		return nil
 	}
-	return exitcode.WithHint(exitcode.UsageError("connection %q is used by job(s) %s", c.Name, strings.Join(names, ", ")),
+	return exitcode.WithHint(exitcode.UsageError("connection %q is used by job(s) %s", c.Name, textsafe.List(names, ", ")),
 		"delete them first with `connctl jobs delete <job> --yes`")
 }
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/connctl/connctl/internal/textsafe"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/connctl/connctl/internal/configstore"
@@ -34,17 +34,13 @@ func sourceBackend(c *configstore.Connection, current string) string {
 	return current
 }
 
-// Names lists connection names for a message, at most five.
+// Names lists connection names for a message, at most textsafe.ListMax.
 func Names(cs []*configstore.Connection) string {
-	var names []string
+	names := make([]string, len(cs))
 	for i, c := range cs {
-		if i == 5 {
-			names = append(names, fmt.Sprintf("and %d more", len(cs)-5))
-			break
-		}
-		names = append(names, fmt.Sprintf("%q", c.Name))
+		names[i] = fmt.Sprintf("%q", c.Name)
 	}
-	return strings.Join(names, ", ")
+	return textsafe.List(names, ", ")
 }
 
 // Migration is what MigrateSecrets did.
@@ -142,7 +138,7 @@ func (mg *Manager) MigrateSecrets(ctx context.Context, open func(backend string)
 	if len(missing) > 0 {
 		undo()
 		sort.Strings(missing)
-		return nil, exitcode.WithHint(exitcode.New(exitcode.AuthNeeded, "nothing was moved: %s not found in the old backend", strings.Join(missing, ", ")),
+		return nil, exitcode.WithHint(exitcode.New(exitcode.AuthNeeded, "nothing was moved: %s not found in the old backend", textsafe.List(missing, ", ")),
 			"store them again with `connctl reauthorize <name>` (or `connctl revoke <name>`), then run this command again")
 	}
 

@@ -16,6 +16,7 @@ package team
 
 import (
 	"fmt"
+	"github.com/connctl/connctl/internal/textsafe"
 	"maps"
 	"slices"
 	"sort"
@@ -48,7 +49,7 @@ func (e *ClashError) Error() string {
 	if len(e.Clashes) == 1 {
 		what = "name clash"
 	}
-	return fmt.Sprintf("nothing was written: %d %s with %s: %s", len(e.Clashes), what, e.Where, strings.Join(parts, "; "))
+	return fmt.Sprintf("nothing was written: %d %s with %s: %s", len(e.Clashes), what, e.Where, textsafe.List(parts, "; "))
 }
 
 // MissingSecretsError refuses a move because secrets the definitions name
@@ -58,7 +59,7 @@ type MissingSecretsError struct {
 }
 
 func (e *MissingSecretsError) Error() string {
-	return fmt.Sprintf("nothing was written: %s not found", strings.Join(e.Items, ", "))
+	return fmt.Sprintf("nothing was written: %s not found", textsafe.List(e.Items, ", "))
 }
 
 // Count is what happened to one kind of thing.

@@ -169,3 +169,16 @@ func JSON(b []byte) []byte {
 	}
 	return append(out, b[last:]...)
 }
+
+// ListMax is how many items List names before it counts the rest.
+const ListMax = 5
+
+// List joins items with sep for a one-line message, naming at most
+// ListMax of them and counting the rest ("a, b, c, d, e and 9995 more"),
+// so that a message about many connections stays one readable line.
+func List(items []string, sep string) string {
+	if len(items) <= ListMax {
+		return strings.Join(items, sep)
+	}
+	return strings.Join(items[:ListMax], sep) + fmt.Sprintf(" and %d more", len(items)-ListMax)
+}

@@ -149,3 +149,23 @@ func TestJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestList(t *testing.T) {
+	t.Parallel()
+	items := []string{`"a"`, `"b"`, `"c"`, `"d"`, `"e"`, `"f"`, `"g"`}
+	for _, tc := range []struct {
+		n    int
+		sep  string
+		want string
+	}{
+		{0, ", ", ``},
+		{1, ", ", `"a"`},
+		{5, ", ", `"a", "b", "c", "d", "e"`},
+		{6, "; ", `"a"; "b"; "c"; "d"; "e" and 1 more`},
+		{7, ", ", `"a", "b", "c", "d", "e" and 2 more`},
+	} {
+		if got := List(items[:tc.n], tc.sep); got != tc.want {
+			t.Errorf("List(%d items) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}

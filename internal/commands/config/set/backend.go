@@ -3,7 +3,7 @@ package set
 import (
 	"context"
 	"fmt"
-	"strings"
+	"github.com/connctl/connctl/internal/textsafe"
 
 	"github.com/spf13/cobra"
 
@@ -107,7 +107,7 @@ func setBackend(ctx context.Context, opts *Options, cfg configstore.Config, targ
 			connection.BackendLabel(target), BackendKey, target)
 	}
 	if len(res.LeftBehind) > 0 {
-		opts.IO.Warnf("could not remove the old copies of %s (connctl no longer uses them; remove them by hand)", strings.Join(res.LeftBehind, ", "))
+		opts.IO.Warnf("could not remove the old copies of %s (connctl no longer uses them; remove them by hand)", textsafe.List(res.LeftBehind, ", "))
 	}
 	warnEnv(opts.IO, cfg)
 	return nil

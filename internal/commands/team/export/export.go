@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/connctl/connctl/internal/textsafe"
 	"path/filepath"
 	"strings"
 
@@ -191,7 +192,7 @@ func run(ctx context.Context, opts *Options) error {
 		ios.Statusf("%sCopied %s into %s", ios.Success(), count(res.Secrets, "secret"), connection.BackendLabel(target))
 	} else if len(res.WithoutSecrets) > 0 {
 		ios.Warnf("secrets not exported (no --secrets): %s keep theirs where the team keeps them (%s); they work while secrets.backend stays there, else they need their secrets again: export with --secrets, or `connctl reauthorize NAME`",
-			strings.Join(quoted(res.WithoutSecrets), ", "), backends(defs.Document(), teamBackend))
+			textsafe.List(quoted(res.WithoutSecrets), ", "), backends(defs.Document(), teamBackend))
 	}
 	if opts.File == "" {
 		ios.Statusf("%sThis machine now uses %s again (store.url unset); the team store is unchanged", ios.Success(), into.Path())

@@ -7,7 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"github.com/connctl/connctl/internal/textsafe"
 
 	"github.com/spf13/cobra"
 
@@ -67,10 +67,11 @@ machine's keyring and the team shares only the definitions.
 
 Before it writes anything, team init compares: a connection or job the team
 store holds under the same name (or id) with another definition, or a secret
-Vault holds with another value, is refused, every clash listed, nothing
-written. Then it writes the secrets (check-and-set: never over an existing
-one), the checkpoints, and the definitions in one transaction; the local
-settings change last, only when all of that succeeded. Nothing is deleted
+Vault holds with another value, is refused (the clashes counted, the first
+five named), nothing written. Then it writes the secrets (check-and-set:
+never over an existing one), the checkpoints, and the definitions in one
+transaction; the local settings change last, only when all of that
+succeeded. Nothing is deleted
 here: the local file keeps its connections (unused while store.url is set).
 
 What the team store already holds, the same, is left as it is, so running
@@ -178,7 +179,7 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	if len(res.LocalSecrets) > 0 {
 		ios.Warnf("no Vault given: the secrets of %s stay in %s on this machine; other machines see these connections but cannot use them (give --vault ADDR to share the secrets)",
-			strings.Join(quoted(res.LocalSecrets), ", "), connection.BackendLabel(src.Backend))
+			textsafe.List(quoted(res.LocalSecrets), ", "), connection.BackendLabel(src.Backend))
 	}
 	switched := "store.url"
 	if addr != "" {
