@@ -11,6 +11,13 @@
 #                parse cache no longer matches the file) and of one rclone remote
 #   create       `connctl create --connector salesforce --no-authorize` (no
 #                secret, no network) and `rclone config create NAME s3 ...`
+#   list-team    the same connections in a team store (issue #14) on a
+#                throwaway PostgreSQL (scripts/pgserver; Debian's postgresql):
+#                `connctl list | cat` with CONNCTL_STORE_URL and an empty local
+#                config, the local cache of the definitions warm (a machine that
+#                listed before) and cold (removed before each run); it must print
+#                the rows the file's list printed. CONNCTL_BENCH_TEAM=0 leaves
+#                it out.
 #   big          with CONNCTL_BENCH_BIG=145672: peak RSS of `connctl list | wc -l`
 #                over that many connections, cold (no parse cache) and warm
 #
@@ -31,7 +38,8 @@ rclone=${RCLONE:-$(ls -d "${XDG_CACHE_HOME:-$HOME/.cache}"/connctl-test-tools/rc
 [[ -x $rclone ]] || { echo "rclone not found: run scripts/build-test-tools.sh or set RCLONE" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is needed to write the configs" >&2; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/connctl-bench-config.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+pgpid=
+trap '[[ -z $pgpid ]] || { kill "$pgpid"; wait "$pgpid"; } 2>/dev/null; rm -rf "$tmp"' EXIT
 go build -o "$tmp/connctl" ./cmd/connctl
 base=
 if [[ -n ${CONNCTL_BENCH_BASE:-} ]]; then
@@ -110,11 +118,33 @@ if [[ -n $base ]]; then
 	cp "$tmp/out" "$tmp/out-base"
 fi
 row list connctl : sh -c "\"$tmp/connctl\" list | cat"
+cp "$tmp/out" "$tmp/out-file"
 if [[ -n $base ]]; then
 	cmp -s "$tmp/out" "$tmp/out-base" || { echo "connctl and the base listed different rows" >&2; exit 1; }
 fi
 row list rclone : "$rclone" listremotes --long
 ratio list
+
+if [[ ${CONNCTL_BENCH_TEAM:-1} != 0 ]]; then
+	go build -o "$tmp/pgserver" ./scripts/pgserver
+	"$tmp/pgserver" >"$tmp/pg-url" 2>"$tmp/pg-err" &
+	pgpid=$!
+	for _ in $(seq 600); do [[ -s $tmp/pg-url ]] && break; sleep 0.1; done
+	[[ -s $tmp/pg-url ]] || { cat "$tmp/pg-err" >&2; exit 1; }
+	pgurl=$(cat "$tmp/pg-url")
+	cp "$tmp/config.yaml" "$tmp/config-team-init.yaml"
+	env $(env_for) CONNCTL_CONFIG="$tmp/config-team-init.yaml" "$tmp/connctl" team init --store "$pgurl" -q 2>"$tmp/team-init.err" ||
+		{ cat "$tmp/team-init.err" >&2; exit 1; }
+	team=(env CONNCTL_CONFIG="$tmp/team.yaml" CONNCTL_STORE_URL="$pgurl")
+	uncache() { rm -f "$tmp"/cache/connctl/team-*.cache; }
+	row list-team-cold connctl uncache "${team[@]}" sh -c "\"$tmp/connctl\" list | cat"
+	cmp -s "$tmp/out" "$tmp/out-file" || { echo "the team store's list printed other rows than the file's:" >&2; diff "$tmp/out-file" "$tmp/out" | head >&2; exit 1; }
+	row list-team connctl : "${team[@]}" sh -c "\"$tmp/connctl\" list | cat"
+	cmp -s "$tmp/out" "$tmp/out-file" || { echo "the team store's list (cached) printed other rows than the file's:" >&2; diff "$tmp/out-file" "$tmp/out" | head >&2; exit 1; }
+	for r in list-team list-team-cold; do
+		printf '%-12s %-8s %8.2fx\n' "$r" "/file" "$(echo "$(cat "$tmp/ms-$r-connctl") / $(cat "$tmp/ms-list-connctl")" | bc -l)"
+	done
+fi
 
 k=0
 edit_connctl() { k=$((k + 1)); sed -i "s/^      bucket: bucket-$((n / 2))\(-e[0-9]*\)\?\$/      bucket: bucket-$((n / 2))-e$k/" "$tmp/config.yaml"; }

@@ -211,6 +211,21 @@ func (d *Deps) StateDir() string {
 	return filepath.Join(base, "connctl")
 }
 
+// CacheDir is connctl's folder of caches that can be rebuilt (the team
+// store's definitions): $XDG_CACHE_HOME/connctl, else the OS's user
+// cache folder (~/.cache, ~/Library/Caches, %LocalAppData%); "" when
+// there is none (no cache is kept then).
+func (d *Deps) CacheDir() string {
+	base := d.Getenv("XDG_CACHE_HOME")
+	if base == "" {
+		var err error
+		if base, err = os.UserCacheDir(); err != nil {
+			return ""
+		}
+	}
+	return filepath.Join(base, "connctl")
+}
+
 // openBackend opens the named backend. There is no silent fallback: the
 // file backend is used only when asked for by name.
 func (d *Deps) openBackend(name string) (secretstore.Store, error) {

@@ -82,7 +82,7 @@ func (d *Deps) openTeamStore() (*pgstore.DB, error) {
 		return nil, err
 	}
 	host, _ := os.Hostname()
-	return pgstore.Open(context.Background(), local.String("store.url"), pgstore.Options{Who: d.Who(), Host: host, Now: d.Now})
+	return pgstore.Open(context.Background(), local.String("store.url"), pgstore.Options{Who: d.Who(), Host: host, Now: d.Now, CacheDir: d.CacheDir()})
 }
 
 // teamActivities is the team store's activity log when store.url is set;

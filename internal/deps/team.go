@@ -14,7 +14,7 @@ import (
 // says (connctl team init and export name it); the caller closes it.
 func (d *Deps) OpenTeamStore(ctx context.Context, url string) (*pgstore.DB, error) {
 	host, _ := os.Hostname()
-	return pgstore.Open(ctx, url, pgstore.Options{Who: d.Who(), Host: host, Now: d.Now})
+	return pgstore.Open(ctx, url, pgstore.Options{Who: d.Who(), Host: host, Now: d.Now, CacheDir: d.CacheDir()})
 }
 
 // LocalActivities opens this machine's own activity log (never the team

@@ -49,9 +49,15 @@ type Definitions struct {
 	db *DB
 
 	mu    sync.Mutex
-	doc   *configstore.Document
-	rows  map[string]rowMeta // of doc's connections and jobs, by id
-	shown map[string]int64   // id -> the version shown to the caller
+	doc   *configstore.Document // nil while lazy holds the definitions
+	rows  map[string]rowMeta    // of doc's connections and jobs, by id
+	shown map[string]int64      // id -> the version shown to the caller
+	// lazy is the local cache the definitions were read from, until
+	// something needs them decoded whole (materialize).
+	lazy *cached
+	// gen is the generation the definitions were read at; "" after an
+	// Update (the next Reload reads them again).
+	gen string
 }
 
 var _ configstore.Definitions = (*Definitions)(nil)
@@ -81,6 +87,7 @@ func (db *DB) Definitions(ctx context.Context) (*Definitions, error) {
 func (d *Definitions) Document() *configstore.Document {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.materialize()
 	for id, m := range d.rows {
 		if _, ok := d.shown[id]; !ok {
 			d.shown[id] = m.version
@@ -97,6 +104,7 @@ func (d *Definitions) Connections() []configstore.Connection { return d.Document
 func (d *Definitions) Find(name string) (*configstore.Connection, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.materialize()
 	_, c := d.doc.Find(name)
 	if c == nil {
 		return nil, false
@@ -116,11 +124,45 @@ func (d *Definitions) Reload() error {
 }
 
 func (d *Definitions) reload(ctx context.Context) error {
+	path := d.db.cacheFile()
+	if path != "" {
+		// The common case: nobody wrote since this machine last read. One
+		// statement, its own snapshot: the cache of that generation holds
+		// exactly the rows the database holds.
+		gen, err := generation(ctx, d.db.pool)
+		if err != nil {
+			return d.db.readErr(err)
+		}
+		d.mu.Lock()
+		current := gen != "" && gen == d.gen
+		if current {
+			d.shown = map[string]int64{}
+		}
+		d.mu.Unlock()
+		if current {
+			d.db.cacheReads.Add(1)
+			return nil
+		}
+		if c := readCache(path, gen); c != nil {
+			d.db.cacheReads.Add(1)
+			d.mu.Lock()
+			d.doc, d.rows, d.shown, d.lazy, d.gen = nil, nil, map[string]int64{}, c, gen
+			d.mu.Unlock()
+			return nil
+		}
+	}
 	var doc *configstore.Document
 	var rows map[string]rowMeta
-	// One snapshot for both tables: a reader never sees half of a write.
+	var gen string
+	// One snapshot for both tables and the generation: a reader never sees
+	// half of a write, and caches the rows under their own generation.
 	err := d.db.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var err error
+		if path != "" {
+			if gen, err = generation(ctx, tx); err != nil {
+				return err
+			}
+		}
 		doc, rows, err = load(ctx, tx)
 		return err
 	})
@@ -131,10 +173,73 @@ func (d *Definitions) reload(ctx context.Context) error {
 		m.body = nil
 		rows[id] = m
 	}
+	writeCache(path, gen, doc, rows)
 	d.mu.Lock()
-	d.doc, d.rows, d.shown = doc, rows, map[string]int64{}
+	d.doc, d.rows, d.shown, d.lazy, d.gen = doc, rows, map[string]int64{}, nil, gen
 	d.mu.Unlock()
 	return nil
+}
+
+// materialize decodes the definitions read from the local cache, with d.mu
+// held.
+func (d *Definitions) materialize() {
+	if d.doc == nil && d.lazy != nil {
+		d.doc, d.rows = d.lazy.materialize()
+		d.lazy = nil
+	}
+}
+
+// EachConnection calls fn with every connection in stored order; read from
+// the local cache, one at a time into reused memory, as
+// configstore.Store.EachConnection does (fn may keep c's strings only).
+// The connections do not count as shown to the caller: a command that
+// changes one finds it first.
+func (d *Definitions) EachConnection(fn func(c *configstore.Connection) error) error {
+	d.mu.Lock()
+	doc, lazy := d.doc, d.lazy
+	d.mu.Unlock()
+	if doc == nil && lazy != nil {
+		return lazy.snap.EachConnection(fn)
+	}
+	for i := range doc.Connections {
+		if err := fn(&doc.Connections[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EachConnectionAt calls fn with the connections at the stored indices
+// at, in at's order, as configstore.Store.EachConnectionAt does.
+func (d *Definitions) EachConnectionAt(at []int, fn func(c *configstore.Connection) error) error {
+	d.mu.Lock()
+	doc, lazy := d.doc, d.lazy
+	d.mu.Unlock()
+	if doc == nil && lazy != nil {
+		return lazy.snap.EachConnectionAt(at, fn)
+	}
+	for _, i := range at {
+		if i < 0 || i >= len(doc.Connections) {
+			return fmt.Errorf("pgstore: connection %d of %d", i, len(doc.Connections))
+		}
+	}
+	for _, i := range at {
+		if err := fn(&doc.Connections[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ConnectionCount returns the number of connections, without decoding
+// them.
+func (d *Definitions) ConnectionCount() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.doc == nil && d.lazy != nil {
+		return d.lazy.snap.ConnectionCount()
+	}
+	return len(d.doc.Connections)
 }
 
 func (db *DB) readErr(err error) error {
@@ -263,7 +368,10 @@ func (d *Definitions) update(ctx context.Context, fn func(doc *configstore.Docum
 		rows[id] = m
 	}
 	d.mu.Lock()
-	d.doc, d.rows = doc, rows
+	d.doc, d.rows, d.lazy = doc, rows, nil
+	if len(done) > 0 {
+		d.gen = ""
+	}
 	for _, w := range done {
 		if _, ok := d.shown[w.id]; ok {
 			if w.gone {

@@ -27,3 +27,7 @@ func Crash(l *Log) {
 func SetWatchTimes(l *Log, every, finishFor time.Duration) {
 	l.checkEvery, l.finishFor = every, finishFor
 }
+
+// CacheReads is how many reads of the definitions db's local cache
+// answered.
+func CacheReads(db *DB) int64 { return db.cacheReads.Load() }

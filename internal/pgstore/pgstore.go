@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,6 +32,10 @@ type Options struct {
 	Host string
 	// Now is the clock for activities; nil: time.Now.
 	Now func() time.Time
+	// CacheDir is the folder of the local cache of the definitions (see
+	// cache.go; the user's cache folder); "": none, every read reads
+	// every row.
+	CacheDir string
 }
 
 func (o *Options) fill() {
@@ -51,6 +56,10 @@ type DB struct {
 	pool *pgxpool.Pool
 	opts Options
 	site string // host:port/database, for messages (never the password)
+	// cacheKey names the local cache: the URL without its password.
+	cacheKey string
+	// cacheReads counts the reads answered by the local cache (tests).
+	cacheReads atomic.Int64
 }
 
 // ConnectTimeout bounds how long Open waits for the server.
@@ -76,7 +85,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, unreachable(site, rawURL, err)
 	}
-	db := &DB{pool: pool, opts: opts, site: site}
+	db := &DB{pool: pool, opts: opts, site: site, cacheKey: Redact(rawURL)}
 	if err := db.prepare(ctx); err != nil {
 		pool.Close()
 		return nil, err

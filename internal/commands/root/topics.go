@@ -27,8 +27,9 @@ func addHelpTopics(root *cobra.Command) {
 
 Where files live, and who and what is writing:
 
-  HOME, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_STATE_HOME
-                        the config file, the encrypted secrets file, the activity log and lock files
+  HOME, XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_STATE_HOME, XDG_CACHE_HOME
+                        the config file, the encrypted secrets file, the activity log and lock files,
+                        the parse cache and the copy of a team store's definitions (no secrets)
   USER                  the "who" of activities when the OS user cannot be looked up
   TERM, COLORTERM, TMUX, TERM_PROGRAM
                         passed to the full-screen page of connctl ui

@@ -11,8 +11,10 @@ import (
 
 // BenchmarkList10kTeam measures `connctl list` over the same 10,000
 // connections as BenchmarkList10k/pipe, kept in a team store on a real
-// PostgreSQL on the loopback: each op connects, checks the schema and reads
-// every definition, as a fresh process does (docs/performance.md, "Team
+// PostgreSQL on the loopback: each op connects and checks the schema, as a
+// fresh process does, then reads the definitions: postgres from the local
+// cache of a machine that listed them before (one query for the
+// generation), postgres-uncached every row (docs/performance.md, "Team
 // store"). file is the local config file, for comparison in one run.
 func BenchmarkList10kTeam(b *testing.B) {
 	path := writeConfig(b, 10000)
@@ -46,27 +48,33 @@ func BenchmarkList10kTeam(b *testing.B) {
 			}
 		}
 	})
-	b.Run("postgres", func(b *testing.B) {
-		for b.Loop() {
-			d, _ := testDeps(path, false)
-			var team *pgstore.DB
-			d.Config = func() (configstore.Config, error) {
-				var err error
-				if team, err = pgstore.Open(ctx, url, pgstore.Options{Who: "bench", Host: "bench"}); err != nil {
-					return nil, err
+	cacheDir := b.TempDir()
+	for _, c := range []struct{ name, cacheDir string }{
+		{"postgres", cacheDir},    // a machine that listed before: the local cache
+		{"postgres-uncached", ""}, // every row read and decoded
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				d, _ := testDeps(path, false)
+				var team *pgstore.DB
+				d.Config = func() (configstore.Config, error) {
+					var err error
+					if team, err = pgstore.Open(ctx, url, pgstore.Options{Who: "bench", Host: "bench", CacheDir: c.cacheDir}); err != nil {
+						return nil, err
+					}
+					defs, err := team.Definitions(ctx)
+					if err != nil {
+						return nil, err
+					}
+					return configstore.Join(defs, local.SettingsView), nil
 				}
-				defs, err := team.Definitions(ctx)
-				if err != nil {
-					return nil, err
+				if err := run(ctx, newOptions(d)); err != nil {
+					b.Fatal(err)
 				}
-				return configstore.Join(defs, local.SettingsView), nil
+				team.Close()
 			}
-			if err := run(ctx, newOptions(d)); err != nil {
-				b.Fatal(err)
-			}
-			team.Close()
-		}
-	})
+		})
+	}
 	b.Run("postgres-reload", func(b *testing.B) {
 		team, err := pgstore.Open(ctx, url, pgstore.Options{Who: "bench", Host: "bench"})
 		if err != nil {
