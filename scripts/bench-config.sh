@@ -15,9 +15,11 @@
 #                throwaway PostgreSQL (scripts/pgserver; Debian's postgresql):
 #                `connctl list | cat` with CONNCTL_STORE_URL and an empty local
 #                config, the local cache of the definitions warm (a machine that
-#                listed before) and cold (removed before each run); it must print
-#                the rows the file's list printed. CONNCTL_BENCH_TEAM=0 leaves
-#                it out.
+#                listed before), right after an edit of one connection (the copy
+#                is of the previous generation: only the changed row is read)
+#                and cold (the copy removed before each run); it must print the
+#                rows the file's list printed. CONNCTL_BENCH_TEAM=0 leaves it
+#                out.
 #   big          with CONNCTL_BENCH_BIG=145672: peak RSS of `connctl list | wc -l`
 #                over that many connections, cold (no parse cache) and warm
 #
@@ -141,7 +143,12 @@ if [[ ${CONNCTL_BENCH_TEAM:-1} != 0 ]]; then
 	cmp -s "$tmp/out" "$tmp/out-file" || { echo "the team store's list printed other rows than the file's:" >&2; diff "$tmp/out-file" "$tmp/out" | head >&2; exit 1; }
 	row list-team connctl : "${team[@]}" sh -c "\"$tmp/connctl\" list | cat"
 	cmp -s "$tmp/out" "$tmp/out-file" || { echo "the team store's list (cached) printed other rows than the file's:" >&2; diff "$tmp/out-file" "$tmp/out" | head >&2; exit 1; }
-	for r in list-team list-team-cold; do
+	e=0
+	edit_team() { e=$((e + 1)); env $(env_for) "${team[@]}" "$tmp/connctl" edit "Conn-$(printf %06d $((n / 2)))" --set "bucket=edited-$e" -q; }
+	row list-team-edited connctl edit_team "${team[@]}" sh -c "\"$tmp/connctl\" list | cat"
+	env $(env_for) "${team[@]}" "$tmp/connctl" list -o json --jq ".[] | select(.name == \"Conn-$(printf %06d $((n / 2)))\") | .fields.bucket" >"$tmp/edited"
+	grep -qx "edited-$e" "$tmp/edited" || { echo "the team store's list after an edit does not show it: $(cat "$tmp/edited")" >&2; exit 1; }
+	for r in list-team list-team-edited list-team-cold; do
 		printf '%-12s %-8s %8.2fx\n' "$r" "/file" "$(echo "$(cat "$tmp/ms-$r-connctl") / $(cat "$tmp/ms-list-connctl")" | bc -l)"
 	done
 fi

@@ -35,7 +35,8 @@ import (
 //	damaged file is never used), generation (uvarint length and bytes), row details
 //	(uvarint length and bytes: per connection, then per job, in stored
 //	order: version as a varint, updated_by and updated_host as strings,
-//	updated_at as a varint of Unix nanoseconds), then the snapshot
+//	updated_at as a varint of Unix nanoseconds, xmin as a varint), then
+//	the snapshot
 //	(configstore.EncodeSnapshot under the generation) to the end.
 const teamCacheMagic = "connctl team cache 1\n"
 
@@ -74,10 +75,10 @@ func generation(ctx context.Context, q interface {
 	return gen, err
 }
 
-// readCache returns the cached definitions of generation gen, or nil when
-// the file is missing, of another generation or damaged.
-func readCache(path, gen string) *cached {
-	if path == "" || gen == "" {
+// readCache returns the cached definitions, of whatever generation, or
+// nil when the file is missing or damaged.
+func readCache(path string) *cached {
+	if path == "" {
 		return nil
 	}
 	b, err := os.ReadFile(path)
@@ -89,9 +90,7 @@ func readCache(path, gen string) *cached {
 		return nil
 	}
 	r := metaReader{b: b[4:]}
-	if r.str() != gen {
-		return nil
-	}
+	gen := r.str()
 	meta := r.bytes(int(r.uvarint()))
 	if r.bad {
 		return nil
@@ -133,6 +132,7 @@ func writeCache(path, gen string, doc *configstore.Document, rows map[string]row
 		meta = appendStr(meta, m.by)
 		meta = appendStr(meta, m.host)
 		meta = binary.AppendVarint(meta, m.at.UnixNano())
+		meta = binary.AppendVarint(meta, m.xmin)
 	}
 	for i := range doc.Connections {
 		put(doc.Connections[i].ID)
@@ -221,5 +221,41 @@ func (r *metaReader) row() rowMeta {
 	m.by = r.str()
 	m.host = r.str()
 	m.at = time.Unix(0, r.varint())
+	m.xmin = r.varint()
 	return m
 }
+
+// reusable is the local cache of an earlier generation, decoded, for
+// loadReusing: its rows, with the tuple each was read from.
+type reusable struct {
+	doc  *configstore.Document
+	rows map[string]rowMeta
+	at   map[string]int // in doc.Connections or doc.Jobs
+}
+
+func (c *cached) reusable() *reusable {
+	doc, rows := c.materialize()
+	o := &reusable{doc: doc, rows: rows, at: make(map[string]int, len(rows))}
+	for i := range doc.Connections {
+		o.at[doc.Connections[i].ID] = i
+	}
+	for i := range doc.Jobs {
+		o.at[doc.Jobs[i].ID] = i
+	}
+	return o
+}
+
+// row returns what o holds of row id when it is the tuple m names (the
+// same kind, xmin and version), with its body nil: the definition is
+// then o's (connection, job).
+func (o *reusable) row(id string, m rowMeta) (rowMeta, bool) {
+	om, ok := o.rows[id]
+	if !ok || om.job != m.job || om.xmin != m.xmin || om.version != m.version {
+		return rowMeta{}, false
+	}
+	om.body = nil
+	return om, true
+}
+
+func (o *reusable) connection(id string) configstore.Connection { return o.doc.Connections[o.at[id]] }
+func (o *reusable) job(id string) configstore.Job               { return o.doc.Jobs[o.at[id]] }

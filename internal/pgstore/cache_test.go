@@ -203,24 +203,40 @@ func TestCacheSeesEveryChange(t *testing.T) {
 	if domain("Full"); pgstore.CacheReads(db) != hits+1 {
 		t.Fatal("a reload with nothing changed did not use the cache")
 	}
+	// Each change is seen, and only the rows it changed are read again
+	// (the others come from the cache of the earlier generation).
 	steps := []struct {
 		what, sql, name, want string
+		read                  int64 // definitions read from their rows
 	}{
-		{"UPDATE by hand", `UPDATE connctl_connections SET body = jsonb_set(body::jsonb, '{fields,domain}', '"hand.example.com"')::json WHERE id = 'conn_Full'`, "Full", "hand.example.com"},
-		{"UPDATE of a job's table", `UPDATE connctl_jobs SET body = jsonb_set(body::jsonb, '{name}', '"renamed"')::json WHERE id = 'job_2'`, "Full", "hand.example.com"},
-		{"DELETE by hand", `DELETE FROM connctl_jobs`, "Full", "hand.example.com"},
-		{"TRUNCATE", `TRUNCATE connctl_jobs, connctl_connections`, "Full", "(gone)"},
+		{"UPDATE by hand", `UPDATE connctl_connections SET body = jsonb_set(body::jsonb, '{fields,domain}', '"hand.example.com"')::json WHERE id = 'conn_Full'`, "Full", "hand.example.com", 1},
+		{"UPDATE of a job's table", `UPDATE connctl_jobs SET body = jsonb_set(body::jsonb, '{name}', '"renamed"')::json WHERE id = 'job_2'`, "Full", "hand.example.com", 1},
+		{"UPDATE that changes nothing", `UPDATE connctl_connections SET body = body WHERE id = 'conn_Bare'`, "Bare", "", 1},
+		{"DELETE by hand", `DELETE FROM connctl_jobs`, "Full", "hand.example.com", 0},
+		{"INSERT by hand", `INSERT INTO connctl_connections (id, name_key, body, updated_by, updated_host) SELECT 'conn_Copy', 'copy', jsonb_set(jsonb_set(body::jsonb, '{id}', '"conn_Copy"'), '{name}', '"Copy"')::json, 'dba', 'psql' FROM connctl_connections WHERE id = 'conn_Full'`, "Copy", "hand.example.com", 1},
+		{"TRUNCATE", `TRUNCATE connctl_jobs, connctl_connections`, "Full", "(gone)", 0},
 	}
 	for _, s := range steps {
 		if _, err := sql.Exec(ctx, s.sql); err != nil {
 			t.Fatalf("%s: %v", s.what, err)
 		}
-		hits := pgstore.CacheReads(db)
+		hits, read := pgstore.CacheReads(db), pgstore.BodiesRead(db)
 		if got := domain(s.name); got != s.want {
 			t.Fatalf("after %s: domain = %q, want %q", s.what, got, s.want)
 		}
 		if pgstore.CacheReads(db) != hits {
 			t.Fatalf("after %s: read from the cache of the old generation", s.what)
+		}
+		if n := pgstore.BodiesRead(db) - read; n != s.read {
+			t.Fatalf("after %s: %d definitions read from their rows, want %d", s.what, n, s.read)
+		}
+		// What was read, partly from the old cache, is what the rows hold.
+		fresh, err := open(t, url, "carol", "laptop-c").Definitions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := d.Document(), fresh.Document(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after %s: the definitions read with the old cache differ from the rows:\n got %#v\nwant %#v", s.what, got, want)
 		}
 		if s.what == "UPDATE of a job's table" {
 			if _, j := d.Document().FindJob("renamed"); j == nil {

@@ -31,3 +31,7 @@ func SetWatchTimes(l *Log, every, finishFor time.Duration) {
 // CacheReads is how many reads of the definitions db's local cache
 // answered.
 func CacheReads(db *DB) int64 { return db.cacheReads.Load() }
+
+// BodiesRead is how many definitions db's readers read from their rows
+// (not from the local cache).
+func BodiesRead(db *DB) int64 { return db.bodiesRead.Load() }

@@ -60,6 +60,9 @@ type DB struct {
 	cacheKey string
 	// cacheReads counts the reads answered by the local cache (tests).
 	cacheReads atomic.Int64
+	// bodiesRead counts the definitions read and decoded from their rows
+	// by readers (tests).
+	bodiesRead atomic.Int64
 }
 
 // ConnectTimeout bounds how long Open waits for the server.

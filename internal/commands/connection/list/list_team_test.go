@@ -2,7 +2,9 @@ package list
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/pgstore"
@@ -14,7 +16,8 @@ import (
 // PostgreSQL on the loopback: each op connects and checks the schema, as a
 // fresh process does, then reads the definitions: postgres from the local
 // cache of a machine that listed them before (one query for the
-// generation), postgres-uncached every row (docs/performance.md, "Team
+// generation), postgres-edited from it and the one row another machine
+// changed since, postgres-uncached every row (docs/performance.md, "Team
 // store"). file is the local config file, for comparison in one run.
 func BenchmarkList10kTeam(b *testing.B) {
 	path := writeConfig(b, 10000)
@@ -49,12 +52,39 @@ func BenchmarkList10kTeam(b *testing.B) {
 		}
 	})
 	cacheDir := b.TempDir()
-	for _, c := range []struct{ name, cacheDir string }{
-		{"postgres", cacheDir},    // a machine that listed before: the local cache
-		{"postgres-uncached", ""}, // every row read and decoded
+	editor, err := pgstore.Open(ctx, url, pgstore.Options{Who: "other", Host: "other"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer editor.Close()
+	edits, err := editor.Definitions(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	edit := func(b *testing.B) { // another machine changes one connection
+		b.StopTimer()
+		defer b.StartTimer()
+		if err := edits.Update(ctx, func(d *configstore.Document) error {
+			c := &d.Connections[len(d.Connections)/2]
+			c.Fields = map[string]string{"bucket": fmt.Sprint(time.Now().UnixNano())}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name, cacheDir string
+		edit           bool
+	}{
+		{"postgres", cacheDir, false},       // a machine that listed before: the local cache
+		{"postgres-edited", cacheDir, true}, // and another changed one connection since
+		{"postgres-uncached", "", false},    // every row read and decoded
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
+				if c.edit {
+					edit(b)
+				}
 				d, _ := testDeps(path, false)
 				var team *pgstore.DB
 				d.Config = func() (configstore.Config, error) {
