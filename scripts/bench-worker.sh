@@ -11,15 +11,28 @@
 # 0.2 s of CPU at each run's secret read; CONNCTL_BENCH_SECRETS=keyring keeps
 # them in the OS keyring, e.g. under a throwaway one:
 #   scripts/with-keyring.sh env CONNCTL_BENCH_SECRETS=keyring scripts/bench-worker.sh
+#
+# CONNCTL_BENCH_TEAM=1 keeps the jobs, their claims and the activities in a
+# team store (issue #14) on a throwaway PostgreSQL (scripts/pgserver, from
+# Debian's postgresql): the workers then claim each due run there.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 jobs=${1:-20} workers=${2:-3} minutes=${3:-3}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/connctl-bench-worker.XXXXXX")
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"' EXIT
 go build -o "$tmp/connctl" ./cmd/connctl
 go build -o "$tmp/benchserver" ./scripts/benchserver
+if [[ ${CONNCTL_BENCH_TEAM:-0} != 0 ]]; then
+	go build -o "$tmp/pgserver" ./scripts/pgserver
+	"$tmp/pgserver" >"$tmp/pg-url" 2>"$tmp/pg-err" &
+	pids+=($!)
+	for _ in $(seq 600); do [[ -s $tmp/pg-url ]] && break; sleep 0.1; done
+	[[ -s $tmp/pg-url ]] || { cat "$tmp/pg-err" >&2; exit 1; }
+	export CONNCTL_STORE_URL
+	CONNCTL_STORE_URL=$(cat "$tmp/pg-url")
+fi
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_STATE_HOME="$tmp/state" XDG_CACHE_HOME="$tmp/cache"
 export CONNCTL_PASSPHRASE=bench CONNCTL_NO_PROMPT=1
 c="$tmp/connctl"
@@ -37,8 +50,9 @@ for ((w = 1; w <= workers; w++)); do
 	pids+=($!)
 done
 sleep $((minutes * 60 + 5))
-kill -TERM "${pids[@]:1}"
-wait "${pids[@]:1}" || true
+workers_from=$((${#pids[@]} - workers))
+kill -TERM "${pids[@]:workers_from}"
+wait "${pids[@]:workers_from}" || true
 "$c" activities --type execution --limit 0 -o json >"$tmp/runs.json"
 python3 - "$tmp/runs.json" "$jobs" "$workers" "$minutes" <<'PY'
 import json, sys, datetime, statistics
