@@ -446,9 +446,11 @@ type cacheFile struct {
 	conns    []byte // from the first connection on
 	nConns   int    // -1: no connections list (nil)
 	offsets  []int  // where each connection starts in conns
+	connsEnd int    // where the last one ends in conns
 	sums     []byte // chunkSumLen bytes a connection, or none
 	jobs     []byte // from the first job on
 	nJobs    int    // -1: no jobs list (nil)
+	jobOffs  []int  // where each job starts in jobs, and where the last ends
 }
 
 // scanCache checks b, a whole cache file, with the very code that decodes
@@ -477,6 +479,7 @@ func scanCache(b []byte) (*cacheFile, error) {
 		c.offsets = append(c.offsets, len(c.conns)-len(r.b))
 		r.connection(&x)
 	}
+	c.connsEnd = len(c.conns) - len(r.b)
 	if n := int(r.uvarint()); n > 0 {
 		if n != max(c.nConns, 0) || n > len(r.b)/chunkSumLen {
 			return nil, errBadCache
@@ -488,13 +491,16 @@ func scanCache(b []byte) (*cacheFile, error) {
 		return nil, errBadCache
 	}
 	c.nJobs, c.jobs = n-1, r.b
+	c.jobOffs = make([]int, 0, max(n, 1))
 	var j Job
 	for range n - 1 {
 		if r.err != nil {
 			return nil, r.err
 		}
+		c.jobOffs = append(c.jobOffs, len(c.jobs)-len(r.b))
 		r.job(&j)
 	}
+	c.jobOffs = append(c.jobOffs, len(c.jobs)-len(r.b))
 	if r.err != nil {
 		return nil, r.err
 	}

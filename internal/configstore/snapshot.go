@@ -2,7 +2,9 @@ package configstore
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"slices"
 )
 
 // A Snapshot is a Document (connections and jobs, no settings) in the
@@ -65,3 +67,85 @@ func (s *Snapshot) ConnectionCount() int { return max(s.f.nConns, 0) }
 
 // JobCount returns the number of jobs, without decoding them.
 func (s *Snapshot) JobCount() int { return max(s.f.nJobs, 0) }
+
+// connectionBytes is connection i as encoded.
+func (s *Snapshot) connectionBytes(i int) []byte {
+	end := s.f.connsEnd
+	if i+1 < len(s.f.offsets) {
+		end = s.f.offsets[i+1]
+	}
+	return s.f.conns[s.f.offsets[i]:end]
+}
+
+// jobBytes is job i as encoded.
+func (s *Snapshot) jobBytes(i int) []byte { return s.f.jobs[s.f.jobOffs[i]:s.f.jobOffs[i+1]] }
+
+// A SnapshotBuilder makes a snapshot of connections and jobs copied, still
+// encoded, from another snapshot and of new ones encoded here, so that a
+// backend whose copy is out of date by a few definitions neither decodes
+// nor encodes the others. Connections and jobs are added in stored order;
+// the connections list is never nil, the jobs list is nil when empty (as a
+// Document read from the team store's rows).
+type SnapshotBuilder struct {
+	conns, jobs   cacheWriter
+	nConns, nJobs int
+	err           error
+}
+
+// Grow makes room for about n bytes of encoded definitions (the size of
+// the snapshot being rebuilt), so that adding them copies each once.
+func (b *SnapshotBuilder) Grow(n int) {
+	b.conns.b = slices.Grow(b.conns.b, n)
+}
+
+// CopyConnection adds connection i of s (0 <= i < s.ConnectionCount()).
+func (b *SnapshotBuilder) CopyConnection(s *Snapshot, i int) {
+	b.conns.b = append(b.conns.b, s.connectionBytes(i)...)
+	b.nConns++
+}
+
+// AddConnection adds c.
+func (b *SnapshotBuilder) AddConnection(c *Connection) {
+	if err := b.conns.connection(c); err != nil && b.err == nil {
+		b.err = err
+	}
+	b.nConns++
+}
+
+// CopyJob adds job i of s (0 <= i < s.JobCount()).
+func (b *SnapshotBuilder) CopyJob(s *Snapshot, i int) {
+	b.jobs.b = append(b.jobs.b, s.jobBytes(i)...)
+	b.nJobs++
+}
+
+// AddJob adds j.
+func (b *SnapshotBuilder) AddJob(j *Job) {
+	if err := b.jobs.job(j); err != nil && b.err == nil {
+		b.err = err
+	}
+	b.nJobs++
+}
+
+// Bytes returns the snapshot under key, as EncodeSnapshot would encode the
+// Document of what was added; an error as EncodeSnapshot's.
+func (b *SnapshotBuilder) Bytes(key string) ([]byte, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	sum := sha256.Sum256([]byte(key))
+	w := &cacheWriter{b: make([]byte, 0, len(cacheMagic)+len(sum)+len(b.conns.b)+len(b.jobs.b)+32)}
+	w.b = append(w.b, cacheMagic...)
+	w.b = append(w.b, sum[:]...)
+	w.str("")
+	w.b = binary.AppendVarint(w.b, int64(SchemaVersion))
+	w.uvarint(uint64(b.nConns) + 1)
+	w.b = append(w.b, b.conns.b...)
+	w.uvarint(0) // no chunk digests
+	if b.nJobs == 0 {
+		w.uvarint(0)
+	} else {
+		w.uvarint(uint64(b.nJobs) + 1)
+	}
+	w.b = append(w.b, b.jobs.b...)
+	return w.b, nil
+}

@@ -129,7 +129,7 @@ func (d *Definitions) Reload() error {
 
 func (d *Definitions) reload(ctx context.Context) error {
 	path := d.db.cacheFile()
-	var old *reusable
+	var old *cached
 	if path != "" {
 		// The common case: nobody wrote since this machine last read. One
 		// statement, its own snapshot: the cache of that generation holds
@@ -151,18 +151,34 @@ func (d *Definitions) reload(ctx context.Context) error {
 		if c := readCache(path); c != nil && gen != "" {
 			if c.gen == gen {
 				d.db.cacheReads.Add(1)
-				d.mu.Lock()
-				d.doc, d.rows, d.shown, d.lazy, d.gen = nil, nil, map[string]int64{}, c, gen
-				d.mu.Unlock()
+				d.setLazy(c)
 				return nil
 			}
-			old = c.reusable() // someone wrote since: read only what changed
+			old = c // someone wrote since: read only what changed
 		}
+	}
+	if old != nil {
+		var c *cached
+		var decoded int
+		err := d.db.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+			gen, err := generation(ctx, tx)
+			if err != nil {
+				return err
+			}
+			c, decoded, err = loadDelta(ctx, tx, old, gen)
+			return err
+		})
+		if err != nil {
+			return d.db.readErr(err)
+		}
+		d.db.bodiesRead.Add(int64(decoded))
+		writeCacheFile(path, c.file)
+		d.setLazy(c)
+		return nil
 	}
 	var doc *configstore.Document
 	var rows map[string]rowMeta
 	var gen string
-	var decoded int
 	// One snapshot for both tables and the generation: a reader never sees
 	// half of a write, and caches the rows under their own generation.
 	err := d.db.inTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
@@ -172,22 +188,29 @@ func (d *Definitions) reload(ctx context.Context) error {
 				return err
 			}
 		}
-		doc, rows, decoded, err = loadReusing(ctx, tx, old)
+		doc, rows, err = load(ctx, tx)
 		return err
 	})
 	if err != nil {
 		return d.db.readErr(err)
 	}
+	d.db.bodiesRead.Add(int64(len(rows)))
 	for id, m := range rows {
 		m.body = nil
 		rows[id] = m
 	}
-	d.db.bodiesRead.Add(int64(decoded))
 	writeCache(path, gen, doc, rows)
 	d.mu.Lock()
 	d.doc, d.rows, d.shown, d.lazy, d.gen = doc, rows, map[string]int64{}, nil, gen
 	d.mu.Unlock()
 	return nil
+}
+
+// setLazy makes c, the local cache, what the handle holds.
+func (d *Definitions) setLazy(c *cached) {
+	d.mu.Lock()
+	d.doc, d.rows, d.shown, d.lazy, d.gen = nil, nil, map[string]int64{}, c, c.gen
+	d.mu.Unlock()
 }
 
 // materialize decodes the definitions read from the local cache, with d.mu
@@ -259,121 +282,44 @@ func (db *DB) readErr(err error) error {
 
 // load reads every connection and job with their row details.
 func load(ctx context.Context, tx pgx.Tx) (*configstore.Document, map[string]rowMeta, error) {
-	doc, rows, _, err := loadReusing(ctx, tx, nil)
-	return doc, rows, err
-}
-
-// loadReusing is load that takes from old (the local cache of an earlier
-// generation, decoded) every row whose stored tuple is the one the cache
-// was made from: the same id, xmin and version. Only the other rows'
-// bodies are read and decoded (without old: every row's). The bodies of
-// the rows taken from old are not kept (rowMeta.body is nil), so only a
-// reader may pass old, never an Update. decoded counts the bodies read.
-func loadReusing(ctx context.Context, tx pgx.Tx, old *reusable) (doc *configstore.Document, rows map[string]rowMeta, decoded int, err error) {
-	doc = &configstore.Document{SchemaVersion: configstore.SchemaVersion, Connections: []configstore.Connection{}}
-	rows = map[string]rowMeta{}
+	doc := &configstore.Document{SchemaVersion: configstore.SchemaVersion, Connections: []configstore.Connection{}}
+	rows := map[string]rowMeta{}
 	for _, table := range []string{"connctl_connections", "connctl_jobs"} {
-		job := table == "connctl_jobs"
-		var ids []string
-		if old == nil {
-			r, err := tx.Query(ctx, `SELECT id, xmin::text::bigint, version, updated_by, updated_host, updated_at, body FROM `+table+` ORDER BY position`)
-			if err != nil {
-				return nil, nil, 0, err
-			}
-			for r.Next() {
-				var id string
-				m := rowMeta{job: job}
-				if err := r.Scan(&id, &m.xmin, &m.version, &m.by, &m.host, &m.at, &m.body); err != nil {
-					r.Close()
-					return nil, nil, 0, err
-				}
-				ids = append(ids, id)
-				rows[id] = m
-			}
-			if err := r.Err(); err != nil {
-				return nil, nil, 0, err
-			}
-		} else {
-			// Which tuples each row is: the rows old holds as they are
-			// come from it whole (who wrote them too); the others are
-			// read whole.
-			r, err := tx.Query(ctx, `SELECT id, xmin::text::bigint, version FROM `+table+` ORDER BY position`)
-			if err != nil {
-				return nil, nil, 0, err
-			}
-			var need []string
-			for r.Next() {
-				var id string
-				m := rowMeta{job: job}
-				if err := r.Scan(&id, &m.xmin, &m.version); err != nil {
-					r.Close()
-					return nil, nil, 0, err
-				}
-				if om, ok := old.row(id, m); ok {
-					m = om
-				} else {
-					need = append(need, id)
-				}
-				ids = append(ids, id)
-				rows[id] = m
-			}
-			if err := r.Err(); err != nil {
-				return nil, nil, 0, err
-			}
-			if len(need) > 0 {
-				r, err := tx.Query(ctx, `SELECT id, xmin::text::bigint, version, updated_by, updated_host, updated_at, body FROM `+table+` WHERE id = ANY($1)`, need)
-				if err != nil {
-					return nil, nil, 0, err
-				}
-				for r.Next() {
-					var id string
-					m := rowMeta{job: job}
-					if err := r.Scan(&id, &m.xmin, &m.version, &m.by, &m.host, &m.at, &m.body); err != nil {
-						r.Close()
-						return nil, nil, 0, err
-					}
-					rows[id] = m
-				}
-				if err := r.Err(); err != nil {
-					return nil, nil, 0, err
-				}
-			}
+		r, err := tx.Query(ctx, `SELECT id, body, version, updated_by, updated_host, updated_at, xmin::text::bigint FROM `+table+` ORDER BY position`)
+		if err != nil {
+			return nil, nil, err
 		}
-		for _, id := range ids {
-			m := rows[id]
-			if m.body == nil { // taken from old
-				if job {
-					j := old.job(id)
-					doc.Jobs = append(doc.Jobs, j)
-					m.name = j.Name
-				} else {
-					c := old.connection(id)
-					doc.Connections = append(doc.Connections, c)
-					m.name = c.Name
-				}
-				rows[id] = m
-				continue
+		for r.Next() {
+			var id string
+			var m rowMeta
+			if err := r.Scan(&id, &m.body, &m.version, &m.by, &m.host, &m.at, &m.xmin); err != nil {
+				r.Close()
+				return nil, nil, err
 			}
-			decoded++
-			if job {
-				var j configstore.Job
-				if err := json.Unmarshal(m.body, &j); err != nil {
-					return nil, nil, 0, fmt.Errorf("job %s: %w", id, err)
-				}
-				doc.Jobs = append(doc.Jobs, j)
-				m.name = j.Name
-			} else {
+			if table == "connctl_connections" {
 				var c configstore.Connection
 				if err := json.Unmarshal(m.body, &c); err != nil {
-					return nil, nil, 0, fmt.Errorf("connection %s: %w", id, err)
+					r.Close()
+					return nil, nil, fmt.Errorf("connection %s: %w", id, err)
 				}
 				doc.Connections = append(doc.Connections, c)
 				m.name = c.Name
+			} else {
+				var j configstore.Job
+				if err := json.Unmarshal(m.body, &j); err != nil {
+					r.Close()
+					return nil, nil, fmt.Errorf("job %s: %w", id, err)
+				}
+				doc.Jobs = append(doc.Jobs, j)
+				m.name, m.job = j.Name, true
 			}
 			rows[id] = m
 		}
+		if err := r.Err(); err != nil {
+			return nil, nil, err
+		}
 	}
-	return doc, rows, decoded, nil
+	return doc, rows, nil
 }
 
 // writeLock is the advisory lock that serialises writers of definitions.
