@@ -221,7 +221,10 @@ func (s *Service) refresh(ctx context.Context, c *configstore.Connection) (*Toke
 		if oauthflow.IsInvalidGrant(err, e.hooks().InvalidGrantCodes...) {
 			return nil, s.Mgr.MarkNeedsReauthorization(ctx, c, "the provider rejected its refresh token (invalid_grant)")
 		}
-		return nil, fmt.Errorf("refresh the token of %q: %s", c.Name, oauthflow.DescribeTokenError(err))
+		// A *CallError, so that status and job runs tell the provider's
+		// trouble (unreachable, a 5xx, rate limiting) from a refusal.
+		kind, status := oauthflow.TokenErrorKind(err)
+		return nil, &CallError{Kind: kind, Status: status, Message: fmt.Sprintf("refresh the token of %q: %s", c.Name, oauthflow.DescribeTokenError(err))}
 	}
 	exp := s.expiry(tok.Expiry)
 	newRT := ""

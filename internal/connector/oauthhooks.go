@@ -106,3 +106,7 @@ type CallError struct {
 }
 
 func (e *CallError) Error() string { return e.Message }
+
+// CallKind is Kind, for packages that cannot name this type (jobrunner,
+// which sorts a run's failures the same way).
+func (e *CallError) CallKind() string { return e.Kind }

@@ -62,6 +62,24 @@ func (r Request) Emit(emit func(Record) error, rec *RawRecord) error {
 // under (connection.KindAccessToken is this constant).
 const SecretAccessToken = "oauth_access_token"
 
+// tokenReason is the reason of a run that could not get its access token:
+// the provider's trouble when the error says so (a connector.CallError's
+// kind: unreachable, a 5xx, rate limiting), else auth.
+func tokenReason(err error) string {
+	var k interface{ CallKind() string }
+	if errors.As(err, &k) {
+		switch k.CallKind() {
+		case "network":
+			return ReasonNetwork
+		case "server":
+			return ReasonSourceError
+		case "rate_limit":
+			return ReasonRateLimit
+		}
+	}
+	return ReasonAuth
+}
+
 // AccessToken returns the OAuth access token to send: from Token when it is
 // set, else Secrets[SecretAccessToken]. With force (after a 401) it asks
 // Token for a refreshed one; without Token there is none to get. Every error
@@ -90,7 +108,7 @@ func (r Request) AccessToken(ctx context.Context, force bool) (string, error) {
 		if force {
 			what = "refresh the access token"
 		}
-		return "", &Failure{Reason: ReasonAuth, Message: what + ": " + oneLine(err.Error())}
+		return "", &Failure{Reason: tokenReason(err), Message: what + ": " + oneLine(err.Error())}
 	}
 	if tok == "" {
 		return "", &Failure{Reason: ReasonAuth, Message: "the connection has no access token"}

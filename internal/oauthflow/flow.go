@@ -482,6 +482,36 @@ func DescribeTokenError(err error) string {
 	return oneLine(err.Error(), 200)
 }
 
+// TokenErrorKind sorts a token endpoint failure as connector.CallError's
+// Kind does: "network" when the endpoint could not be reached or did not
+// answer in time, "server" for an HTTP 5xx or the codes server_error and
+// temporarily_unavailable (the provider's trouble: try again later),
+// "rate_limit" for HTTP 429, else "" (the request was refused: the
+// connection's settings, not the moment). status is the HTTP status, or 0.
+func TokenErrorKind(err error) (kind string, status int) {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		switch {
+		case re.ErrorCode == "server_error" || re.ErrorCode == "temporarily_unavailable" || status >= 500:
+			return "server", status
+		case status == http.StatusTooManyRequests:
+			return "rate_limit", status
+		}
+		return "", status
+	}
+	if safehttp.AsRedirect(err) != nil {
+		return "", 0
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) || errors.Is(err, context.DeadlineExceeded) {
+		return "network", 0
+	}
+	return "", 0
+}
+
 // IsInvalidGrant reports whether the server rejected a refresh token or code:
 // RFC 6749's invalid_grant, or one of codes, the provider's own codes for it
 // (the connector's OAuthHooks.InvalidGrantCodes; Zoho's invalid_code comes
