@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,12 +100,20 @@ func testDeps() *deps.Deps {
 // not built and skipping is allowed).
 var hydraServer *hydra.Server
 
+// hydraTurn is held by the script using Hydra (hydra-lock).
+var hydraTurn sync.Mutex
+
 func TestScripts(t *testing.T) {
 	srv, stop, err := hydra.StartProcess(hydra.Options{})
 	switch {
 	case err == nil:
 		hydraServer = srv
 		t.Cleanup(stop)
+		t.Cleanup(func() { // before stop: what Hydra said about a failed script
+			if t.Failed() {
+				t.Logf("hydra log (%s), last lines:\n%s", srv.LogPath, srv.LogTail(60))
+			}
+		})
 	case errors.Is(err, hydra.ErrNotBuilt) && testpeer.SkipAllowed():
 		t.Logf("OAuth scripts skipped: %v", err)
 	default:
@@ -122,7 +131,15 @@ func TestScripts(t *testing.T) {
 		RequireUniqueNames:  true,
 		Setup:               setup,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"secrets":   cmdSecrets,
+			"secrets": cmdSecrets,
+			// hydra-lock: the scripts that use Hydra take turns. Its
+			// in-memory store (DSN=memory, SQLite) answers concurrent
+			// writes of different scripts with "Unable to serialize
+			// access" or server_error, which CI saw as a failed refresh.
+			"hydra-lock": func(ts *testscript.TestScript, neg bool, args []string) {
+				hydraTurn.Lock()
+				ts.Defer(hydraTurn.Unlock)
+			},
 			"json-len":  cmdJSONLen,
 			"make-conf": cmdMakeConf,
 			"refresh-token": refreshTokenCmd("refresh-token", "Hydra", func() func(context.Context, string) (bool, error) {
@@ -475,5 +492,27 @@ func cmdMakeConf(ts *testscript.TestScript, neg bool, args []string) {
 	_ = os.MkdirAll(filepath.Dir(p), 0o700)
 	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
 		ts.Fatalf("%v", err)
+	}
+}
+
+// TestHydraScriptsTakeTurns: every script that talks to the shared Hydra
+// takes its turn (hydra-lock) right after checking that Hydra is built.
+func TestHydraScriptsTakeTurns(t *testing.T) {
+	files, err := filepath.Glob("testdata/script/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("scripts: %v %v", files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		if !strings.Contains(s, "[!hydra]") && !strings.Contains(s, "HYDRA_") && !strings.Contains(s, "hydra-subject") {
+			continue
+		}
+		if !regexp.MustCompile(`(?m)^\[!hydra\] .*\nhydra-lock$`).MatchString(s) {
+			t.Errorf("%s uses Hydra: put hydra-lock on the line after its [!hydra] check", f)
+		}
 	}
 }
