@@ -79,6 +79,10 @@ func loadCacheFile(configPath string, size int) *cacheFile {
 	if err != nil {
 		return nil
 	}
+	b, ok := unsealCache(b)
+	if !ok {
+		return nil
+	}
 	c, err := scanCache(b)
 	if err != nil {
 		return nil
@@ -115,7 +119,7 @@ func storeCached(configPath string, size int, sum [sha256.Size]byte, doc *Docume
 		return
 	}
 	_ = os.Remove(strings.TrimSuffix(p, ".cache") + ".json") // the JSON cache of connctl before 2026-12
-	_ = atomicfile.Write(p, b, atomicfile.Options{TempPattern: ".config-*.tmp", NoSync: true})
+	_ = atomicfile.Write(p, sealCache(b), atomicfile.Options{TempPattern: ".config-*.tmp", NoSync: true})
 }
 
 // tagSettings encodes settings as JSON in which every value says its Go

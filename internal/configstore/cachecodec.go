@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"time"
 	"unsafe"
 )
@@ -20,9 +21,29 @@ import (
 //	tagSettings), schema_version, connections, chunk digests (0 or
 //	chunkSumLen bytes a connection, after a uvarint count), jobs
 //
+// A cache file ends with the CRC-32C of all that (4 bytes, little-endian:
+// sealCache), so that a file damaged on disk or torn by a crash (it is
+// written without fsync) is never read as definitions.
+//
 // TestParseCacheRoundTrip holds every field to a round trip, and
 // FuzzDecodeCache holds the decoder to errors, never panics, on any bytes.
-const cacheMagic = "connctl parse cache 3\n"
+const cacheMagic = "connctl parse cache 4\n"
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// sealCache appends the CRC-32C trailer to b, a whole encoded cache.
+func sealCache(b []byte) []byte {
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// unsealCache checks b's trailer and returns b without it.
+func unsealCache(b []byte) ([]byte, bool) {
+	if len(b) < 4 {
+		return nil, false
+	}
+	body := b[:len(b)-4]
+	return body, binary.LittleEndian.Uint32(b[len(body):]) == crc32.Checksum(body, castagnoli)
+}
 
 type cacheWriter struct{ b []byte }
 

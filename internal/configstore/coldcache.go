@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"hash/crc32"
 	"hash/maphash"
 	"os"
 	"path/filepath"
@@ -96,8 +97,10 @@ func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile
 	if sink != nil {
 		w.b = make([]byte, 0, 2*piece)
 	}
+	var crc uint32    // of what went to sink, for the trailer
 	spill := func() { // to the file, a piece at a time
 		if sink != nil && len(w.b) >= piece {
+			crc = crc32.Update(crc, castagnoli, w.b)
 			if _, err := sink.Write(w.b); err != nil && sinkErr == nil {
 				sinkErr = err
 			}
@@ -195,6 +198,8 @@ func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile
 		}
 	}
 	if sink != nil {
+		crc = crc32.Update(crc, castagnoli, w.b)
+		w.b = binary.LittleEndian.AppendUint32(w.b, crc)
 		if _, err := sink.Write(w.b); err != nil && sinkErr == nil {
 			sinkErr = err
 		}
@@ -262,5 +267,5 @@ func writeCacheFile(configPath string, size int, b []byte) {
 		return
 	}
 	_ = os.Remove(strings.TrimSuffix(p, ".cache") + ".json") // the JSON cache of connctl before 2026-12
-	_ = atomicfile.Write(p, b, atomicfile.Options{TempPattern: ".config-*.tmp", NoSync: true})
+	_ = atomicfile.Write(p, sealCache(b), atomicfile.Options{TempPattern: ".config-*.tmp", NoSync: true})
 }

@@ -119,6 +119,10 @@ func TestColdReadStraightToCache(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
+		got, sealed := unsealCache(got)
+		if !sealed {
+			t.Errorf("%s: the cache written has no valid CRC-32C trailer", tc.name)
+		}
 		gc, err1 := decodeCache(got)
 		wc, err2 := decodeCache(wantCache)
 		if err1 != nil || err2 != nil || !reflect.DeepEqual(gc, wc) {

@@ -255,8 +255,23 @@ func TestLazyDecodeStaleOrCorruptCache(t *testing.T) {
 		if err := os.WriteFile(cache, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
+		// The CRC-32C trailer refuses every one of them.
+		if loadCacheFile(path, len(raw)) != nil {
+			t.Errorf("%s: a damaged cache was read", name)
+		}
 		check(name, raw)
 	}
+	// A torn write (the file's length, its end zeroed, as a crash after a
+	// rename without fsync can leave it) is refused too.
+	torn := append([]byte(nil), good...)
+	clear(torn[len(torn)/2:])
+	if err := os.WriteFile(cache, torn, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if loadCacheFile(path, len(raw)) != nil {
+		t.Error("a torn cache was read")
+	}
+	check("torn", raw)
 }
 
 // TestUpdateAfterLazyOpen: an Update of a Store that has not decoded its
