@@ -111,3 +111,23 @@ func WithLogDir(logDir, prefix string, start func(logDir string) (stop func(), e
 		}
 	}, nil
 }
+
+// IsolateUserCache points XDG_CACHE_HOME at a new temporary folder for
+// the rest of the process (call it from a TestMain), so that the parse
+// caches and team-store copies that tests and benchmarks make never land
+// in the real ~/.cache. The test tools stay where they are: CONNCTL_TEST_TOOLS
+// is set to ToolsCache() first. The function it returns removes the folder.
+func IsolateUserCache() (cleanup func(), err error) {
+	tools := ToolsCache()
+	dir, err := os.MkdirTemp("", "connctl-test-cache-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Setenv("CONNCTL_TEST_TOOLS", tools); err != nil {
+		return nil, err
+	}
+	if err := os.Setenv("XDG_CACHE_HOME", dir); err != nil {
+		return nil, err
+	}
+	return func() { _ = os.RemoveAll(dir) }, nil
+}
