@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -124,6 +125,17 @@ func TestTeam(t *testing.T) {
 	for i := range machines {
 		if lists[i] != lists[0] {
 			t.Errorf("machine %d lists\n%s\nmachine 0 lists\n%s", i, lists[i], lists[0])
+		}
+	}
+	// Each machine listed from its local copy of the definitions (made
+	// before the others' writes, then brought up to date), and lists the
+	// same again from the copy alone.
+	for i, c := range machines {
+		if copies, _ := filepath.Glob(filepath.Join(c.dir, "home", ".cache", "connctl", "team-*.cache")); len(copies) != 1 {
+			t.Errorf("machine %d has local copies %v, want one", i, copies)
+		}
+		if again := c.ok("", "list", "--jq", ".[].name"); again != lists[0] {
+			t.Errorf("machine %d lists from its copy\n%s\nwant\n%s", i, again, lists[0])
 		}
 	}
 	// The shared connection holds the value of an edit that went through.
