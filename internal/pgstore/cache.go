@@ -71,16 +71,17 @@ func (db *DB) cacheFile() string {
 	return filepath.Join(db.opts.CacheDir, "team-"+hex.EncodeToString(sum[:8])+".cache")
 }
 
-// generation reads the definitions' generation, or "" when the database
-// has none (its schema predates migration 3 and this user may not add
-// it): no cache then.
+// generation reads the definitions' generation, or "" when this user
+// cannot: the table is missing (a schema before migration 3) or the
+// user's role may not read it (a team that grants per table). No copy is
+// kept then, and every read reads every row, as before migration 3.
 func generation(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }) (string, error) {
 	var gen string
 	err := q.QueryRow(ctx, `SELECT generation FROM connctl_definitions_state`).Scan(&gen)
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table
+	if errors.As(err, &pe) && (pe.Code == "42P01" || pe.Code == "42501") { // undefined_table, insufficient_privilege
 		return "", nil
 	}
 	return gen, err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -293,4 +294,58 @@ func flip(b []byte, i int) []byte {
 	c := append([]byte(nil), b...)
 	c[i] ^= 0x55
 	return c
+}
+
+// A member whose role may read the definitions but not the generation (a
+// team that grants per table, set up before migration 3) still reads
+// them, every row as before, and keeps no copy.
+func TestNoCopyWithoutTheGeneration(t *testing.T) {
+	srv := postgres.Start(t)
+	url := srv.NewDatabase(t)
+	ctx := context.Background()
+	w, err := open(t, url, "alice", "laptop-a").Definitions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Update(ctx, func(doc *configstore.Document) error { richDefinitions(doc); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close(context.Background()) })
+	role := "reader_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
+	for _, q := range []string{
+		`CREATE ROLE ` + role + ` LOGIN`,
+		`GRANT SELECT ON connctl_connections, connctl_jobs, ` + pgstore.MigrationsTable + ` TO ` + role,
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	limited := strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1)
+	if limited == url {
+		t.Fatalf("cannot name another user in %s", url)
+	}
+	dir := t.TempDir()
+	for range 2 {
+		db := openCached(t, limited, role, dir)
+		d, err := db.Definitions(ctx)
+		if err != nil {
+			t.Fatalf("a reader without the generation: %v", err)
+		}
+		if c, ok := d.Find("Full"); !ok || c.Fields["domain"] != "acme.example.com" {
+			t.Fatalf("Full = %+v, %v", c, ok)
+		}
+		if err := d.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		if pgstore.CacheReads(db) != 0 {
+			t.Fatal("read from a copy")
+		}
+	}
+	if copies, _ := filepath.Glob(filepath.Join(dir, "*")); len(copies) != 0 {
+		t.Fatalf("copies kept without a generation: %v", copies)
+	}
 }

@@ -138,6 +138,9 @@ func (d *Definitions) reload(ctx context.Context) error {
 		if err != nil {
 			return d.db.readErr(err)
 		}
+		if gen == "" { // no generation to key a copy by: read every row
+			path = ""
+		}
 		d.mu.Lock()
 		current := gen != "" && gen == d.gen
 		if current {
@@ -148,7 +151,7 @@ func (d *Definitions) reload(ctx context.Context) error {
 			d.db.cacheReads.Add(1)
 			return nil
 		}
-		if c := readCache(path); c != nil && gen != "" {
+		if c := readCache(path); c != nil {
 			if c.gen == gen {
 				d.db.cacheReads.Add(1)
 				d.setLazy(c)
