@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -29,11 +30,14 @@ import (
 // FuzzDecodeCache holds the decoder to errors, never panics, on any bytes.
 const cacheMagic = "connctl parse cache 4\n"
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// castagnoli is CRC-32C's table, made on first use: crc32 builds its
+// tables when asked, and no command that never reads a cache should pay
+// for them at start-up (TestInitCost).
+var castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 // sealCache appends the CRC-32C trailer to b, a whole encoded cache.
 func sealCache(b []byte) []byte {
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli()))
 }
 
 // unsealCache checks b's trailer and returns b without it.
@@ -42,7 +46,7 @@ func unsealCache(b []byte) ([]byte, bool) {
 		return nil, false
 	}
 	body := b[:len(b)-4]
-	return body, binary.LittleEndian.Uint32(b[len(body):]) == crc32.Checksum(body, castagnoli)
+	return body, binary.LittleEndian.Uint32(b[len(body):]) == crc32.Checksum(body, castagnoli())
 }
 
 type cacheWriter struct{ b []byte }

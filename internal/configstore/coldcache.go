@@ -100,7 +100,7 @@ func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile
 	var crc uint32    // of what went to sink, for the trailer
 	spill := func() { // to the file, a piece at a time
 		if sink != nil && len(w.b) >= piece {
-			crc = crc32.Update(crc, castagnoli, w.b)
+			crc = crc32.Update(crc, castagnoli(), w.b)
 			if _, err := sink.Write(w.b); err != nil && sinkErr == nil {
 				sinkErr = err
 			}
@@ -198,7 +198,7 @@ func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile
 		}
 	}
 	if sink != nil {
-		crc = crc32.Update(crc, castagnoli, w.b)
+		crc = crc32.Update(crc, castagnoli(), w.b)
 		w.b = binary.LittleEndian.AppendUint32(w.b, crc)
 		if _, err := sink.Write(w.b); err != nil && sinkErr == nil {
 			sinkErr = err

@@ -11,6 +11,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -45,7 +46,10 @@ import (
 //	(configstore.EncodeSnapshot under the generation) to the end.
 const teamCacheMagic = "connctl team cache 1\n"
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// castagnoli is CRC-32C's table, made on first use: crc32 builds its
+// tables when asked, and no command that never reads a cache should pay
+// for them at start-up (TestInitCost).
+var castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 // cached is a cache file checked from end to end: its snapshot, and the
 // details of its rows.
@@ -107,7 +111,7 @@ func parseCache(b []byte) *cached {
 		return nil
 	}
 	body := b[len(teamCacheMagic):]
-	if binary.LittleEndian.Uint32(body) != crc32.Checksum(body[4:], castagnoli) {
+	if binary.LittleEndian.Uint32(body) != crc32.Checksum(body[4:], castagnoli()) {
 		return nil
 	}
 	r := metaReader{b: body[4:]}
@@ -191,7 +195,7 @@ func (w *teamCacheWriter) file(gen string, snap []byte) []byte {
 	b = appendStr(b, gen)
 	b = appendStr(b, string(w.meta))
 	b = append(b, snap...)
-	binary.LittleEndian.PutUint32(b[len(teamCacheMagic):], crc32.Checksum(b[len(teamCacheMagic)+4:], castagnoli))
+	binary.LittleEndian.PutUint32(b[len(teamCacheMagic):], crc32.Checksum(b[len(teamCacheMagic)+4:], castagnoli()))
 	return b
 }
 

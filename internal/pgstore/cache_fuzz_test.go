@@ -34,7 +34,7 @@ func FuzzParseCache(f *testing.F) {
 		// rest with the magic and a valid CRC in front of it.
 		b := append([]byte(teamCacheMagic), 0, 0, 0, 0)
 		b = append(b, rest...)
-		binary.LittleEndian.PutUint32(b[len(teamCacheMagic):], crc32.Checksum(rest, castagnoli))
+		binary.LittleEndian.PutUint32(b[len(teamCacheMagic):], crc32.Checksum(rest, castagnoli()))
 		c := parseCache(b)
 		if c == nil {
 			return
