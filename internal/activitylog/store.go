@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -208,7 +209,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // migrate applies the migrations not yet applied, in one transaction. The
 // common case, an up-to-date file, only reads two pragmas.
 func (s *Store) migrate(ctx context.Context) error {
-	if v, app, err := s.versions(ctx, s.db); err != nil {
+	if v, app, err := s.firstVersions(ctx); err != nil {
 		return s.fail("open", err)
 	} else if app == applicationID && v == len(migrations) {
 		return nil
@@ -246,6 +247,32 @@ func (s *Store) migrate(ctx context.Context) error {
 		return s.fail("migrate", err)
 	}
 	return s.fail("migrate", tx.Commit())
+}
+
+// firstVersions is versions on the first connection, which applies the
+// connection's pragmas. Processes that open a new file at the same moment
+// race to switch it to WAL, which takes an exclusive lock SQLite does not
+// wait for: the losers get SQLITE_BUSY at once, whatever busy_timeout says.
+// They try again, for up to busyTimeout, as busy_timeout would have them.
+func (s *Store) firstVersions(ctx context.Context) (version, app int, err error) {
+	deadline := time.Now().Add(busyTimeout)
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		version, app, err = s.versions(ctx, s.db)
+		if err == nil || !isBusy(err) || time.Now().Add(delay).After(deadline) {
+			return version, app, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, 0, err
+		case <-time.After(delay + time.Duration(rand.Int64N(int64(delay)))):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 type queryer interface {
