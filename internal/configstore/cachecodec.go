@@ -53,6 +53,24 @@ type cacheWriter struct{ b []byte }
 
 func (w *cacheWriter) uvarint(n uint64) { w.b = binary.AppendUvarint(w.b, n) }
 
+// header writes what comes before the connections: the magic, the digest
+// key, the settings and schema_version.
+func (w *cacheWriter) header(sum []byte, settings string, schema int) {
+	w.b = append(w.b, cacheMagic...)
+	w.b = append(w.b, sum...)
+	w.str(settings)
+	w.b = binary.AppendVarint(w.b, int64(schema))
+}
+
+// count writes the length of a list that may be nil: n+1, or 0 for nil.
+func (w *cacheWriter) count(n int, isNil bool) {
+	if isNil {
+		w.uvarint(0)
+		return
+	}
+	w.uvarint(uint64(n) + 1)
+}
+
 func (w *cacheWriter) str(s string) {
 	w.uvarint(uint64(len(s)))
 	w.b = append(w.b, s...)
@@ -173,21 +191,14 @@ func (w *cacheWriter) job(j *Job) error {
 // encodeCache encodes c; an error means c cannot be cached exactly.
 func encodeCache(sum []byte, settings []byte, doc *Document, sums []chunkSum, sizeHint int) ([]byte, error) {
 	w := &cacheWriter{b: make([]byte, 0, sizeHint)}
-	w.b = append(w.b, cacheMagic...)
-	w.b = append(w.b, sum...)
-	w.str(string(settings))
-	w.b = binary.AppendVarint(w.b, int64(doc.SchemaVersion))
+	w.header(sum, string(settings), doc.SchemaVersion)
 	var err error
 	check := func(e error) {
 		if err == nil {
 			err = e
 		}
 	}
-	if doc.Connections == nil {
-		w.uvarint(0)
-	} else {
-		w.uvarint(uint64(len(doc.Connections)) + 1)
-	}
+	w.count(len(doc.Connections), doc.Connections == nil)
 	for i := range doc.Connections {
 		check(w.connection(&doc.Connections[i]))
 	}
@@ -199,11 +210,7 @@ func encodeCache(sum []byte, settings []byte, doc *Document, sums []chunkSum, si
 	} else {
 		w.uvarint(0)
 	}
-	if doc.Jobs == nil {
-		w.uvarint(0)
-	} else {
-		w.uvarint(uint64(len(doc.Jobs)) + 1)
-	}
+	w.count(len(doc.Jobs), doc.Jobs == nil)
 	for i := range doc.Jobs {
 		check(w.job(&doc.Jobs[i]))
 	}

@@ -107,11 +107,8 @@ func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile
 			w.b = w.b[:0]
 		}
 	}
-	w.b = append(w.b, cacheMagic...)
-	w.b = append(w.b, sum[:]...)
-	w.str(string(settings))
-	w.b = binary.AppendVarint(w.b, int64(rest.SchemaVersion))
-	w.uvarint(uint64(len(spans)) + 1)
+	w.header(sum[:], string(settings), rest.SchemaVersion)
+	w.count(len(spans), false)
 
 	// The ids and names seen are kept as 64-bit hashes: a collision only
 	// looks like a duplicate, which sends the file to the fallback, whose
@@ -187,11 +184,7 @@ func parseToCache(path string, raw []byte, sum [sha256.Size]byte, old *cacheFile
 	} else {
 		w.uvarint(0)
 	}
-	if rest.Jobs == nil {
-		w.uvarint(0)
-	} else {
-		w.uvarint(uint64(len(rest.Jobs)) + 1)
-	}
+	w.count(len(rest.Jobs), rest.Jobs == nil)
 	for i := range rest.Jobs {
 		if w.job(&rest.Jobs[i]) != nil {
 			return nil, false

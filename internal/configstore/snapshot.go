@@ -2,7 +2,6 @@ package configstore
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"slices"
 )
@@ -134,18 +133,11 @@ func (b *SnapshotBuilder) Bytes(key string) ([]byte, error) {
 	}
 	sum := sha256.Sum256([]byte(key))
 	w := &cacheWriter{b: make([]byte, 0, len(cacheMagic)+len(sum)+len(b.conns.b)+len(b.jobs.b)+32)}
-	w.b = append(w.b, cacheMagic...)
-	w.b = append(w.b, sum[:]...)
-	w.str("")
-	w.b = binary.AppendVarint(w.b, int64(SchemaVersion))
-	w.uvarint(uint64(b.nConns) + 1)
+	w.header(sum[:], "", SchemaVersion)
+	w.count(b.nConns, false)
 	w.b = append(w.b, b.conns.b...)
 	w.uvarint(0) // no chunk digests
-	if b.nJobs == 0 {
-		w.uvarint(0)
-	} else {
-		w.uvarint(uint64(b.nJobs) + 1)
-	}
+	w.count(b.nJobs, b.nJobs == 0)
 	w.b = append(w.b, b.jobs.b...)
 	return w.b, nil
 }
