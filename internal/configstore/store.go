@@ -141,7 +141,7 @@ func (s *Store) EachConnection(fn func(c *Connection) error) error {
 	if doc == nil && lazy != nil {
 		return lazy.each(true, fn)
 	}
-	return eachOf(doc.Connections, fn)
+	return EachOf(doc.Connections, fn)
 }
 
 // EachConnectionAt calls fn with the connections at the stored indices at
@@ -158,7 +158,7 @@ func (s *Store) EachConnectionAt(at []int, fn func(c *Connection) error) error {
 	if doc == nil && lazy != nil {
 		return lazy.eachAt(at, fn)
 	}
-	return eachAtOf(doc.Connections, at, fn)
+	return EachAtOf(doc.Connections, at, fn)
 }
 
 // ConnectionCount returns the number of connections, without decoding
@@ -182,7 +182,9 @@ func ConnectionCount(defs Definitions) int {
 	return len(defs.Connections())
 }
 
-func eachOf(conns []Connection, fn func(c *Connection) error) error {
+// EachOf calls fn with each of conns in turn and stops at fn's first
+// error: EachConnection for a backend that holds its connections decoded.
+func EachOf(conns []Connection, fn func(c *Connection) error) error {
 	for i := range conns {
 		if err := fn(&conns[i]); err != nil {
 			return err
@@ -191,7 +193,9 @@ func eachOf(conns []Connection, fn func(c *Connection) error) error {
 	return nil
 }
 
-func eachAtOf(conns []Connection, at []int, fn func(c *Connection) error) error {
+// EachAtOf is EachOf for the connections at the indices at, in at's
+// order; an index out of range is an error before any call.
+func EachAtOf(conns []Connection, at []int, fn func(c *Connection) error) error {
 	for _, i := range at {
 		if i < 0 || i >= len(conns) {
 			return fmt.Errorf("configstore: connection %d of %d", i, len(conns))
@@ -215,7 +219,7 @@ func EachConnectionAt(defs Definitions, at []int, fn func(c *Connection) error) 
 	}); ok {
 		return e.EachConnectionAt(at, fn)
 	}
-	return eachAtOf(defs.Connections(), at, fn)
+	return EachAtOf(defs.Connections(), at, fn)
 }
 
 // EachConnection calls fn with every connection of defs, in stored order,
@@ -227,7 +231,7 @@ func EachConnection(defs Definitions, fn func(c *Connection) error) error {
 	}); ok {
 		return e.EachConnection(fn)
 	}
-	return eachOf(defs.Connections(), fn)
+	return EachOf(defs.Connections(), fn)
 }
 
 // Connections returns every connection, in file order.

@@ -237,12 +237,7 @@ func (d *Definitions) EachConnection(fn func(c *configstore.Connection) error) e
 	if doc == nil && lazy != nil {
 		return lazy.snap.EachConnection(fn)
 	}
-	for i := range doc.Connections {
-		if err := fn(&doc.Connections[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return configstore.EachOf(doc.Connections, fn)
 }
 
 // EachConnectionAt calls fn with the connections at the stored indices
@@ -254,17 +249,7 @@ func (d *Definitions) EachConnectionAt(at []int, fn func(c *configstore.Connecti
 	if doc == nil && lazy != nil {
 		return lazy.snap.EachConnectionAt(at, fn)
 	}
-	for _, i := range at {
-		if i < 0 || i >= len(doc.Connections) {
-			return fmt.Errorf("pgstore: connection %d of %d", i, len(doc.Connections))
-		}
-	}
-	for _, i := range at {
-		if err := fn(&doc.Connections[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return configstore.EachAtOf(doc.Connections, at, fn)
 }
 
 // ConnectionCount returns the number of connections, without decoding
