@@ -112,22 +112,26 @@ func WithLogDir(logDir, prefix string, start func(logDir string) (stop func(), e
 	}, nil
 }
 
-// IsolateUserCache points XDG_CACHE_HOME at a new temporary folder for
-// the rest of the process (call it from a TestMain), so that the parse
-// caches and team-store copies that tests and benchmarks make never land
-// in the real ~/.cache. The test tools stay where they are: CONNCTL_TEST_TOOLS
-// is set to ToolsCache() first. The function it returns removes the folder.
-func IsolateUserCache() (cleanup func(), err error) {
+// RunWithPrivateCache is a TestMain's body: it points XDG_CACHE_HOME at a
+// new temporary folder, so that the parse caches and team-store copies
+// that tests and benchmarks make never land in the real ~/.cache, runs
+// m, removes the folder and returns m's exit code. The test tools stay
+// where they are: CONNCTL_TEST_TOOLS is set to ToolsCache() first.
+//
+//	func TestMain(m *testing.M) { os.Exit(testpeer.RunWithPrivateCache(m)) }
+func RunWithPrivateCache(m *testing.M) int {
 	tools := ToolsCache()
 	dir, err := os.MkdirTemp("", "connctl-test-cache-*")
+	if err == nil {
+		err = os.Setenv("CONNCTL_TEST_TOOLS", tools)
+	}
+	if err == nil {
+		err = os.Setenv("XDG_CACHE_HOME", dir)
+	}
 	if err != nil {
-		return nil, err
+		fmt.Fprintln(os.Stderr, "private cache folder:", err)
+		return 1
 	}
-	if err := os.Setenv("CONNCTL_TEST_TOOLS", tools); err != nil {
-		return nil, err
-	}
-	if err := os.Setenv("XDG_CACHE_HOME", dir); err != nil {
-		return nil, err
-	}
-	return func() { _ = os.RemoveAll(dir) }, nil
+	defer os.RemoveAll(dir) //nolint:errcheck // best effort
+	return m.Run()
 }

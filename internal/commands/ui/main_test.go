@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -10,13 +9,4 @@ import (
 
 // TestMain keeps the parse caches of the large configs these tests and
 // benchmarks write out of the real ~/.cache.
-func TestMain(m *testing.M) {
-	cleanup, err := testpeer.IsolateUserCache()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testpeer.RunWithPrivateCache(m)) }
