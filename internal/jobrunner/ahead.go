@@ -1,6 +1,9 @@
 package jobrunner
 
-import "context"
+import (
+	"context"
+	"runtime"
+)
 
 // Ahead is one fetch running in the background: a source that knows the
 // next page's request before it has written the current page (a Link
@@ -35,6 +38,11 @@ func FetchAhead[T any](ctx context.Context, fetch func(context.Context) (T, erro
 		defer close(a.done)
 		a.v, a.err = fetch(ctx)
 	}()
+	// Let the fetch send its request now, before the caller writes the
+	// current page: with one processor (see oneProc) it would otherwise
+	// start only when the caller waits for it, and the server would idle
+	// while the page is written.
+	runtime.Gosched()
 	return a
 }
 

@@ -216,6 +216,7 @@ func Run(ctx context.Context, src Source, req Request, dst Destination, progress
 		dst.Abort()
 		return "", &Failure{Reason: ReasonConfig, Message: "jobrunner: request has no HTTP client"}
 	}
+	defer oneProc()()
 	stats := req.HTTP.stats
 	var reported int64
 	report := func() {
