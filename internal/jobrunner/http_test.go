@@ -3,6 +3,7 @@ package jobrunner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -298,5 +299,52 @@ func TestWithThrottleSharesTheClient(t *testing.T) {
 	var f *Failure
 	if !errors.As(err, &f) || f.Reason != ReasonAuth || n.Load() != 3 {
 		t.Errorf("err = %#v after %d requests", err, n.Load())
+	}
+}
+
+// A body given back with Reuse is where a later page of the run is read;
+// outside a run Reuse does nothing, and a body too small is not used.
+func TestReuseReadsTheNextPageIntoAGivenBackBody(t *testing.T) {
+	t.Parallel()
+	page := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page++
+		fmt.Fprintf(w, `[%d,%q]`, page, strings.Repeat("x", 100*page))
+	}))
+	t.Cleanup(srv.Close)
+	h := NewHTTP(srv.Client(), nil, nil, nil)
+	h.Reuse(make([]byte, 10)) // outside a run: nothing kept
+	h.pages = newPageLog()    // as Run sets it
+	u := func(i int) string { return fmt.Sprintf("%s/p%d", srv.URL, i) }
+
+	_, first, err := get(t, h, u(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Reuse(first)
+	_, second, err := get(t, h, u(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(second), `[2,"`) {
+		t.Fatalf("second page = %.20q", second)
+	}
+	big := make([]byte, 0, 1<<16)
+	h.Reuse(second)
+	h.Reuse(big) // two kept: second, then big
+	h.Reuse(make([]byte, 0, 1<<16))
+	_, third, err := get(t, h, u(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fourth, err := get(t, h, u(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(third), `[3,"`) || !strings.HasPrefix(string(fourth), `[4,"`) {
+		t.Fatalf("pages 3 and 4 = %.20q, %.20q", third, fourth)
+	}
+	if &fourth[:1][0] != &big[:1][0] {
+		t.Error("page 4 was not read into the body given back for it")
 	}
 }

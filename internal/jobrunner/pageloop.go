@@ -34,10 +34,15 @@ type pageLog struct {
 	// lastSize is the size of the last body read, the first guess at the
 	// next one's when the server does not say (chunked pages).
 	lastSize atomic.Int64
+
+	// spare holds bodies the source gave back (HTTP.Reuse), for the next
+	// pages to be read into: two, as a fetch ahead reads one page while
+	// the source writes another.
+	spare chan []byte
 }
 
 func newPageLog() *pageLog {
-	return &pageLog{seed: maphash.MakeSeed()}
+	return &pageLog{seed: maphash.MakeSeed(), spare: make(chan []byte, 2)}
 }
 
 type pollKey struct{}

@@ -158,6 +158,7 @@ func (s SourceTarget) Name() string { return s.Case.Name() + "/" + s.Source.Name
 
 // RunSourceSuite runs every check on s, each against a fake of its own.
 func RunSourceSuite(t *testing.T, s SourceTarget) {
+	jobrunner.PoisonReusedBodies() // a body given back is garbage at once
 	if s.Source.New == nil {
 		t.Fatalf("%s has no New", s.Name())
 	}

@@ -115,6 +115,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 				ahead = jobrunner.FetchAhead(ctx, func(ctx context.Context) (answer, error) { return s.get(ctx, req, auth, u) })
 			}
 			_, page, derr := jobrunner.DecodePage(&pd, a.body, "ticket list", "", list)
+			req.HTTP.Reuse(a.body) // page holds copies
 			if derr != nil {
 				return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: vendor.Where(a.r) + ": " + derr.Error()}
 			}

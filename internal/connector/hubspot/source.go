@@ -270,6 +270,7 @@ func (c *caller) page(ctx context.Context, method, u string, body []byte) (*page
 	}
 	where := vendor.Where(r)
 	p, recs, err := jobrunner.DecodePage(&c.pages, a.Body, "result", "results", results)
+	c.req.HTTP.Reuse(a.Body) // p and recs hold copies
 	if err != nil {
 		return nil, &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 	}

@@ -108,6 +108,7 @@ func (issues) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobrun
 			return "", err
 		}
 		p, page, err := jobrunner.DecodePage(&pd, raw, "result", "issues", issuesOf)
+		req.HTTP.Reuse(raw) // p and page hold copies
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
@@ -220,6 +221,7 @@ func (projects) Fetch(ctx context.Context, req jobrunner.Request, emit func(jobr
 			return "", err
 		}
 		p, values, err := jobrunner.DecodePage(&pd, raw, "result", "values", valuesOf)
+		req.HTTP.Reuse(raw) // p and values hold copies
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}

@@ -136,6 +136,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 		}
 		where := vendor.Where(r)
 		p, err := decodePage(&pd, a.Body)
+		req.HTTP.Reuse(a.Body) // p holds copies
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}

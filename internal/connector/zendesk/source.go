@@ -81,6 +81,7 @@ func (s *cursorExport) Fetch(ctx context.Context, req jobrunner.Request, emit fu
 			EndOfStream *bool   `json:"end_of_stream"`
 		}
 		items, err := decodePage(&pd, body, s.resource, &p)
+		req.HTTP.Reuse(body) // items and p hold copies
 		if err == nil && p.EndOfStream == nil {
 			err = errors.New("not an incremental export page (no end_of_stream)")
 		}
@@ -147,6 +148,7 @@ func (s *timeExport) Fetch(ctx context.Context, req jobrunner.Request, emit func
 			NextPage    *string      `json:"next_page"`
 		}
 		items, err := decodePage(&pd, body, s.resource, &p)
+		req.HTTP.Reuse(body) // items and p hold copies
 		if err == nil && p.EndOfStream == nil {
 			err = errors.New("not an incremental export page (no end_of_stream)")
 		}

@@ -128,6 +128,7 @@ func (s *source) Fetch(ctx context.Context, req jobrunner.Request, emit func(job
 			break // no records
 		}
 		p, err := decodePage(&pd, a.Body)
+		req.HTTP.Reuse(a.Body) // p holds copies
 		if err != nil {
 			return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: where + ": " + err.Error()}
 		}
