@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // RawRecord is one record of a page read by DecodePage: the line it is
@@ -200,7 +197,6 @@ type PageDecoder struct {
 	// "attributes"); records decoded the old way have it deleted too.
 	Omit string
 
-	dec  *jsontext.Decoder
 	n    normalizer
 	recs []RawRecord
 }
@@ -215,7 +211,7 @@ type PageDecoder struct {
 // with d nil, DecodePage allocates afresh. The records are nil exactly when
 // the old decode leaves the field nil (no such key, or null).
 //
-// The fast path walks the page with jsontext and normalizes each record's
+// The fast path walks the page once and normalizes each record's
 // bytes: white space dropped, strings re-escaped as encoding/json escapes
 // them, object keys sorted. Anything it does not handle exactly as
 // encoding/json would (a duplicate key, invalid UTF-8, a record that is not
@@ -314,15 +310,9 @@ func SplitPage(d *PageDecoder, body []byte, key string) (rest []byte, recs []Raw
 	if d == nil {
 		d = new(PageDecoder)
 	}
-	// Duplicate names are found by the normalizer (records) and below (the
-	// records key); the rest of the envelope decodes as it always did.
-	// A bytes.Buffer is read in place, without copying body.
-	if d.dec == nil {
-		d.dec = jsontext.NewDecoder(bytes.NewBuffer(body), jsontext.AllowDuplicateNames(true))
-	} else {
-		d.dec.Reset(bytes.NewBuffer(body), jsontext.AllowDuplicateNames(true))
-	}
-	dec := d.dec
+	// One pass over the page: the normalizer validates what it writes as
+	// strictly as a JSON parser would (see value), so that a page it
+	// accepts is valid JSON, and anything else goes the old way.
 	n := &d.n
 	n.omit = d.Omit
 	n.out = slices.Grow(n.out[:0], len(body)+len(body)/16)
@@ -330,19 +320,22 @@ func SplitPage(d *PageDecoder, body []byte, key string) (rest []byte, recs []Raw
 	recs = d.recs[:0]
 	defer func() { d.recs = recs[:0] }()
 	seen := key == "" // the records array
-	readArray := func() bool {
-		if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '[' {
-			return false
+	// readArray reads the records array at body[i] ('['); it returns the
+	// index after it.
+	readArray := func(i int) (int, bool) {
+		i = skipSpace(body, i+1)
+		if i < len(body) && body[i] == ']' {
+			return i + 1, true
 		}
-		for dec.PeekKind() == '{' {
-			v, err := dec.ReadValue()
-			if err != nil {
-				return false
+		for {
+			if i >= len(body) || body[i] != '{' {
+				return i, false // not an object: decode the old way
 			}
 			from := len(n.out)
 			mfrom := len(n.top)
-			if _, ok := n.value(v, 0, 0); !ok {
-				return false
+			var ok bool
+			if i, ok = n.object(body, i, 0); !ok {
+				return i, false
 			}
 			n.out = append(n.out, '\n')
 			for j := mfrom; j < len(n.top); j++ { // relative to the line
@@ -353,56 +346,105 @@ func SplitPage(d *PageDecoder, body []byte, key string) (rest []byte, recs []Raw
 			recs = append(recs, RawRecord{line: n.out[from:len(n.out):len(n.out)], members: n.top[mfrom:len(n.top):len(n.top)]})
 			if len(recs) == 1 {
 				// Room for as many records as the page seems to hold.
-				est := len(body)/max(int(dec.InputOffset()), 1) + 1
+				est := len(body)/max(i, 1) + 1
 				recs = slices.Grow(recs, est)
 				n.top = slices.Grow(n.top, est*len(n.top))
 			}
+			i = skipSpace(body, i)
+			if i >= len(body) {
+				return i, false
+			}
+			switch body[i] {
+			case ']':
+				return i + 1, true
+			case ',':
+				i = skipSpace(body, i+1)
+			default:
+				return i, false
+			}
 		}
-		tok, err := dec.ReadToken()
-		return err == nil && tok.Kind() == ']'
+	}
+	i := skipSpace(body, 0)
+	if i >= len(body) {
+		return nil, nil, false
 	}
 	if key == "" {
-		if dec.PeekKind() != '[' || !readArray() {
+		if body[i] != '[' {
+			return nil, nil, false
+		}
+		if i, ok = readArray(i); !ok {
 			return nil, nil, false
 		}
 	} else {
-		if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		if body[i] != '{' {
 			return nil, nil, false
 		}
 		rest = append(rest, '{')
-		for dec.PeekKind() == '"' {
-			tok, err := dec.ReadToken()
-			if err != nil {
+		i = skipSpace(body, i+1)
+		for first := true; ; first = false {
+			if i < len(body) && body[i] == '}' && first {
+				break
+			}
+			// A member: its name, read into n.out and taken back.
+			if i >= len(body) || body[i] != '"' {
 				return nil, nil, false
 			}
-			name := tok.String()
-			if name == key {
-				if seen || dec.PeekKind() != '[' || !readArray() {
+			mark := len(n.out)
+			if i, ok = n.str(body, i); !ok {
+				return nil, nil, false
+			}
+			name := n.out[mark+1 : len(n.out)-1]
+			if bytes.IndexByte(name, '\\') >= 0 {
+				return nil, nil, false // an escaped name: compare it the old way
+			}
+			i = skipSpace(body, i)
+			if i >= len(body) || body[i] != ':' {
+				return nil, nil, false
+			}
+			i = skipSpace(body, i+1)
+			switch {
+			case string(name) == key:
+				n.out = n.out[:mark]
+				if seen || i >= len(body) || body[i] != '[' {
+					return nil, nil, false
+				}
+				if i, ok = readArray(i); !ok {
 					return nil, nil, false
 				}
 				seen = true
-				continue
+			case strings.EqualFold(string(name), key):
+				return nil, nil, false
+			default:
+				// Any other member is kept as sent, for DecodeJSON to
+				// decode; the normalizer checks it (its output is dropped).
+				if len(rest) > 1 {
+					rest = append(rest, ',')
+				}
+				rest = append(rest, n.out[mark:]...)
+				rest = append(rest, ':')
+				from := i
+				if i, ok = n.value(body, i, 1); !ok {
+					return nil, nil, false
+				}
+				n.out = n.out[:mark]
+				rest = append(rest, body[from:i]...)
 			}
-			if strings.EqualFold(name, key) {
+			i = skipSpace(body, i)
+			if i >= len(body) {
 				return nil, nil, false
 			}
-			v, err := dec.ReadValue()
-			if err != nil {
+			if body[i] == '}' {
+				break
+			}
+			if body[i] != ',' {
 				return nil, nil, false
 			}
-			if len(rest) > 1 {
-				rest = append(rest, ',')
-			}
-			rest, _ = jsontext.AppendQuote(rest, name)
-			rest = append(rest, ':')
-			rest = append(rest, v...)
+			i = skipSpace(body, i+1)
 		}
-		if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '}' {
-			return nil, nil, false
-		}
+		i++ // the closing brace
 		rest = append(rest, '}')
 	}
-	if _, err := dec.ReadToken(); err != io.EOF {
+	if skipSpace(body, i) != len(body) {
 		return nil, nil, false
 	}
 	if !seen {
@@ -426,8 +468,11 @@ func SplitPage(d *PageDecoder, body []byte, key string) (rest []byte, recs []Raw
 // old path (encoding/json's limit is 10,000).
 const maxDepth = 200
 
-// normalizer writes valid JSON (as jsontext validated it: valid UTF-8, no
-// duplicate names) as encoding/json writes what it decodes to.
+// normalizer writes JSON as encoding/json writes what it decodes to, and
+// checks it on the way as strictly as a JSON parser: the grammar, numbers,
+// literals, valid UTF-8, escapes, no control characters in strings. It
+// returns false for anything invalid, and for valid JSON it does not write
+// exactly (see DecodePage), so that the caller decodes the old way.
 type normalizer struct {
 	omit string // a key left out of every object (PageDecoder.Omit)
 	out  []byte
@@ -476,31 +521,74 @@ func (n *normalizer) value(in []byte, i, depth int) (int, bool) {
 				n.out = append(n.out, ']')
 				return i + 1, true
 			}
+			if in[i] != ',' {
+				return i, false
+			}
 			n.out = append(n.out, ',')
 			i++
 		}
 	case c == '"':
 		return n.str(in, i)
-	case c == 't':
-		n.out = append(n.out, "true"...)
-		return i + 4, true
-	case c == 'f':
-		n.out = append(n.out, "false"...)
-		return i + 5, true
-	case c == 'n':
-		n.out = append(n.out, "null"...)
-		return i + 4, true
-	default: // a number: kept as written, as json.Number keeps it
-		j := i
-		for j < len(in) && (in[j] >= '0' && in[j] <= '9' || in[j] == '-' || in[j] == '+' || in[j] == '.' || in[j] == 'e' || in[j] == 'E') {
-			j++
+	case c == 't' || c == 'f' || c == 'n':
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if lit[0] == c && len(in)-i >= len(lit) && string(in[i:i+len(lit)]) == lit {
+				n.out = append(n.out, lit...)
+				return i + len(lit), true
+			}
 		}
-		if j == i {
+		return i, false
+	default: // a number: kept as written, as json.Number keeps it
+		j, ok := number(in, i)
+		if !ok {
 			return i, false
 		}
 		n.out = append(n.out, in[i:j]...)
 		return j, true
 	}
+}
+
+// number returns the index after the JSON number at in[i], checked against
+// the grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. What follows
+// it is for the caller to check (a delimiter or white space).
+func number(in []byte, i int) (int, bool) {
+	digits := func(i int) int {
+		for i < len(in) && in[i] >= '0' && in[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	if i < len(in) && in[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(in):
+		return i, false
+	case in[i] == '0':
+		i++
+	case in[i] >= '1' && in[i] <= '9':
+		i = digits(i + 1)
+	default:
+		return i, false
+	}
+	if i < len(in) && in[i] == '.' {
+		j := digits(i + 1)
+		if j == i+1 {
+			return i, false
+		}
+		i = j
+	}
+	if i < len(in) && (in[i] == 'e' || in[i] == 'E') {
+		i++
+		if i < len(in) && (in[i] == '+' || in[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return i, false
+		}
+		i = j
+	}
+	return i, true
 }
 
 // object writes the object at in[i] with its members sorted by key, as
@@ -656,22 +744,34 @@ func sortMembers(out []byte, mems []member) bool {
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII is true for the bytes a JSON string holds as they are and
+// encoding/json writes as they are: printable ASCII but '"' and '\\'.
+var plainASCII = [256]bool{}
+
+func init() {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		plainASCII[c] = c != '"' && c != '\\'
+	}
+}
+
 // str writes the string at in[i] ('"') as encoding/json writes the Go
 // string it decodes to (HTML escaping off).
 func (n *normalizer) str(in []byte, i int) (int, bool) {
 	n.out = append(n.out, '"')
 	i++
-	// Most strings need no change: copy up to the closing quote when no
-	// escape and no U+2028/U+2029 (E2 80 A8/A9) comes before it.
-	if j := bytes.IndexByte(in[i:], '"'); j >= 0 {
-		span := in[i : i+j]
-		if bytes.IndexByte(span, '\\') < 0 && bytes.IndexByte(span, 0xE2) < 0 {
-			n.out = append(n.out, span...)
-			n.out = append(n.out, '"')
-			return i + j + 1, true
-		}
+	// Most strings need no change: printable ASCII up to the closing quote
+	// is copied as it is.
+	j := i
+	for j < len(in) && plainASCII[in[j]] {
+		j++
+	}
+	if j < len(in) && in[j] == '"' {
+		n.out = append(n.out, in[i:j]...)
+		n.out = append(n.out, '"')
+		return j + 1, true
 	}
 	from := i
+	i = j
 	for i < len(in) {
 		c := in[i]
 		switch {
@@ -680,13 +780,19 @@ func (n *normalizer) str(in []byte, i int) (int, bool) {
 			n.out = append(n.out, '"')
 			return i + 1, true
 		case c < 0x20:
-			return i, false // not valid JSON; jsontext rejects it
-		case c == 0xE2 && i+2 < len(in) && in[i+1] == 0x80 && (in[i+2] == 0xA8 || in[i+2] == 0xA9):
-			n.out = append(n.out, in[from:i]...)
-			n.out = append(n.out, `\u202`...)
-			n.out = append(n.out, hexDigits[in[i+2]&0xF])
-			i += 3
-			from = i
+			return i, false // not valid JSON
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(in[i:])
+			if r == utf8.RuneError && size == 1 {
+				return i, false // invalid UTF-8: encoding/json writes U+FFFD
+			}
+			if r == 0x2028 || r == 0x2029 {
+				n.out = append(n.out, in[from:i]...)
+				n.out = append(n.out, `\u202`...)
+				n.out = append(n.out, hexDigits[r&0xF])
+				from = i + size
+			}
+			i += size
 		case c == '\\':
 			n.out = append(n.out, in[from:i]...)
 			if i+1 >= len(in) {

@@ -147,6 +147,30 @@ var pageSeeds = []string{
 	`{"results":[{"a":1}]} {}`,
 	`{"next":"a","results":[{"a":1}],"next":"b","total":1,"total":2}`,
 	`{"next":"a","extra":{"k":1,"k":2},"results":[{"a":1}]}`,
+	// What jsontext checked before the normalizer did it itself: control
+	// characters and invalid UTF-8 in strings and keys, number grammar,
+	// literals, white space, delimiters, in records and in the envelope.
+	"[{\"s\":\"tab\there\"}]",
+	"[{\"s\":\"nul\x00\"}]",
+	"[{\"k\x01\":1}]",
+	"[{\"s\":\"\xc3\"}]",
+	"[{\"s\":\"\xe2\x80\"}]",
+	"[{\"s\":\"\xed\xa0\x80\"}]",
+	"[{\"s\":\"over\xf4\x90\x80\x80\"}]",
+	"[{\"k\xff\":1}]",
+	`[{"n":01}]`, `[{"n":-}]`, `[{"n":1.}]`, `[{"n":.5}]`, `[{"n":1e}]`, `[{"n":1e+}]`, `[{"n":+1}]`,
+	`[{"n":-0.0e-0}]`, `[{"n":1E5,"m":-12.25E+02}]`, `[{"n":0x1}]`, `[{"n":1-2}]`, `[{"n":Infinity}]`, `[{"n":NaN}]`,
+	`[{"t":tru}]`, `[{"t":truex}]`, `[{"t":nul}]`, `[{"t":False}]`, `[{"t":true1}]`, `[{"t":t}]`,
+	"[{\"a\":1}\f]", "[{\"a\":1}\v]", "\ufeff[{\"a\":1}]", "[{\"a\":1}]\x00",
+	`[{"a":1},]`, `[,{"a":1}]`, `[{"a":1,}]`, `[{"a":1 "b":2}]`, `[{"a" 1}]`, `[{"a":[1,]}]`, `[{"a":[,1]}]`,
+	`[{"a":[1 2]}]`, `[{,"a":1}]`, `[{"a":1}}`, `[{"a":1}]]`, `[{"a":"x`, `[{"a":`, `[{"a"`, `[{`, `[`,
+	"{\"results\":[{\"a\":1}],\"next\":\"\xff\"}",
+	"{\"results\":[{\"a\":1}],\"next\":\"a\x01\"}",
+	"{\"n\xe9xt\":\"x\",\"results\":[]}",
+	`{"results":[{"a":1}],"total":01}`, `{"results":[{"a":1}],"total":1.}`, `{"results":[{"a":1}],"next":nul}`,
+	`{"results":[{"a":1}],}`, `{,"results":[]}`, `{"results":[{"a":1}] "total":1}`, `{"results" [{"a":1}]}`,
+	`{"results":[{"a":1}],"extra":[1,]}`, `{"results":[{"a":1}],"extra":{"a":1,}}`, `{"results":[{"a":1}],"total":1`,
+	`{"res\u0075lts":[{"a":1}]}`, `{"next":"\u2028","results":[{"a":"\u2029"}]}`, ` {"results" : [ { "a" : 1 } ] , "total" : 2 } `,
 }
 
 func TestDecodePageMatchesDecodeAndEncode(t *testing.T) {
