@@ -46,6 +46,33 @@ func (r *RawRecord) Get(name string) (any, bool) {
 	return nil, false
 }
 
+// Raw returns the JSON of the record's top-level field name as the line
+// writes it (no white space, object keys sorted, strings escaped as
+// encoding/json escapes them), and whether the record has it: a field's
+// identity without decoding it (a record id as a map key). It points into
+// the record and is valid as long as the record is.
+func (r *RawRecord) Raw(name string) ([]byte, bool) {
+	if !r.decoded {
+		for _, m := range r.members {
+			if string(r.line[m.keyFrom:m.keyTo]) == name {
+				return r.line[m.keyTo+2 : m.valTo], true
+			}
+		}
+		return nil, false
+	}
+	v, ok := r.m[name]
+	if !ok {
+		return nil, false
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return nil, false // unreachable: the line was encoded from it
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true
+}
+
 // Lookup returns the value at path, a top-level field then fields of the
 // objects within it (Lookup("properties", "hs_lastmodifieddate")), as the
 // decoded Record holds it, and whether there is one: false when a field on

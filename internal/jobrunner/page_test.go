@@ -83,12 +83,21 @@ func checkSame(t *testing.T, body []byte, old []Record, oldErr error, got []RawR
 			} else if g, ok := r.Lookup(k, "x"); ok {
 				t.Fatalf("%q: record %d: Lookup(%q, x) inside a non-object = %#v", body, i, k, g)
 			}
+			raw, ok := r.Raw(k)
+			wantRaw, _ := oldLines([]Record{{"v": v}})
+			wantRaw = wantRaw[len(`{"v":`) : len(wantRaw)-2]
+			if !ok || !bytes.Equal(raw, wantRaw) {
+				t.Fatalf("%q: record %d: Raw(%q) = %q, %v; old path %q", body, i, k, raw, ok, wantRaw)
+			}
 			ws, wok := v.(string)
 			if gs, gok := r.String(k); gs != ws || gok != wok {
 				t.Fatalf("%q: record %d: String(%q) = %q, %v; old path %#v", body, i, k, gs, gok, v)
 			}
 		}
 		if _, ok := old[i]["\x00missing"]; !ok {
+			if _, ok := r.Raw("\x00missing"); ok {
+				t.Fatalf("%q: record %d: Raw(missing) found", body, i)
+			}
 			if g, ok := r.Get("\x00missing"); ok {
 				t.Fatalf("%q: record %d: Get(missing) = %#v", body, i, g)
 			}

@@ -1,9 +1,9 @@
 package freshdesk
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -86,9 +86,10 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 		start = t.UTC().Format(time.RFC3339)
 	}
 
-	// boundary holds the ids already emitted whose updated_at equals the
-	// current window's start: the inclusive updated_since sends them again.
-	var boundary map[any]bool
+	// boundary holds the ids (as JSON) already emitted whose updated_at
+	// equals the current window's start: the inclusive updated_since sends
+	// them again.
+	var boundary map[string]bool
 	var ahead *jobrunner.Ahead[answer] // the next page, while one is written
 	var pd jobrunner.PageDecoder
 	defer func() { ahead.Stop() }()
@@ -101,7 +102,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 		}.Encode()
 		windowStart, _ := time.Parse(time.RFC3339, start)
 		var lastAt time.Time
-		var lastIDs map[any]bool // ids emitted at lastAt
+		var lastIDs idSet // ids emitted at lastAt
 		pages := 0
 		a, err := s.get(ctx, req, auth, next)
 		for err == nil {
@@ -121,28 +122,24 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 			}
 			for i := range page {
 				t := &page[i]
-				id, _ := t.Get("id")
+				id, _ := t.Raw("id")
 				at, err := updatedAt(t)
 				if err != nil {
+					id, _ := t.Get("id")
 					return "", &jobrunner.Failure{Reason: jobrunner.ReasonSourceError, Message: fmt.Sprintf("freshdesk: ticket %v: %v", id, err)}
 				}
-				if at.Equal(windowStart) && boundary[idKey(id)] {
+				if at.Equal(windowStart) && boundary[string(id)] {
 					continue
 				}
 				if err := req.Emit(emit, t); err != nil {
 					return "", err
 				}
 				hw.See(at)
-				if !at.Equal(lastAt) || lastIDs == nil {
-					// A window's map is kept as the next window's boundary,
-					// and a new window starts without one: reuse is safe.
-					if lastIDs == nil {
-						lastIDs = map[any]bool{}
-					}
-					clear(lastIDs)
+				if !at.Equal(lastAt) {
+					lastIDs.reset()
 					lastAt = at
 				}
-				lastIDs[idKey(id)] = true
+				lastIDs.add(id)
 			}
 			if nerr != nil {
 				return "", nerr
@@ -165,7 +162,7 @@ func (s *tickets) Fetch(ctx context.Context, req jobrunner.Request, emit func(jo
 				"freshdesk: more than %d pages of tickets updated at %s; cannot page past Freshdesk's page limit", s.pageCap, start)}
 		}
 		start = lastAt.UTC().Format(time.RFC3339)
-		boundary = lastIDs
+		boundary = lastIDs.set()
 	}
 	return hw.Checkpoint(req.Since, time.RFC3339), nil
 }
@@ -208,6 +205,13 @@ func apiBase(fields map[string]string) (string, error) {
 func list(p *[]jobrunner.Record) *[]jobrunner.Record { return p }
 
 func updatedAt(t *jobrunner.RawRecord) (time.Time, error) {
+	// The usual string, read in place (a string of no escapes is the same
+	// in JSON as decoded), without a copy a record.
+	if raw, ok := t.Raw("updated_at"); ok && len(raw) > 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		if at, err := time.Parse(time.RFC3339, string(raw[1:len(raw)-1])); err == nil {
+			return at, nil
+		}
+	}
 	s, ok := t.String("updated_at")
 	if !ok {
 		return time.Time{}, fmt.Errorf("no updated_at")
@@ -219,12 +223,29 @@ func updatedAt(t *jobrunner.RawRecord) (time.Time, error) {
 	return at, nil
 }
 
-// idKey makes an id comparable: json.Number as its text.
-func idKey(v any) any {
-	if n, ok := v.(json.Number); ok {
-		return n.String()
+// idSet is a set of ids, each as its JSON: the ids emitted at one
+// updated_at, kept in one buffer reused from time to time (most times hold
+// one or a few tickets), made a map only when a window ends.
+type idSet struct {
+	buf  []byte
+	ends []int
+}
+
+func (s *idSet) reset() { s.buf, s.ends = s.buf[:0], s.ends[:0] }
+
+func (s *idSet) add(id []byte) {
+	s.buf = append(s.buf, id...)
+	s.ends = append(s.ends, len(s.buf))
+}
+
+func (s *idSet) set() map[string]bool {
+	m := make(map[string]bool, len(s.ends))
+	from := 0
+	for _, to := range s.ends {
+		m[string(s.buf[from:to])] = true
+		from = to
 	}
-	return v
+	return m
 }
 
 // nextLink returns the rel="next" target of a Link header, resolved against
