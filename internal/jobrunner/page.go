@@ -506,6 +506,36 @@ type normalizer struct {
 	top  []member // the top-level members of each record, in key order
 	mems []member // scratch: members of the objects being written
 	tmp  []byte   // scratch for reordering members
+
+	// order is the last record's keys as sent and the order that sorts
+	// them: records of a page mostly have the same keys in the same order.
+	order  keyOrder
+	sorted []member // scratch: members in order
+	perm   []int32  // scratch: sortMembers' order of a nested object
+}
+
+// keyOrder is a record's keys as sent, each followed by '"' (a key of the
+// fast path holds no raw '"'), and perm, the index as sent of each key in
+// sorted order; perm is empty when nothing is remembered.
+type keyOrder struct {
+	keys []byte
+	perm []int32
+}
+
+// same reports whether mems has the remembered keys, in the same order.
+func (k *keyOrder) same(out []byte, mems []member) bool {
+	if len(mems) != len(k.perm) {
+		return false
+	}
+	p := k.keys
+	for _, m := range mems {
+		key := out[m.keyFrom:m.keyTo]
+		if len(p) <= len(key) || p[len(key)] != '"' || string(p[:len(key)]) != string(key) {
+			return false
+		}
+		p = p[len(key)+1:]
+	}
+	return len(p) == 0
 }
 
 func skipSpace(in []byte, i int) int {
@@ -690,8 +720,33 @@ func (n *normalizer) object(in []byte, i, depth int) (int, bool) {
 	mems := n.mems[base:]
 	if !sorted {
 		out := n.out
-		if !sortMembers(out, mems) {
-			return i, false // a duplicate key
+		if depth == 0 && n.order.same(out, mems) {
+			// The keys of the record before, in the same order: sort
+			// them the same way (it had no duplicate key either).
+			n.sorted = n.sorted[:0]
+			for _, j := range n.order.perm {
+				n.sorted = append(n.sorted, mems[j])
+			}
+			copy(mems, n.sorted)
+		} else {
+			if depth == 0 {
+				n.order.keys = n.order.keys[:0]
+				for _, m := range mems {
+					n.order.keys = append(append(n.order.keys, out[m.keyFrom:m.keyTo]...), '"')
+				}
+			}
+			if depth == 0 {
+				var ok bool
+				if n.order.perm, ok = sortMembers(out, mems, n.order.perm[:0]); !ok {
+					n.order.perm = n.order.perm[:0] // a duplicate key
+					return i, false
+				}
+			} else {
+				var ok bool
+				if n.perm, ok = sortMembers(out, mems, n.perm[:0]); !ok {
+					return i, false // a duplicate key
+				}
+			}
 		}
 		// Rewrite the members in key order; the object keeps its length.
 		n.tmp = append(n.tmp[:0], out[start+1:len(out)-1]...)
@@ -714,14 +769,16 @@ func (n *normalizer) object(in []byte, i, depth int) (int, bool) {
 	return i, true
 }
 
-// sortMembers sorts mems by key (bytes, as Go compares strings), and
-// reports false when two keys are equal. An object has few members, so an
+// sortMembers sorts mems by key (bytes, as Go compares strings), appends
+// to perm the index each had before, and reports false when two keys are
+// equal. An object has few members, so an
 // insertion sort on the keys' first eight bytes (then the whole key) is
 // the fastest.
-func sortMembers(out []byte, mems []member) bool {
+func sortMembers(out []byte, mems []member, perm []int32) ([]int32, bool) {
 	type keyed struct {
 		prefix uint64
 		m      member
+		idx    int32
 	}
 	var small [64]keyed
 	ks := small[:0]
@@ -737,7 +794,7 @@ func sortMembers(out []byte, mems []member) bool {
 				p |= uint64(k[b])
 			}
 		}
-		ks = append(ks, keyed{p, m})
+		ks = append(ks, keyed{p, m, int32(len(ks))})
 	}
 	less := func(a, b *keyed) int {
 		if a.prefix != b.prefix {
@@ -754,7 +811,7 @@ func sortMembers(out []byte, mems []member) bool {
 		for ; j > 0; j-- {
 			c := less(&ks[j-1], &x)
 			if c == 0 {
-				return false
+				return perm, false
 			}
 			if c < 0 {
 				break
@@ -765,8 +822,9 @@ func sortMembers(out []byte, mems []member) bool {
 	}
 	for i := range ks {
 		mems[i] = ks[i].m
+		perm = append(perm, ks[i].idx)
 	}
-	return true
+	return perm, true
 }
 
 const hexDigits = "0123456789abcdef"
