@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -230,6 +231,7 @@ func (f *File) decryptNew(data []byte) (map[string]string, error) {
 	}
 	id.SetMaxWorkFactor(fileMaxWorkFactor)
 	r, err := age.Decrypt(bytes.NewReader(data), id)
+	afterScrypt()
 	var noMatch *age.NoIdentityMatchError
 	switch {
 	case errors.As(err, &noMatch) && !slices.Contains(noMatch.StanzaTypes, "scrypt"):
@@ -257,6 +259,14 @@ func (f *File) decryptNew(data []byte) (map[string]string, error) {
 	return items, nil
 }
 
+// afterScrypt gives back to the system the 32 MiB that scrypt (at
+// FileWorkFactor) has just used and dropped. Left to the collector, that
+// memory set the heap goal of the rest of the command: a long job run grew
+// into it (a 1,000,000-record run peaked at 91 MiB, a 100,000-record one,
+// collected less often, at 68 MiB). A collection of the small heap left
+// takes about a millisecond, against scrypt's 200.
+func afterScrypt() { debug.FreeOSMemory() }
+
 func (f *File) corrupt(why string) error {
 	return newError(fmt.Sprintf("cannot read %s: not a valid connctl secrets file (%s); the file was left untouched",
 		f.path, shortCause(why, "")), ErrUnavailable)
@@ -279,6 +289,7 @@ func (f *File) encrypt(items map[string]string) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, rcpt)
+	afterScrypt()
 	if err != nil {
 		return nil, newError(fmt.Sprintf("cannot encrypt %s: %v", f.path, err), ErrUnavailable)
 	}
