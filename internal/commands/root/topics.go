@@ -39,6 +39,8 @@ Where files live, and who and what is writing:
                         proxy for calls to providers (as every Go program reads them)
   SSL_CERT_FILE, SSL_CERT_DIR
                         extra CA certificates for TLS (as every Go program reads them)
+  GOMAXPROCS            CPU cores connctl's Go code may use at once; a job run holds it at 1 for
+                        its length (one pipeline: fewer thread hand-offs, faster) unless this is set
 
 Secrets in Vault (secrets.backend vault), with Vault's own variables:
 
