@@ -11,6 +11,9 @@
 # keyring instead, connctl's default, e.g. under a throwaway one:
 #   scripts/with-keyring.sh env CONNCTL_BENCH_SECRETS=keyring scripts/bench-jobs.sh
 #
+# CONNCTL_BENCH_TLS=1 serves the pages over HTTPS (a self-signed certificate
+# that connctl trusts through SSL_CERT_FILE and curl through --cacert).
+#
 # CONNCTL_BENCH_BASE=<git revision or connctl binary> also runs that build of
 # connctl (say main, to see what a change gains), on the same server, in the
 # same run, and checks that it writes the same bytes.
@@ -60,7 +63,7 @@ curl_all() { # one curl process fetching every page over one kept-alive
 	for ((p = 1; p <= pages; p++)); do
 		printf 'url = "%s/api/v2/tickets?per_page=100&page=%d"\noutput = "/dev/null"\n' "$base" "$p"
 	done >"$tmp/curl.cfg"
-	curl -s -u "k:X" -K "$tmp/curl.cfg"
+	curl -s ${cacert:+--cacert "$cacert"} -u "k:X" -K "$tmp/curl.cfg"
 }
 
 printf '%-10s %-10s %10s %12s %12s\n' records tool seconds records/s peak_RSS_MiB
@@ -69,7 +72,14 @@ i=0
 for n in "$@"; do
 	i=$((i + 1))
 	rm -f "$tmp/url" # else the last server's address may be read
-	"$tmp/benchserver" -records "$n" >"$tmp/url" &
+	cacert=
+	if [[ ${CONNCTL_BENCH_TLS:-} == 1 ]]; then
+		cacert=$tmp/cert-$i.pem
+		export SSL_CERT_FILE=$cacert
+		"$tmp/benchserver" -records "$n" -tls-cert "$cacert" >"$tmp/url" &
+	else
+		"$tmp/benchserver" -records "$n" >"$tmp/url" &
+	fi
 	pids+=($!)
 	for _ in $(seq 50); do [[ -s $tmp/url ]] && break; sleep 0.1; done
 	url=$(cat "$tmp/url")
