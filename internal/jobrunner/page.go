@@ -729,23 +729,17 @@ func (n *normalizer) object(in []byte, i, depth int) (int, bool) {
 			}
 			copy(mems, n.sorted)
 		} else {
+			perm := &n.perm // a nested object's order is not remembered
 			if depth == 0 {
 				n.order.keys = n.order.keys[:0]
 				for _, m := range mems {
 					n.order.keys = append(append(n.order.keys, out[m.keyFrom:m.keyTo]...), '"')
 				}
+				perm = &n.order.perm
 			}
-			if depth == 0 {
-				var ok bool
-				if n.order.perm, ok = sortMembers(out, mems, n.order.perm[:0]); !ok {
-					n.order.perm = n.order.perm[:0] // a duplicate key
-					return i, false
-				}
-			} else {
-				var ok bool
-				if n.perm, ok = sortMembers(out, mems, n.perm[:0]); !ok {
-					return i, false // a duplicate key
-				}
+			var ok bool
+			if *perm, ok = sortMembers(out, mems, (*perm)[:0]); !ok {
+				return i, false // a duplicate key; perm is left empty
 			}
 		}
 		// Rewrite the members in key order; the object keeps its length.
@@ -829,14 +823,11 @@ func sortMembers(out []byte, mems []member, perm []int32) ([]int32, bool) {
 
 const hexDigits = "0123456789abcdef"
 
-// plainASCII is true for the bytes a JSON string holds as they are and
-// encoding/json writes as they are: printable ASCII but '"' and '\\'.
-var plainASCII = [256]bool{}
-
-func init() {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		plainASCII[c] = c != '"' && c != '\\'
-	}
+// plainASCII reports whether a JSON string holds c as it is and
+// encoding/json writes it as it is: printable ASCII but '"' and '\\'.
+// (A function, not a table: a table would be filled at start-up.)
+func plainASCII(c byte) bool {
+	return c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\'
 }
 
 // str writes the string at in[i] ('"') as encoding/json writes the Go
@@ -847,7 +838,7 @@ func (n *normalizer) str(in []byte, i int) (int, bool) {
 	// Most strings need no change: printable ASCII up to the closing quote
 	// is copied as it is.
 	j := i
-	for j < len(in) && plainASCII[in[j]] {
+	for j < len(in) && plainASCII(in[j]) {
 		j++
 	}
 	if j < len(in) && in[j] == '"' {
