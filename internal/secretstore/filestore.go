@@ -42,7 +42,8 @@ const fileMaxWorkFactor = 18
 // File is a Store that keeps every secret of every connection in one
 // age-encrypted file, for headless servers and cron jobs that have no OS
 // keyring. The plaintext is a JSON object mapping "<connID>/<kind>" to the
-// secret; it is encrypted to a scrypt recipient derived from a passphrase.
+// secret; it is encrypted to a scrypt recipient derived from a passphrase
+// (NewFile) or to an age key kept in a file of its own (NewKeyFile).
 //
 // The file has mode 0600 and a missing parent directory is created with mode
 // 0700. A missing file is an empty store. Writers lock "<path>.lock",
@@ -54,12 +55,14 @@ const fileMaxWorkFactor = 18
 type File struct {
 	path       string
 	passphrase func() (string, error)
+	keyPath    string // NewKeyFile: the age key's file, instead of a passphrase
 	workFactor int
 
 	writeMu sync.Mutex // serialises this File's writers; the file lock covers other Files and processes
 
 	passMu sync.Mutex
-	pass   string // cached after the first successful passphrase call
+	pass   string   // cached after the first successful passphrase call
+	key    *fileKey // cached after the key file is first read
 
 	// The items of the file's last content seen (read or written), by the
 	// SHA-256 of its ciphertext: the same bytes decrypt to the same items,
@@ -221,21 +224,41 @@ func (f *File) remember(sum [sha256.Size]byte, items map[string]string) {
 
 func (f *File) decryptNew(data []byte) (map[string]string, error) {
 	f.decrypts.Add(1)
-	pass, err := f.getPassphrase()
-	if err != nil {
-		return nil, err
+	var r io.Reader
+	var err error
+	if f.keyPath != "" {
+		k, kerr := f.getKey()
+		if kerr != nil {
+			return nil, kerr
+		}
+		r, err = age.Decrypt(bytes.NewReader(data), k.id)
+	} else {
+		pass, perr := f.getPassphrase()
+		if perr != nil {
+			return nil, perr
+		}
+		id, ierr := age.NewScryptIdentity(pass)
+		if ierr != nil {
+			return nil, newError(fmt.Sprintf("cannot decrypt %s: %v", f.path, ierr), ErrUnavailable)
+		}
+		id.SetMaxWorkFactor(fileMaxWorkFactor)
+		r, err = age.Decrypt(bytes.NewReader(data), id)
+		afterScrypt()
 	}
-	id, err := age.NewScryptIdentity(pass)
-	if err != nil {
-		return nil, newError(fmt.Sprintf("cannot decrypt %s: %v", f.path, err), ErrUnavailable)
-	}
-	id.SetMaxWorkFactor(fileMaxWorkFactor)
-	r, err := age.Decrypt(bytes.NewReader(data), id)
-	afterScrypt()
 	var noMatch *age.NoIdentityMatchError
 	switch {
+	case errors.As(err, &noMatch) && f.keyPath != "" && slices.Contains(noMatch.StanzaTypes, "scrypt"):
+		return nil, newHintError(fmt.Sprintf("cannot decrypt %s: it is encrypted with a passphrase, not the key in %s", f.path, f.keyPath),
+			"re-encrypt it to the key with `CONNCTL_PASSPHRASE=... connctl config set secrets.key_file "+f.keyPath+" --migrate`, or unset secrets.key_file to use the passphrase",
+			ErrUnavailable)
+	case errors.As(err, &noMatch) && f.keyPath != "":
+		return nil, newHintError(fmt.Sprintf("cannot decrypt %s: it is not encrypted to the key in %s (public key %s)", f.path, f.keyPath, f.key.public),
+			"point secrets.key_file (or CONNCTL_SECRETS_KEY_FILE) at the key the file was encrypted to",
+			ErrUnavailable)
 	case errors.As(err, &noMatch) && !slices.Contains(noMatch.StanzaTypes, "scrypt"):
-		return nil, newError(fmt.Sprintf("cannot decrypt %s: not passphrase-encrypted", f.path), ErrUnavailable)
+		return nil, newHintError(fmt.Sprintf("cannot decrypt %s: it is encrypted to an age key, not a passphrase", f.path),
+			"set secrets.key_file (or CONNCTL_SECRETS_KEY_FILE) to the key file it was encrypted to",
+			ErrUnavailable)
 	case errors.As(err, &noMatch):
 		return nil, newError(fmt.Sprintf("cannot decrypt %s: wrong passphrase?", f.path), ErrUnavailable, ErrPassphrase)
 	case len(data) == 0:
@@ -274,22 +297,19 @@ func (f *File) corrupt(why string) error {
 
 // encrypt serialises and encrypts items.
 func (f *File) encrypt(items map[string]string) ([]byte, error) {
-	pass, err := f.getPassphrase()
+	rcpt, err := f.recipient()
 	if err != nil {
 		return nil, err
 	}
-	rcpt, err := age.NewScryptRecipient(pass)
-	if err != nil {
-		return nil, newError(fmt.Sprintf("cannot encrypt %s: %v", f.path, err), ErrUnavailable)
-	}
-	rcpt.SetWorkFactor(f.workFactor)
 	plain, err := json.Marshal(items)
 	if err != nil {
 		return nil, err // unreachable for a map of strings
 	}
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, rcpt)
-	afterScrypt()
+	if f.keyPath == "" {
+		afterScrypt()
+	}
 	if err != nil {
 		return nil, newError(fmt.Sprintf("cannot encrypt %s: %v", f.path, err), ErrUnavailable)
 	}
@@ -300,6 +320,28 @@ func (f *File) encrypt(items map[string]string) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// recipient is what the file is encrypted to: the key's public half, or a
+// scrypt recipient of the passphrase.
+func (f *File) recipient() (age.Recipient, error) {
+	if f.keyPath != "" {
+		k, err := f.getKey()
+		if err != nil {
+			return nil, err
+		}
+		return k.rcpt, nil
+	}
+	pass, err := f.getPassphrase()
+	if err != nil {
+		return nil, err
+	}
+	rcpt, err := age.NewScryptRecipient(pass)
+	if err != nil {
+		return nil, newError(fmt.Sprintf("cannot encrypt %s: %v", f.path, err), ErrUnavailable)
+	}
+	rcpt.SetWorkFactor(f.workFactor)
+	return rcpt, nil
 }
 
 // getPassphrase returns the passphrase, asking for it on first use only.

@@ -241,8 +241,12 @@ func TestFileNotPassphraseEncrypted(t *testing.T) {
 	}
 	f, _ := newTestFileAt(t, path, "pw")
 	_, err = f.Get(context.Background(), "crm", "api_key")
-	if want := "cannot decrypt " + path + ": not passphrase-encrypted"; err == nil || err.Error() != want {
+	if want := "cannot decrypt " + path + ": it is encrypted to an age key, not a passphrase"; err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %q", err, want)
+	}
+	var h interface{ Hint() string }
+	if !errors.As(err, &h) || !strings.Contains(h.Hint(), "secrets.key_file") {
+		t.Errorf("err = %v: want a hint naming secrets.key_file", err)
 	}
 }
 

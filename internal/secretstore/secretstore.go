@@ -103,10 +103,17 @@ func CheckSize(key, value string) error {
 // sentinel's text being glued onto the message.
 type storeError struct {
 	msg  string
+	hint string
 	errs []error
 }
 
 func newError(msg string, errs ...error) error { return &storeError{msg: msg, errs: errs} }
 
+// newHintError is newError with the fix, which callers print as a hint.
+func newHintError(msg, hint string, errs ...error) error {
+	return &storeError{msg: msg, hint: hint, errs: errs}
+}
+
 func (e *storeError) Error() string   { return e.msg }
+func (e *storeError) Hint() string    { return e.hint }
 func (e *storeError) Unwrap() []error { return e.errs }
