@@ -6,9 +6,12 @@
 #
 #   scripts/bench-jobs.sh [records ...]     default: 10000 100000 1000000
 #
-# Secrets are kept by the file backend (its scrypt key derivation costs about
-# 0.2 s of CPU a run); CONNCTL_BENCH_SECRETS=keyring keeps them in the OS
-# keyring instead, connctl's default, e.g. under a throwaway one:
+# Secrets are kept by the file backend with a passphrase (its scrypt key
+# derivation costs about 0.2 s of CPU a run); CONNCTL_BENCH_SECRETS=filekey
+# encrypts that file to an age key file instead (secrets.key_file: what cron
+# and servers use; a base build without secrets.key_file keeps the
+# passphrase); CONNCTL_BENCH_SECRETS=keyring keeps them in the OS keyring,
+# connctl's default, e.g. under a throwaway one:
 #   scripts/with-keyring.sh env CONNCTL_BENCH_SECRETS=keyring scripts/bench-jobs.sh
 #
 # CONNCTL_BENCH_TLS=1 serves the pages over HTTPS (a self-signed certificate
@@ -46,10 +49,22 @@ within() {
 	shift
 	env HOME="$d/home" XDG_CONFIG_HOME="$d/config" XDG_DATA_HOME="$d/data" XDG_STATE_HOME="$d/state" XDG_CACHE_HOME="$d/cache" "$@"
 }
-if [[ ${CONNCTL_BENCH_SECRETS:-file} == file ]]; then
+case ${CONNCTL_BENCH_SECRETS:-file} in
+file | filekey)
 	within "$tmp/new" "$c" config set secrets.backend file -q
 	[[ -z $base ]] || within "$tmp/base" "$base" config set secrets.backend file -q
-fi
+	if [[ ${CONNCTL_BENCH_SECRETS:-file} == filekey ]]; then
+		within "$tmp/new" "$c" config set secrets.key_file "$tmp/new/connctl.key" -q 2>/dev/null
+		[[ -z $base ]] || within "$tmp/base" "$base" config set secrets.key_file "$tmp/base/connctl.key" -q 2>/dev/null ||
+			echo "the base build has no secrets.key_file: it keeps the passphrase" >&2
+	fi
+	;;
+keyring) ;;
+*)
+	echo "CONNCTL_BENCH_SECRETS must be file, filekey or keyring" >&2
+	exit 2
+	;;
+esac
 
 timeit() { # timeit DIR CMD...: prints wall seconds and peak RSS (KiB) of CMD run within DIR
 	within "$1" /usr/bin/time -f '%e %M' -o "$tmp/time" "${@:2}" >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; return 1; }

@@ -312,7 +312,7 @@ func SecretStoreError(err error) error {
 	case errors.Is(err, secretstore.ErrNoPassphrase):
 		// The file backend is the one in use: suggesting it would be no help.
 		return exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, err),
-			"set CONNCTL_PASSPHRASE to the passphrase of the encrypted secrets file (or run connctl at a terminal to be asked for it)")
+			"set CONNCTL_PASSPHRASE to the passphrase of the encrypted secrets file (or run connctl at a terminal to be asked for it); for cron, encrypt it to a key file that needs no passphrase: `connctl config set secrets.key_file PATH --migrate`")
 	case errors.Is(err, secretstore.ErrUnavailable):
 		return exitcode.WithHint(exitcode.WithCode(exitcode.AuthNeeded, err),
 			"start a Secret Service (e.g. gnome-keyring) or use the encrypted file: `connctl config set secrets.backend file` with CONNCTL_PASSPHRASE set (see `connctl help environment`)")

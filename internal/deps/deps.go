@@ -235,14 +235,7 @@ func (d *Deps) openBackend(name string) (secretstore.Store, error) {
 	}
 	switch name {
 	case "file":
-		path := cfg.String("secrets.file")
-		if path == "" {
-			path = DefaultSecretsFile(d.Getenv)
-		}
-		for _, w := range configstore.PermissionWarnings(path, true) {
-			d.IO.Warnf("%s", w)
-		}
-		return secretstore.NewFile(path, d.passphrase(path)), nil
+		return d.SecretsFile(cfg.String("secrets.key_file"))
 	case "keyring", "":
 		return secretstore.NewKeyring(cfg.Duration("keyring.timeout")), nil
 	case "vault":
@@ -250,6 +243,26 @@ func (d *Deps) openBackend(name string) (secretstore.Store, error) {
 	default:
 		return nil, fmt.Errorf("unknown secrets backend %q (want keyring, file or vault)", name)
 	}
+}
+
+// SecretsFile opens the encrypted secrets file (secrets.file) with the age
+// key in keyFile, or with the passphrase when keyFile is "".
+func (d *Deps) SecretsFile(keyFile string) (*secretstore.File, error) {
+	cfg, err := d.Config()
+	if err != nil {
+		return nil, err
+	}
+	path := cfg.String("secrets.file")
+	if path == "" {
+		path = DefaultSecretsFile(d.Getenv)
+	}
+	for _, w := range configstore.PermissionWarnings(path, true) {
+		d.IO.Warnf("%s", w)
+	}
+	if keyFile != "" {
+		return secretstore.NewKeyFile(path, keyFile), nil
+	}
+	return secretstore.NewFile(path, d.passphrase(path)), nil
 }
 
 // DefaultSecretsFile is $XDG_DATA_HOME/connctl/secrets.age.

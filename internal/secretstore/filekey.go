@@ -265,3 +265,20 @@ func Rekey(ctx context.Context, from, to *File) error {
 	}
 	return nil
 }
+
+// Verify opens the file with f's credentials: nil when it decrypts (or
+// does not exist), else the error a Get would return.
+func (f *File) Verify(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return newError(fmt.Sprintf("read secrets file: %v", err), ErrUnavailable, err)
+	}
+	_, err = f.decrypt(data)
+	return err
+}

@@ -252,7 +252,7 @@ func (f *File) decryptNew(data []byte) (map[string]string, error) {
 			"re-encrypt it to the key with `CONNCTL_PASSPHRASE=... connctl config set secrets.key_file "+f.keyPath+" --migrate`, or unset secrets.key_file to use the passphrase",
 			ErrUnavailable)
 	case errors.As(err, &noMatch) && f.keyPath != "":
-		return nil, newHintError(fmt.Sprintf("cannot decrypt %s: it is not encrypted to the key in %s (public key %s)", f.path, f.keyPath, f.key.public),
+		return nil, newHintError(fmt.Sprintf("cannot decrypt %s: it is not encrypted to the key in %s", f.path, f.keyPath),
 			"point secrets.key_file (or CONNCTL_SECRETS_KEY_FILE) at the key the file was encrypted to",
 			ErrUnavailable)
 	case errors.As(err, &noMatch) && !slices.Contains(noMatch.StanzaTypes, "scrypt"):

@@ -19,7 +19,7 @@ func parse(t *testing.T, argv []string) (*Options, error) {
 	var got *Options
 	cmd := NewCmd(&deps.Deps{IO: ios}, func(_ context.Context, o *Options) error {
 		c := *o
-		c.IO, c.Config, c.Settings, c.Connections, c.SecretBackend = nil, nil, nil, nil, nil
+		c.IO, c.Config, c.Settings, c.Connections, c.SecretBackend, c.SecretsFile = nil, nil, nil, nil, nil, nil
 		got = &c
 		return nil
 	})

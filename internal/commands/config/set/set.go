@@ -29,6 +29,9 @@ type Options struct {
 	// Connections and SecretBackend move the secrets (--migrate).
 	Connections   func() (*connection.Manager, error)
 	SecretBackend func(name string) (secretstore.Store, error)
+	// SecretsFile opens the encrypted secrets file with an age key file, or
+	// the passphrase for "" (secrets.key_file).
+	SecretsFile func(keyFile string) (*secretstore.File, error)
 
 	Key     string
 	Value   string
@@ -37,7 +40,7 @@ type Options struct {
 
 // NewCmd returns `connctl config set`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Config: d.Config, Settings: d.Settings, Connections: d.Connections, SecretBackend: d.SecretBackend}
+	opts := &Options{IO: d.IO, Config: d.Config, Settings: d.Settings, Connections: d.Connections, SecretBackend: d.SecretBackend, SecretsFile: d.SecretsFile}
 	if runF == nil {
 		runF = run
 	}
@@ -56,12 +59,24 @@ A value that is a credential by itself (notify.webhook: a Slack webhook URL;
 store.url when it holds a password) is never printed whole; give it as "-" to
 read it from standard input (or a hidden prompt on a terminal) instead of the
 command line, where shell history and other users' ps would see it. A
-store.url with a password on the command line is refused.`,
+store.url with a password on the command line is refused.
+
+secrets.key_file encrypts the secrets file (secrets.backend file) to an age
+key in a file of its own instead of a passphrase: commands then need no
+CONNCTL_PASSPHRASE and skip the passphrase's key derivation (about 0.2 s
+each), which suits cron and servers. A key that does not exist is created
+(post-quantum, mode 0600); keep a copy of it, as without it the secrets file
+cannot be read. A switch that would leave the existing secrets file
+unreadable is refused unless --migrate is given: --migrate re-encrypts the
+file (under its lock, read back before it replaces the old one). Setting it
+to "" goes back to the passphrase.`,
 		Example: `  connctl config set limits.support 2
   printf %s "$SLACK_WEBHOOK_URL" | connctl config set notify.webhook -
   printf %s "$TEAM_DB_URL" | connctl config set store.url -
   connctl config set keyring.timeout 30s
-  CONNCTL_PASSPHRASE=... connctl config set secrets.backend file --migrate`,
+  CONNCTL_PASSPHRASE=... connctl config set secrets.backend file --migrate
+  CONNCTL_PASSPHRASE=... connctl config set secrets.key_file ~/.config/connctl/secrets.key --migrate
+  CONNCTL_PASSPHRASE=... connctl config set secrets.key_file "" --migrate`,
 		// The value is taken as is, even when it starts with "-" (a
 		// negative number is a bad value, not a flag): flags go before the
 		// key, and only --migrate is recognised after it.
@@ -77,14 +92,14 @@ store.url with a password on the command line is refused.`,
 			return runF(c.Context(), opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.Migrate, "migrate", false, "with secrets.backend: move every connection's secrets to the new backend")
+	cmd.Flags().BoolVar(&opts.Migrate, "migrate", false, "with secrets.backend: move every connection's secrets to the new backend; with secrets.key_file: re-encrypt the secrets file")
 	cmd.Flags().SetInterspersed(false)
 	return cmd
 }
 
 func run(ctx context.Context, opts *Options) error {
 	settings := opts.Settings
-	if settings == nil || opts.Key == BackendKey {
+	if settings == nil || opts.Key == BackendKey || opts.Key == KeyFileKey {
 		settings = opts.Config // switching backends looks at the connections
 	}
 	cfg, err := settings()
@@ -110,8 +125,11 @@ func run(ctx context.Context, opts *Options) error {
 	if opts.Key == BackendKey {
 		return setBackend(ctx, opts, cfg, opts.Value)
 	}
+	if opts.Key == KeyFileKey {
+		return setKeyFile(ctx, opts, cfg, opts.Value)
+	}
 	if opts.Migrate {
-		return &exitcode.FlagError{Err: fmt.Errorf("--migrate applies only to %s", BackendKey)}
+		return &exitcode.FlagError{Err: fmt.Errorf("--migrate applies only to %s and %s", BackendKey, KeyFileKey)}
 	}
 	if err := cfg.Set(ctx, opts.Key, opts.Value); err != nil {
 		return err

@@ -11,19 +11,23 @@ import (
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/iostreams"
+	"github.com/connctl/connctl/internal/secretstore"
 )
 
 // Options are the inputs of config unset.
 type Options struct {
 	IO     *iostreams.IOStreams
 	Config func() (configstore.Config, error)
+	// SecretsFile opens the secrets file (secrets.key_file: "" is the
+	// passphrase).
+	SecretsFile func(keyFile string) (*secretstore.File, error)
 
 	Key string
 }
 
 // NewCmd returns `connctl config unset`.
 func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: d.IO, Config: d.Settings} // the local file only
+	opts := &Options{IO: d.IO, Config: d.Settings, SecretsFile: d.SecretsFile} // the local file only
 	if runF == nil {
 		runF = run
 	}
@@ -50,6 +54,18 @@ func run(ctx context.Context, opts *Options) error {
 		st, _ := configstore.LookupSetting(set.BackendKey)
 		if err := set.RefuseStranding(cfg, st.Default); err != nil {
 			return err
+		}
+	}
+	if opts.Key == set.KeyFileKey && opts.SecretsFile != nil {
+		// Back to the passphrase: refused if the secrets file would not open.
+		if current := cfg.String(set.KeyFileKey); current != "" {
+			to, err := opts.SecretsFile("")
+			if err != nil {
+				return err
+			}
+			if err := set.RefuseKeyFileStranding(ctx, opts.IO, cfg, to, current); err != nil {
+				return err
+			}
 		}
 	}
 	if err := cfg.Unset(ctx, opts.Key); err != nil {
