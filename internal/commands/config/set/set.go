@@ -99,7 +99,7 @@ to "" goes back to the passphrase.`,
 
 func run(ctx context.Context, opts *Options) error {
 	settings := opts.Settings
-	if settings == nil || opts.Key == BackendKey || opts.Key == KeyFileKey {
+	if settings == nil || opts.Key == BackendKey {
 		settings = opts.Config // switching backends looks at the connections
 	}
 	cfg, err := settings()
