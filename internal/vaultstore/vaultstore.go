@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -118,10 +119,16 @@ func New(cfg Config) (*Store, error) {
 	// No retries: a sealed or down server is said at once, and a
 	// check-and-set write is never sent twice.
 	ac.MaxRetries = 0
+	// No redirects: vault/api follows one 301/302/307 to any host, sending
+	// the token (and a write's secret, or the AppRole credentials) along.
+	ac.DisableRedirects = true
 	client, err := api.NewClient(ac)
 	if err != nil {
 		return nil, &vaultError{msg: "Vault client: " + err.Error(), hint: "check VAULT_ADDR", errs: []error{secretstore.ErrUnavailable}}
 	}
+	// With redirects disabled vault/api hands a 3xx back as a success with
+	// an empty body, which reads as "no secret": refuse it in the transport.
+	ac.HttpClient.Transport = refuseRedirects{base: ac.HttpClient.Transport}
 	// NewClient reads the process environment; Getenv decides.
 	client.ClearToken()
 	client.ClearNamespace()
@@ -343,7 +350,14 @@ func (s *Store) mapErr(err error, op, p string) error {
 		where = s.mount + "/data/" + p
 	}
 	var re *api.ResponseError
+	var rd *redirectError
 	switch {
+	case errors.As(err, &rd):
+		return &vaultError{
+			msg:  fmt.Sprintf("Vault at %s (%s) answered the request to %s %s with a redirect (HTTP %d to %s), which connctl does not follow: the token would go along", s.addr, s.from, op, where, rd.status, rd.to),
+			hint: fmt.Sprintf("set %s to the Vault server itself (a standby node redirects to the active one: use the active node's address, or the cluster's load balancer)", s.from),
+			errs: []error{secretstore.ErrUnavailable},
+		}
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		return &vaultError{
 			msg:  fmt.Sprintf("Vault at %s (%s) did not answer in time to %s %s", s.addr, s.from, op, where),
@@ -391,6 +405,32 @@ func (s *Store) mapErr(err error, op, p string) error {
 		}
 	}
 	return &vaultError{msg: fmt.Sprintf("Vault at %s: cannot %s %s: %s", s.addr, op, where, rootCause(err))}
+}
+
+// refuseRedirects turns every redirect Vault answers with into an error
+// before vault/api sees it, so no request is ever sent again elsewhere.
+type refuseRedirects struct{ base http.RoundTripper }
+
+func (t refuseRedirects) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err != nil || resp.StatusCode < 300 || resp.StatusCode > 399 || resp.StatusCode == http.StatusNotModified {
+		return resp, err
+	}
+	resp.Body.Close() //nolint:errcheck // refused unread
+	to := "an unnamed location"
+	if loc, err := resp.Location(); err == nil && loc.Host != "" {
+		to = loc.Scheme + "://" + loc.Host
+	}
+	return nil, &redirectError{status: resp.StatusCode, to: to}
+}
+
+type redirectError struct {
+	status int
+	to     string // scheme://host of the Location
+}
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("redirect (HTTP %d to %s) not followed", e.status, e.to)
 }
 
 func isTimeout(err error) bool {
