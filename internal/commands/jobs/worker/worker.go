@@ -94,7 +94,9 @@ worker runs the job again from the last durable checkpoint.
 
 Between runs the worker sleeps until the next job is due, and looks again
 at least every --poll (jobs created or edited elsewhere). It logs a line
-per run to stderr.
+per run to stderr. When a look fails (the team store is down), it logs the
+error once, reminds of it after a minute and then ever less often (at most
+hourly), keeps looking every --poll, and logs when looks work again.
 
 SIGTERM or Ctrl-C stops it: no new run begins, and the run in progress gets
 --grace to finish; then (or at a second signal) it is cancelled: its
@@ -180,12 +182,10 @@ func Run(ctx context.Context, opts *Options) error {
 	host, _ := os.Hostname()
 	w.logf("worker started on %s (pid %d): looking for due jobs every %s", host, os.Getpid(), opts.Poll)
 	for {
-		if err := w.cycle(ctx, runCtx, false); err != nil && ctx.Err() == nil {
+		err := w.cycle(ctx, runCtx, false)
+		if ctx.Err() == nil {
 			// The store may be back at the next look: say so, go on.
-			w.logf("error: %s", err)
-			for _, h := range exitcode.Hints(err) {
-				w.logf("hint: %s", h)
-			}
+			w.lookFailed(err)
 		}
 		if ctx.Err() != nil {
 			w.logf("worker stopped")
@@ -214,6 +214,57 @@ type worker struct {
 	// stuck is set when a due job could not begin (no run recorded, so
 	// it stays due): the next look waits a whole --poll.
 	stuck bool
+	// The failure of the looks (a team store or config that cannot be
+	// read) since failSince, failLooks of them; said again at failNext.
+	failMsg   string
+	failSince time.Time
+	failLooks int
+	failNext  time.Time
+	failEvery time.Duration
+}
+
+// Reminders of a failure that lasts: the first after failRemindFirst, then
+// twice as far apart each time, at most failRemindMax.
+const (
+	failRemindFirst = time.Minute
+	failRemindMax   = time.Hour
+)
+
+// lookFailed logs the outcome of a look that could not see the jobs (err)
+// or could (nil). A new error is logged with its hints; the same error at
+// the next looks is not, but reminded of after a minute, then ever less
+// often (at most hourly), so that a store down for a night leaves a dozen
+// lines, not one a poll; the first look that works says it is over.
+func (w *worker) lookFailed(err error) {
+	now := w.opts.Now()
+	if err == nil {
+		if w.failMsg != "" {
+			w.logf("recovered: looks work again after %s (%d failed); last error: %s",
+				now.Sub(w.failSince).Round(time.Second), w.failLooks, w.failMsg)
+			w.failMsg = ""
+		}
+		return
+	}
+	msg := err.Error()
+	if msg == w.failMsg {
+		w.failLooks++
+		if !now.Before(w.failNext) {
+			w.logf("error: still failing since %s (%d looks): %s", w.failSince.UTC().Format(time.RFC3339), w.failLooks, msg)
+			w.failEvery = min(2*w.failEvery, failRemindMax)
+			w.failNext = now.Add(w.failEvery)
+		}
+		return
+	}
+	if w.failMsg == "" {
+		w.failSince, w.failLooks = now, 0
+	}
+	w.failMsg, w.failEvery = msg, failRemindFirst
+	w.failLooks++
+	w.failNext = now.Add(w.failEvery)
+	w.logf("error: %s", msg)
+	for _, h := range exitcode.Hints(err) {
+		w.logf("hint: %s", h)
+	}
 }
 
 func (w *worker) logf(format string, args ...any) {
