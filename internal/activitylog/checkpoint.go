@@ -43,3 +43,30 @@ func (s *Store) DeleteCheckpoint(ctx context.Context, jobID string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM checkpoints WHERE job_id = ?`, jobID)
 	return s.fail(fmt.Sprintf("delete the checkpoint of job %s", jobID), err)
 }
+
+// SwapCheckpoint replaces a job's checkpoint with value (nil: deletes it)
+// only if it is still old (nil: there is none), and says whether it did.
+func (s *Store) SwapCheckpoint(ctx context.Context, jobID string, old, value *string) (bool, error) {
+	if jobID == "" {
+		return false, errors.New("activity log: a checkpoint needs a job ID")
+	}
+	var res sql.Result
+	var err error
+	now := s.now().UnixNano()
+	switch {
+	case old == nil && value == nil:
+		_, had, err := s.Checkpoint(ctx, jobID)
+		return !had, err
+	case old == nil:
+		res, err = s.db.ExecContext(ctx, `INSERT INTO checkpoints (job_id, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (job_id) DO NOTHING`, jobID, *value, now)
+	case value == nil:
+		res, err = s.db.ExecContext(ctx, `DELETE FROM checkpoints WHERE job_id = ? AND value = ?`, jobID, *old)
+	default:
+		res, err = s.db.ExecContext(ctx, `UPDATE checkpoints SET value = ?, updated_at = ? WHERE job_id = ? AND value = ?`, *value, now, jobID, *old)
+	}
+	if err != nil {
+		return false, s.fail(fmt.Sprintf("save the checkpoint of job %s", jobID), err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.fail(fmt.Sprintf("save the checkpoint of job %s", jobID), err)
+}

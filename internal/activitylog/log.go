@@ -51,6 +51,12 @@ type Checkpoints interface {
 	SetCheckpoint(ctx context.Context, jobID, value string) error
 	// DeleteCheckpoint forgets a job's checkpoint (no error when missing).
 	DeleteCheckpoint(ctx context.Context, jobID string) error
+	// SwapCheckpoint replaces a job's checkpoint with value (nil: none)
+	// only if it is still old (nil: none), in one statement, and says
+	// whether it did: a run that began from one checkpoint does not
+	// overwrite one that `jobs edit --checkpoint` set meanwhile, nor the
+	// edit one that a run saved meanwhile.
+	SwapCheckpoint(ctx context.Context, jobID string, old, value *string) (bool, error)
 }
 
 // States remembers the health of connections and jobs (notifications on a

@@ -263,9 +263,19 @@ func (r *Runner) run(ctx context.Context, name string, opts RunOptions) (Result,
 		finish(activitylog.StatusFailed, reasonOf(err), err.Error())
 		return res, err
 	}
-	if job.Mode == ModeIncremental && !opts.Full {
-		if cp, ok, err := r.Log.Checkpoint(ctx, job.ID); err == nil && ok {
-			req.Since = cp
+	// The checkpoint the run began from: it saves its own only if that is
+	// still the one (not moved by `jobs edit --checkpoint` meanwhile).
+	var began *string
+	beganKnown := false
+	if job.Mode == ModeIncremental {
+		if cp, ok, err := r.Log.Checkpoint(ctx, job.ID); err == nil {
+			beganKnown = true
+			if ok {
+				began = &cp
+				if !opts.Full {
+					req.Since = cp
+				}
+			}
 		}
 	}
 	sleep := jobrunner.Sleep
@@ -329,11 +339,9 @@ func (r *Runner) run(ctx context.Context, name string, opts RunOptions) (Result,
 	}
 	// The output is durable: only now does the checkpoint move.
 	if job.Mode == ModeIncremental && checkpoint != "" {
-		var err error
-		if watcher != nil {
-			err = watcher.SetRunCheckpoint(context.WithoutCancel(ctx), id, job.ID, checkpoint)
-		} else {
-			err = r.Log.SetCheckpoint(context.WithoutCancel(ctx), job.ID, checkpoint)
+		swapped, err := r.saveCheckpoint(context.WithoutCancel(ctx), watcher, id, job.ID, began, beganKnown, checkpoint)
+		if err == nil && !swapped {
+			r.warnf("the checkpoint of job %q was changed during this run (`connctl jobs edit --checkpoint`): the run kept its output but not its checkpoint; the next run starts from the one set", job.Name)
 		}
 		if errors.Is(err, activitylog.ErrClaimLost) {
 			lerr := claimLost(&job, err)
@@ -355,6 +363,36 @@ func (r *Runner) run(ctx context.Context, name string, opts RunOptions) (Result,
 
 // begin takes the job's run lock: BeginRun, or BeginDueRun for a due run,
 // whose refusals are *SkipErrors.
+// CheckpointSwapper is a RunLog that saves a checkpoint only if it is
+// still the one the run began from (*activitylog.Store, *pgstore.Log).
+type CheckpointSwapper interface {
+	SwapCheckpoint(ctx context.Context, jobID string, old, value *string) (bool, error)
+}
+
+// RunCheckpointSwapper is a ClaimWatcher's SwapCheckpoint through the
+// run's claim (*pgstore.Log).
+type RunCheckpointSwapper interface {
+	SwapRunCheckpoint(ctx context.Context, id int64, jobID string, old, value *string) (bool, error)
+}
+
+// saveCheckpoint saves a run's checkpoint: only if it is still began (when
+// that is known and the log can compare), through the run's claim when
+// the log has claims. swapped is false when the checkpoint had moved.
+func (r *Runner) saveCheckpoint(ctx context.Context, watcher ClaimWatcher, id int64, jobID string, began *string, known bool, value string) (swapped bool, err error) {
+	if known {
+		if sw, ok := watcher.(RunCheckpointSwapper); ok && watcher != nil {
+			return sw.SwapRunCheckpoint(ctx, id, jobID, began, &value)
+		}
+		if sw, ok := r.Log.(CheckpointSwapper); ok && watcher == nil {
+			return sw.SwapCheckpoint(ctx, jobID, began, &value)
+		}
+	}
+	if watcher != nil {
+		return true, watcher.SetRunCheckpoint(ctx, id, jobID, value)
+	}
+	return true, r.Log.SetCheckpoint(ctx, jobID, value)
+}
+
 func (r *Runner) begin(ctx context.Context, job *configstore.Job, act activitylog.Activity, due bool) (int64, error) {
 	var id int64
 	var err error

@@ -137,6 +137,16 @@ func (h *hookLog) SetCheckpoint(ctx context.Context, jobID, value string) error 
 	return h.Store.SetCheckpoint(ctx, jobID, value)
 }
 
+func (h *hookLog) SwapCheckpoint(ctx context.Context, jobID string, old, value *string) (bool, error) {
+	if h.beforeSetCheckpoint != nil {
+		h.beforeSetCheckpoint()
+	}
+	if h.setCheckpointErr != nil {
+		return false, h.setCheckpointErr
+	}
+	return h.Store.SwapCheckpoint(ctx, jobID, old, value)
+}
+
 type fixture struct {
 	runner *Runner
 	src    *fakeSource
@@ -607,5 +617,51 @@ func TestCancelledRunDoesNotCountForDue(t *testing.T) {
 	}
 	if _, err := f.runner.Run(ctx, "tickets", RunOptions{Due: true}); err != nil {
 		t.Fatalf("due run after a cancelled one: %v", err)
+	}
+}
+
+// A checkpoint set while a run is in progress (`jobs edit --checkpoint`)
+// wins: the run keeps its output, does not overwrite it, and says so; with
+// no checkpoint at the start and one set meanwhile, the same. A run whose
+// checkpoint did not move saves its own.
+func TestCheckpointSetDuringARunIsKept(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, start := range []string{"", "2026-11-30T00:00:00Z"} {
+		f := newFixture(t)
+		if start != "" {
+			if err := f.log.Store.SetCheckpoint(ctx, "job_1", start); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.src.records, f.src.checkpoint = records(2), "2026-12-01T09:01:00Z"
+		f.log.beforeSetCheckpoint = func() {
+			if err := f.log.Store.SetCheckpoint(ctx, "job_1", "2026-01-01T00:00:00Z"); err != nil {
+				t.Error(err)
+			}
+		}
+		if _, err := f.runner.Run(ctx, "tickets", RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := f.log.Store.Checkpoint(ctx, "job_1"); got != "2026-01-01T00:00:00Z" {
+			t.Errorf("start %q: checkpoint %q, want the one set during the run", start, got)
+		}
+		if len(f.warns) != 1 || !strings.Contains(f.warns[0], "was changed during this run") {
+			t.Errorf("start %q: warnings %q", start, f.warns)
+		}
+		if n := lines(t, f.dest); n != 2 {
+			t.Errorf("start %q: output %d records, want 2", start, n)
+		}
+		// The next run starts from it and, unhindered, saves its own.
+		f.log.beforeSetCheckpoint = nil
+		if _, err := f.runner.Run(ctx, "tickets", RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.src.last().Since; got != "2026-01-01T00:00:00Z" {
+			t.Errorf("start %q: next run since %q", start, got)
+		}
+		if got, _, _ := f.log.Store.Checkpoint(ctx, "job_1"); got != "2026-12-01T09:01:00Z" {
+			t.Errorf("start %q: after the next run the checkpoint is %q", start, got)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/connctl/connctl/internal/activitylog"
@@ -605,6 +606,39 @@ func (l *Log) SetCheckpoint(ctx context.Context, jobID, value string) error {
 		ON CONFLICT (job_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 		jobID, value, l.db.opts.Now().UnixNano())
 	return l.fail("save the checkpoint of job "+jobID, err)
+}
+
+// SwapCheckpoint replaces a job's checkpoint with value (nil: deletes it)
+// only if it is still old (nil: there is none), and says whether it did.
+func (l *Log) SwapCheckpoint(ctx context.Context, jobID string, old, value *string) (bool, error) {
+	ok, err := l.swapCheckpoint(ctx, l.db.pool, jobID, old, value)
+	return ok, l.fail("save the checkpoint of job "+jobID, err)
+}
+
+// execer is a pool or a single connection.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func (l *Log) swapCheckpoint(ctx context.Context, db execer, jobID string, old, value *string) (bool, error) {
+	if jobID == "" {
+		return false, errors.New("activity log: a checkpoint needs a job ID")
+	}
+	var tag pgconn.CommandTag
+	var err error
+	now := l.db.opts.Now().UnixNano()
+	switch {
+	case old == nil && value == nil:
+		tag, err = db.Exec(ctx, `SELECT 1 FROM connctl_checkpoints WHERE job_id = $1`, jobID)
+		return err == nil && tag.RowsAffected() == 0, err
+	case old == nil:
+		tag, err = db.Exec(ctx, `INSERT INTO connctl_checkpoints (job_id, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING`, jobID, *value, now)
+	case value == nil:
+		tag, err = db.Exec(ctx, `DELETE FROM connctl_checkpoints WHERE job_id = $1 AND value = $2`, jobID, *old)
+	default:
+		tag, err = db.Exec(ctx, `UPDATE connctl_checkpoints SET value = $1, updated_at = $2 WHERE job_id = $3 AND value = $4`, *value, now, jobID, *old)
+	}
+	return err == nil && tag.RowsAffected() == 1, err
 }
 
 // DeleteCheckpoint forgets a job's checkpoint.

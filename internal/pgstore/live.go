@@ -246,10 +246,38 @@ func (l *Log) HoldClaim(ctx context.Context, id int64) error {
 // server is the usual unreachable error. For a run this handle did not
 // begin, it is SetCheckpoint.
 func (l *Log) SetRunCheckpoint(ctx context.Context, id int64, jobID, value string) error {
-	r := l.liveRun(id)
-	if r == nil {
+	if l.liveRun(id) == nil {
 		return l.SetCheckpoint(ctx, jobID, value)
 	}
+	return l.onRunConn(ctx, id, jobID, func(c *pgxpool.Conn) error {
+		_, err := c.Exec(ctx, `INSERT INTO connctl_checkpoints (job_id, value, updated_at) VALUES ($1, $2, $3)
+			ON CONFLICT (job_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			jobID, value, l.db.opts.Now().UnixNano())
+		return err
+	})
+}
+
+// SwapRunCheckpoint is SwapCheckpoint through the session that holds run
+// id's lock, as SetRunCheckpoint is SetCheckpoint.
+func (l *Log) SwapRunCheckpoint(ctx context.Context, id int64, jobID string, old, value *string) (bool, error) {
+	if l.liveRun(id) == nil {
+		return l.SwapCheckpoint(ctx, jobID, old, value)
+	}
+	var swapped bool
+	err := l.onRunConn(ctx, id, jobID, func(c *pgxpool.Conn) error {
+		var err error
+		swapped, err = l.swapCheckpoint(ctx, c, jobID, old, value)
+		return err
+	})
+	return swapped, err
+}
+
+// onRunConn runs write on the session that holds run id's lock: a session
+// lost since the last check is taken again first (or the claim is found
+// lost: an error wrapping activitylog.ErrClaimLost), and a write cut by a
+// lost connection is tried once more on a new one.
+func (l *Log) onRunConn(ctx context.Context, id int64, jobID string, write func(*pgxpool.Conn) error) error {
+	r := l.liveRun(id)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for attempt := 0; ; attempt++ {
@@ -264,9 +292,7 @@ func (l *Log) SetRunCheckpoint(ctx context.Context, id int64, jobID, value strin
 				return fmt.Errorf("save the checkpoint of job %s: %w", jobID, unreachable(l.db.site, "", errors.New("no connection")))
 			}
 		}
-		_, err := r.conn.Exec(ctx, `INSERT INTO connctl_checkpoints (job_id, value, updated_at) VALUES ($1, $2, $3)
-			ON CONFLICT (job_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-			jobID, value, l.db.opts.Now().UnixNano())
+		err := write(r.conn)
 		if err == nil {
 			return nil
 		}

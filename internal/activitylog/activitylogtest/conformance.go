@@ -340,6 +340,56 @@ func RunConformance(t *testing.T, newBackend Backend) {
 		}
 	})
 
+	t.Run("checkpoint swaps", func(t *testing.T) {
+		open := opener(t)
+		a, b := open(), open()
+		p := func(s string) *string { return &s }
+		read := func() *string {
+			t.Helper()
+			v, ok, err := b.Checkpoint(ctx, "js")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				return nil
+			}
+			return &v
+		}
+		show := func(v *string) string {
+			if v == nil {
+				return "none"
+			}
+			return *v
+		}
+		for i, c := range []struct {
+			old, value *string
+			want       bool
+			after      *string
+		}{
+			{nil, nil, true, nil},        // none, none: nothing to do
+			{p("x"), p("y"), false, nil}, // expected x, there is none
+			{p("x"), nil, false, nil},    // delete x: there is none
+			{nil, p("2026-03-01T00:00:00Z"), true, p("2026-03-01T00:00:00Z")},
+			{nil, p("other"), false, p("2026-03-01T00:00:00Z")}, // expected none: there is one
+			{nil, nil, false, p("2026-03-01T00:00:00Z")},
+			{p("2026-02-01T00:00:00Z"), p("z"), false, p("2026-03-01T00:00:00Z")}, // a stale expectation
+			{p("2026-03-01T00:00:00Z"), p("2026-01-01T00:00:00Z"), true, p("2026-01-01T00:00:00Z")},
+			{p("2026-03-01T00:00:00Z"), nil, false, p("2026-01-01T00:00:00Z")},
+			{p("2026-01-01T00:00:00Z"), nil, true, nil},
+		} {
+			got, err := a.SwapCheckpoint(ctx, "js", c.old, c.value)
+			if err != nil || got != c.want {
+				t.Fatalf("step %d: SwapCheckpoint(%s → %s) = %v, %v; want %v", i, show(c.old), show(c.value), got, err, c.want)
+			}
+			if after := read(); show(after) != show(c.after) {
+				t.Fatalf("step %d: another handle reads %s, want %s", i, show(after), show(c.after))
+			}
+		}
+		if _, err := a.SwapCheckpoint(ctx, "", nil, p("x")); err == nil {
+			t.Error("SwapCheckpoint accepted an empty job ID")
+		}
+	})
+
 	t.Run("checkpoints", func(t *testing.T) {
 		open := opener(t)
 		a, b := open(), open()
