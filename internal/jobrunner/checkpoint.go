@@ -1,6 +1,8 @@
 package jobrunner
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -79,4 +81,48 @@ func (w *HighWater) Checkpoint(since, layout string) string {
 		return since
 	}
 	return w.latest.UTC().Format(layout)
+}
+
+// CheckpointLike returns value written as a checkpoint of the same kind as
+// current, a checkpoint a source returned: for a time, value read in any
+// checkpoint form (RFC 3339, a datetime or a day; UTC when it names no
+// zone) and written in current's layout; for an integer (epoch
+// milliseconds), an integer. An opaque cursor, which only its source can
+// make, cannot be set by hand.
+func CheckpointLike(current, value string) (string, error) {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return "", errors.New("the new checkpoint is empty")
+	}
+	if layout, ok := layoutOf(current); ok {
+		t, ok := parseTime(value)
+		if !ok {
+			return "", fmt.Errorf("%q is not a time: give one such as %s (the current checkpoint is %s)", value, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Format(layout), current)
+		}
+		return t.UTC().Format(layout), nil
+	}
+	if _, err := strconv.ParseInt(strings.TrimSpace(current), 10, 64); err == nil {
+		if _, err := strconv.ParseInt(value, 10, 64); err != nil {
+			return "", fmt.Errorf("%q is not a whole number, as the current checkpoint %s is (epoch milliseconds for this source)", value, current)
+		}
+		return value, nil
+	}
+	return "", fmt.Errorf("the current checkpoint is a cursor only the source can make (%s): clear it instead (the next run fetches everything)", current)
+}
+
+// layoutOf returns the checkpoint layout s is written in.
+func layoutOf(s string) (string, bool) {
+	for _, l := range checkpointLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			// The layout that writes it back the same, if any: RFC 3339 at
+			// the precision it came with.
+			for _, w := range []string{time.RFC3339, "2006-01-02T15:04:05.000Z07:00", time.RFC3339Nano, l} {
+				if t.Format(w) == s {
+					return w, true
+				}
+			}
+			return l, true
+		}
+	}
+	return "", false
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/connctl/connctl/internal/connection"
 	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/exitcode"
+	"github.com/connctl/connctl/internal/jobrunner"
 )
 
 // Modes and formats.
@@ -440,4 +441,73 @@ func unionKeys(a, b map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// CheckpointStore is what SetCheckpoint needs of the activity log.
+type CheckpointStore interface {
+	Checkpoint(ctx context.Context, jobID string) (string, bool, error)
+	SwapCheckpoint(ctx context.Context, jobID string, old, value *string) (bool, error)
+}
+
+// SetCheckpoint moves the checkpoint of the incremental job named name to
+// value (nil: clears it, so that the next run fetches everything), written
+// as the source writes its checkpoints (jobrunner.CheckpointLike). The
+// change is a swap from the checkpoint read, so that a run saving its own
+// meanwhile is not overwritten (the command says to try again), and it is
+// recorded as a job update. old is the checkpoint before (nil: none).
+func (m *Manager) SetCheckpoint(ctx context.Context, cps CheckpointStore, name string, value *string) (j *configstore.Job, old, set *string, err error) {
+	d := m.Config.Document()
+	_, jp := d.FindJob(name)
+	if jp == nil {
+		return nil, nil, nil, NotFound(name)
+	}
+	job := *jp
+	if job.Mode != ModeIncremental {
+		return nil, nil, nil, exitcode.WithHint(exitcode.UsageError("job %q fetches everything at each run (mode %s): it has no checkpoint", job.Name, job.Mode),
+			fmt.Sprintf("make it incremental with `connctl jobs edit %s --incremental`", connection.QuoteArg(job.Name)))
+	}
+	cur, had, err := cps.Checkpoint(ctx, job.ID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if had {
+		old = &cur
+	}
+	if value != nil {
+		if !had {
+			return nil, nil, nil, exitcode.WithHint(exitcode.UsageError("job %q has no checkpoint yet: its first run fetches everything and sets one", job.Name),
+				fmt.Sprintf("run it once (`connctl jobs run %s`), then move its checkpoint", connection.QuoteArg(job.Name)))
+		}
+		v, err := jobrunner.CheckpointLike(cur, *value)
+		if err != nil {
+			return nil, nil, nil, exitcode.UsageError("--checkpoint: %v", err)
+		}
+		set = &v
+	}
+	if (old == nil && set == nil) || (old != nil && set != nil && *old == *set) {
+		return &job, old, set, nil
+	}
+	swapped, err := cps.SwapCheckpoint(ctx, job.ID, old, set)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !swapped {
+		return nil, nil, nil, exitcode.New(exitcode.Failure, "the checkpoint of job %q changed while this command ran (a run saved its own): run the command again", job.Name)
+	}
+	if m.OnUpdate != nil {
+		ch := connection.Change{Field: "checkpoint"}
+		if old != nil {
+			ch.Old = *old
+		}
+		if set != nil {
+			ch.New = *set
+		}
+		var conn *configstore.Connection
+		if c := d.ConnectionByID(job.ConnectionID); c != nil {
+			cc := *c
+			conn = &cc
+		}
+		m.OnUpdate(context.WithoutCancel(ctx), "edit", &job, conn, []connection.Change{ch})
+	}
+	return &job, old, set, nil
 }

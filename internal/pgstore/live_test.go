@@ -154,3 +154,34 @@ func TestFinishWaitsForTheServer(t *testing.T) {
 		t.Fatalf("the run reads %+v, %v; want succeeded with 3 records", act, err)
 	}
 }
+
+// SwapRunCheckpoint saves through the run's claim only if the checkpoint
+// is still the one the run began from: a checkpoint another machine set
+// meanwhile (`jobs edit --checkpoint`) stands.
+func TestSwapRunCheckpoint(t *testing.T) {
+	srv := postgres.Start(t)
+	url := srv.NewDatabase(t)
+	ctx := context.Background()
+	a := open(t, url, "alice", "machine-a").Log()
+	b := open(t, url, "bob", "machine-b").Log()
+	p := func(s string) *string { return &s }
+	id, err := a.BeginRun(ctx, activitylog.Activity{Type: activitylog.TypeExecution, JobID: "j1", JobName: "hourly", ConnectionID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := a.SwapRunCheckpoint(ctx, id, "j1", nil, p("cp-1")); err != nil || !ok {
+		t.Fatalf("first save = %v, %v", ok, err)
+	}
+	if err := b.SetCheckpoint(ctx, "j1", "edited"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := a.SwapRunCheckpoint(ctx, id, "j1", p("cp-1"), p("cp-2")); err != nil || ok {
+		t.Fatalf("save over an edit = %v, %v; want false", ok, err)
+	}
+	if v, _, _ := b.Checkpoint(ctx, "j1"); v != "edited" {
+		t.Fatalf("checkpoint %q, want the edit", v)
+	}
+	if err := a.Finish(ctx, id, activitylog.StatusSucceeded, "", "", activitylog.Counts{}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -21,7 +21,7 @@ func parse(t *testing.T, argv []string) (*Options, error) {
 	var got *Options
 	cmd := NewCmd(&deps.Deps{IO: ios}, func(_ context.Context, o *Options) error {
 		c := *o
-		c.IO, c.Jobs = nil, nil
+		c.IO, c.Jobs, c.Checkpoints = nil, nil, nil
 		got = &c
 		return nil
 	})
@@ -34,7 +34,7 @@ func parse(t *testing.T, argv []string) (*Options, error) {
 
 func TestEditFlags(t *testing.T) {
 	t.Parallel()
-	empty, daily := "", "daily"
+	empty, daily, nov := "", "daily", "2026-11-01"
 	tests := []struct {
 		argv    []string
 		want    Options
@@ -52,6 +52,10 @@ func TestEditFlags(t *testing.T) {
 		{argv: []string{"t", "--notify-on", "loudly"}, usage: true, wantErr: `--notify-on "loudly": choose failure, always or never`},
 		{argv: []string{"t", "--notify-on", ""}, usage: true, wantErr: `--notify-on "": choose failure, always or never`},
 		{argv: []string{"t", "--full-refresh", "--incremental"}, wantErr: "[full-refresh incremental] were all set"},
+		{argv: []string{"t", "--checkpoint", "2026-11-01"}, want: Options{Name: "t", Checkpoint: &nov}},
+		{argv: []string{"t", "--clear-checkpoint"}, want: Options{Name: "t", ClearCheckpoint: true}},
+		{argv: []string{"t", "--checkpoint", " "}, usage: true, wantErr: "--checkpoint is empty: give a time such as 2026-11-01, or use --clear-checkpoint to forget it"},
+		{argv: []string{"t", "--checkpoint", "2026-11-01", "--clear-checkpoint"}, wantErr: "[checkpoint clear-checkpoint] were all set"},
 		{argv: []string{"t", "--param", "nokv"}, usage: true, wantErr: `--param "nokv" is not key=value`},
 		{argv: nil, wantErr: "accepts 1 arg(s), received 0"},
 		{argv: []string{"t", "--source", "x"}, wantErr: "unknown flag: --source"},

@@ -52,7 +52,7 @@ func Activities(d *deps.Deps) func() (Runs, error) {
 
 // Fields are the JSON fields of a job.
 var Fields = []string{"id", "name", "connection", "connection_id", "source", "params", "dest", "format", "mode", "schedule",
-	"notify_on", "paused_at", "last_run_status", "last_run_at", "created_at", "updated_at"}
+	"notify_on", "paused_at", "last_run_status", "last_run_at", "checkpoint", "created_at", "updated_at"}
 
 // View is a job as printed.
 type View struct {
@@ -72,8 +72,11 @@ type View struct {
 	PausedAt      *time.Time `json:"paused_at"`
 	LastRunStatus string     `json:"last_run_status"`
 	LastRunAt     *time.Time `json:"last_run_at"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	// Checkpoint is where an incremental job's next run starts (null:
+	// none yet, or a full-refresh job: the next run fetches everything).
+	Checkpoint *string   `json:"checkpoint"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // From returns job j of doc as printed, with its last run from the
@@ -97,6 +100,16 @@ func From(ctx context.Context, doc *configstore.Document, j *configstore.Job, st
 			t := st.PausedAt
 			v.PausedAt = &t
 		}
+		if cs, ok := store.(checkpoints); ok && j.Mode == jobs.ModeIncremental {
+			if cp, ok, err := cs.Checkpoint(ctx, j.ID); err == nil && ok {
+				v.Checkpoint = &cp
+			}
+		}
 	}
 	return v
+}
+
+// checkpoints is the activity log's read of a job's checkpoint.
+type checkpoints interface {
+	Checkpoint(ctx context.Context, jobID string) (string, bool, error)
 }

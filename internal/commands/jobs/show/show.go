@@ -89,5 +89,11 @@ func table(ios *iostreams.IOStreams, v jobview.View) error {
 	if v.LastRunAt != nil {
 		t.Row("last_run_at", v.LastRunAt.UTC().Format(time.RFC3339))
 	}
+	switch {
+	case v.Checkpoint != nil:
+		t.Row("checkpoint", *v.Checkpoint)
+	case v.Mode == jobs.ModeIncremental:
+		t.Row("checkpoint", "none yet: the next run fetches everything")
+	}
 	return t.Render()
 }
