@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -260,6 +261,13 @@ func (d *Deps) SecretsFile(keyFile string) (*secretstore.File, error) {
 		d.IO.Warnf("%s", w)
 	}
 	if keyFile != "" {
+		// A key readable by others is refused when it is read; a folder
+		// others can write to lets them replace the key: warn.
+		for _, w := range configstore.PermissionWarnings(keyFile, true) {
+			if strings.HasPrefix(w, "folder ") {
+				d.IO.Warnf("%s", w)
+			}
+		}
 		return secretstore.NewKeyFile(path, keyFile), nil
 	}
 	return secretstore.NewFile(path, d.passphrase(path)), nil
