@@ -879,3 +879,49 @@ func unlisted(c *configstore.Connection, kinds []string) []string {
 	}
 	return out
 }
+
+// CheckDocumentRules checks a whole set of definitions against the
+// product's rules that CheckRules enforces one connection at a time: at
+// most one connection of a single-connection connector, and no more CRM or
+// Support systems (distinct connectors) than limits.crm and limits.support
+// allow. It is for changes that add many connections at once (team init
+// merging a machine's connections into the team's). limits is the setting
+// reader (Config.Int).
+func CheckDocumentRules(cat *connector.Catalogue, limits func(key string) int, d *configstore.Document) error {
+	seen := map[string]string{} // single-connection connector -> first connection
+	systems := map[connector.Category][]string{}
+	first := map[string]string{} // connector -> first connection name
+	for _, c := range d.Connections {
+		ctr, ok := cat.Lookup(c.Connector)
+		if !ok {
+			continue
+		}
+		if !ctr.Multiple {
+			if other, dup := seen[ctr.ID]; dup {
+				return exitcode.WithHint(exitcode.UsageError("connector %s allows one connection, and there would be two: %q and %q", ctr.ID, other, c.Name),
+					fmt.Sprintf("keep one: delete the other (`connctl delete %s`) first", quoteArg(c.Name)))
+			}
+			seen[ctr.ID] = c.Name
+		}
+		if _, dup := first[ctr.ID]; !dup {
+			first[ctr.ID] = c.Name
+			systems[ctr.Category] = append(systems[ctr.Category], ctr.ID)
+		}
+	}
+	for _, cc := range []struct {
+		cat   connector.Category
+		key   string
+		label string
+	}{{connector.CategoryCRM, "limits.crm", "CRM"}, {connector.CategorySupport, "limits.support", "Support"}} {
+		ids := systems[cc.cat]
+		if limit := limits(cc.key); len(ids) > limit {
+			named := make([]string, len(ids))
+			for i, id := range ids {
+				named[i] = fmt.Sprintf("%s (%q)", id, first[id])
+			}
+			return exitcode.WithHint(exitcode.UsageError("%s limit: there would be %d %s systems (%s), and %s allows %d", cc.label, len(ids), cc.label, strings.Join(named, ", "), cc.key, limit),
+				fmt.Sprintf("allow them with `connctl config set %s %d`, or delete the connections of a system first", cc.key, len(ids)))
+		}
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/connctl/connctl/internal/activitylog"
@@ -33,6 +34,10 @@ type Shared struct {
 	// Vault is the team's secret store; nil: secrets stay in each
 	// machine's own store, and only the definitions are shared.
 	Vault secretstore.Swapper
+	// Rules, when set, checks the team's definitions as they would be
+	// after the merge (the product's single-connection and CRM/Support
+	// limits): before anything is written, and again in the transaction.
+	Rules func(*configstore.Document) error
 }
 
 // InitResult is what Init did.
@@ -79,6 +84,18 @@ func Init(ctx context.Context, local Local, shared Shared, switchTo func(context
 	res := &InitResult{}
 	ix := indexOf(shared.Defs.Document())
 	clashes := clashesIn(local.Doc, ix)
+	if shared.Rules != nil && len(clashes) == 0 {
+		merged := *shared.Defs.Document()
+		merged.Connections = slices.Clone(merged.Connections)
+		for _, c := range local.Doc.Connections {
+			if ix.connByID[c.ID] == nil {
+				merged.Connections = append(merged.Connections, c)
+			}
+		}
+		if err := shared.Rules(&merged); err != nil {
+			return nil, err
+		}
+	}
 
 	// Secrets: read what each side holds before writing any.
 	var writes []secretItem
@@ -222,6 +239,9 @@ func Init(ctx context.Context, local Local, shared Shared, switchTo func(context
 			}
 			d.Jobs = append(d.Jobs, cloneJob(j))
 			res.Jobs.Copied++
+		}
+		if shared.Rules != nil {
+			return shared.Rules(d)
 		}
 		return nil
 	})

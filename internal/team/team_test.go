@@ -12,6 +12,8 @@ import (
 
 	"github.com/connctl/connctl/internal/activitylog"
 	"github.com/connctl/connctl/internal/configstore"
+	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector/all"
 	"github.com/connctl/connctl/internal/pgstore"
 	"github.com/connctl/connctl/internal/secretstore"
 	"github.com/connctl/connctl/internal/secretstore/secretstoretest"
@@ -441,5 +443,52 @@ func dumpHasNo(t *testing.T, url, mark string) {
 				t.Errorf("table %s holds a secret: %s", table, row)
 			}
 		}
+	}
+}
+
+// A merge that would break the product's rules (here: a second Support
+// system beside the team's Zendesk, with limits.support 1) is refused
+// before anything is written, with the rule's error; with the limit raised
+// it goes through.
+func TestInitRulesWriteNothing(t *testing.T) {
+	pg, v := postgres.Start(t), vaultpeer.Start(t)
+	ctx := context.Background()
+	m := newMachine(t)
+	m.seed(t)
+	ts := newTeam(t, pg, v, "rules")
+	defs, _ := ts.db.Definitions(ctx)
+	if err := defs.Update(ctx, func(d *configstore.Document) error {
+		d.Connections = append(d.Connections, configstore.Connection{ID: "c_zd", Name: "zd", Connector: "zendesk",
+			Fields: map[string]string{"subdomain": "globex"}, Status: configstore.StatusNotAuthorized, CreatedAt: t0, UpdatedAt: t0})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	limits := map[string]int{"limits.crm": 1, "limits.support": 1}
+	sh := ts.shared(t)
+	sh.Rules = func(d *configstore.Document) error {
+		return connection.CheckDocumentRules(all.Catalogue(), func(k string) int { return limits[k] }, d)
+	}
+	switched := false
+	_, err := team.Init(ctx, m.local(), sh, func(context.Context) error { switched = true; return nil })
+	if err == nil || !strings.Contains(err.Error(), "Support limit: there would be 2 Support systems") {
+		t.Fatalf("err = %v, want the Support limit", err)
+	}
+	if switched {
+		t.Error("settings switched")
+	}
+	if _, err := ts.vault.Get(ctx, "c_support", "api_key"); !errors.Is(err, secretstore.ErrNotFound) {
+		t.Errorf("a secret was written: %v", err)
+	}
+	if _, ok, _ := ts.db.Log().Checkpoint(ctx, "j_tickets"); ok {
+		t.Error("a checkpoint was written")
+	}
+	_ = defs.Reload()
+	if got := len(defs.Document().Connections); got != 1 {
+		t.Errorf("team store holds %d connections, want 1", got)
+	}
+	limits["limits.support"] = 2
+	if _, err := team.Init(ctx, m.local(), sh, func(context.Context) error { switched = true; return nil }); err != nil || !switched {
+		t.Fatalf("with limits.support 2: %v, switched %v", err, switched)
 	}
 }

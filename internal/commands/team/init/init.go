@@ -15,6 +15,7 @@ import (
 	"github.com/connctl/connctl/internal/commands/team/storearg"
 	"github.com/connctl/connctl/internal/configstore"
 	"github.com/connctl/connctl/internal/connection"
+	"github.com/connctl/connctl/internal/connector"
 	"github.com/connctl/connctl/internal/deps"
 	"github.com/connctl/connctl/internal/exitcode"
 	"github.com/connctl/connctl/internal/iostreams"
@@ -35,6 +36,9 @@ type Options struct {
 	OpenVault func(addr, from string) (secretstore.Swapper, error)
 	// Checkpoints opens this machine's activity log; nil when it has none.
 	Checkpoints func() (*activitylog.Store, error)
+	// Catalog is the connector catalogue, for the product's rules on the
+	// merged definitions (nil: not checked).
+	Catalog func() *connector.Catalogue
 
 	Store string // --store: a URL, or "-" for stdin
 	Vault string // --vault: the Vault address
@@ -46,6 +50,7 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		IO: d.IO, Local: d.LocalConfig, SecretBackend: d.SecretBackend, OpenStore: d.OpenTeamStore,
 		OpenVault:   func(addr, from string) (secretstore.Swapper, error) { return d.OpenVault(addr, from) },
 		Checkpoints: func() (*activitylog.Store, error) { return d.LocalActivities(false) },
+		Catalog:     d.Catalog,
 	}
 	if runF == nil {
 		runF = run
@@ -125,6 +130,10 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	site := pgstore.Site(url)
 	shared := team.Shared{Where: "the team store " + site, Defs: defs, Checkpoints: db.Log()}
+	if opts.Catalog != nil {
+		cat := opts.Catalog()
+		shared.Rules = func(d *configstore.Document) error { return connection.CheckDocumentRules(cat, local.Int, d) }
+	}
 	if addr != "" {
 		v, err := opts.OpenVault(addr, from)
 		if err != nil {
