@@ -49,6 +49,10 @@ type InitResult struct {
 	// LocalSecrets names the connections whose secrets stay in this
 	// machine's store (no Vault).
 	LocalSecrets []string
+	// CopiedConnections and CopiedJobs are the definitions Init added to
+	// the team store (for the activities that record it).
+	CopiedConnections []configstore.Connection
+	CopiedJobs        []configstore.Job
 }
 
 // Changed reports whether Init wrote anything to the team's side.
@@ -212,6 +216,7 @@ func Init(ctx context.Context, local Local, shared Shared, switchTo func(context
 	vault := shared.Vault != nil
 	err := shared.Defs.Update(ctx, func(d *configstore.Document) error {
 		res.Connections, res.Jobs = Count{}, Count{}
+		res.CopiedConnections, res.CopiedJobs = nil, nil
 		now := indexOf(d)
 		// Someone may have written since the check.
 		if clashes := clashesIn(local.Doc, now); len(clashes) > 0 {
@@ -231,6 +236,7 @@ func Init(ctx context.Context, local Local, shared Shared, switchTo func(context
 			}
 			d.Connections = append(d.Connections, n)
 			res.Connections.Copied++
+			res.CopiedConnections = append(res.CopiedConnections, n)
 		}
 		for _, j := range local.Doc.Jobs {
 			if now.jobByID[j.ID] != nil {
@@ -239,6 +245,7 @@ func Init(ctx context.Context, local Local, shared Shared, switchTo func(context
 			}
 			d.Jobs = append(d.Jobs, cloneJob(j))
 			res.Jobs.Copied++
+			res.CopiedJobs = append(res.CopiedJobs, j)
 		}
 		if shared.Rules != nil {
 			return shared.Rules(d)

@@ -39,6 +39,8 @@ type Options struct {
 	// Catalog is the connector catalogue, for the product's rules on the
 	// merged definitions (nil: not checked).
 	Catalog func() *connector.Catalogue
+	// Who is the user recorded in the activities of the copy.
+	Who func() string
 
 	Store string // --store: a URL, or "-" for stdin
 	Vault string // --vault: the Vault address
@@ -51,6 +53,7 @@ func NewCmd(d *deps.Deps, runF func(context.Context, *Options) error) *cobra.Com
 		OpenVault:   func(addr, from string) (secretstore.Swapper, error) { return d.OpenVault(addr, from) },
 		Checkpoints: func() (*activitylog.Store, error) { return d.LocalActivities(false) },
 		Catalog:     d.Catalog,
+		Who:         d.Who,
 	}
 	if runF == nil {
 		runF = run
@@ -173,6 +176,7 @@ func run(ctx context.Context, opts *Options) error {
 	}
 
 	ios := opts.IO
+	recordCopies(ctx, ios, db.Log(), opts.Who, res, local.Document(), local.Path())
 	if !res.Changed() {
 		ios.Statusf("%sNothing to copy: %s and %s already in the team store %s", ios.Success(), count(res.Connections.Present, "connection"), count(res.Jobs.Present, "job"), site)
 	} else {
@@ -245,4 +249,40 @@ func quoted(names []string) []string {
 		out[i] = fmt.Sprintf("%q", n)
 	}
 	return out
+}
+
+// recordCopies records every connection and job Init copied into the team
+// store as a create activity in the team's log, with where it came from, so
+// that the team's activities say who brought each in. A failure to record is
+// a warning: the copy is made.
+func recordCopies(ctx context.Context, ios *iostreams.IOStreams, log interface {
+	Record(context.Context, activitylog.Activity) (int64, error)
+}, who func() string, res *team.InitResult, doc *configstore.Document, from string) {
+	var w string
+	if who != nil {
+		w = who()
+	}
+	change := []activitylog.Change{{Field: "copied_from", New: from + " (connctl team init)"}}
+	var acts []activitylog.Activity
+	for _, c := range res.CopiedConnections {
+		acts = append(acts, activitylog.Activity{Type: activitylog.TypeUpdate, Action: activitylog.ActionCreate, Status: activitylog.StatusSucceeded,
+			ConnectionID: c.ID, ConnectionName: c.Name, Who: w, Changes: change})
+	}
+	for _, j := range res.CopiedJobs {
+		acts = append(acts, activitylog.Activity{Type: activitylog.TypeUpdate, Action: activitylog.ActionCreate, Status: activitylog.StatusSucceeded,
+			JobID: j.ID, JobName: j.Name, ConnectionID: j.ConnectionID, ConnectionName: connName(doc, j.ConnectionID), Who: w, Changes: change})
+	}
+	for _, a := range acts {
+		if _, err := log.Record(context.WithoutCancel(ctx), a); err != nil {
+			ios.Warnf("the copy was made but not recorded in the team's activity log: %v", err)
+			return
+		}
+	}
+}
+
+func connName(d *configstore.Document, id string) string {
+	if c := d.ConnectionByID(id); c != nil {
+		return c.Name
+	}
+	return ""
 }
