@@ -361,8 +361,6 @@ func (r *Runner) run(ctx context.Context, name string, opts RunOptions) (Result,
 	return res, nil
 }
 
-// begin takes the job's run lock: BeginRun, or BeginDueRun for a due run,
-// whose refusals are *SkipErrors.
 // CheckpointSwapper is a RunLog that saves a checkpoint only if it is
 // still the one the run began from (*activitylog.Store, *pgstore.Log).
 type CheckpointSwapper interface {
@@ -379,20 +377,20 @@ type RunCheckpointSwapper interface {
 // that is known and the log can compare), through the run's claim when
 // the log has claims. swapped is false when the checkpoint had moved.
 func (r *Runner) saveCheckpoint(ctx context.Context, watcher ClaimWatcher, id int64, jobID string, began *string, known bool, value string) (swapped bool, err error) {
-	if known {
-		if sw, ok := watcher.(RunCheckpointSwapper); ok && watcher != nil {
+	if watcher != nil {
+		if sw, ok := watcher.(RunCheckpointSwapper); ok && known {
 			return sw.SwapRunCheckpoint(ctx, id, jobID, began, &value)
 		}
-		if sw, ok := r.Log.(CheckpointSwapper); ok && watcher == nil {
-			return sw.SwapCheckpoint(ctx, jobID, began, &value)
-		}
-	}
-	if watcher != nil {
 		return true, watcher.SetRunCheckpoint(ctx, id, jobID, value)
+	}
+	if sw, ok := r.Log.(CheckpointSwapper); ok && known {
+		return sw.SwapCheckpoint(ctx, jobID, began, &value)
 	}
 	return true, r.Log.SetCheckpoint(ctx, jobID, value)
 }
 
+// begin takes the job's run lock: BeginRun, or BeginDueRun for a due run,
+// whose refusals are *SkipErrors.
 func (r *Runner) begin(ctx context.Context, job *configstore.Job, act activitylog.Activity, due bool) (int64, error) {
 	var id int64
 	var err error
