@@ -454,45 +454,46 @@ type CheckpointStore interface {
 // as the source writes its checkpoints (jobrunner.CheckpointLike). The
 // change is a swap from the checkpoint read, so that a run saving its own
 // meanwhile is not overwritten (the command says to try again), and it is
-// recorded as a job update. old is the checkpoint before (nil: none).
-func (m *Manager) SetCheckpoint(ctx context.Context, cps CheckpointStore, name string, value *string) (j *configstore.Job, old, set *string, err error) {
+// recorded as a job update. old is the checkpoint before and set the one
+// after (nil: none).
+func (m *Manager) SetCheckpoint(ctx context.Context, cps CheckpointStore, name string, value *string) (old, set *string, err error) {
 	d := m.Config.Document()
 	_, jp := d.FindJob(name)
 	if jp == nil {
-		return nil, nil, nil, NotFound(name)
+		return nil, nil, NotFound(name)
 	}
 	job := *jp
 	if job.Mode != ModeIncremental {
-		return nil, nil, nil, exitcode.WithHint(exitcode.UsageError("job %q fetches everything at each run (mode %s): it has no checkpoint", job.Name, job.Mode),
+		return nil, nil, exitcode.WithHint(exitcode.UsageError("job %q fetches everything at each run (mode %s): it has no checkpoint", job.Name, job.Mode),
 			fmt.Sprintf("make it incremental with `connctl jobs edit %s --incremental`", connection.QuoteArg(job.Name)))
 	}
 	cur, had, err := cps.Checkpoint(ctx, job.ID)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if had {
 		old = &cur
 	}
 	if value != nil {
 		if !had {
-			return nil, nil, nil, exitcode.WithHint(exitcode.UsageError("job %q has no checkpoint yet: its first run fetches everything and sets one", job.Name),
+			return nil, nil, exitcode.WithHint(exitcode.UsageError("job %q has no checkpoint yet: its first run fetches everything and sets one", job.Name),
 				fmt.Sprintf("run it once (`connctl jobs run %s`), then move its checkpoint", connection.QuoteArg(job.Name)))
 		}
 		v, err := jobrunner.CheckpointLike(cur, *value)
 		if err != nil {
-			return nil, nil, nil, exitcode.UsageError("--checkpoint: %v", err)
+			return nil, nil, exitcode.UsageError("--checkpoint: %v", err)
 		}
 		set = &v
 	}
 	if (old == nil && set == nil) || (old != nil && set != nil && *old == *set) {
-		return &job, old, set, nil
+		return old, set, nil
 	}
 	swapped, err := cps.SwapCheckpoint(ctx, job.ID, old, set)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	if !swapped {
-		return nil, nil, nil, exitcode.New(exitcode.Failure, "the checkpoint of job %q changed while this command ran (a run saved its own): run the command again", job.Name)
+		return nil, nil, exitcode.New(exitcode.Failure, "the checkpoint of job %q changed while this command ran (a run saved its own): run the command again", job.Name)
 	}
 	if m.OnUpdate != nil {
 		ch := connection.Change{Field: "checkpoint"}
@@ -509,5 +510,5 @@ func (m *Manager) SetCheckpoint(ctx context.Context, cps CheckpointStore, name s
 		}
 		m.OnUpdate(context.WithoutCancel(ctx), "edit", &job, conn, []connection.Change{ch})
 	}
-	return &job, old, set, nil
+	return old, set, nil
 }

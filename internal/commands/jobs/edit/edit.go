@@ -140,7 +140,7 @@ func run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		_, old, set, err := m.SetCheckpoint(ctx, cps, j.Name, opts.Checkpoint)
+		old, set, err := m.SetCheckpoint(ctx, cps, j.Name, opts.Checkpoint)
 		if err != nil {
 			return err
 		}
