@@ -138,7 +138,9 @@ func run(ctx context.Context, opts *Options) error {
 	opts.IO.Statusf("%sCreated job %s (%s, %s, to %s)", opts.IO.Success(), j.Name, j.Source, j.Mode, j.Dest)
 	if opts.Export != nil {
 		store, _ := opts.Activities()
-		return opts.Export.Write(opts.IO.Out, jobview.From(ctx, m.Config.Document(), j, store))
+		v := jobview.From(ctx, m.Config.Document(), j, store)
+		v.ReadCheckpoint(ctx, store)
+		return opts.Export.Write(opts.IO.Out, v)
 	}
 	return nil
 }

@@ -100,13 +100,19 @@ func From(ctx context.Context, doc *configstore.Document, j *configstore.Job, st
 			t := st.PausedAt
 			v.PausedAt = &t
 		}
-		if cs, ok := store.(checkpoints); ok && j.Mode == jobs.ModeIncremental {
-			if cp, ok, err := cs.Checkpoint(ctx, j.ID); err == nil && ok {
-				v.Checkpoint = &cp
-			}
-		}
 	}
 	return v
+}
+
+// ReadCheckpoint fills in v.Checkpoint from the activity log (store may be
+// nil). It is apart from From, so that `jobs list` reads checkpoints only
+// for the jobs it prints as JSON (its table has no checkpoint column).
+func (v *View) ReadCheckpoint(ctx context.Context, store Runs) {
+	if cs, ok := store.(checkpoints); ok && v.Mode == jobs.ModeIncremental {
+		if cp, ok, err := cs.Checkpoint(ctx, v.ID); err == nil && ok {
+			v.Checkpoint = &cp
+		}
+	}
 }
 
 // checkpoints is the activity log's read of a job's checkpoint.

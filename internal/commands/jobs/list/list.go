@@ -97,6 +97,9 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if opts.Export != nil {
+		for i := range views {
+			views[i].ReadCheckpoint(ctx, store)
+		}
 		return jsonexport.WriteList(opts.Export, opts.IO.Out, views)
 	}
 	tty := opts.IO.IsStdoutTTY()

@@ -61,6 +61,7 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	store, _ := opts.Activities()
 	v := jobview.From(ctx, cfg.Document(), j, store)
+	v.ReadCheckpoint(ctx, store)
 	if opts.Export != nil {
 		return opts.Export.Write(opts.IO.Out, v)
 	}
