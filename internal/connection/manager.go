@@ -103,13 +103,8 @@ func (mg *Manager) CheckRules(d *configstore.Document, ctr *connector.Connector)
 			}
 		}
 	}
-	var key string
-	switch ctr.Category {
-	case connector.CategoryCRM:
-		key = "limits.crm"
-	case connector.CategorySupport:
-		key = "limits.support"
-	default:
+	key, label, limited := categoryLimit(ctr.Category)
+	if !limited {
 		return nil
 	}
 	limit := mg.Config.Int(key)
@@ -131,14 +126,23 @@ func (mg *Manager) CheckRules(d *configstore.Document, ctr *connector.Connector)
 	if len(systems) < limit {
 		return nil
 	}
-	label := strings.ToUpper(string(ctr.Category))
-	if ctr.Category == connector.CategorySupport {
-		label = "Support"
-	}
 	blocker := order[0]
 	return exitcode.WithHint(
 		exitcode.UsageError("%s limit reached: %d %s system(s) allowed, and connection %q (%s) already uses it", label, limit, label, systems[blocker], blocker),
 		fmt.Sprintf("allow more with `connctl config set %s %d`", key, limit+1))
+}
+
+// categoryLimit returns the setting that limits how many systems of a
+// category may have connections, and the category's name in messages; ok
+// is false for a category without a limit.
+func categoryLimit(c connector.Category) (key, label string, ok bool) {
+	switch c {
+	case connector.CategoryCRM:
+		return "limits.crm", "CRM", true
+	case connector.CategorySupport:
+		return "limits.support", "Support", true
+	}
+	return "", "", false
 }
 
 func quoteArg(s string) string {
@@ -888,39 +892,33 @@ func unlisted(c *configstore.Connection, kinds []string) []string {
 // merging a machine's connections into the team's). limits is the setting
 // reader (Config.Int).
 func CheckDocumentRules(cat *connector.Catalogue, limits func(key string) int, d *configstore.Document) error {
-	seen := map[string]string{} // single-connection connector -> first connection
+	first := map[string]string{} // connector -> its first connection's name
 	systems := map[connector.Category][]string{}
-	first := map[string]string{} // connector -> first connection name
 	for _, c := range d.Connections {
 		ctr, ok := cat.Lookup(c.Connector)
 		if !ok {
 			continue
 		}
-		if !ctr.Multiple {
-			if other, dup := seen[ctr.ID]; dup {
-				return exitcode.WithHint(exitcode.UsageError("connector %s allows one connection, and there would be two: %q and %q", ctr.ID, other, c.Name),
-					fmt.Sprintf("keep one: delete the other (`connctl delete %s`) first", quoteArg(c.Name)))
-			}
-			seen[ctr.ID] = c.Name
+		other, dup := first[ctr.ID]
+		if dup && !ctr.Multiple {
+			return exitcode.WithHint(exitcode.UsageError("connector %s allows one connection, and there would be two: %q and %q", ctr.ID, other, c.Name),
+				fmt.Sprintf("keep one: delete the other (`connctl delete %s`) first", quoteArg(c.Name)))
 		}
-		if _, dup := first[ctr.ID]; !dup {
+		if !dup {
 			first[ctr.ID] = c.Name
 			systems[ctr.Category] = append(systems[ctr.Category], ctr.ID)
 		}
 	}
-	for _, cc := range []struct {
-		cat   connector.Category
-		key   string
-		label string
-	}{{connector.CategoryCRM, "limits.crm", "CRM"}, {connector.CategorySupport, "limits.support", "Support"}} {
-		ids := systems[cc.cat]
-		if limit := limits(cc.key); len(ids) > limit {
+	for _, category := range []connector.Category{connector.CategoryCRM, connector.CategorySupport} {
+		key, label, _ := categoryLimit(category)
+		ids := systems[category]
+		if limit := limits(key); len(ids) > limit {
 			named := make([]string, len(ids))
 			for i, id := range ids {
 				named[i] = fmt.Sprintf("%s (%q)", id, first[id])
 			}
-			return exitcode.WithHint(exitcode.UsageError("%s limit: there would be %d %s systems (%s), and %s allows %d", cc.label, len(ids), cc.label, strings.Join(named, ", "), cc.key, limit),
-				fmt.Sprintf("allow them with `connctl config set %s %d`, or delete the connections of a system first", cc.key, len(ids)))
+			return exitcode.WithHint(exitcode.UsageError("%s limit: there would be %d %s systems (%s), and %s allows %d", label, len(ids), label, strings.Join(named, ", "), key, limit),
+				fmt.Sprintf("allow them with `connctl config set %s %d`, or delete the connections of a system first", key, len(ids)))
 		}
 	}
 	return nil
