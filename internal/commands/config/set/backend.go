@@ -89,7 +89,7 @@ func setBackend(ctx context.Context, opts *Options, cfg configstore.Config, targ
 			return err
 		}
 		opts.IO.Statusf("%sSet %s to %s", opts.IO.Success(), BackendKey, target)
-		warnEnv(opts.IO, cfg)
+		warnEnv(opts.IO, cfg, BackendKey)
 		return nil
 	}
 	mg, err := opts.Connections()
@@ -109,13 +109,15 @@ func setBackend(ctx context.Context, opts *Options, cfg configstore.Config, targ
 	if len(res.LeftBehind) > 0 {
 		opts.IO.Warnf("could not remove the old copies of %s (connctl no longer uses them; remove them by hand)", textsafe.List(res.LeftBehind, ", "))
 	}
-	warnEnv(opts.IO, cfg)
+	warnEnv(opts.IO, cfg, BackendKey)
 	return nil
 }
 
-func warnEnv(ios *iostreams.IOStreams, cfg configstore.Config) {
-	st, _ := configstore.LookupSetting(BackendKey)
-	if v, _ := cfg.Get(BackendKey); v.Source == configstore.SourceEnv {
+// warnEnv warns that the environment overrides the setting key just
+// written to the file.
+func warnEnv(ios *iostreams.IOStreams, cfg configstore.Config, key string) {
+	st, _ := configstore.LookupSetting(key)
+	if v, _ := cfg.Get(key); v.Source == configstore.SourceEnv {
 		ios.Warnf("%s is set in the environment and overrides the file (now %s)", st.EnvName(), v.Value)
 	}
 }

@@ -105,10 +105,7 @@ func setKeyFile(ctx context.Context, opts *Options, cfg configstore.Config, valu
 	if rekeyed {
 		opts.IO.Statusf("%sRe-encrypted %s with %s", opts.IO.Success(), to.Path(), describeKey(target))
 	}
-	st, _ := configstore.LookupSetting(KeyFileKey)
-	if v, _ := cfg.Get(KeyFileKey); v.Source == configstore.SourceEnv {
-		opts.IO.Warnf("%s is set in the environment and overrides the file (now %s)", st.EnvName(), v.Value)
-	}
+	warnEnv(opts.IO, cfg, KeyFileKey)
 	return nil
 }
 
@@ -170,13 +167,11 @@ func passNote(from, to string) string {
 	return ""
 }
 
-// shellArg quotes a path for a command line shown to the user.
+// shellArg quotes a path for a command line shown to the user, "" for
+// the empty value.
 func shellArg(s string) string {
 	if s == "" {
 		return `""`
 	}
-	if strings.ContainsAny(s, " \t'\"$`\\!*?[]{}()<>|&;#~") {
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
-	return s
+	return connection.QuoteArg(s)
 }
