@@ -156,15 +156,15 @@ func Write(path string, data []byte, o Options) (err error) {
 	if o.NoSync {
 		return nil
 	}
-	if err := syncDir(dir); err != nil && !o.IgnoreDirSyncError {
+	if err := SyncDir(dir); err != nil && !o.IgnoreDirSyncError {
 		return err
 	}
 	return nil
 }
 
-// syncDir makes the rename durable. Windows cannot open a directory for
-// syncing, and NTFS journals the rename itself.
-func syncDir(dir string) error {
+// SyncDir makes a rename (or a new link) in dir durable. Windows cannot
+// open a directory for syncing, and NTFS journals the rename itself.
+func SyncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/connctl/connctl/internal/atomicfile"
 	"github.com/connctl/connctl/internal/staletemp"
 )
 
@@ -139,7 +140,7 @@ func (d *fileDest) Commit() error {
 		return err
 	}
 	d.done = true
-	syncDir(filepath.Dir(d.path))
+	_ = atomicfile.SyncDir(filepath.Dir(d.path)) // best effort: the output is renamed into place either way
 	return nil
 }
 
@@ -150,15 +151,6 @@ func (d *fileDest) Abort() {
 	d.done = true
 	d.f.Close()
 	os.Remove(d.f.Name())
-}
-
-// syncDir makes a rename durable; it is best effort, since some systems
-// (Windows) cannot open a folder for syncing.
-func syncDir(dir string) {
-	if f, err := os.Open(dir); err == nil {
-		_ = f.Sync()
-		f.Close()
-	}
 }
 
 // NewStreamDestination writes to w (stdout, for pipelines) through a buffer:

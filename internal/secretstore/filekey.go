@@ -187,10 +187,7 @@ func GenerateKeyFile(path string) (public string, err error) {
 		}
 		return "", fmt.Errorf("create key file: %w", err)
 	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close() //nolint:errcheck // read-only handle
-	}
+	_ = atomicfile.SyncDir(dir) // best effort: the key is in place either way
 	return public, nil
 }
 
