@@ -123,6 +123,23 @@ func (ts *teamSide) shared(t *testing.T) team.Shared {
 	return team.Shared{Where: "the team store", Defs: defs, Checkpoints: ts.db.Log(), Vault: ts.vault}
 }
 
+// nothingWritten checks what a refused Init must leave alone besides the
+// definitions: this machine's settings (switched), the secret kind of
+// connection conn in Vault, and the checkpoint of the job j_tickets.
+func (ts *teamSide) nothingWritten(t *testing.T, switched bool, conn, kind string) {
+	t.Helper()
+	ctx := context.Background()
+	if switched {
+		t.Error("settings switched after a refusal")
+	}
+	if _, err := ts.vault.Get(ctx, conn, kind); !errors.Is(err, secretstore.ErrNotFound) {
+		t.Errorf("a secret was written before the refusal: %v", err)
+	}
+	if _, ok, _ := ts.db.Log().Checkpoint(ctx, "j_tickets"); ok {
+		t.Error("a checkpoint was written before the refusal")
+	}
+}
+
 func names(d *configstore.Document) string {
 	var out []string
 	for _, c := range d.Connections {
@@ -238,15 +255,7 @@ func TestInitClashWritesNothing(t *testing.T) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	if switched {
-		t.Error("settings switched after a clash")
-	}
-	if _, err := ts.vault.Get(ctx, "c_crm", "oauth_refresh_token"); !errors.Is(err, secretstore.ErrNotFound) {
-		t.Errorf("a secret was written before the clash was found: %v", err)
-	}
-	if _, ok, _ := ts.db.Log().Checkpoint(ctx, "j_tickets"); ok {
-		t.Error("a checkpoint was written before the clash was found")
-	}
+	ts.nothingWritten(t, switched, "c_crm", "oauth_refresh_token")
 	_ = defs.Reload()
 	if got := names(defs.Document()); got != "support@" {
 		t.Errorf("team store holds %s", got)
@@ -474,15 +483,7 @@ func TestInitRulesWriteNothing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Support limit: there would be 2 Support systems") {
 		t.Fatalf("err = %v, want the Support limit", err)
 	}
-	if switched {
-		t.Error("settings switched")
-	}
-	if _, err := ts.vault.Get(ctx, "c_support", "api_key"); !errors.Is(err, secretstore.ErrNotFound) {
-		t.Errorf("a secret was written: %v", err)
-	}
-	if _, ok, _ := ts.db.Log().Checkpoint(ctx, "j_tickets"); ok {
-		t.Error("a checkpoint was written")
-	}
+	ts.nothingWritten(t, switched, "c_support", "api_key")
 	_ = defs.Reload()
 	if got := len(defs.Document().Connections); got != 1 {
 		t.Errorf("team store holds %d connections, want 1", got)
