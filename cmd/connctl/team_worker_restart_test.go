@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -63,14 +62,7 @@ func TestTeamWorkerPostgresRestart(t *testing.T) {
 	})
 	succeeded := func(job string) bool {
 		t.Helper()
-		var list []struct {
-			Job    string `json:"job_name"`
-			Status string `json:"status"`
-		}
-		if err := json.Unmarshal([]byte(a.ok("", "activities", "--type", "execution", "--limit", "0", "-o", "json")), &list); err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range list {
+		for _, r := range executions(t, a) {
 			if r.Job == job && r.Status == "succeeded" {
 				return true
 			}

@@ -84,21 +84,7 @@ func TestTeamWorkers(t *testing.T) {
 			}
 		})
 	}
-	type act struct {
-		ID     int64  `json:"id"`
-		JobID  string `json:"job_id"`
-		Job    string `json:"job_name"`
-		Status string `json:"status"`
-		Host   string `json:"host"`
-	}
-	runs := func(c *cli) []act {
-		t.Helper()
-		var list []act
-		if err := json.Unmarshal([]byte(c.ok("", "activities", "--type", "execution", "--limit", "0", "-o", "json")), &list); err != nil {
-			t.Fatal(err)
-		}
-		return list
-	}
+	runs := func(c *cli) []execution { return executions(t, c) }
 	deadline := time.Now().Add(4 * time.Minute)
 	for {
 		done := 0
@@ -193,6 +179,25 @@ func TestTeamWorkers(t *testing.T) {
 	if strings.Join(slow, ",") != "succeeded,stale" {
 		t.Errorf("slow's runs: %v, want succeeded,stale", slow)
 	}
+}
+
+// execution is a job run as `connctl activities -o json` lists it.
+type execution struct {
+	ID     int64  `json:"id"`
+	JobID  string `json:"job_id"`
+	Job    string `json:"job_name"`
+	Status string `json:"status"`
+	Host   string `json:"host"`
+}
+
+// executions lists every job run c's activity log holds, newest first.
+func executions(t *testing.T, c *cli) []execution {
+	t.Helper()
+	var list []execution
+	if err := json.Unmarshal([]byte(c.ok("", "activities", "--type", "execution", "--limit", "0", "-o", "json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	return list
 }
 
 // lines returns the non-empty lines of the file at path.
