@@ -446,7 +446,7 @@ func unionKeys(a, b map[string]string) []string {
 // CheckpointStore is what SetCheckpoint needs of the activity log.
 type CheckpointStore interface {
 	Checkpoint(ctx context.Context, jobID string) (string, bool, error)
-	SwapCheckpoint(ctx context.Context, jobID string, old, value *string) (bool, error)
+	CheckpointSwapper
 }
 
 // SetCheckpoint moves the checkpoint of the incremental job named name to
