@@ -124,10 +124,18 @@ func readKeyFile(path string) (*fileKey, error) {
 	if len(data) > maxKeyFileBytes {
 		return nil, bad("larger than 64 KiB")
 	}
-	// age's parse errors name the line, never its content.
 	ids, err := age.ParseIdentities(bytes.NewReader(data))
 	if err != nil {
-		return nil, bad(err.Error())
+		// age's errors may quote a byte of a malformed key ("s[1]=111"):
+		// only the line number is kept.
+		var line int
+		if _, serr := fmt.Sscanf(err.Error(), "error at line %d:", &line); serr == nil {
+			return nil, bad(fmt.Sprintf("line %d is not a valid key", line))
+		}
+		if strings.Contains(err.Error(), "no identities") {
+			return nil, bad("it holds no key")
+		}
+		return nil, bad("it cannot be parsed")
 	}
 	if len(ids) != 1 {
 		return nil, bad(fmt.Sprintf("it holds %d keys, connctl wants one", len(ids)))
