@@ -67,8 +67,6 @@ func setKeyFile(ctx context.Context, opts *Options, cfg configstore.Config, valu
 	}
 	rekeyed := false
 	switch {
-	case target == current:
-		// Nothing changes how the file opens.
 	case opts.Migrate:
 		enc, err := secretstore.FileEncryption(to.Path())
 		if err != nil {
@@ -77,7 +75,19 @@ func setKeyFile(ctx context.Context, opts *Options, cfg configstore.Config, valu
 		if enc == secretstore.EncryptedNone {
 			break
 		}
-		from, err := opts.SecretsFile(current)
+		// The file's own header says what opens it now, not the setting:
+		// a switch cut short (a kill between the file's rename and the
+		// config write) leaves them apart, and --migrate mends that too.
+		fromKey := current
+		if enc == secretstore.EncryptedPassphrase {
+			fromKey = ""
+		}
+		if fromKey == target {
+			if err := to.Verify(ctx); err == nil {
+				break // it already opens with the new setting
+			}
+		}
+		from, err := opts.SecretsFile(fromKey)
 		if err != nil {
 			return err
 		}
@@ -85,6 +95,8 @@ func setKeyFile(ctx context.Context, opts *Options, cfg configstore.Config, valu
 			return exitcode.WithHint(connection.SecretStoreError(err), fmt.Sprintf("%s is unchanged and the secrets file was left as it was", KeyFileKey))
 		}
 		rekeyed = true
+	case target == current:
+		// Nothing changes how the file opens.
 	default:
 		if err := RefuseKeyFileStranding(ctx, opts.IO, cfg, to, current); err != nil {
 			return err
